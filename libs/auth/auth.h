@@ -1,0 +1,140 @@
+#ifndef COWORK_LIBS_AUTH_AUTH_H_
+#define COWORK_LIBS_AUTH_AUTH_H_
+
+// Bearer tokens (JWT, libjwt) and who may do what.
+//
+// Three kinds of token, told apart by the "role" claim:
+//  - platform: the platform's own staff; may create operators. HS256 with the admin secret.
+//  - admin: an operator's staff; claims "op" (operator id), "locs" (location ids, or ["*"]
+//    for every location of the operator) and "perms" (permissions). In dev they are HS256
+//    with the admin secret; in production they come from the operator's single sign-on and
+//    are verified with its public key (RS256 or ES256, PEM).
+//  - customer: a session issued by the customers service at sign-in, HS256 with the session
+//    secret shared by every service; claims "op", "sub" (customer id), "sid" (session id)
+//    and "gen" (the customer's session generation when issued). A SessionValidator decides
+//    whether the session still lives (password changed, suspended, signed out, erased).
+// Every token has "iss" = "cowork", "iat" and "exp"; an expired token is refused.
+//
+// Thread-safe: TokenVerifier is immutable after construction.
+// Errors: UNAUTHENTICATED (missing, malformed, bad signature, expired, dead session),
+// PERMISSION_DENIED (authenticated but not allowed), FAILED_PRECONDITION (start-up
+// configuration missing outside dev mode).
+
+#include <string>
+#include "absl/strings/string_view.h"
+#include <vector>
+
+#include "absl/container/flat_hash_set.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+
+namespace cowork::auth {
+
+// Permissions an admin token may carry.
+inline constexpr absl::string_view kCustomersRead = "customers.read";
+inline constexpr absl::string_view kCustomersWrite = "customers.write";
+inline constexpr absl::string_view kCustomersErase = "customers.erase";
+inline constexpr absl::string_view kLocationsWrite = "locations.write";
+// "Invoices from the platform": list and download the operator's subscription invoices.
+inline constexpr absl::string_view kPlatformInvoices = "platform.invoices";
+// Every permission above (dev tokens carry them all).
+std::vector<std::string> AllPermissions();
+
+enum class Role { kPlatform, kAdmin, kCustomer };
+
+struct Principal {
+  Role role = Role::kCustomer;
+  std::string subject;      // admin user or customer id ("sub")
+  std::string operator_id;  // empty for platform tokens
+  std::vector<std::string> locations;          // admins: scope; "*" = all
+  absl::flat_hash_set<std::string> permissions;  // admins
+  std::string session_id;        // customers
+  int64_t session_generation = 0;  // customers
+  absl::Time expires;
+
+  bool is_admin() const { return role == Role::kAdmin; }
+  bool is_customer() const { return role == Role::kCustomer; }
+  bool is_platform() const { return role == Role::kPlatform; }
+  bool HasPermission(absl::string_view permission) const;
+  // True for admins scoped to `location_id` (or "*"); false for everyone else.
+  bool CoversLocation(absl::string_view location_id) const;
+  // True for admins scoped to "*".
+  bool CoversAllLocations() const;
+};
+
+struct VerifierOptions {
+  // HS256 secret for platform and (in dev) admin tokens. At least 32 bytes.
+  std::string admin_secret;
+  // PEM public key for admin tokens from single sign-on (RS256 or ES256). When set, admin
+  // tokens must be signed with it; HS256 admin tokens are then refused.
+  std::string admin_public_key_pem;
+  // HS256 secret of customer session tokens. At least 32 bytes.
+  std::string session_secret;
+};
+
+// The dev-mode secrets (documented in the README; never used outside --dev).
+inline constexpr absl::string_view kDevAdminSecret = "cowork-dev-admin-secret-0123456789abcdef";
+inline constexpr absl::string_view kDevSessionSecret =
+    "cowork-dev-session-secret-0123456789abcdef";
+
+// Reads COWORK_ADMIN_TOKEN_SECRET, COWORK_ADMIN_PUBLIC_KEY_FILE (a path to a PEM file) and
+// COWORK_SESSION_TOKEN_SECRET. In dev mode missing secrets fall back to the dev ones.
+// Outside dev mode: FAILED_PRECONDITION naming each missing variable, when neither an admin
+// secret nor a public key is set, or the session secret is missing or short.
+absl::StatusOr<VerifierOptions> VerifierOptionsFromEnv(bool dev_mode);
+
+class TokenVerifier {
+ public:
+  explicit TokenVerifier(VerifierOptions options);
+  // Checks signature, issuer, expiry against `now` and the claims' shape. UNAUTHENTICATED
+  // with a reason when anything is wrong. Does not check whether a session still lives.
+  absl::StatusOr<Principal> Verify(absl::string_view token, absl::Time now) const;
+
+ private:
+  VerifierOptions options_;
+};
+
+struct AdminTokenSpec {
+  std::string subject;  // admin user id, e.g. "admin@example.com"
+  std::string operator_id;
+  std::vector<std::string> locations;  // or {"*"}
+  std::vector<std::string> permissions;
+  absl::Duration ttl = absl::Hours(12);
+};
+
+struct SessionTokenSpec {
+  std::string operator_id;
+  std::string customer_id;
+  std::string session_id;
+  int64_t session_generation = 0;
+  absl::Duration ttl = absl::Hours(24 * 7);
+};
+
+// HS256 tokens. `now` gives iat; exp = now + ttl.
+std::string MintAdminToken(absl::string_view secret, const AdminTokenSpec& spec, absl::Time now);
+std::string MintPlatformToken(absl::string_view secret, absl::string_view subject, absl::Time now,
+                              absl::Duration ttl = absl::Hours(12));
+std::string MintSessionToken(absl::string_view secret, const SessionTokenSpec& spec,
+                             absl::Time now);
+
+// Decides whether a customer's session still lives. Implemented by the directory of each
+// service, fed by the customers events.
+class SessionValidator {
+ public:
+  virtual ~SessionValidator() = default;
+  // OK for live sessions; UNAUTHENTICATED for ended ones. Only called for customer tokens.
+  virtual absl::Status CheckSession(const Principal& principal) const = 0;
+};
+
+// PERMISSION_DENIED unless `p` is an admin of `operator_id` holding `permission` and covering
+// `location_id` (empty location_id: requires every location, "*").
+absl::Status RequireAdmin(const Principal& p, absl::string_view permission,
+                          absl::string_view location_id);
+// An admin as above, or the customer `customer_id` themself.
+absl::Status RequireAdminOrSelf(const Principal& p, absl::string_view permission,
+                                absl::string_view location_id, absl::string_view customer_id);
+
+}  // namespace cowork::auth
+
+#endif  // COWORK_LIBS_AUTH_AUTH_H_

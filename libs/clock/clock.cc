@@ -1,0 +1,29 @@
+#include "libs/clock/clock.h"
+
+#include "absl/time/clock.h"
+
+namespace cowork {
+
+absl::Time RealClock::Now() const { return absl::Now(); }
+
+RealClock& RealClock::Get() {
+  static RealClock* clock = new RealClock();
+  return *clock;
+}
+
+absl::Time SimulatedClock::Now() const {
+  absl::MutexLock lock(&mu_);
+  return now_;
+}
+
+void SimulatedClock::Advance(absl::Duration d) {
+  absl::MutexLock lock(&mu_);
+  now_ += d;
+}
+
+void SimulatedClock::Set(absl::Time t) {
+  absl::MutexLock lock(&mu_);
+  now_ = t;
+}
+
+}  // namespace cowork

@@ -1,0 +1,93 @@
+#ifndef COWORK_LIBS_EVENTSTORE_COMMAND_H_
+#define COWORK_LIBS_EVENTSTORE_COMMAND_H_
+
+// The one way a service executes a mutating command: honour the request id, build the
+// envelopes, commit, retry a lost race.
+//
+// Execute(store, request, attempt):
+//   1. If `request.request_key` already has a recorded answer, return it (a retry does
+//      nothing twice). A key recorded for another method is INVALID_ARGUMENT.
+//   2. Call `attempt()`: it loads what it needs, decides, and returns the WriteSet plus the
+//      response. Its error is returned as is (nothing written).
+//   3. Record the response under the request key in the same WriteSet and commit.
+//   4. On ABORTED (another writer got there first), go back to 2, at most `max_attempts`.
+//      On ALREADY_EXISTS, if the request key got recorded meanwhile, return that answer.
+//
+// Thread-safe as the Store is.
+//
+//   auto response = Execute<Customer>(store, {"op-1/req-9", "AddCustomer"}, [&]() -> ... {
+//     ...; return Decided<Customer>{std::move(writes), customer};
+//   });
+
+#include <string>
+#include <utility>
+
+#include "absl/functional/function_ref.h"
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "google/protobuf/message.h"
+#include "libs/eventstore/store.h"
+
+namespace cowork::eventstore {
+
+struct RequestKey {
+  // "<operator>/<request_id>"; empty: the call is not idempotent (no request id given).
+  std::string request_key;
+  std::string method;
+};
+
+struct DecidedBytes {
+  WriteSet writes;
+  std::string response;  // serialized response message
+};
+
+// Non-template core of Execute.
+absl::StatusOr<std::string> ExecuteBytes(Store& store, const RequestKey& request,
+                                         absl::FunctionRef<absl::StatusOr<DecidedBytes>()> attempt,
+                                         int max_attempts = 8);
+
+template <typename Response>
+struct Decided {
+  WriteSet writes;
+  Response response;
+};
+
+template <typename Response>
+absl::StatusOr<Response> Execute(Store& store, const RequestKey& request,
+                                 absl::FunctionRef<absl::StatusOr<Decided<Response>>()> attempt,
+                                 int max_attempts = 8) {
+  absl::StatusOr<std::string> bytes = ExecuteBytes(
+      store, request,
+      [&]() -> absl::StatusOr<DecidedBytes> {
+        absl::StatusOr<Decided<Response>> decided = attempt();
+        if (!decided.ok()) return decided.status();
+        return DecidedBytes{std::move(decided->writes), decided->response.SerializeAsString()};
+      },
+      max_attempts);
+  if (!bytes.ok()) return bytes.status();
+  Response response;
+  if (!response.ParseFromString(*bytes)) {
+    return absl::InternalError("stored response does not parse");
+  }
+  return response;
+}
+
+// What every envelope of one command shares.
+struct EnvelopeContext {
+  std::string service;         // "customers"
+  std::string operator_id;
+  std::string correlation_id;  // the request id, or a fresh UUID
+  std::string causation_id;    // the event or request that caused this command
+  absl::Time now;
+};
+
+// A new envelope with a fresh event id.
+common::v1::EventEnvelope MakeEnvelope(const EnvelopeContext& context,
+                                       absl::string_view aggregate_type,
+                                       absl::string_view aggregate_id, int64_t sequence,
+                                       absl::string_view location_id,
+                                       const google::protobuf::Message& payload);
+
+}  // namespace cowork::eventstore
+
+#endif  // COWORK_LIBS_EVENTSTORE_COMMAND_H_

@@ -1,0 +1,167 @@
+#ifndef COWORK_LIBS_EVENTSTORE_STORE_H_
+#define COWORK_LIBS_EVENTSTORE_STORE_H_
+
+// A service's own event store over one RocksDB. Column families: events (per aggregate),
+// log (global commit order), state (aggregate state + version), views (read models),
+// outbox (envelopes waiting for Kafka), claims (unique keys), requests (answers by request id)
+// and meta (consumer offsets and applied sequences).
+//
+// A commit is one rocksdb::WriteBatch: the events, the new aggregate state, the read views,
+// the claims, the request record and the outbox rows happen together or not at all.
+// Optimistic concurrency: Commit checks each appended aggregate's expected version and each
+// claim under a striped lock, so of two racing writers exactly one wins and the other gets
+// ABORTED (version) or ALREADY_EXISTS (claim). With durable writes (the default) every commit
+// fsyncs the WAL before returning; RocksDB groups concurrent writers into one fsync.
+//
+// Thread-safe. Errors: ABORTED (version conflict), ALREADY_EXISTS (claim or request id taken),
+// INVALID_ARGUMENT (malformed WriteSet), UNAVAILABLE / INTERNAL (RocksDB I/O).
+//
+//   ASSIGN_OR_RETURN(auto store, Store::Open({.path = "var/customers"}));
+//   WriteSet w;
+//   w.Append("customer", id, /*expected_version=*/0, {envelope}, state, "cowork.customers.events");
+//   w.Put(Space::kViews, "customer/" + id, view);
+//   RETURN_IF_ERROR(store->Commit(std::move(w)));
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include "absl/strings/string_view.h"
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "cowork/common/v1/envelope.pb.h"
+
+namespace cowork::eventstore {
+
+struct StoreOptions {
+  // Directory of the RocksDB; created when missing. Required.
+  std::string path;
+  // true: fsync the WAL on every commit before it returns (group commit under concurrency).
+  // false: the WAL is written but not synced; a machine crash may lose the last commits,
+  // a process crash loses nothing. Default true.
+  bool durable = true;
+};
+
+// Keyspaces callers read and write directly.
+enum class Space {
+  kViews,  // read models of this service
+  kMeta,   // consumer offsets, applied sequences, keys of this service's own bookkeeping
+};
+
+struct AggregateRecord {
+  int64_t version = 0;  // 0: the aggregate does not exist yet
+  std::string state;    // the serialized state as last committed
+};
+
+struct OutboxRow {
+  uint64_t position = 0;  // commit order, strictly increasing, never reused
+  std::string topic;
+  std::string key;        // the aggregate id
+  std::string value;      // serialized EventEnvelope
+};
+
+// Everything one commit writes. A value type; not thread-safe.
+class WriteSet {
+ public:
+  // Appends `events` to an aggregate. Their sequences must be expected_version + 1, + 2, ...
+  // `state` becomes the stored state, at version expected_version + events.size(). Each event
+  // also goes to the outbox for `topic`, keyed by aggregate id.
+  void Append(std::string aggregate_type, std::string aggregate_id, int64_t expected_version,
+              std::vector<common::v1::EventEnvelope> events, std::string state,
+              std::string topic);
+  void Put(Space space, std::string key, std::string value);
+  void Delete(Space space, std::string key);
+  // A unique key (e.g. "email/<operator>/<address>"): the commit fails with ALREADY_EXISTS
+  // unless the key is free or already held by `owner`; afterwards `owner` holds it.
+  void Claim(std::string key, std::string owner);
+  void Release(std::string key);
+  // Records the answer to a mutating request; the commit fails with ALREADY_EXISTS if the
+  // request key was already recorded (a concurrent retry won).
+  void RecordRequest(std::string request_key, common::v1::StoredResponse response);
+  bool empty() const;
+
+  struct Appended {
+    std::string aggregate_type, aggregate_id;
+    int64_t expected_version;
+    std::vector<common::v1::EventEnvelope> events;
+    std::string state, topic;
+  };
+  struct Write {
+    Space space;
+    std::string key;
+    std::optional<std::string> value;  // nullopt: delete
+  };
+  struct ClaimOp {
+    std::string key;
+    std::optional<std::string> owner;  // nullopt: release
+  };
+  const std::vector<Appended>& appended() const { return appended_; }
+  const std::vector<Write>& writes() const { return writes_; }
+  const std::vector<ClaimOp>& claims() const { return claims_; }
+  const std::optional<std::pair<std::string, common::v1::StoredResponse>>& request() const {
+    return request_;
+  }
+
+ private:
+  std::vector<Appended> appended_;
+  std::vector<Write> writes_;
+  std::vector<ClaimOp> claims_;
+  std::optional<std::pair<std::string, common::v1::StoredResponse>> request_;
+};
+
+class Store {
+ public:
+  static absl::StatusOr<std::unique_ptr<Store>> Open(const StoreOptions& options);
+  ~Store();
+  Store(const Store&) = delete;
+  Store& operator=(const Store&) = delete;
+
+  absl::Status Commit(WriteSet writes);
+
+  // Version 0 and empty state when the aggregate does not exist.
+  absl::StatusOr<AggregateRecord> Load(absl::string_view aggregate_type,
+                                       absl::string_view aggregate_id) const;
+  // The aggregate's events with sequence > after_sequence, in order.
+  absl::StatusOr<std::vector<common::v1::EventEnvelope>> ReadEvents(
+      absl::string_view aggregate_type, absl::string_view aggregate_id,
+      int64_t after_sequence = 0) const;
+  // Every event of the store in commit order; `fn` returns false to stop early.
+  absl::Status ForEachEvent(
+      const std::function<bool(const common::v1::EventEnvelope&)>& fn) const;
+
+  absl::StatusOr<std::optional<std::string>> Get(Space space, absl::string_view key) const;
+  // Keys starting with `prefix`, in byte order, strictly after `start_after` when it is not
+  // empty; `fn` returns false to stop.
+  absl::Status Scan(Space space, absl::string_view prefix, absl::string_view start_after,
+                    const std::function<bool(absl::string_view key, absl::string_view value)>& fn)
+      const;
+  // Deletes every key of `space` that starts with `prefix` (rebuilds of a projection).
+  absl::Status DeletePrefix(Space space, absl::string_view prefix);
+
+  absl::StatusOr<std::optional<common::v1::StoredResponse>> FindRequest(
+      absl::string_view request_key) const;
+  absl::StatusOr<std::optional<std::string>> ClaimOwner(absl::string_view key) const;
+
+  // The oldest `limit` outbox rows, in commit order.
+  absl::StatusOr<std::vector<OutboxRow>> ReadOutbox(size_t limit) const;
+  // Removes delivered rows.
+  absl::Status RemoveFromOutbox(std::span<const uint64_t> positions);
+  // Rows waiting (exact; kept in memory, recounted at Open).
+  uint64_t OutboxDepth() const;
+  // Called (from the committing thread, after the commit) whenever a commit added outbox
+  // rows. Set once, before commits start.
+  void SetOutboxListener(std::function<void()> listener);
+
+ private:
+  struct Impl;
+  explicit Store(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace cowork::eventstore
+
+#endif  // COWORK_LIBS_EVENTSTORE_STORE_H_

@@ -1,0 +1,168 @@
+#ifndef COWORK_LIBS_KAFKA_KAFKA_H_
+#define COWORK_LIBS_KAFKA_KAFKA_H_
+
+// Kafka for the suite, on librdkafka, behind small interfaces: no other code includes
+// rdkafka.h. Three parts:
+//  - OutboxRelay: publishes a Store's outbox rows in commit order with the idempotent
+//    producer (acks=all, no timeout: librdkafka retries through broker outages), removes a
+//    row only after its delivery report, resumes after a restart from what is left.
+//  - EventConsumer: reads topics by assign() of every partition, from offsets kept in the
+//    Store (Space::kMeta) and committed in the same WriteSet as the projection update; skips
+//    events already applied (by aggregate and sequence) and unknown payload types; can
+//    rebuild from offset zero.
+//  - TopicReader: a plain consumer for tools and tests (read a topic from offset zero).
+//
+// Topic names: cowork.<service>.events.
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "cowork/common/v1/envelope.pb.h"
+#include "google/protobuf/message.h"
+#include "libs/eventstore/store.h"
+
+namespace cowork::kafka {
+
+std::string TopicFor(absl::string_view service);  // "cowork.<service>.events"
+
+struct KafkaOptions {
+  // bootstrap.servers, e.g. "127.0.0.1:9092". Required.
+  std::string brokers;
+  // client.id, e.g. "customers".
+  std::string client_id;
+  // Extra librdkafka properties (security.protocol, sasl.*, ...), applied last.
+  std::map<std::string, std::string> properties;
+};
+
+// ---------------------------------------------------------------- outbox relay
+
+struct RelayOptions {
+  // Rows read and produced per round. Default 5000.
+  size_t batch_size = 5000;
+  // Wait when the outbox is empty and nothing wakes the relay. Default 50 ms.
+  absl::Duration idle_wait = absl::Milliseconds(50);
+  // Producer linger (queue.buffering.max.ms). Default 2 ms.
+  absl::Duration linger = absl::Milliseconds(2);
+};
+
+// Owns one background thread and one producer. Thread-safe. The Store must outlive it.
+class OutboxRelay {
+ public:
+  static absl::StatusOr<std::unique_ptr<OutboxRelay>> Start(eventstore::Store& store,
+                                                            const KafkaOptions& kafka,
+                                                            const RelayOptions& options = {});
+  // Stops after the current round; rows not yet delivered stay in the outbox.
+  ~OutboxRelay();
+  // Wakes the relay at once (the Store's outbox listener calls this).
+  void Wake();
+  uint64_t published() const;      // rows delivered since start
+  uint64_t delivery_errors() const;  // delivery reports with an error since start
+
+ private:
+  struct Impl;
+  explicit OutboxRelay(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+// ---------------------------------------------------------------- consumer
+
+// What a handler sees: the envelope and its decoded payload.
+using EventHandler =
+    std::function<absl::Status(const common::v1::EventEnvelope& envelope,
+                               const google::protobuf::Message& payload,
+                               eventstore::WriteSet& writes)>;
+
+struct ConsumerOptions {
+  // The name of this projection; keys of its offsets and applied sequences start with it.
+  // Required, e.g. "customers.contracts".
+  std::string name;
+  std::vector<std::string> topics;
+  // Messages per WriteSet at most. Default 500.
+  size_t batch_size = 500;
+  // Poll wait when nothing arrives. Default 100 ms.
+  absl::Duration poll_wait = absl::Milliseconds(100);
+  // Before starting: forget offsets and applied sequences of this consumer and call `reset`
+  // (which deletes the projection's views), then read every topic from offset zero.
+  bool rebuild = false;
+  // Called on rebuild; must delete this projection's views.
+  std::function<absl::Status(eventstore::Store&)> reset;
+};
+
+// Owns one background thread. The handlers run on it, one message at a time, in partition
+// order. A handler adds its projection writes (and may append events) to `writes`; the
+// consumer adds the offset and the applied sequence and commits. A handler error of
+// ABORTED or UNAVAILABLE is retried (with backoff); any other error is logged, and the event
+// is skipped so one bad event cannot stop the projection.
+class EventConsumer {
+ public:
+  // Registers a handler for payloads of type T (by full proto name). Before Start.
+  template <typename T>
+  void On(std::function<absl::Status(const common::v1::EventEnvelope&, const T&,
+                                     eventstore::WriteSet&)>
+              handler) {
+    handlers_[T::descriptor()->full_name()] = {
+        [] { return std::unique_ptr<google::protobuf::Message>(new T()); },
+        [handler = std::move(handler)](const common::v1::EventEnvelope& e,
+                                       const google::protobuf::Message& m,
+                                       eventstore::WriteSet& w) {
+          return handler(e, static_cast<const T&>(m), w);
+        }};
+  }
+
+  EventConsumer(eventstore::Store& store, KafkaOptions kafka, ConsumerOptions options);
+  ~EventConsumer();  // stops the thread
+  absl::Status Start();
+  // Messages behind the high watermarks, summed over partitions (for the lag metric).
+  int64_t Lag() const;
+  uint64_t applied() const;  // events applied since start
+  uint64_t skipped() const;  // duplicates and unknown types since start
+
+  struct Registered {
+    std::function<std::unique_ptr<google::protobuf::Message>()> make;
+    EventHandler handle;
+  };
+
+ private:
+  struct Impl;
+  eventstore::Store& store_;
+  KafkaOptions kafka_;
+  ConsumerOptions options_;
+  absl::flat_hash_map<std::string, Registered> handlers_;
+  std::unique_ptr<Impl> impl_;
+};
+
+// ---------------------------------------------------------------- plain reading and writing
+
+struct Message {
+  std::string topic;
+  int32_t partition = 0;
+  int64_t offset = 0;
+  std::string key;
+  std::string value;
+  absl::Time timestamp;
+};
+
+// Reads every partition of `topic` from offset zero to the high watermark seen at the start
+// (or until `deadline`). For tools and tests.
+absl::StatusOr<std::vector<Message>> ReadAll(const KafkaOptions& kafka, const std::string& topic,
+                                             absl::Duration timeout = absl::Seconds(30));
+
+// Produces messages synchronously (waits for every delivery report). For tools and tests.
+absl::Status ProduceAll(const KafkaOptions& kafka, const std::string& topic,
+                        const std::vector<std::pair<std::string, std::string>>& key_values,
+                        absl::Duration timeout = absl::Seconds(30));
+
+}  // namespace cowork::kafka
+
+#endif  // COWORK_LIBS_KAFKA_KAFKA_H_

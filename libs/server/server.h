@@ -1,0 +1,178 @@
+#ifndef COWORK_LIBS_SERVER_SERVER_H_
+#define COWORK_LIBS_SERVER_SERVER_H_
+
+// The gRPC server kit every service starts with:
+//  - standard flags with environment fallbacks (the same names in every service),
+//  - a callback-API gRPC server with the health service and reflection,
+//  - an interceptor that logs one JSON line per call and feeds the request metrics,
+//  - a worker pool that runs handlers (which block on RocksDB and argon2) off gRPC's threads,
+//  - Prometheus text metrics over HTTP (cpp-httplib),
+//  - graceful drain on SIGTERM / SIGINT.
+//
+// Thread-safe: Metrics and Server may be used from any thread.
+//
+//   int main(int argc, char** argv) {
+//     cowork::server::BlockTerminationSignals();
+//     CLI::App app{"customers"};
+//     cowork::server::ServiceFlags flags;
+//     cowork::server::AddStandardFlags(app, flags, {.service = "customers", .port = 50051,
+//                                                   .metrics_port = 9101});
+//     CLI11_PARSE(app, argc, argv);
+//     ... open store, build services ...
+//     auto server = cowork::server::Server::Start(options, {&svc}, metrics);
+//     cowork::server::WaitForTerminationSignal();
+//     (*server)->Shutdown();
+//   }
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include "absl/strings/string_view.h"
+#include <vector>
+
+#include "CLI/CLI.hpp"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "grpcpp/grpcpp.h"
+
+namespace cowork::server {
+
+// ---------------------------------------------------------------- flags
+
+struct ServiceDefaults {
+  std::string service;  // "customers"
+  int port = 0;         // 50051
+  int metrics_port = 0; // 9101
+};
+
+// Every flag has an environment fallback COWORK_<NAME> (e.g. --kafka-brokers and
+// COWORK_KAFKA_BROKERS); a flag on the command line wins.
+struct ServiceFlags {
+  std::string service;
+  // --listen: gRPC address. Default 127.0.0.1:<port>.
+  std::string listen;
+  // --metrics-listen: Prometheus HTTP address. Default 127.0.0.1:<metrics_port>; "" disables.
+  std::string metrics_listen;
+  // --data-dir: RocksDB directory. Default var/<service>.
+  std::string data_dir;
+  // --kafka-brokers: bootstrap servers. Default 127.0.0.1:9092.
+  std::string kafka_brokers = "127.0.0.1:9092";
+  // --kafka-property key=value (repeatable): extra librdkafka properties (security, SASL).
+  std::vector<std::string> kafka_properties;
+  // --durable: fsync every commit (default true; --durable=false for throughput tests).
+  bool durable = true;
+  // --dev: dev mode: dev secrets when none are set, test-only calls allowed.
+  bool dev = false;
+  // --rebuild-projections: rebuild every consumer projection from offset zero at start.
+  bool rebuild_projections = false;
+  // --workers: threads running handlers. Default 64.
+  int workers = 64;
+  // --drain-seconds: how long a SIGTERM waits for calls in flight. Default 10.
+  int drain_seconds = 10;
+  // --log-requests: one JSON line per call on stderr. Default true.
+  bool log_requests = true;
+};
+
+void AddStandardFlags(CLI::App& app, ServiceFlags& flags, const ServiceDefaults& defaults);
+// The kafka_properties as a map; INVALID_ARGUMENT for an entry without '='.
+absl::StatusOr<std::map<std::string, std::string>> KafkaProperties(const ServiceFlags& flags);
+
+// ---------------------------------------------------------------- logging
+
+// Writes one JSON object per line to stderr: {"ts":...,"level":...,"service":...,"msg":...,
+// plus the given fields}. Values are JSON-escaped. Never pass secrets or passwords.
+void LogJson(absl::string_view level, absl::string_view message,
+             const std::vector<std::pair<std::string, std::string>>& fields = {});
+void SetLogService(absl::string_view service);
+
+// ---------------------------------------------------------------- metrics
+
+// A small Prometheus registry: counters and histograms with labels, gauges read at scrape.
+class Metrics {
+ public:
+  void Increment(absl::string_view name, const std::map<std::string, std::string>& labels,
+                 double by = 1);
+  // Histogram in seconds with fixed buckets (0.5 ms .. 10 s).
+  void Observe(absl::string_view name, const std::map<std::string, std::string>& labels,
+               double seconds);
+  // A gauge whose value is read from `read` at each scrape.
+  void Gauge(absl::string_view name, absl::string_view help, std::function<double()> read);
+  // The Prometheus text exposition format (version 0.0.4).
+  std::string Render() const;
+
+ private:
+  struct Data;
+  mutable absl::Mutex mu_;
+  std::shared_ptr<Data> data_ ABSL_GUARDED_BY(mu_);
+};
+
+// Serves GET /metrics (and GET /healthz) on `address` until destroyed.
+class MetricsHttpServer {
+ public:
+  static absl::StatusOr<std::unique_ptr<MetricsHttpServer>> Start(absl::string_view address,
+                                                                  const Metrics& metrics);
+  ~MetricsHttpServer();
+  int port() const;
+
+ private:
+  struct Impl;
+  explicit MetricsHttpServer(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+// ---------------------------------------------------------------- handlers
+
+// Runs `fn` on the worker pool and finishes the call with its status, mapped by
+// ToGrpcStatus. The usual body of every callback-API handler:
+//
+//   grpc::ServerUnaryReactor* GetCustomer(grpc::CallbackServerContext* ctx,
+//                                         const GetCustomerRequest* req, Customer* resp) override {
+//     return server::Run(ctx, [=] { return impl_.GetCustomer(ctx, *req, *resp); });
+//   }
+grpc::ServerUnaryReactor* Run(grpc::CallbackServerContext* context,
+                              std::function<absl::Status()> fn);
+
+// The bearer token of a call ("authorization: Bearer <jwt>"), or UNAUTHENTICATED.
+absl::StatusOr<std::string> BearerToken(const grpc::ServerContextBase& context);
+
+// ---------------------------------------------------------------- server
+
+struct ServerOptions {
+  std::string service;   // for logs and metrics
+  std::string listen;    // "127.0.0.1:0" picks a free port
+  int workers = 64;
+  bool log_requests = true;
+  absl::Duration drain = absl::Seconds(10);
+};
+
+class Server {
+ public:
+  // Builds and starts the server with health checking (SERVING) and reflection.
+  static absl::StatusOr<std::unique_ptr<Server>> Start(const ServerOptions& options,
+                                                      const std::vector<grpc::Service*>& services,
+                                                      Metrics& metrics);
+  ~Server();  // Shutdown() if not done
+  int port() const;
+  // Health NOT_SERVING, stop accepting, wait for calls in flight up to the drain time.
+  void Shutdown();
+
+ private:
+  struct Impl;
+  explicit Server(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+// Blocks SIGTERM and SIGINT in the calling thread and every thread it starts afterwards.
+// Call first in main().
+void BlockTerminationSignals();
+// Waits for SIGTERM or SIGINT; returns the signal number.
+int WaitForTerminationSignal();
+
+}  // namespace cowork::server
+
+#endif  // COWORK_LIBS_SERVER_SERVER_H_
