@@ -69,7 +69,8 @@ class WriteSet {
  public:
   // Appends `events` to an aggregate. Their sequences must be expected_version + 1, + 2, ...
   // `state` becomes the stored state, at version expected_version + events.size(). Each event
-  // also goes to the outbox for `topic`, keyed by aggregate id.
+  // also goes to the outbox for `topic`, keyed by aggregate id. An empty `topic` stores the
+  // events without publishing them (e.g. a service-private aggregate such as a key vault).
   void Append(std::string aggregate_type, std::string aggregate_id, int64_t expected_version,
               std::vector<common::v1::EventEnvelope> events, std::string state,
               std::string topic);
