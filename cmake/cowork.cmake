@@ -1,16 +1,19 @@
 # Helpers shared by every CMakeLists.txt in the tree.
 
-# cowork_proto_library(NAME <target> PROTOS <files relative to an import root>
-#                      [GRPC] [IMPORT_DIRS <dirs>] [DEPS <targets>])
-# Generates C++ (and gRPC stubs with GRPC) into the build tree and wraps them in a
-# static library that links protobuf (and grpc++).
+# cowork_proto_library(NAME <target> ROOT <import root> PROTOS <files relative to ROOT>
+#                      [GRPC] [DEPS <targets>])
+# Generates C++ (and gRPC stubs with GRPC) into <build>/gen and wraps them in a static library
+# that links protobuf (and grpc++). Import roots: proto/, Debian's googleapis and the source
+# tree itself, so a private proto (ROOT ${PROJECT_SOURCE_DIR}, PROTOS libs/x/views.proto) is
+# included as "libs/x/views.pb.h".
 function(cowork_proto_library)
   cmake_parse_arguments(P "GRPC" "NAME;ROOT" "PROTOS;DEPS" ${ARGN})
   set(out ${CMAKE_BINARY_DIR}/gen)
   file(MAKE_DIRECTORY ${out})
   set(srcs)
   set(hdrs)
-  set(import_args -I${COWORK_PROTO_ROOT} -I${COWORK_GOOGLEAPIS_ROOT} -I${Protobuf_INCLUDE_DIRS})
+  set(import_args -I${COWORK_PROTO_ROOT} -I${COWORK_GOOGLEAPIS_ROOT} -I${PROJECT_SOURCE_DIR}
+                  -I${Protobuf_INCLUDE_DIRS})
   foreach(proto ${P_PROTOS})
     get_filename_component(dir ${proto} DIRECTORY)
     get_filename_component(stem ${proto} NAME_WE)

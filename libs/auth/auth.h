@@ -127,8 +127,9 @@ class SessionValidator {
   virtual absl::Status CheckSession(const Principal& principal) const = 0;
 };
 
-// PERMISSION_DENIED unless `p` is an admin of `operator_id` holding `permission` and covering
-// `location_id` (empty location_id: requires every location, "*").
+// PERMISSION_DENIED unless `p` is an admin holding `permission` and covering `location_id`
+// (empty location_id: requires every location, "*"). The caller compares p.operator_id with
+// the operator of the resource: these checks do not know it.
 absl::Status RequireAdmin(const Principal& p, absl::string_view permission,
                           absl::string_view location_id);
 // An admin as above, or the customer `customer_id` themself.

@@ -10,7 +10,9 @@
 //    Store (Space::kMeta) and committed in the same WriteSet as the projection update; skips
 //    events already applied (by aggregate and sequence) and unknown payload types; can
 //    rebuild from offset zero.
-//  - TopicReader: a plain consumer for tools and tests (read a topic from offset zero).
+//  - ReadAll / ProduceAll: plain reading (a topic from offset zero) and writing, for tools
+//    and tests.
+// The dev broker that hosts librdkafka's mock cluster is in dev_broker.h.
 //
 // Topic names: cowork.<service>.events.
 
@@ -88,7 +90,9 @@ struct ConsumerOptions {
   // Required, e.g. "customers.contracts".
   std::string name;
   std::vector<std::string> topics;
-  // Messages per WriteSet at most. Default 500.
+  // Messages per WriteSet at most. Default 500. The consumer currently commits every message
+  // on its own (handlers read the store and must see the previous message's writes), which
+  // this bound allows.
   size_t batch_size = 500;
   // Poll wait when nothing arrives. Default 100 ms.
   absl::Duration poll_wait = absl::Milliseconds(100);

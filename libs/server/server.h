@@ -95,6 +95,9 @@ void SetLogService(absl::string_view service);
 // A small Prometheus registry: counters and histograms with labels, gauges read at scrape.
 class Metrics {
  public:
+  // The # HELP text of a counter or histogram (default: its name). Gauges take theirs in
+  // Gauge().
+  void Describe(absl::string_view name, absl::string_view help);
   void Increment(absl::string_view name, const std::map<std::string, std::string>& labels,
                  double by = 1);
   // Histogram in seconds with fixed buckets (0.5 ms .. 10 s).

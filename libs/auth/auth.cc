@@ -1,0 +1,400 @@
+#include "libs/auth/auth.h"
+
+#include <jwt.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <memory>
+#include <sstream>
+#include <utility>
+
+#include "absl/algorithm/container.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "google/protobuf/struct.pb.h"
+#include "google/protobuf/util/json_util.h"
+
+namespace cowork::auth {
+namespace {
+
+constexpr char kIssuer[] = "cowork";
+constexpr char kRolePlatform[] = "platform";
+constexpr char kRoleAdmin[] = "admin";
+constexpr char kRoleCustomer[] = "customer";
+constexpr size_t kMinSecretBytes = 32;
+
+struct JwtDeleter {
+  void operator()(jwt_t* jwt) const { jwt_free(jwt); }
+};
+using JwtPtr = std::unique_ptr<jwt_t, JwtDeleter>;
+
+struct FreeDeleter {
+  void operator()(char* p) const { std::free(p); }
+};
+using CString = std::unique_ptr<char, FreeDeleter>;
+
+absl::Status Unauthenticated(absl::string_view reason) {
+  return absl::UnauthenticatedError(absl::StrCat("invalid token: ", reason));
+}
+
+// libjwt reports errors through errno; a failure to build a token from valid inputs means
+// the library or the process is broken, so it is not a recoverable error.
+[[noreturn]] void MintFailure(const char* what, int rc) {
+  std::fprintf(stderr, "cowork::auth: cannot mint token: %s failed (%d)\n", what, rc);
+  std::abort();
+}
+
+void CheckRc(int rc, const char* what) {
+  if (rc != 0) MintFailure(what, rc);
+}
+
+std::string JsonStringArray(const std::vector<std::string>& values) {
+  google::protobuf::ListValue list;
+  for (const std::string& v : values) list.add_values()->set_string_value(v);
+  std::string json;
+  auto status = google::protobuf::util::MessageToJsonString(list, &json);
+  if (!status.ok()) MintFailure("MessageToJsonString", -1);
+  return json;
+}
+
+// A token with the common claims; the caller adds the role's own claims and encodes it.
+JwtPtr NewToken(absl::string_view role, absl::string_view subject, absl::Time now,
+                absl::Duration ttl) {
+  jwt_t* raw = nullptr;
+  CheckRc(jwt_new(&raw), "jwt_new");
+  JwtPtr jwt(raw);
+  CheckRc(jwt_add_grant(jwt.get(), "iss", kIssuer), "jwt_add_grant(iss)");
+  CheckRc(jwt_add_grant(jwt.get(), "role", std::string(role).c_str()), "jwt_add_grant(role)");
+  if (!subject.empty()) {
+    CheckRc(jwt_add_grant(jwt.get(), "sub", std::string(subject).c_str()), "jwt_add_grant(sub)");
+  }
+  CheckRc(jwt_add_grant_int(jwt.get(), "iat", absl::ToUnixSeconds(now)), "jwt_add_grant_int(iat)");
+  CheckRc(jwt_add_grant_int(jwt.get(), "exp", absl::ToUnixSeconds(now + ttl)),
+          "jwt_add_grant_int(exp)");
+  return jwt;
+}
+
+std::string EncodeHs256(jwt_t* jwt, absl::string_view secret) {
+  if (secret.empty()) MintFailure("jwt_set_alg (empty secret)", EINVAL);
+  CheckRc(jwt_set_alg(jwt, JWT_ALG_HS256, reinterpret_cast<const unsigned char*>(secret.data()),
+                      static_cast<int>(secret.size())),
+          "jwt_set_alg");
+  CString token(jwt_encode_str(jwt));
+  if (token == nullptr) MintFailure("jwt_encode_str", errno);
+  return std::string(token.get());
+}
+
+// ---- reading claims of a verified token
+
+absl::StatusOr<std::string> StringClaim(jwt_t* jwt, const char* name) {
+  const char* value = jwt_get_grant(jwt, name);
+  if (value == nullptr) return Unauthenticated(absl::StrCat("claim \"", name, "\" missing"));
+  return std::string(value);
+}
+
+absl::StatusOr<std::string> NonEmptyStringClaim(jwt_t* jwt, const char* name) {
+  absl::StatusOr<std::string> value = StringClaim(jwt, name);
+  if (value.ok() && value->empty()) {
+    return Unauthenticated(absl::StrCat("claim \"", name, "\" empty"));
+  }
+  return value;
+}
+
+absl::StatusOr<int64_t> IntClaim(jwt_t* jwt, const char* name) {
+  // jwt_get_grant_int reads a string claim as 0 without an error, so the claim's JSON text
+  // is read instead: only a JSON integer parses.
+  CString json(jwt_get_grants_json(jwt, name));
+  int64_t value = 0;
+  if (json == nullptr || !absl::SimpleAtoi(json.get(), &value)) {
+    return Unauthenticated(absl::StrCat("claim \"", name, "\" missing or not an integer"));
+  }
+  return value;
+}
+
+absl::StatusOr<std::vector<std::string>> StringArrayClaim(jwt_t* jwt, const char* name) {
+  CString json(jwt_get_grants_json(jwt, name));
+  if (json == nullptr) return Unauthenticated(absl::StrCat("claim \"", name, "\" missing"));
+  google::protobuf::ListValue list;
+  if (!google::protobuf::util::JsonStringToMessage(json.get(), &list).ok()) {
+    return Unauthenticated(absl::StrCat("claim \"", name, "\" is not an array"));
+  }
+  std::vector<std::string> out;
+  for (const google::protobuf::Value& v : list.values()) {
+    if (v.kind_case() != google::protobuf::Value::kStringValue) {
+      return Unauthenticated(absl::StrCat("claim \"", name, "\" holds a non-string"));
+    }
+    out.push_back(v.string_value());
+  }
+  return out;
+}
+
+bool IsAllowed(jwt_alg_t alg, std::initializer_list<jwt_alg_t> allowed) {
+  return absl::c_linear_search(allowed, alg);
+}
+
+absl::StatusOr<std::string> ReadFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return absl::NotFoundError(absl::StrCat("cannot read ", path));
+  std::ostringstream content;
+  content << in.rdbuf();
+  if (in.bad()) return absl::DataLossError(absl::StrCat("error reading ", path));
+  return content.str();
+}
+
+std::string Env(const char* name) {
+  const char* value = std::getenv(name);
+  return value == nullptr ? std::string() : std::string(value);
+}
+
+}  // namespace
+
+std::vector<std::string> AllPermissions() {
+  return {std::string(kCustomersRead), std::string(kCustomersWrite),
+          std::string(kCustomersErase), std::string(kLocationsWrite),
+          std::string(kPlatformInvoices)};
+}
+
+bool Principal::HasPermission(absl::string_view permission) const {
+  return is_admin() && permissions.contains(permission);
+}
+
+bool Principal::CoversLocation(absl::string_view location_id) const {
+  if (!is_admin()) return false;
+  for (const std::string& l : locations) {
+    if (l == "*" || (!location_id.empty() && l == location_id)) return true;
+  }
+  return false;
+}
+
+bool Principal::CoversAllLocations() const {
+  return is_admin() && absl::c_linear_search(locations, std::string("*"));
+}
+
+absl::StatusOr<VerifierOptions> VerifierOptionsFromEnv(bool dev_mode) {
+  static constexpr char kAdminSecretVar[] = "COWORK_ADMIN_TOKEN_SECRET";
+  static constexpr char kPublicKeyVar[] = "COWORK_ADMIN_PUBLIC_KEY_FILE";
+  static constexpr char kSessionSecretVar[] = "COWORK_SESSION_TOKEN_SECRET";
+
+  VerifierOptions options;
+  options.admin_secret = Env(kAdminSecretVar);
+  options.session_secret = Env(kSessionSecretVar);
+  std::vector<std::string> problems;
+
+  // A configured key file that cannot be read is an error even in dev: the operator asked
+  // for single sign-on and would otherwise silently get the dev secret.
+  const std::string key_file = Env(kPublicKeyVar);
+  if (!key_file.empty()) {
+    absl::StatusOr<std::string> pem = ReadFile(key_file);
+    if (!pem.ok()) {
+      problems.push_back(absl::StrCat(kPublicKeyVar, ": ", pem.status().message()));
+    } else if (pem->find("-----BEGIN") == std::string::npos) {
+      problems.push_back(absl::StrCat(kPublicKeyVar, ": ", key_file, " is not a PEM file"));
+    } else {
+      options.admin_public_key_pem = *std::move(pem);
+    }
+  }
+
+  if (dev_mode) {
+    if (options.admin_secret.empty()) options.admin_secret = std::string(kDevAdminSecret);
+    if (options.session_secret.empty()) options.session_secret = std::string(kDevSessionSecret);
+  }
+
+  if (options.admin_secret.empty() && options.admin_public_key_pem.empty() && key_file.empty()) {
+    problems.push_back(absl::StrCat(kAdminSecretVar, " or ", kPublicKeyVar, " must be set"));
+  }
+  if (!options.admin_secret.empty() && options.admin_secret.size() < kMinSecretBytes) {
+    problems.push_back(
+        absl::StrCat(kAdminSecretVar, " must be at least ", kMinSecretBytes, " bytes"));
+  }
+  if (options.session_secret.empty()) {
+    problems.push_back(absl::StrCat(kSessionSecretVar, " must be set"));
+  } else if (options.session_secret.size() < kMinSecretBytes) {
+    problems.push_back(
+        absl::StrCat(kSessionSecretVar, " must be at least ", kMinSecretBytes, " bytes"));
+  }
+  if (!problems.empty()) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("token configuration: ", absl::StrJoin(problems, "; ")));
+  }
+  return options;
+}
+
+TokenVerifier::TokenVerifier(VerifierOptions options) : options_(std::move(options)) {}
+
+absl::StatusOr<Principal> TokenVerifier::Verify(absl::string_view token, absl::Time now) const {
+  if (token.empty()) return Unauthenticated("empty");
+  const std::string token_str(token);
+
+  // Step 1: read the header and the role WITHOUT trusting them (libjwt 1.10 decodes without
+  // checking the signature when given no key). They only select the key and the algorithms
+  // that key may be used with; nothing else is read before the signature is verified.
+  jwt_t* raw = nullptr;
+  if (jwt_decode(&raw, token_str.c_str(), nullptr, 0) != 0 || raw == nullptr) {
+    return Unauthenticated("malformed");
+  }
+  JwtPtr unverified(raw);
+  // Without a key libjwt reports the algorithm as "none"; the header still says which.
+  const char* alg_header = jwt_get_header(unverified.get(), "alg");
+  if (alg_header == nullptr) return Unauthenticated("header \"alg\" missing");
+  const jwt_alg_t alg = jwt_str_alg(alg_header);
+  if (alg == JWT_ALG_INVAL) return Unauthenticated("unknown algorithm");
+  if (alg == JWT_ALG_NONE) return Unauthenticated("unsigned tokens are not accepted");
+  const char* role_claim = jwt_get_grant(unverified.get(), "role");
+  if (role_claim == nullptr) return Unauthenticated("claim \"role\" missing");
+  const std::string role_name(role_claim);
+
+  // Step 2: the key and algorithms allowed for that role. A secret is only ever used with
+  // HMAC and a public key only with RSA/ECDSA, so a token cannot make us verify an HMAC
+  // with the public key (the classic algorithm-confusion forgery).
+  Role role;
+  absl::string_view key;
+  bool allowed;
+  if (role_name == kRoleCustomer) {
+    role = Role::kCustomer;
+    key = options_.session_secret;
+    allowed = IsAllowed(alg, {JWT_ALG_HS256});
+  } else if (role_name == kRolePlatform) {
+    role = Role::kPlatform;
+    key = options_.admin_secret;
+    allowed = IsAllowed(alg, {JWT_ALG_HS256});
+  } else if (role_name == kRoleAdmin) {
+    role = Role::kAdmin;
+    if (!options_.admin_public_key_pem.empty()) {
+      key = options_.admin_public_key_pem;
+      allowed = IsAllowed(alg, {JWT_ALG_RS256, JWT_ALG_ES256});
+    } else {
+      key = options_.admin_secret;
+      allowed = IsAllowed(alg, {JWT_ALG_HS256});
+    }
+  } else {
+    return Unauthenticated("unknown role");
+  }
+  if (key.empty()) return Unauthenticated(absl::StrCat(role_name, " tokens are not accepted"));
+  if (!allowed) {
+    return Unauthenticated(
+        absl::StrCat("algorithm ", jwt_alg_str(alg), " not accepted for ", role_name, " tokens"));
+  }
+
+  // Step 3: verify the signature with the selected key.
+  raw = nullptr;
+  if (jwt_decode(&raw, token_str.c_str(), reinterpret_cast<const unsigned char*>(key.data()),
+                 static_cast<int>(key.size())) != 0 ||
+      raw == nullptr) {
+    return Unauthenticated("bad signature");
+  }
+  JwtPtr jwt(raw);
+  if (jwt_get_alg(jwt.get()) != alg) return Unauthenticated("algorithm changed");
+
+  // Step 4: the claims, now trusted.
+  absl::StatusOr<std::string> iss = StringClaim(jwt.get(), "iss");
+  if (!iss.ok()) return iss.status();
+  if (*iss != kIssuer) return Unauthenticated("wrong issuer");
+  absl::StatusOr<std::string> verified_role = StringClaim(jwt.get(), "role");
+  if (!verified_role.ok()) return verified_role.status();
+  if (*verified_role != role_name) return Unauthenticated("role changed");
+  absl::StatusOr<int64_t> iat = IntClaim(jwt.get(), "iat");
+  if (!iat.ok()) return iat.status();
+  absl::StatusOr<int64_t> exp = IntClaim(jwt.get(), "exp");
+  if (!exp.ok()) return exp.status();
+  if (*exp < *iat) return Unauthenticated("expires before it was issued");
+  const absl::Time expires = absl::FromUnixSeconds(*exp);
+  if (now >= expires) return Unauthenticated("expired");
+
+  Principal p;
+  p.role = role;
+  p.expires = expires;
+  switch (role) {
+    case Role::kPlatform: {
+      // The subject is informative for platform staff; absent is fine.
+      const char* sub = jwt_get_grant(jwt.get(), "sub");
+      if (sub != nullptr) p.subject = sub;
+      break;
+    }
+    case Role::kAdmin: {
+      absl::StatusOr<std::string> sub = NonEmptyStringClaim(jwt.get(), "sub");
+      if (!sub.ok()) return sub.status();
+      absl::StatusOr<std::string> op = NonEmptyStringClaim(jwt.get(), "op");
+      if (!op.ok()) return op.status();
+      absl::StatusOr<std::vector<std::string>> locs = StringArrayClaim(jwt.get(), "locs");
+      if (!locs.ok()) return locs.status();
+      absl::StatusOr<std::vector<std::string>> perms = StringArrayClaim(jwt.get(), "perms");
+      if (!perms.ok()) return perms.status();
+      p.subject = *std::move(sub);
+      p.operator_id = *std::move(op);
+      p.locations = *std::move(locs);
+      p.permissions.insert(perms->begin(), perms->end());
+      break;
+    }
+    case Role::kCustomer: {
+      absl::StatusOr<std::string> sub = NonEmptyStringClaim(jwt.get(), "sub");
+      if (!sub.ok()) return sub.status();
+      absl::StatusOr<std::string> op = NonEmptyStringClaim(jwt.get(), "op");
+      if (!op.ok()) return op.status();
+      absl::StatusOr<std::string> sid = NonEmptyStringClaim(jwt.get(), "sid");
+      if (!sid.ok()) return sid.status();
+      absl::StatusOr<int64_t> gen = IntClaim(jwt.get(), "gen");
+      if (!gen.ok()) return gen.status();
+      if (*gen < 0) return Unauthenticated("claim \"gen\" negative");
+      p.subject = *std::move(sub);
+      p.operator_id = *std::move(op);
+      p.session_id = *std::move(sid);
+      p.session_generation = *gen;
+      break;
+    }
+  }
+  return p;
+}
+
+std::string MintAdminToken(absl::string_view secret, const AdminTokenSpec& spec, absl::Time now) {
+  JwtPtr jwt = NewToken(kRoleAdmin, spec.subject, now, spec.ttl);
+  CheckRc(jwt_add_grant(jwt.get(), "op", spec.operator_id.c_str()), "jwt_add_grant(op)");
+  const std::string arrays = absl::StrCat("{\"locs\":", JsonStringArray(spec.locations),
+                                          ",\"perms\":", JsonStringArray(spec.permissions), "}");
+  CheckRc(jwt_add_grants_json(jwt.get(), arrays.c_str()), "jwt_add_grants_json");
+  return EncodeHs256(jwt.get(), secret);
+}
+
+std::string MintPlatformToken(absl::string_view secret, absl::string_view subject, absl::Time now,
+                              absl::Duration ttl) {
+  JwtPtr jwt = NewToken(kRolePlatform, subject, now, ttl);
+  return EncodeHs256(jwt.get(), secret);
+}
+
+std::string MintSessionToken(absl::string_view secret, const SessionTokenSpec& spec,
+                             absl::Time now) {
+  JwtPtr jwt = NewToken(kRoleCustomer, spec.customer_id, now, spec.ttl);
+  CheckRc(jwt_add_grant(jwt.get(), "op", spec.operator_id.c_str()), "jwt_add_grant(op)");
+  CheckRc(jwt_add_grant(jwt.get(), "sid", spec.session_id.c_str()), "jwt_add_grant(sid)");
+  CheckRc(jwt_add_grant_int(jwt.get(), "gen", spec.session_generation), "jwt_add_grant_int(gen)");
+  return EncodeHs256(jwt.get(), secret);
+}
+
+absl::Status RequireAdmin(const Principal& p, absl::string_view permission,
+                          absl::string_view location_id) {
+  if (!p.is_admin()) return absl::PermissionDeniedError("an admin token is required");
+  if (!p.HasPermission(permission)) {
+    return absl::PermissionDeniedError(absl::StrCat("missing permission ", permission));
+  }
+  if (location_id.empty()) {
+    if (!p.CoversAllLocations()) {
+      return absl::PermissionDeniedError("requires access to every location");
+    }
+  } else if (!p.CoversLocation(location_id)) {
+    return absl::PermissionDeniedError(absl::StrCat("no access to location ", location_id));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status RequireAdminOrSelf(const Principal& p, absl::string_view permission,
+                                absl::string_view location_id, absl::string_view customer_id) {
+  if (p.is_customer()) {
+    if (!customer_id.empty() && p.subject == customer_id) return absl::OkStatus();
+    return absl::PermissionDeniedError("customers may only act on themselves");
+  }
+  return RequireAdmin(p, permission, location_id);
+}
+
+}  // namespace cowork::auth

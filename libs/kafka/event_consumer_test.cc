@@ -1,0 +1,294 @@
+// EventConsumer against a real Store in a temp dir and the dev broker over TCP. Events are
+// put on the topic with ProduceAll, the way another service's relay would.
+
+#include <atomic>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "cowork/customers/v1/events.pb.h"
+#include "gtest/gtest.h"
+#include "libs/kafka/dev_broker.h"
+#include "libs/kafka/kafka.h"
+#include "libs/kafka/test_util.h"
+
+namespace cowork::kafka {
+namespace {
+
+using customers::v1::LocationCreated;
+using customers::v1::OperatorCreated;
+using testing::Envelope;
+using testing::Eventually;
+using testing::OpenStore;
+using testing::TempDir;
+
+constexpr char kTopic[] = "cowork.source.events";
+
+class EventConsumerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto broker = DevBroker::Start({.topics = {kTopic}, .partitions = 3});
+    ASSERT_TRUE(broker.ok()) << broker.status();
+    broker_ = *std::move(broker);
+    kafka_ = {.brokers = broker_->bootstrap(), .client_id = "consumer-test"};
+    store_ = OpenStore(dir_.path());
+    ASSERT_NE(store_, nullptr);
+  }
+
+  static std::string Serialized(const common::v1::EventEnvelope& e) {
+    return e.SerializeAsString();
+  }
+
+  static common::v1::EventEnvelope OperatorEvent(const std::string& id, int64_t sequence) {
+    OperatorCreated payload;
+    payload.set_operator_id(id);
+    payload.set_name(absl::StrCat(id, "@", sequence));
+    return Envelope("operator", id, sequence, payload);
+  }
+
+  void Produce(const std::vector<common::v1::EventEnvelope>& events,
+               const std::string& topic = kTopic) {
+    std::vector<std::pair<std::string, std::string>> kv;
+    for (const auto& e : events) kv.emplace_back(e.aggregate_id(), Serialized(e));
+    ASSERT_TRUE(ProduceAll(kafka_, topic, kv).ok());
+  }
+
+  std::string View(const std::string& key) {
+    auto value = store_->Get(eventstore::Space::kViews, key);
+    EXPECT_TRUE(value.ok()) << value.status();
+    return value.ok() && value->has_value() ? **value : "";
+  }
+
+  int64_t Count() {
+    int64_t n = 0;
+    std::string v = View("count");
+    if (!v.empty()) {
+      EXPECT_TRUE(absl::SimpleAtoi(v, &n));
+    }
+    return n;
+  }
+
+  // Sum over partitions of the stored next offsets of consumer `name`.
+  int64_t StoredOffsets(const std::string& name) {
+    int64_t sum = 0;
+    EXPECT_TRUE(store_
+                    ->Scan(eventstore::Space::kMeta, absl::StrCat("consumer/", name, "/offset/"),
+                           "",
+                           [&](absl::string_view, absl::string_view value) {
+                             int64_t n = 0;
+                             EXPECT_TRUE(absl::SimpleAtoi(value, &n));
+                             sum += n;
+                             return true;
+                           })
+                    .ok());
+    return sum;
+  }
+
+  // A projection: the operator's latest name, and a count that the handler reads and
+  // increments, so it only adds up if each message sees the previous message's commit.
+  std::unique_ptr<EventConsumer> MakeConsumer(ConsumerOptions options) {
+    if (options.name.empty()) options.name = "test.projection";
+    if (options.topics.empty()) options.topics = {kTopic};
+    auto consumer = std::make_unique<EventConsumer>(*store_, kafka_, std::move(options));
+    consumer->On<OperatorCreated>([this](const common::v1::EventEnvelope& e,
+                                         const OperatorCreated& op,
+                                         eventstore::WriteSet& writes) -> absl::Status {
+      ++calls_;
+      if (fail_with_.has_value()) {
+        absl::Status s = (*fail_with_)(e);
+        if (!s.ok()) return s;
+      }
+      writes.Put(eventstore::Space::kViews, absl::StrCat("operator/", op.operator_id()), op.name());
+      writes.Put(eventstore::Space::kViews, "count", absl::StrCat(Count() + 1));
+      return absl::OkStatus();
+    });
+    return consumer;
+  }
+
+  TempDir dir_;
+  std::unique_ptr<DevBroker> broker_;
+  KafkaOptions kafka_;
+  std::unique_ptr<eventstore::Store> store_;
+  std::atomic<int> calls_{0};
+  std::optional<std::function<absl::Status(const common::v1::EventEnvelope&)>> fail_with_;
+};
+
+TEST_F(EventConsumerTest, RejectsBadOptions) {
+  EventConsumer unnamed(*store_, kafka_, {.topics = {kTopic}});
+  EXPECT_TRUE(absl::IsInvalidArgument(unnamed.Start()));
+  EventConsumer no_topics(*store_, kafka_, {.name = "x"});
+  EXPECT_TRUE(absl::IsInvalidArgument(no_topics.Start()));
+  auto twice = MakeConsumer({});
+  ASSERT_TRUE(twice->Start().ok());
+  EXPECT_TRUE(absl::IsFailedPrecondition(twice->Start()));
+}
+
+TEST_F(EventConsumerTest, AppliesEventsWithOffsetsAndSequencesInTheSameCommit) {
+  Produce(
+      {OperatorEvent("a", 1), OperatorEvent("b", 1), OperatorEvent("a", 2), OperatorEvent("c", 1)});
+  auto consumer = MakeConsumer({});
+  ASSERT_TRUE(consumer->Start().ok());
+  ASSERT_TRUE(Eventually([&] { return consumer->applied() == 4; }));
+  EXPECT_EQ(consumer->skipped(), 0u);
+  EXPECT_EQ(View("operator/a"), "a@2");
+  EXPECT_EQ(View("operator/b"), "b@1");
+  EXPECT_EQ(Count(), 4);
+  ASSERT_TRUE(Eventually([&] { return StoredOffsets("test.projection") == 4; }));
+  auto applied =
+      store_->Get(eventstore::Space::kMeta, "consumer/test.projection/applied/operator/a");
+  ASSERT_TRUE(applied.ok());
+  EXPECT_EQ(applied->value_or(""), "2");
+  ASSERT_TRUE(Eventually([&] { return consumer->Lag() == 0; }));
+}
+
+TEST_F(EventConsumerTest, ADuplicatedEventIsAppliedOnce) {
+  auto consumer = MakeConsumer({});
+  ASSERT_TRUE(consumer->Start().ok());
+  Produce(
+      {OperatorEvent("a", 1), OperatorEvent("a", 1), OperatorEvent("a", 2), OperatorEvent("a", 1)});
+  ASSERT_TRUE(Eventually([&] { return consumer->applied() + consumer->skipped() == 4; }));
+  EXPECT_EQ(consumer->applied(), 2u);
+  EXPECT_EQ(consumer->skipped(), 2u);
+  EXPECT_EQ(calls_.load(), 2);
+  EXPECT_EQ(View("operator/a"), "a@2");
+  EXPECT_EQ(Count(), 2);
+}
+
+TEST_F(EventConsumerTest, SkipsUnknownTypesAndGarbageButStoresTheirOffsets) {
+  auto consumer = MakeConsumer({});
+  ASSERT_TRUE(consumer->Start().ok());
+  LocationCreated location;
+  location.set_location_id("l1");
+  Produce({Envelope("location", "l1", 1, location)});
+  ASSERT_TRUE(ProduceAll(kafka_, kTopic, {{"junk", "\xff\xff not a protobuf"}}).ok());
+  Produce({OperatorEvent("a", 1)});
+  ASSERT_TRUE(Eventually([&] { return consumer->applied() + consumer->skipped() == 3; }));
+  EXPECT_EQ(consumer->applied(), 1u);
+  EXPECT_EQ(consumer->skipped(), 2u);
+  EXPECT_EQ(calls_.load(), 1);
+  ASSERT_TRUE(Eventually([&] { return StoredOffsets("test.projection") == 3; }));
+  auto applied =
+      store_->Get(eventstore::Space::kMeta, "consumer/test.projection/applied/location/l1");
+  ASSERT_TRUE(applied.ok());
+  EXPECT_EQ(applied->value_or(""), "1");
+}
+
+TEST_F(EventConsumerTest, ARestartResumesFromTheStoredOffsets) {
+  Produce({OperatorEvent("a", 1), OperatorEvent("b", 1), OperatorEvent("c", 1)});
+  {
+    auto first = MakeConsumer({});
+    ASSERT_TRUE(first->Start().ok());
+    ASSERT_TRUE(Eventually([&] { return first->applied() == 3; }));
+  }
+  Produce({OperatorEvent("a", 2), OperatorEvent("d", 1)});
+  auto second = MakeConsumer({});
+  ASSERT_TRUE(second->Start().ok());
+  // Once every partition's offset is at its end, a consumer that had started from zero would
+  // have met the three old events first and counted them as skipped duplicates.
+  ASSERT_TRUE(Eventually([&] { return StoredOffsets("test.projection") == 5; }));
+  EXPECT_EQ(second->applied(), 2u);
+  EXPECT_EQ(second->skipped(), 0u);
+  EXPECT_EQ(calls_.load(), 5);
+  EXPECT_EQ(Count(), 5);
+}
+
+TEST_F(EventConsumerTest, RebuildResetsTheProjectionAndReappliesFromZero) {
+  Produce({OperatorEvent("a", 1), OperatorEvent("a", 2), OperatorEvent("b", 1)});
+  {
+    auto first = MakeConsumer({});
+    ASSERT_TRUE(first->Start().ok());
+    ASSERT_TRUE(Eventually([&] { return first->applied() == 3; }));
+  }
+  EXPECT_EQ(Count(), 3);
+  int resets = 0;
+  auto rebuilt = MakeConsumer({.rebuild = true, .reset = [&](eventstore::Store& store) {
+                                 ++resets;
+                                 absl::Status s =
+                                     store.DeletePrefix(eventstore::Space::kViews, "operator/");
+                                 if (!s.ok()) return s;
+                                 return store.DeletePrefix(eventstore::Space::kViews, "count");
+                               }});
+  ASSERT_TRUE(rebuilt->Start().ok());
+  EXPECT_EQ(resets, 1);
+  ASSERT_TRUE(Eventually([&] { return rebuilt->applied() == 3; }));
+  EXPECT_EQ(rebuilt->skipped(), 0u);
+  EXPECT_EQ(Count(), 3);  // from zero again, not 6
+  EXPECT_EQ(View("operator/a"), "a@2");
+}
+
+TEST_F(EventConsumerTest, AbortedHandlersAreRetriedOtherErrorsSkipped) {
+  std::atomic<int> aborts_left{3};
+  fail_with_ = [&](const common::v1::EventEnvelope& e) -> absl::Status {
+    if (e.aggregate_id() == "retry" && aborts_left > 0) {
+      --aborts_left;
+      return absl::AbortedError("lost a race");
+    }
+    if (e.aggregate_id() == "bad") return absl::FailedPreconditionError("rule says no");
+    return absl::OkStatus();
+  };
+  auto consumer = MakeConsumer({});
+  ASSERT_TRUE(consumer->Start().ok());
+  Produce({OperatorEvent("retry", 1), OperatorEvent("bad", 1), OperatorEvent("ok", 1)});
+  ASSERT_TRUE(Eventually([&] { return consumer->applied() + consumer->skipped() == 3; }));
+  EXPECT_EQ(consumer->applied(), 2u);
+  EXPECT_EQ(consumer->skipped(), 1u);
+  EXPECT_EQ(aborts_left.load(), 0);
+  EXPECT_EQ(calls_.load(), 3 + 3);  // three aborted attempts, then one call per event
+  EXPECT_EQ(View("operator/retry"), "retry@1");
+  EXPECT_EQ(View("operator/bad"), "");
+}
+
+TEST_F(EventConsumerTest, LagCountsWhatIsBehindTheHighWatermark) {
+  ASSERT_TRUE(broker_->CreateTopic("cowork.single.events", 1).ok());
+  std::atomic<bool> release{false};
+  fail_with_ = [&](const common::v1::EventEnvelope&) -> absl::Status {
+    return release.load() ? absl::OkStatus() : absl::UnavailableError("not yet");
+  };
+  Produce({OperatorEvent("a", 1), OperatorEvent("a", 2), OperatorEvent("a", 3)},
+          "cowork.single.events");
+  auto consumer = MakeConsumer({.name = "lagging", .topics = {"cowork.single.events"}});
+  ASSERT_TRUE(consumer->Start().ok());
+  // Stuck on the first message: all three are behind.
+  ASSERT_TRUE(Eventually([&] { return consumer->Lag() == 3; }));
+  release = true;
+  ASSERT_TRUE(Eventually([&] { return consumer->applied() == 3 && consumer->Lag() == 0; }));
+}
+
+TEST_F(EventConsumerTest, ATopicMissingAtStartIsAssignedWhenItAppears) {
+  auto consumer = MakeConsumer({.topics = {kTopic, "cowork.late.events"}});
+  ASSERT_TRUE(consumer->Start().ok());
+  ASSERT_TRUE(broker_->CreateTopic("cowork.late.events", 2).ok());
+  Produce({OperatorEvent("late", 1)}, "cowork.late.events");
+  Produce({OperatorEvent("early", 1)});
+  ASSERT_TRUE(Eventually([&] { return consumer->applied() == 2; }));
+  EXPECT_EQ(View("operator/late"), "late@1");
+}
+
+TEST_F(EventConsumerTest, KeepsConsumingAcrossABrokerOutage) {
+  auto consumer = MakeConsumer({});
+  ASSERT_TRUE(consumer->Start().ok());
+  Produce({OperatorEvent("a", 1)});
+  ASSERT_TRUE(Eventually([&] { return consumer->applied() == 1; }));
+  ASSERT_TRUE(broker_->SetDown().ok());
+  ASSERT_TRUE(broker_->SetUp().ok());
+  Produce({OperatorEvent("a", 2)});
+  ASSERT_TRUE(Eventually([&] { return consumer->applied() == 2; }));
+  EXPECT_EQ(View("operator/a"), "a@2");
+}
+
+TEST_F(EventConsumerTest, StartsDuringAnOutageAndCatchesUpAfterIt) {
+  Produce({OperatorEvent("a", 1)});
+  ASSERT_TRUE(broker_->SetDown().ok());
+  auto consumer = MakeConsumer({});
+  ASSERT_TRUE(consumer->Start().ok());  // not an error: the service starts, the thread retries
+  ASSERT_TRUE(broker_->SetUp().ok());
+  Produce({OperatorEvent("a", 2)});
+  ASSERT_TRUE(Eventually([&] { return consumer->applied() == 2; }));
+  EXPECT_EQ(View("operator/a"), "a@2");
+}
+
+}  // namespace
+}  // namespace cowork::kafka

@@ -1,0 +1,83 @@
+#ifndef COWORK_LIBS_KAFKA_TEST_UTIL_H_
+#define COWORK_LIBS_KAFKA_TEST_UTIL_H_
+
+// Helpers for the kafka library's tests: a temp directory, a real Store in it, envelopes,
+// and bounded polling. Test-only.
+
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <string>
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
+#include "cowork/common/v1/envelope.pb.h"
+#include "google/protobuf/message.h"
+#include "gtest/gtest.h"
+#include "libs/eventstore/store.h"
+
+namespace cowork::kafka::testing {
+
+// A fresh directory under $TMPDIR (or /tmp), removed with everything in it.
+class TempDir {
+ public:
+  TempDir() {
+    const char* base = std::getenv("TMPDIR");
+    std::string pattern =
+        absl::StrCat(base != nullptr && *base != '\0' ? base : "/tmp", "/cowork-kafka-XXXXXX");
+    char* made = mkdtemp(pattern.data());
+    if (made == nullptr) {
+      ADD_FAILURE() << "mkdtemp failed";
+    } else {
+      path_ = made;
+    }
+  }
+  ~TempDir() {
+    std::error_code ignored;
+    if (!path_.empty()) std::filesystem::remove_all(path_, ignored);
+  }
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+inline std::unique_ptr<eventstore::Store> OpenStore(const std::string& path) {
+  auto store = eventstore::Store::Open({.path = path, .durable = false});
+  EXPECT_TRUE(store.ok()) << store.status();
+  return store.ok() ? *std::move(store) : nullptr;
+}
+
+inline common::v1::EventEnvelope Envelope(const std::string& type, const std::string& id,
+                                          int64_t sequence,
+                                          const google::protobuf::Message& payload) {
+  common::v1::EventEnvelope e;
+  e.set_event_id(absl::StrCat(type, "-", id, "-", sequence));
+  e.set_aggregate_type(type);
+  e.set_aggregate_id(id);
+  e.set_sequence(sequence);
+  e.set_operator_id("op-1");
+  e.set_service("test");
+  e.mutable_payload()->PackFrom(payload);
+  return e;
+}
+
+// Polls `done` every 5 ms until it holds or `timeout` passes; returns its last value.
+inline bool Eventually(const std::function<bool()>& done,
+                       absl::Duration timeout = absl::Seconds(20)) {
+  auto deadline = std::chrono::steady_clock::now() + absl::ToChronoMilliseconds(timeout);
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (done()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  return done();
+}
+
+}  // namespace cowork::kafka::testing
+
+#endif  // COWORK_LIBS_KAFKA_TEST_UTIL_H_

@@ -1,0 +1,74 @@
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "libs/server/server.h"
+
+namespace cowork::server {
+
+void AddStandardFlags(CLI::App& app, ServiceFlags& flags, const ServiceDefaults& defaults) {
+  flags.service = defaults.service;
+  flags.listen = absl::StrCat("127.0.0.1:", defaults.port);
+  flags.metrics_listen = absl::StrCat("127.0.0.1:", defaults.metrics_port);
+  flags.data_dir = absl::StrCat("var/", defaults.service);
+
+  app.add_option("--listen", flags.listen, "gRPC listen address (host:port)")
+      ->envname("COWORK_LISTEN")
+      ->capture_default_str();
+  // No capture_default_str() here: CLI11 would then read "--metrics-listen=" as "use the
+  // default" instead of the empty value that disables the endpoint.
+  app.add_option("--metrics-listen", flags.metrics_listen,
+                 absl::StrCat("Prometheus metrics HTTP address (host:port); empty disables "
+                              "(default ", flags.metrics_listen, ")"))
+      ->envname("COWORK_METRICS_LISTEN")
+      ->expected(0, 1);
+  app.add_option("--data-dir", flags.data_dir, "RocksDB directory of this service")
+      ->envname("COWORK_DATA_DIR")
+      ->capture_default_str();
+  app.add_option("--kafka-brokers", flags.kafka_brokers, "Kafka bootstrap servers")
+      ->envname("COWORK_KAFKA_BROKERS")
+      ->capture_default_str();
+  // ';' separates several properties in one value, which is how the environment variable
+  // carries more than one (values such as SASL settings may contain commas).
+  app.add_option("--kafka-property", flags.kafka_properties,
+                 "Extra librdkafka property key=value (repeatable; ';' separates several)")
+      ->envname("COWORK_KAFKA_PROPERTY")
+      ->delimiter(';')
+      ->allow_extra_args(false);
+  app.add_flag("--durable,!--no-durable", flags.durable,
+               "fsync every commit (--durable=false for throughput tests)")
+      ->envname("COWORK_DURABLE")
+      ->capture_default_str();
+  app.add_flag("--dev", flags.dev, "Dev mode: dev secrets when none are set, test-only calls")
+      ->envname("COWORK_DEV");
+  app.add_flag("--rebuild-projections", flags.rebuild_projections,
+               "Rebuild every consumer projection from offset zero at start")
+      ->envname("COWORK_REBUILD_PROJECTIONS");
+  app.add_option("--workers", flags.workers, "Threads running handlers")
+      ->envname("COWORK_WORKERS")
+      ->check(CLI::Range(1, 4096))
+      ->capture_default_str();
+  app.add_option("--drain-seconds", flags.drain_seconds,
+                 "Seconds a SIGTERM waits for calls in flight")
+      ->envname("COWORK_DRAIN_SECONDS")
+      ->check(CLI::Range(0, 3600))
+      ->capture_default_str();
+  app.add_flag("--log-requests,!--no-log-requests", flags.log_requests,
+               "One JSON line per call on stderr")
+      ->envname("COWORK_LOG_REQUESTS")
+      ->capture_default_str();
+}
+
+absl::StatusOr<std::map<std::string, std::string>> KafkaProperties(const ServiceFlags& flags) {
+  std::map<std::string, std::string> out;
+  for (const std::string& entry : flags.kafka_properties) {
+    const size_t eq = entry.find('=');
+    if (eq == std::string::npos || eq == 0) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--kafka-property \"", entry, "\": expected key=value"));
+    }
+    out[entry.substr(0, eq)] = entry.substr(eq + 1);
+  }
+  return out;
+}
+
+}  // namespace cowork::server

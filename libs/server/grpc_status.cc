@@ -1,0 +1,65 @@
+#include "libs/server/grpc_status.h"
+
+#include <string>
+
+#include "absl/strings/cord.h"
+#include "google/rpc/error_details.pb.h"
+#include "google/rpc/status.pb.h"
+#include "libs/status/field_errors.h"
+
+namespace cowork::server {
+namespace {
+
+// absl::StatusCode and grpc::StatusCode share the canonical numbering (google.rpc.Code).
+grpc::StatusCode ToGrpcCode(absl::StatusCode code) {
+  const int value = static_cast<int>(code);
+  if (value < 0 || value > static_cast<int>(grpc::StatusCode::UNAUTHENTICATED)) {
+    return grpc::StatusCode::UNKNOWN;
+  }
+  return static_cast<grpc::StatusCode>(value);
+}
+
+absl::StatusCode ToAbslCode(grpc::StatusCode code) {
+  const int value = static_cast<int>(code);
+  if (value < 0 || value > static_cast<int>(absl::StatusCode::kUnauthenticated)) {
+    return absl::StatusCode::kUnknown;
+  }
+  return static_cast<absl::StatusCode>(value);
+}
+
+}  // namespace
+
+grpc::Status ToGrpcStatus(const absl::Status& status) {
+  if (status.ok()) return grpc::Status::OK;
+  const grpc::StatusCode code = ToGrpcCode(status.code());
+  std::string message(status.message());
+  // Only the field violations travel as details: other payloads are internal bookkeeping of
+  // the server and stay there.
+  absl::optional<absl::Cord> bad_request = status.GetPayload(kBadRequestTypeUrl);
+  if (!bad_request.has_value()) return grpc::Status(code, std::move(message));
+  google::rpc::BadRequest details;
+  if (!details.ParseFromString(std::string(*bad_request))) {
+    return grpc::Status(code, std::move(message));
+  }
+  google::rpc::Status rich;
+  rich.set_code(static_cast<int>(code));
+  rich.set_message(message);
+  rich.add_details()->PackFrom(details);
+  return grpc::Status(code, std::move(message), rich.SerializeAsString());
+}
+
+absl::Status FromGrpcStatus(const grpc::Status& status) {
+  if (status.ok()) return absl::OkStatus();
+  absl::Status out(ToAbslCode(status.error_code()), status.error_message());
+  if (status.error_details().empty()) return out;
+  google::rpc::Status rich;
+  if (!rich.ParseFromString(status.error_details())) return out;
+  for (const google::protobuf::Any& detail : rich.details()) {
+    // Each detail becomes a payload under its type URL, so FieldViolationsOf (which looks
+    // for kBadRequestTypeUrl) works on the client as it does on the server.
+    out.SetPayload(detail.type_url(), absl::Cord(detail.value()));
+  }
+  return out;
+}
+
+}  // namespace cowork::server
