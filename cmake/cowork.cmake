@@ -51,7 +51,9 @@ function(cowork_test name)
   if(NOT T_TIMEOUT)
     set(T_TIMEOUT 120)
   endif()
-  gtest_discover_tests(${name} DISCOVERY_TIMEOUT 60
-    PROPERTIES TIMEOUT ${T_TIMEOUT} LABELS "${T_LABELS}"
-    ENVIRONMENT "COWORK_BIN_DIR=${CMAKE_BINARY_DIR}/bin")
+  set(props TIMEOUT ${T_TIMEOUT} ENVIRONMENT "COWORK_BIN_DIR=${CMAKE_BINARY_DIR}/bin")
+  if(T_LABELS)
+    list(APPEND props LABELS "${T_LABELS}")
+  endif()
+  gtest_discover_tests(${name} DISCOVERY_TIMEOUT 60 PROPERTIES ${props})
 endfunction()

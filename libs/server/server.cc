@@ -9,8 +9,11 @@
 #include <string>
 #include <thread>
 #include <utility>
+#include <vector>
 
 #include "absl/strings/ascii.h"
+#include "google/protobuf/stubs/logging.h"
+#include "libs/status/field_errors.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "grpc/support/time.h"
@@ -105,6 +108,43 @@ absl::Status RunGuarded(const std::function<absl::Status()>& fn) {
   return absl::InternalError("internal error");
 }
 
+// ---------------------------------------------------------------- undecodable requests
+
+// proto3 string fields must hold UTF-8, and protobuf refuses to parse a request that breaks
+// this; gRPC then answers UNIMPLEMENTED with no message before any handler runs. Bad input
+// must be INVALID_ARGUMENT naming the bad field, so the interceptor rewrites that status, and
+// this log handler catches the field protobuf names while parsing (on the thread that parses,
+// which is the one that then sends the status).
+thread_local std::vector<std::string> undecodable_fields;
+
+void CaptureProtobufLog(google::protobuf::LogLevel level, const char* filename, int line,
+                        const std::string& message) {
+  const std::string kPrefix = "String field '";
+  const std::string kSuffix = "' contains invalid UTF-8 data when parsing";
+  const size_t begin = message.find(kPrefix);
+  const size_t end = message.find(kSuffix);
+  if (begin != std::string::npos && end != std::string::npos && end > begin) {
+    // "cowork.customers.v1.AddCustomerRequest.first_name" -> "first_name"
+    std::string field = message.substr(begin + kPrefix.size(), end - begin - kPrefix.size());
+    const size_t dot = field.rfind('.');
+    if (dot != std::string::npos) field = field.substr(dot + 1);
+    if (undecodable_fields.size() < 64) undecodable_fields.push_back(std::move(field));
+    return;
+  }
+  LogJson(level >= google::protobuf::LOGLEVEL_ERROR ? "error" : "warning", "protobuf",
+          {{"file", filename}, {"line", absl::StrCat(line)}, {"message", message}});
+}
+
+grpc::Status UndecodableRequestStatus() {
+  FieldErrors errors;
+  for (std::string& field : undecodable_fields) {
+    errors.Add(std::move(field), "must be valid UTF-8 text");
+  }
+  undecodable_fields.clear();
+  if (errors.empty()) errors.Add("request", "is not a valid message for this method");
+  return ToGrpcStatus(errors.ToStatus());
+}
+
 // ---------------------------------------------------------------- interceptor
 
 struct CallObserver {
@@ -127,8 +167,18 @@ class ObservingInterceptor final : public grpc::experimental::Interceptor {
     if (methods->QueryInterceptionHookPoint(InterceptionHookPoints::POST_RECV_INITIAL_METADATA)) {
       start_ = std::chrono::steady_clock::now();
     }
+    if (methods->QueryInterceptionHookPoint(InterceptionHookPoints::POST_RECV_MESSAGE)) {
+      request_decoded_ = methods->GetRecvMessage() != nullptr;
+    }
     if (methods->QueryInterceptionHookPoint(InterceptionHookPoints::PRE_SEND_STATUS)) {
-      Record(methods->GetSendStatus().error_code());
+      grpc::Status status = methods->GetSendStatus();
+      if (!request_decoded_ && status.error_code() == grpc::StatusCode::UNIMPLEMENTED &&
+          status.error_message().empty() &&
+          info_->type() == grpc::experimental::ServerRpcInfo::Type::UNARY) {
+        status = UndecodableRequestStatus();
+        methods->ModifySendStatus(status);
+      }
+      Record(status.error_code());
     }
     methods->Proceed();
   }
@@ -170,6 +220,7 @@ class ObservingInterceptor final : public grpc::experimental::Interceptor {
   grpc::experimental::ServerRpcInfo* info_;
   std::chrono::steady_clock::time_point start_;
   bool recorded_ = false;
+  bool request_decoded_ = false;
 };
 
 class ObservingInterceptorFactory final
@@ -262,6 +313,7 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerOptions& optio
   impl->observer = {.log_requests = options.log_requests,
                     .metrics = &metrics};
 
+  google::protobuf::SetLogHandler(&CaptureProtobufLog);
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;

@@ -167,6 +167,32 @@ TEST_F(ServerTest, FieldViolationsReachTheClient) {
                           FieldViolation{"email", "is not a valid address"}));
 }
 
+// proto3 refuses to decode a string field holding invalid UTF-8; the caller must still get
+// INVALID_ARGUMENT naming the field, not gRPC's bare UNIMPLEMENTED.
+TEST_F(ServerTest, InvalidUtf8IsInvalidArgumentNamingTheField) {
+  grpc::GenericStub stub(channel_);
+  grpc::ClientContext ctx;
+  SetDeadline(ctx);
+  const std::string wire("\x0a\x03\x41\xff\xfe", 5);  // field 1 "text" = "A\xff\xfe"
+  grpc::Slice slice(wire.data(), wire.size());
+  grpc::ByteBuffer request(&slice, 1);
+  grpc::ByteBuffer response;
+  absl::Notification done;
+  grpc::Status result;
+  stub.UnaryCall(&ctx, "/cowork.server.testing.Echo/Echo", grpc::StubOptions(), &request,
+                 &response, [&](grpc::Status s) {
+                   result = std::move(s);
+                   done.Notify();
+                 });
+  ASSERT_TRUE(done.WaitForNotificationWithTimeout(kWait));
+  absl::Status status = FromGrpcStatus(result);
+  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument) << status;
+  EXPECT_THAT(FieldViolationsOf(status),
+              ElementsAre(FieldViolation{"text", "must be valid UTF-8 text"}));
+  // The server still answers.
+  EXPECT_TRUE(CallEcho("still here").ok());
+}
+
 TEST_F(ServerTest, EveryCodeTravelsUnchanged) {
   for (int code = 1; code <= 16; ++code) {
     absl::StatusOr<std::string> text = CallEcho("x", std::to_string(code));
