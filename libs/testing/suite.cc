@@ -1,0 +1,154 @@
+#include "libs/testing/suite.h"
+
+#include <atomic>
+#include <cstdlib>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "grpc/support/time.h"
+#include "libs/auth/auth.h"
+#include "libs/clock/clock.h"
+#include "libs/crypto/crypto.h"
+
+extern char** environ;
+
+namespace cowork::testing {
+namespace {
+
+gpr_timespec MonotonicDeadline(absl::Duration timeout) {
+  return gpr_time_add(gpr_now(GPR_CLOCK_MONOTONIC),
+                      gpr_time_from_millis(absl::ToInt64Milliseconds(timeout), GPR_TIMESPAN));
+}
+
+// Every COWORK_* variable of this process's environment except COWORK_BIN_DIR: secrets and
+// flag fallbacks a developer's shell may hold must not leak into a test's services.
+std::vector<std::string> CoworkEnvNames() {
+  std::vector<std::string> names;
+  for (char** e = environ; *e != nullptr; ++e) {
+    absl::string_view entry(*e);
+    absl::string_view name = entry.substr(0, entry.find('='));
+    if (absl::StartsWith(name, "COWORK_") && name != "COWORK_BIN_DIR") {
+      names.emplace_back(name);
+    }
+  }
+  return names;
+}
+
+}  // namespace
+
+absl::StatusOr<DevBroker> StartDevBroker(const std::string& dir, absl::Duration timeout) {
+  SubprocessOptions options;
+  options.program = BinDir() + "/cowork-devbroker";
+  options.args = {"--address-file", dir + "/devbroker.address"};
+  options.unset_env = CoworkEnvNames();
+  options.log_path = NextLogPath(dir + "/devbroker", "devbroker");
+  absl::StatusOr<std::unique_ptr<Subprocess>> process = Subprocess::Start(options);
+  if (!process.ok()) return process.status();
+  absl::StatusOr<std::vector<std::string>> line =
+      (*process)->WaitForLine(R"(^bootstrap: (\S+))", timeout);
+  if (!line.ok()) return line.status();
+  DevBroker broker;
+  broker.process = std::move(*process);
+  broker.bootstrap = (*line)[1];
+  return broker;
+}
+
+std::vector<std::string> CustomersArgs(const ServiceOptions& options) {
+  std::vector<std::string> args = {"--listen",        "127.0.0.1:0",
+                                   "--metrics-listen", "127.0.0.1:0",
+                                   "--data-dir",      options.data_dir,
+                                   "--kafka-brokers", options.bootstrap};
+  if (options.dev) args.push_back("--dev");
+  if (!options.durable) args.push_back("--durable=false");
+  for (const std::string& a : options.extra_args) args.push_back(a);
+  return args;
+}
+
+std::string NextLogPath(const std::string& data_dir, absl::string_view service) {
+  static std::atomic<int> counter{0};
+  return absl::StrCat(data_dir, ".", service, ".", counter.fetch_add(1) + 1, ".log");
+}
+
+absl::StatusOr<Service> StartCustomers(const ServiceOptions& options) {
+  if (options.data_dir.empty() || options.bootstrap.empty()) {
+    return absl::InvalidArgumentError("StartCustomers: data_dir and bootstrap are required");
+  }
+  SubprocessOptions sub;
+  sub.program = BinDir() + "/cowork-customers";
+  sub.args = CustomersArgs(options);
+  sub.env = options.env;
+  sub.unset_env = CoworkEnvNames();
+  for (const std::string& u : options.unset_env) sub.unset_env.push_back(u);
+  sub.log_path = NextLogPath(options.data_dir, "customers");
+  absl::StatusOr<std::unique_ptr<Subprocess>> process = Subprocess::Start(sub);
+  if (!process.ok()) return process.status();
+  absl::StatusOr<std::vector<std::string>> line = (*process)->WaitForLine(
+      R"(customers listening on (127\.0\.0\.1:[0-9]+))", options.timeout);
+  if (!line.ok()) return line.status();
+  Service service;
+  service.process = std::move(*process);
+  service.address = (*line)[1];
+  std::shared_ptr<grpc::Channel> channel = Connect(service.address);
+  if (absl::Status s = WaitConnected(*channel, options.timeout); !s.ok()) {
+    return absl::Status(s.code(), absl::StrCat(s.message(), "; log tail:\n",
+                                               service.process->LogTail()));
+  }
+  return service;
+}
+
+std::shared_ptr<grpc::Channel> Connect(const std::string& address) {
+  grpc::ChannelArguments args;
+  // Retry connecting quickly after a restart of the service on the same test.
+  args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 100);
+  args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 1000);
+  // Bad-input tests send 1 MB fields; leave headroom above them.
+  args.SetMaxSendMessageSize(16 * 1024 * 1024);
+  args.SetMaxReceiveMessageSize(16 * 1024 * 1024);
+  return grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), args);
+}
+
+absl::Status WaitConnected(grpc::Channel& channel, absl::Duration timeout) {
+  if (channel.WaitForConnected(MonotonicDeadline(timeout))) return absl::OkStatus();
+  return absl::UnavailableError(
+      absl::StrCat("channel not connected within ", absl::FormatDuration(timeout)));
+}
+
+CustomersStubs CustomersStubs::Connect(const std::string& address) {
+  CustomersStubs stubs;
+  stubs.channel = testing::Connect(address);
+  stubs.directory = customers::v1::DirectoryService::NewStub(stubs.channel);
+  stubs.customers = customers::v1::CustomersService::NewStub(stubs.channel);
+  stubs.accounts = customers::v1::AccountsService::NewStub(stubs.channel);
+  stubs.teams = customers::v1::TeamsService::NewStub(stubs.channel);
+  return stubs;
+}
+
+void AddMetadata(grpc::ClientContext& context, absl::string_view token) {
+  if (token.empty()) return;
+  context.AddMetadata("authorization", absl::StrCat("Bearer ", token));
+}
+
+void SetDeadline(grpc::ClientContext& context, absl::Duration timeout) {
+  context.set_deadline(MonotonicDeadline(timeout));
+}
+
+std::string MintDevAdminToken(absl::string_view operator_id,
+                              const std::vector<std::string>& locations,
+                              const std::vector<std::string>& permissions, absl::Duration ttl,
+                              absl::string_view subject) {
+  auth::AdminTokenSpec spec;
+  spec.subject = std::string(subject);
+  spec.operator_id = std::string(operator_id);
+  spec.locations = locations;
+  spec.permissions = permissions.empty() ? auth::AllPermissions() : permissions;
+  spec.ttl = ttl;
+  return auth::MintAdminToken(auth::kDevAdminSecret, spec, RealClock::Get().Now());
+}
+
+std::string MintDevPlatformToken(absl::string_view subject, absl::Duration ttl) {
+  return auth::MintPlatformToken(auth::kDevAdminSecret, subject, RealClock::Get().Now(), ttl);
+}
+
+std::string NewRequestId() { return crypto::NewUuid(); }
+
+}  // namespace cowork::testing
