@@ -88,7 +88,11 @@ struct Metrics::Data {
   std::map<std::string, std::string> help;
   std::map<std::string, std::map<Labels, double>> counters;
   std::map<std::string, std::map<Labels, Histogram>> histograms;
-  std::map<std::string, std::pair<std::string, std::function<double()>>> gauges;
+  struct GaugeFamily {
+    std::string help;
+    std::map<Labels, std::function<double()>> series;
+  };
+  std::map<std::string, GaugeFamily> gauges;
 };
 
 void Metrics::Describe(absl::string_view name, absl::string_view help) {
@@ -119,14 +123,21 @@ void Metrics::Observe(absl::string_view name, const Labels& labels, double secon
 
 void Metrics::Gauge(absl::string_view name, absl::string_view help,
                     std::function<double()> read) {
+  Gauge(name, help, {}, std::move(read));
+}
+
+void Metrics::Gauge(absl::string_view name, absl::string_view help, const Labels& labels,
+                    std::function<double()> read) {
   absl::MutexLock lock(&mu_);
   if (data_ == nullptr) data_ = std::make_shared<Data>();
-  data_->gauges[std::string(name)] = {std::string(help), std::move(read)};
+  Data::GaugeFamily& family = data_->gauges[std::string(name)];
+  family.help = std::string(help);
+  family.series[labels] = std::move(read);
 }
 
 std::string Metrics::Render() const {
   std::string out;
-  std::vector<std::pair<std::string, std::pair<std::string, std::function<double()>>>> gauges;
+  std::vector<std::pair<std::string, Data::GaugeFamily>> gauges;
   {
     absl::MutexLock lock(&mu_);
     if (data_ == nullptr) return out;
@@ -161,9 +172,12 @@ std::string Metrics::Render() const {
     gauges.assign(data_->gauges.begin(), data_->gauges.end());
   }
   // Gauge readers may take locks of their own (a store, a consumer): call them unlocked.
-  for (const auto& [name, gauge] : gauges) {
-    absl::StrAppend(&out, "# HELP ", name, " ", EscapeHelp(gauge.first), "\n# TYPE ", name,
-                    " gauge\n", name, " ", FormatValue(gauge.second()), "\n");
+  for (const auto& [name, family] : gauges) {
+    absl::StrAppend(&out, "# HELP ", name, " ", EscapeHelp(family.help), "\n# TYPE ", name,
+                    " gauge\n");
+    for (const auto& [labels, read] : family.series) {
+      absl::StrAppend(&out, name, FormatLabels(labels), " ", FormatValue(read()), "\n");
+    }
   }
   return out;
 }

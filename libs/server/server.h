@@ -105,6 +105,9 @@ class Metrics {
                double seconds);
   // A gauge whose value is read from `read` at each scrape.
   void Gauge(absl::string_view name, absl::string_view help, std::function<double()> read);
+  // One labelled series of a gauge, e.g. cowork_consumer_lag{consumer="customers.contracts"}.
+  void Gauge(absl::string_view name, absl::string_view help,
+             const std::map<std::string, std::string>& labels, std::function<double()> read);
   // The Prometheus text exposition format (version 0.0.4).
   std::string Render() const;
 

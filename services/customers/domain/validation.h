@@ -1,0 +1,99 @@
+#ifndef COWORK_SERVICES_CUSTOMERS_DOMAIN_VALIDATION_H_
+#define COWORK_SERVICES_CUSTOMERS_DOMAIN_VALIDATION_H_
+
+// The input rules of the customers service (SPEC "Customers", reference 000), as pure checks
+// that add one violation per bad field to a FieldErrors, so a caller reports every bad field
+// at once. Every check first bounds the input's size in bytes, so a hostile 1 MB value costs
+// nothing, then decodes UTF-8 (invalid UTF-8 and control characters are violations, never a
+// crash).
+//
+// Thread-safe (pure functions).
+//
+//   FieldErrors errors;
+//   CheckFirstName(request.first_name(), "first_name", errors);
+//   CheckEmail(request.email(), "email", errors);
+//   RETURN_IF_ERROR(errors.ToStatus());
+
+#include <string>
+
+#include "absl/strings/string_view.h"
+#include "libs/status/field_errors.h"
+
+namespace cowork::customers::domain {
+
+// Reference 000's wording, one per name field.
+inline constexpr absl::string_view kFirstNameMessage =
+    "must have at least 2 characters; numbers and special characters are not allowed";
+inline constexpr absl::string_view kLastNameMessage =
+    "must have at least 1 character; numbers and special characters are not allowed";
+
+// Names: at least `min` and at most 100 characters (Unicode code points, after trimming
+// spaces at both ends); letters of any alphabet (general category L*), combining marks (M*)
+// right after a letter or mark, spaces, hyphens and apostrophes (' and U+2019); at least one
+// letter. "Zoë", "O'Brien", "Jean-Luc", "李" pass; digits, symbols, control characters fail.
+inline constexpr int kMaxNameLength = 100;
+void CheckFirstName(absl::string_view value, absl::string_view field, FieldErrors& errors);
+void CheckLastName(absl::string_view value, absl::string_view field, FieldErrors& errors);
+// A full person's name ("Ana María López", primary contacts): the same alphabet, 2..201
+// characters.
+void CheckFullName(absl::string_view value, absl::string_view field, FieldErrors& errors);
+
+// Email syntax: one '@'; local part 1..64 characters of RFC 5322's dot-atom (letters, digits
+// and !#$%&'*+/=?^_`{|}~- with single dots between, not first or last); domain of at least two
+// dot-separated labels of letters, digits and hyphens (1..63 each, no hyphen first or last),
+// the last at least two characters and not all digits; at most 254 characters in all; no
+// spaces or control characters. `required` false accepts the empty string.
+inline constexpr size_t kMaxEmailLength = 254;
+void CheckEmail(absl::string_view value, absl::string_view field, FieldErrors& errors,
+                bool required = true);
+// The form emails are stored and compared in: trimmed and lower-cased (ASCII; a valid email
+// has nothing else).
+std::string NormalizeEmail(absl::string_view email);
+
+// Optional phone: digits, spaces and + - ( ) . ; at most 32 characters, at least one digit.
+inline constexpr size_t kMaxPhoneLength = 32;
+void CheckPhone(absl::string_view value, absl::string_view field, FieldErrors& errors);
+
+// Password policy (SPEC: "define and document the policy"):
+//  - 10 to 128 characters (Unicode code points), valid UTF-8, no control characters;
+//  - at least one letter and at least one character that is not a letter (a digit, a space,
+//    punctuation, a symbol), so it is never letters only;
+//  - not the account's email address (compared case-insensitively).
+// Checked before hashing: a hostile 1 MB password is refused by its size alone.
+inline constexpr int kMinPasswordLength = 10;
+inline constexpr int kMaxPasswordLength = 128;
+void CheckPassword(absl::string_view password, absl::string_view email, absl::string_view field,
+                   FieldErrors& errors);
+
+// Free text that names a thing (company, location, team): 1..`max` characters after trimming,
+// valid UTF-8, no control or formatting characters. `required` false accepts "".
+void CheckLabel(absl::string_view value, absl::string_view field, int max, FieldErrors& errors,
+                bool required = true);
+
+// An IANA time zone name that absl::LoadTimeZone accepts (the system's tzdata), e.g.
+// "Europe/Madrid" or "UTC". Names that are not IANA names ("localtime", absl's "Fixed/...")
+// and anything that looks like a path are refused before any file is opened.
+void CheckTimeZone(absl::string_view value, absl::string_view field, FieldErrors& errors);
+
+// An active ISO 4217 currency code, upper-case ("EUR", "USD", "JPY").
+void CheckCurrency(absl::string_view value, absl::string_view field, FieldErrors& errors);
+bool IsActiveCurrency(absl::string_view code);
+
+// Ids that callers may choose (operators, locations) and ids that come back in requests:
+// 1..64 characters of letters, digits, '-', '_' and '.', not starting with '.'. They become
+// parts of store keys separated by '/', so '/' and anything else are refused.
+inline constexpr size_t kMaxIdLength = 64;
+bool IsValidId(absl::string_view id);
+void CheckId(absl::string_view value, absl::string_view field, FieldErrors& errors,
+             bool required = true);
+
+// Request ids: empty (no idempotency) or 1..128 printable ASCII characters.
+inline constexpr size_t kMaxRequestIdLength = 128;
+void CheckRequestId(absl::string_view value, FieldErrors& errors);
+
+// Trims ASCII spaces and tabs at both ends.
+absl::string_view TrimSpaces(absl::string_view value);
+
+}  // namespace cowork::customers::domain
+
+#endif  // COWORK_SERVICES_CUSTOMERS_DOMAIN_VALIDATION_H_

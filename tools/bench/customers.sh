@@ -1,0 +1,184 @@
+#!/usr/bin/env bash
+# Benchmark of the customers service, end to end over gRPC on loopback, with events watched
+# on the broker. Starts its own cowork-devbroker and cowork-customers on free loopback ports
+# (data in a temp dir), runs cowork-loadgen, stops exactly what it started (by pid) and prints
+# a summary. Results are recorded in docs/PERFORMANCE.md.
+#
+# Runs (each: WARMUP unmeasured, then DURATION measured; events watched on the topic):
+#   1. durable=true   AddCustomer            CLIENTS clients, closed loop (max throughput)
+#   2. durable=true   Add/Update mixed 50/50 CLIENTS clients, closed loop
+#   3. durable=false  AddCustomer            CLIENTS clients, closed loop
+#   4. durable=false  Add/Update mixed 50/50 CLIENTS clients, closed loop
+#   5. durable=false  AddCustomer            open loop at HALF_RATE/s (default 10,000: half of
+#                     the 20,000/s target), at most CLIENTS in flight; latency is measured from
+#                     each call's due time, so queueing behind a slow call counts
+#   6. durable=true   AddCustomer            open loop at half of run 1's measured rate
+#   7. durable=true   AddCustomer            open loop at LIGHT_RATE/s (default 200): command
+#                     and event latency with the service nearly idle
+# The service runs with --no-log-requests (a JSON line per call would be a benchmark of the
+# logger) and each durability setting gets a fresh data directory.
+#
+# Usage: tools/bench/customers.sh            (binaries from build/bin, or BIN=<dir>)
+# Env knobs: BIN, DURATION (20s), WARMUP (3s), CLIENTS (64), HALF_RATE (10000), LIGHT_RATE
+#            (200), OUT (results
+#            folder, default a new temp dir), KEEP_DATA=1 (keep the services' data).
+set -euo pipefail
+
+HERE=$(cd "$(dirname "$0")" && pwd)
+ROOT=$(cd "$HERE/../.." && pwd)
+BIN=${BIN:-$ROOT/build/bin}
+DURATION=${DURATION:-20s}
+WARMUP=${WARMUP:-3s}
+CLIENTS=${CLIENTS:-64}
+HALF_RATE=${HALF_RATE:-10000}
+LIGHT_RATE=${LIGHT_RATE:-200}
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/cowork-bench.XXXXXX")
+OUT=${OUT:-$WORK/results}
+mkdir -p "$OUT"
+
+for exe in cowork-devbroker cowork-customers cowork-loadgen; do
+  if [ ! -x "$BIN/$exe" ]; then
+    echo "error: $BIN/$exe is missing (build it, or set BIN)" >&2
+    exit 1
+  fi
+done
+
+BROKER_PID=""
+SERVICE_PID=""
+stop_pid() { # pid: SIGTERM, then wait for it (bounded), then SIGKILL
+  local pid=$1
+  [ -n "$pid" ] || return 0
+  kill -0 "$pid" 2>/dev/null || { wait "$pid" 2>/dev/null || true; return 0; }
+  kill -TERM "$pid" 2>/dev/null || true
+  for _ in $(seq 1 300); do
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.1
+  done
+  if kill -0 "$pid" 2>/dev/null; then kill -KILL "$pid" 2>/dev/null || true; fi
+  wait "$pid" 2>/dev/null || true
+}
+cleanup() {
+  stop_pid "$SERVICE_PID"
+  stop_pid "$BROKER_PID"
+  if [ "${KEEP_DATA:-0}" != 1 ]; then rm -rf "$WORK/data"; fi
+}
+trap cleanup EXIT
+
+wait_for_line() { # file regex pid -> prints the first capture group
+  local file=$1 regex=$2 pid=$3
+  for _ in $(seq 1 600); do
+    if [ -f "$file" ]; then
+      local m
+      m=$(sed -nE "s/.*${regex}.*/\\1/p" "$file" | head -1)
+      if [ -n "$m" ]; then echo "$m"; return 0; fi
+    fi
+    if ! kill -0 "$pid" 2>/dev/null; then
+      echo "error: process $pid exited; its log:" >&2; tail -20 "$file" >&2; return 1
+    fi
+    sleep 0.1
+  done
+  echo "error: timed out waiting for /$regex/ in $file" >&2; tail -20 "$file" >&2
+  return 1
+}
+
+cpu_ticks() { # pid -> utime+stime in clock ticks
+  awk '{print $14 + $15}' "/proc/$1/stat"
+}
+
+# ---------------------------------------------------------------- machine
+{
+  echo "date:    $(date -u +%FT%TZ)"
+  echo "kernel:  $(uname -r)"
+  echo "cpus:    $(nproc)  ($(lscpu | awk -F: '/Model name/{gsub(/^ +/,"",$2);print $2}'))"
+  echo "mem:     $(free -h | awk '/Mem:/{print $2}')"
+  echo "disk:    $(df -h "$WORK" | awk 'NR==2{print $1, $2, "size,", $4, "free"}') (data dir under $WORK)"
+  bt=$(sed -nE 's/^CMAKE_BUILD_TYPE:[A-Z]+=(.*)/\1/p' "$BIN/../CMakeCache.txt" 2>/dev/null || true)
+  echo "build:   ${bt:-RelWithDebInfo (the project default)} in $BIN"
+  echo "load:    $(cut -d" " -f1-3 /proc/loadavg) (1/5/15-min load average before the runs; other work on the machine skews results)"
+  echo "runs:    warmup $WARMUP, measured $DURATION, $CLIENTS clients, half-load rate $HALF_RATE/s, light rate $LIGHT_RATE/s"
+} | tee "$OUT/machine.txt"
+
+# ---------------------------------------------------------------- broker
+mkdir -p "$WORK/data"
+"$BIN/cowork-devbroker" --address-file "$WORK/bootstrap.txt" >"$OUT/devbroker.log" 2>&1 &
+BROKER_PID=$!
+BOOTSTRAP=$(wait_for_line "$OUT/devbroker.log" 'bootstrap: ([^ ]+)' "$BROKER_PID")
+echo "devbroker pid $BROKER_PID at $BOOTSTRAP"
+
+start_service() { # durable(true|false)
+  local durable=$1 flag
+  if [ "$durable" = true ]; then flag=--durable; else flag=--no-durable; fi
+  "$BIN/cowork-customers" --listen 127.0.0.1:0 --metrics-listen 127.0.0.1:0 \
+    --data-dir "$WORK/data/customers-durable-$durable" --kafka-brokers "$BOOTSTRAP" --dev \
+    "$flag" --no-log-requests >"$OUT/customers-durable-$durable.log" 2>&1 &
+  SERVICE_PID=$!
+  TARGET=$(wait_for_line "$OUT/customers-durable-$durable.log" \
+    'customers listening on ([0-9.]+:[0-9]+)' "$SERVICE_PID")
+  echo "customers pid $SERVICE_PID at $TARGET, durable=$durable"
+}
+
+run_load() { # name durable mode rate
+  local name=$1 durable=$2 mode=$3 rate=$4
+  echo "=== $name: durable=$durable mode=$mode clients=$CLIENTS rate=$rate"
+  local t0 t1
+  t0=$(cpu_ticks "$SERVICE_PID")
+  local vm=""
+  if command -v vmstat >/dev/null 2>&1; then  # the CPU picture during the run; exits by itself
+    vmstat -w 5 "$VMSTAT_COUNT" >"$OUT/$name.vmstat.txt" & vm=$!
+  fi
+  "$BIN/cowork-loadgen" --target "$TARGET" --dev --clients "$CLIENTS" --mode "$mode" \
+    --rate "$rate" --duration "$DURATION" --warmup "$WARMUP" --kafka-brokers "$BOOTSTRAP" \
+    --label "$name:durable=$durable" | tee "$OUT/$name.txt"
+  t1=$(cpu_ticks "$SERVICE_PID")
+  if [ -n "$vm" ]; then wait "$vm" 2>/dev/null || true; fi
+  # Service CPU over warmup + measurement + the pool set-up and event drain of this run.
+  echo "service cpu: $(( (t1 - t0) / $(getconf CLK_TCK) )) s during the run" | tee -a "$OUT/$name.txt"
+}
+
+seconds_of() { # "20s" / "1m" / "1500ms" -> whole seconds (at least 1)
+  local d=$1
+  case "$d" in
+    *ms) echo $(( ${d%ms} / 1000 > 0 ? ${d%ms} / 1000 : 1 )) ;;
+    *s) echo "${d%s}" ;;
+    *m) echo $(( ${d%m} * 60 )) ;;
+    *) echo "$d" ;;
+  esac
+}
+# vmstat samples every 5 s over warmup + measurement.
+VMSTAT_COUNT=$(( ( $(seconds_of "$WARMUP") + $(seconds_of "$DURATION") ) / 5 ))
+[ "$VMSTAT_COUNT" -ge 1 ] || VMSTAT_COUNT=1
+
+rate_of() { # results file -> commands/s (integer)
+  sed -nE 's/^RESULT .* cmd_per_s=([0-9.]+) .*/\1/p' "$1" | awk '{printf "%d", $1}'
+}
+
+# ---------------------------------------------------------------- runs
+start_service true
+run_load 1_durable_add true add 0
+run_load 2_durable_mixed true mixed 0
+DURABLE_RATE=$(rate_of "$OUT/1_durable_add.txt")
+run_load 6_durable_half true add $(( DURABLE_RATE / 2 ))
+run_load 7_durable_light true add "$LIGHT_RATE"
+stop_pid "$SERVICE_PID"; SERVICE_PID=""
+
+start_service false
+run_load 3_nondurable_add false add 0
+run_load 4_nondurable_mixed false mixed 0
+run_load 5_nondurable_half false add "$HALF_RATE"
+stop_pid "$SERVICE_PID"; SERVICE_PID=""
+
+# ---------------------------------------------------------------- summary
+{
+  echo "=== summary (commands/s and latency of answered calls; events = receive - occurred_at)"
+  printf '%-22s %10s %8s %8s %8s %8s %10s %8s %8s %6s  %s\n' run cmd/s p50ms p99ms p999ms maxms \
+    events/s ev_p50 ev_p99 client errors
+  for f in "$OUT"/[0-9]_*.txt; do
+    case "$f" in *.vmstat.txt) continue ;; esac
+    sed -nE 's/^RESULT //p' "$f" | awk -v name="$(basename "$f" .txt)" '{
+      for (i = 1; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = substr($i, length(kv[1]) + 2) }
+      printf "%-22s %10s %8s %8s %8s %8s %10s %8s %8s %6s  %s\n", name, v["cmd_per_s"], v["p50_ms"],
+        v["p99_ms"], v["p999_ms"], v["max_ms"], v["events_per_s"], v["ev_p50_ms"], v["ev_p99_ms"],
+        v["client_cores"], v["errors"] }'
+  done
+  echo "results in $OUT"
+} | tee "$OUT/summary.txt"

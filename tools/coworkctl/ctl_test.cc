@@ -1,0 +1,547 @@
+// coworkctl without a server: flags -> requests, output formats, errors and exit codes.
+// A fake Transport records what each command sends and answers with canned responses.
+#include "tools/coworkctl/ctl.h"
+
+#include <cstdlib>
+#include <fstream>
+#include <functional>
+#include <map>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "cowork/customers/v1/customers.pb.h"
+#include "gmock/gmock.h"
+#include "google/protobuf/util/json_util.h"
+#include "google/protobuf/util/message_differencer.h"
+#include "gtest/gtest.h"
+#include "libs/server/grpc_status.h"
+#include "libs/status/field_errors.h"
+#include "tools/coworkctl/customers_commands.h"
+
+namespace cowork::ctl {
+namespace {
+
+namespace v1 = ::cowork::customers::v1;
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using ::testing::StartsWith;
+
+struct Sent {
+  std::string address;
+  std::string method;
+  std::string request_type;
+  std::string request;  // serialized
+};
+
+// Answers per method: fills the response or returns an error.
+using Handler = std::function<grpc::Status(const google::protobuf::Message& request,
+                                           google::protobuf::Message* response)>;
+
+struct Recorder {
+  std::vector<Sent> sent;
+  std::map<std::string, Handler> handlers;
+};
+
+class FakeTransport final : public Transport {
+ public:
+  FakeTransport(Recorder& recorder, std::string address)
+      : recorder_(recorder), address_(std::move(address)) {}
+  grpc::Status Call(const std::string& method, grpc::ClientContext& context,
+                    const google::protobuf::Message& request,
+                    google::protobuf::Message* response) override {
+    recorder_.sent.push_back(
+        {address_, method, request.GetDescriptor()->full_name(), request.SerializeAsString()});
+    auto it = recorder_.handlers.find(method);
+    if (it == recorder_.handlers.end()) return grpc::Status::OK;
+    return it->second(request, response);
+  }
+
+ private:
+  Recorder& recorder_;
+  std::string address_;
+};
+
+struct Result {
+  int code = -1;
+  std::string out;
+  std::string err;
+};
+
+Result RunCtl(Recorder& recorder, std::vector<std::string> args, const std::string& stdin_text = "") {
+  std::ostringstream out;
+  std::ostringstream err;
+  std::istringstream in(stdin_text);
+  Context ctx(out, err, in);
+  CLI::App app{"coworkctl"};
+  app.require_subcommand(1);
+  ctx.AddGlobalOptions(app);
+  AddCustomersCommands(app, ctx);
+  args.insert(args.begin(), "coworkctl");
+  std::vector<const char*> argv;
+  for (const std::string& a : args) argv.push_back(a.c_str());
+  Result r;
+  r.code = ctx.Run(app, static_cast<int>(argv.size()), argv.data(),
+                   [&recorder](const std::string& address) {
+                     return std::make_unique<FakeTransport>(recorder, address);
+                   });
+  r.out = out.str();
+  r.err = err.str();
+  return r;
+}
+
+template <typename T>
+T LastRequest(const Recorder& recorder) {
+  T request;
+  EXPECT_FALSE(recorder.sent.empty());
+  if (!recorder.sent.empty()) {
+    EXPECT_EQ(recorder.sent.back().request_type, T::descriptor()->full_name());
+    EXPECT_TRUE(request.ParseFromString(recorder.sent.back().request));
+  }
+  return request;
+}
+
+template <typename T>
+Handler Respond(T response) {
+  return [response](const google::protobuf::Message&, google::protobuf::Message* out) {
+    out->CopyFrom(response);
+    return grpc::Status::OK;
+  };
+}
+
+std::vector<std::string> Lines(const std::string& text) {
+  return absl::StrSplit(text, '\n', absl::SkipEmpty());
+}
+
+// The environment must not leak into these tests.
+class CtlTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    unsetenv("COWORK_TOKEN");
+    unsetenv("COWORK_CUSTOMERS_ADDR");
+    unsetenv("COWORK_PASSWORD");
+  }
+  Recorder recorder_;
+};
+
+TEST_F(CtlTest, AddCustomerMapsFlagsToTheRequest) {
+  Result r = RunCtl(recorder_, {"--customers-addr", "127.0.0.1:6000", "--request-id", "rid-1",
+                                "customers", "add", "--type", "company", "--location", "l-1",
+                                "--first-name", "Ana", "--last-name", "Gómez", "--email",
+                                "ana@example.com", "--company-name", "Acme", "--send-welcome"});
+  ASSERT_EQ(r.code, kExitOk) << r.err;
+  ASSERT_EQ(recorder_.sent.size(), 1u);
+  EXPECT_EQ(recorder_.sent[0].address, "127.0.0.1:6000");
+  EXPECT_EQ(recorder_.sent[0].method, "/cowork.customers.v1.CustomersService/AddCustomer");
+  auto req = LastRequest<v1::AddCustomerRequest>(recorder_);
+  EXPECT_EQ(req.request_id(), "rid-1");
+  EXPECT_EQ(req.type(), v1::COMPANY);
+  EXPECT_EQ(req.home_location_id(), "l-1");
+  EXPECT_EQ(req.first_name(), "Ana");
+  EXPECT_EQ(req.last_name(), "Gómez");
+  EXPECT_EQ(req.email(), "ana@example.com");
+  EXPECT_EQ(req.company_name(), "Acme");
+  EXPECT_TRUE(req.send_welcome_message());
+}
+
+TEST_F(CtlTest, GlobalOptionsMayFollowTheCommand) {
+  v1::Customer customer;
+  customer.set_customer_id("c-1");
+  recorder_.handlers["/cowork.customers.v1.CustomersService/GetCustomer"] = Respond(customer);
+  Result r = RunCtl(recorder_, {"customers", "get", "c-1", "-o", "json", "--customers-addr",
+                                "127.0.0.1:6001", "--timeout", "2s"});
+  ASSERT_EQ(r.code, kExitOk) << r.err;
+  EXPECT_EQ(recorder_.sent.back().address, "127.0.0.1:6001");
+  EXPECT_THAT(r.out, StartsWith("{\"customer_id\":\"c-1\""));
+}
+
+TEST_F(CtlTest, AddressComesFromTheEnvironmentWhenNoFlag) {
+  setenv("COWORK_CUSTOMERS_ADDR", "127.0.0.1:7777", 1);
+  Result r = RunCtl(recorder_, {"customers", "get", "c-1"});
+  unsetenv("COWORK_CUSTOMERS_ADDR");
+  ASSERT_EQ(r.code, kExitOk) << r.err;
+  ASSERT_EQ(recorder_.sent.size(), 1u);
+  EXPECT_EQ(recorder_.sent[0].address, "127.0.0.1:7777");
+  EXPECT_EQ(LastRequest<v1::GetCustomerRequest>(recorder_).customer_id(), "c-1");
+}
+
+TEST_F(CtlTest, DefaultTypeIsIndividualAndRequestIdIsAFreshUuidPerCall) {
+  ASSERT_EQ(RunCtl(recorder_, {"customers", "add", "--location", "l-1"}).code, kExitOk);
+  ASSERT_EQ(RunCtl(recorder_, {"customers", "add", "--location", "l-1"}).code, kExitOk);
+  ASSERT_EQ(recorder_.sent.size(), 2u);
+  v1::AddCustomerRequest first;
+  v1::AddCustomerRequest second;
+  ASSERT_TRUE(first.ParseFromString(recorder_.sent[0].request));
+  ASSERT_TRUE(second.ParseFromString(recorder_.sent[1].request));
+  EXPECT_EQ(first.type(), v1::INDIVIDUAL);
+  EXPECT_FALSE(first.send_welcome_message());
+  EXPECT_THAT(first.request_id(),
+              ::testing::MatchesRegex("[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[0-9a-f]{4}-[0-9a-f]{12}"));
+  EXPECT_NE(first.request_id(), second.request_id());
+}
+
+TEST_F(CtlTest, UpdateSendsOnlyTheGivenFieldsInTheMask) {
+  Result r = RunCtl(recorder_, {"customers", "update", "c-9", "--email", "new@example.com",
+                                "--location", "l-2"});
+  ASSERT_EQ(r.code, kExitOk) << r.err;
+  auto req = LastRequest<v1::UpdateCustomerRequest>(recorder_);
+  EXPECT_EQ(req.customer().customer_id(), "c-9");
+  EXPECT_EQ(req.customer().email(), "new@example.com");
+  EXPECT_EQ(req.customer().home_location_id(), "l-2");
+  EXPECT_THAT(req.update_mask().paths(), ElementsAre("email", "home_location_id"));
+}
+
+TEST_F(CtlTest, UpdateWithNothingToChangeIsAUsageError) {
+  Result r = RunCtl(recorder_, {"customers", "update", "c-9"});
+  EXPECT_EQ(r.code, kExitUsage);
+  EXPECT_THAT(r.err, HasSubstr("nothing to update"));
+  EXPECT_TRUE(recorder_.sent.empty());
+}
+
+TEST_F(CtlTest, UsageErrorsExitWithTwoAndSendNothing) {
+  const std::vector<std::vector<std::string>> cases = {
+      {},                                                  // no command
+      {"customers"},                                       // no subcommand
+      {"customers", "fly"},                                // unknown subcommand
+      {"customers", "add"},                                // --location missing
+      {"customers", "add", "--location", "l", "--type", "robot"},  // bad enum
+      {"customers", "list", "--kind", "customer_kind_unspecified"},  // the zero value
+      {"--output", "yaml", "customers", "get", "c-1"},     // bad output
+      {"--timeout", "soon", "customers", "get", "c-1"},    // bad timeout
+      {"--timeout", "-1s", "customers", "get", "c-1"},     // negative timeout
+      {"customers", "erase", "c-1"},                       // erase without --yes
+      {"customers", "import", "--location", "l", "--file", "/nonexistent/x.csv"},
+      {"accounts", "sign-in", "--operator", "o", "--email", "e@x.io"},  // no password
+      {"teams", "sharing", "t-1"},                         // nothing to switch
+      {"teams", "sharing", "t-1", "--access", "maybe"},
+  };
+  for (const auto& args : cases) {
+    Recorder recorder;
+    Result r = RunCtl(recorder, args);
+    EXPECT_EQ(r.code, kExitUsage) << absl::StrJoin(args, " ") << "\n" << r.err;
+    EXPECT_FALSE(r.err.empty()) << absl::StrJoin(args, " ");
+    EXPECT_TRUE(recorder.sent.empty()) << absl::StrJoin(args, " ");
+  }
+}
+
+TEST_F(CtlTest, HelpExitsWithZero) {
+  Result r = RunCtl(recorder_, {"customers", "add", "--help"});
+  EXPECT_EQ(r.code, kExitOk);
+  EXPECT_THAT(r.out, HasSubstr("--location"));
+}
+
+TEST_F(CtlTest, ErrorsPrintCodeMessageAndEveryFieldViolation) {
+  FieldErrors errors;
+  errors.Add("first_name", "must not be empty");
+  errors.Add("email", "is not an email address");
+  recorder_.handlers["/cowork.customers.v1.CustomersService/AddCustomer"] =
+      [&](const google::protobuf::Message&, google::protobuf::Message*) {
+        return server::ToGrpcStatus(errors.ToStatus());
+      };
+  Result r = RunCtl(recorder_, {"customers", "add", "--location", "l-1"});
+  EXPECT_EQ(r.code, kExitCallFailed);
+  EXPECT_TRUE(r.out.empty());
+  std::vector<std::string> lines = Lines(r.err);
+  ASSERT_EQ(lines.size(), 3u) << r.err;
+  EXPECT_THAT(lines[0], StartsWith("error: INVALID_ARGUMENT: "));
+  EXPECT_EQ(lines[1], "  first_name: must not be empty");
+  EXPECT_EQ(lines[2], "  email: is not an email address");
+}
+
+TEST_F(CtlTest, ErrorWithoutDetailsIsOneLine) {
+  recorder_.handlers["/cowork.customers.v1.CustomersService/GetCustomer"] =
+      [](const google::protobuf::Message&, google::protobuf::Message*) {
+        return grpc::Status(grpc::StatusCode::NOT_FOUND, "no customer c-404");
+      };
+  Result r = RunCtl(recorder_, {"customers", "get", "c-404"});
+  EXPECT_EQ(r.code, kExitCallFailed);
+  EXPECT_EQ(r.err, "error: NOT_FOUND: no customer c-404\n");
+}
+
+v1::Customer SampleCustomer(const std::string& id, const std::string& first) {
+  v1::Customer c;
+  c.set_customer_id(id);
+  c.set_operator_id("o-1");
+  c.set_home_location_id("l-1");
+  c.set_type(v1::INDIVIDUAL);
+  c.set_kind(v1::CONTACT);
+  c.set_status(v1::ACTIVE);
+  c.set_first_name(first);
+  c.set_email(first + "@example.com");
+  c.mutable_create_time()->set_seconds(1767225600);  // 2026-01-01T00:00:00Z
+  return c;
+}
+
+TEST_F(CtlTest, JsonListPrintsOneObjectPerLineWithProtoFieldNames) {
+  v1::ListCustomersResponse page;
+  *page.add_customers() = SampleCustomer("c-1", "ana");
+  *page.add_customers() = SampleCustomer("c-2", "bo");
+  page.set_next_page_token("tok-2");
+  recorder_.handlers["/cowork.customers.v1.CustomersService/ListCustomers"] = Respond(page);
+  Result r = RunCtl(recorder_, {"-o", "json", "customers", "list", "--kind", "contact",
+                                "--page-size", "2", "--name", "a"});
+  ASSERT_EQ(r.code, kExitOk) << r.err;
+  std::vector<std::string> lines = Lines(r.out);
+  ASSERT_EQ(lines.size(), 2u) << r.out;
+  v1::Customer parsed;
+  ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(lines[1], &parsed).ok());
+  EXPECT_TRUE(google::protobuf::util::MessageDifferencer::Equals(parsed, page.customers(1)));
+  EXPECT_THAT(lines[0], HasSubstr("\"customer_id\":\"c-1\""));
+  EXPECT_THAT(lines[0], HasSubstr("\"has_user_account\":false"));  // defaults printed too
+  EXPECT_EQ(r.err, "next_page_token: tok-2\n");
+  auto req = LastRequest<v1::ListCustomersRequest>(recorder_);
+  EXPECT_EQ(req.kind(), v1::CONTACT);
+  EXPECT_EQ(req.page_size(), 2);
+  EXPECT_EQ(req.name(), "a");
+}
+
+TEST_F(CtlTest, TableListAlignsColumns) {
+  v1::ListCustomersResponse page;
+  *page.add_customers() = SampleCustomer("c-1", "ana");
+  *page.add_customers() = SampleCustomer("c-22", "bartholomew");
+  recorder_.handlers["/cowork.customers.v1.CustomersService/ListCustomers"] = Respond(page);
+  Result r = RunCtl(recorder_, {"customers", "list"});
+  ASSERT_EQ(r.code, kExitOk) << r.err;
+  std::vector<std::string> lines = Lines(r.out);
+  ASSERT_EQ(lines.size(), 3u) << r.out;
+  EXPECT_THAT(lines[0], StartsWith("CUSTOMER_ID  TYPE        KIND     STATUS  FIRST_NAME"));
+  EXPECT_THAT(lines[1], StartsWith("c-1          INDIVIDUAL  CONTACT  ACTIVE  ana          "));
+  EXPECT_THAT(lines[2], StartsWith("c-22         INDIVIDUAL  CONTACT  ACTIVE  bartholomew  "));
+  // The email column starts at the same offset in every row.
+  EXPECT_EQ(lines[0].find("EMAIL"), lines[1].find("ana@"));
+  EXPECT_EQ(lines[0].find("EMAIL"), lines[2].find("bartholomew@"));
+}
+
+TEST_F(CtlTest, AllFollowsPageTokensToTheEnd) {
+  int calls = 0;
+  recorder_.handlers["/cowork.customers.v1.DirectoryService/ListLocations"] =
+      [&](const google::protobuf::Message& request, google::protobuf::Message* response) {
+        const auto& req = static_cast<const v1::ListLocationsRequest&>(request);
+        auto* resp = static_cast<v1::ListLocationsResponse*>(response);
+        ++calls;
+        const int page = req.page_token().empty() ? 0 : std::stoi(req.page_token());
+        resp->add_locations()->set_location_id("l-" + std::to_string(page));
+        if (page < 2) resp->set_next_page_token(std::to_string(page + 1));
+        return grpc::Status::OK;
+      };
+  Result r = RunCtl(recorder_, {"-o", "json", "locations", "list", "--all"});
+  ASSERT_EQ(r.code, kExitOk) << r.err;
+  EXPECT_EQ(calls, 3);
+  std::vector<std::string> lines = Lines(r.out);
+  ASSERT_EQ(lines.size(), 3u);
+  EXPECT_THAT(lines[2], HasSubstr("\"location_id\":\"l-2\""));
+  EXPECT_TRUE(r.err.empty());
+}
+
+TEST_F(CtlTest, SingleResourceTableFlattensNestedMessages) {
+  v1::Session session;
+  session.set_token("tok");
+  session.mutable_expire_time()->set_seconds(1767225600);
+  *session.mutable_customer() = SampleCustomer("c-1", "ana");
+  recorder_.handlers["/cowork.customers.v1.AccountsService/SignIn"] = Respond(session);
+  Result r = RunCtl(recorder_, {"accounts", "sign-in", "--operator", "o-1", "--email",
+                                "ana@example.com", "--password-stdin"},
+                    "s3cret pass\n");
+  ASSERT_EQ(r.code, kExitOk) << r.err;
+  auto req = LastRequest<v1::SignInRequest>(recorder_);
+  EXPECT_EQ(req.password(), "s3cret pass");
+  std::vector<std::string> lines = Lines(r.out);
+  using ::testing::Contains;
+  using ::testing::MatchesRegex;
+  EXPECT_THAT(lines, Contains(MatchesRegex("token +tok")));
+  EXPECT_THAT(lines, Contains(MatchesRegex("expire_time +2026-01-01T00:00:00Z")));
+  EXPECT_THAT(lines, Contains(MatchesRegex("customer\\.customer_id +c-1")));
+  EXPECT_THAT(lines, Contains(MatchesRegex("customer\\.create_time +2026-01-01T00:00:00Z")));
+  // Values start in one column.
+  EXPECT_EQ(r.out.find("tok\n") - r.out.find("token"),
+            r.out.find("c-1\n") - r.out.find("customer.customer_id"));
+}
+
+TEST_F(CtlTest, ImportSendsTheFileAndPrintsRows) {
+  const std::string path = ::testing::TempDir() + "/coworkctl_import.csv";
+  {
+    std::ofstream f(path);
+    f << "first_name,last_name,email\nAna,Gómez,ana@example.com\n";
+  }
+  v1::ImportCustomersResponse response;
+  auto* row = response.add_rows();
+  row->set_row(1);
+  row->set_outcome(v1::ImportCustomersResponse::Row::IMPORTED);
+  row->set_customer_id("c-1");
+  auto* bad = response.add_rows();
+  bad->set_row(2);
+  bad->set_outcome(v1::ImportCustomersResponse::Row::REJECTED);
+  bad->add_errors("email: is not an email address");
+  response.set_imported(1);
+  response.set_rejected(1);
+  recorder_.handlers["/cowork.customers.v1.CustomersService/ImportCustomers"] = Respond(response);
+  Result r = RunCtl(recorder_, {"customers", "import", "--location", "l-1", "--file", path});
+  std::remove(path.c_str());
+  ASSERT_EQ(r.code, kExitOk) << r.err;
+  auto req = LastRequest<v1::ImportCustomersRequest>(recorder_);
+  EXPECT_EQ(req.csv(), "first_name,last_name,email\nAna,Gómez,ana@example.com\n");
+  EXPECT_EQ(req.location_id(), "l-1");
+  EXPECT_THAT(r.out, HasSubstr("rows:\nROW  OUTCOME   CUSTOMER_ID  ERRORS\n"
+                               "1    IMPORTED  c-1\n"
+                               "2    REJECTED               email: is not an email address\n"));
+  EXPECT_THAT(r.out, HasSubstr("imported          1\n"));
+}
+
+TEST_F(CtlTest, SharingKeepsSwitchesNotGiven) {
+  v1::Team team;
+  team.set_team_id("t-1");
+  team.set_share_booking_credit(true);
+  team.set_share_printing_credit(false);
+  team.set_share_access(true);
+  recorder_.handlers["/cowork.customers.v1.TeamsService/GetTeam"] = Respond(team);
+  Result r = RunCtl(recorder_, {"teams", "sharing", "t-1", "--printing-credit", "true",
+                                "--access", "false"});
+  ASSERT_EQ(r.code, kExitOk) << r.err;
+  ASSERT_EQ(recorder_.sent.size(), 2u);
+  EXPECT_EQ(recorder_.sent[0].method, "/cowork.customers.v1.TeamsService/GetTeam");
+  auto req = LastRequest<v1::UpdateTeamSharingRequest>(recorder_);
+  EXPECT_EQ(req.team_id(), "t-1");
+  EXPECT_TRUE(req.share_booking_credit());
+  EXPECT_TRUE(req.share_printing_credit());
+  EXPECT_FALSE(req.share_access());
+}
+
+TEST_F(CtlTest, SharingWithEverySwitchDoesNotRead) {
+  Result r = RunCtl(recorder_, {"teams", "sharing", "t-1", "--booking-credit", "false",
+                                "--printing-credit", "true", "--access", "true"});
+  ASSERT_EQ(r.code, kExitOk) << r.err;
+  ASSERT_EQ(recorder_.sent.size(), 1u);
+  EXPECT_EQ(recorder_.sent[0].method, "/cowork.customers.v1.TeamsService/UpdateTeamSharing");
+}
+
+// Every command reaches a method whose request and response types match its definition
+// (a mismatch fails the call with an INTERNAL "coworkctl bug" error, exit 1).
+TEST_F(CtlTest, EveryCommandCallsAnExistingMethod) {
+  const std::string csv = ::testing::TempDir() + "/coworkctl_every.csv";
+  { std::ofstream(csv) << "first_name\nAna\n"; }
+  const std::vector<std::pair<std::vector<std::string>, std::string>> cases = {
+      {{"operators", "create", "--name", "Op"}, "DirectoryService/CreateOperator"},
+      {{"locations", "create", "--name", "L", "--time-zone", "Europe/Madrid", "--currency",
+        "EUR"},
+       "DirectoryService/CreateLocation"},
+      {{"locations", "get", "l-1"}, "DirectoryService/GetLocation"},
+      {{"locations", "list"}, "DirectoryService/ListLocations"},
+      {{"locations", "update", "l-1", "--name", "N"}, "DirectoryService/UpdateLocation"},
+      {{"customers", "add", "--location", "l-1"}, "CustomersService/AddCustomer"},
+      {{"customers", "get", "c-1"}, "CustomersService/GetCustomer"},
+      {{"customers", "list"}, "CustomersService/ListCustomers"},
+      {{"customers", "update", "c-1", "--phone", "+34600000000"},
+       "CustomersService/UpdateCustomer"},
+      {{"customers", "change-type", "c-1", "--type", "company", "--company-name", "A"},
+       "CustomersService/ChangeCustomerType"},
+      {{"customers", "suspend", "c-1"}, "CustomersService/SuspendCustomer"},
+      {{"customers", "reactivate", "c-1"}, "CustomersService/ReactivateCustomer"},
+      {{"customers", "create-account", "c-1"}, "CustomersService/CreateUserAccount"},
+      {{"customers", "import", "--location", "l-1", "--file", csv},
+       "CustomersService/ImportCustomers"},
+      {{"customers", "erase", "c-1", "--yes"}, "CustomersService/EraseCustomer"},
+      {{"teams", "create", "--location", "l-1", "--name", "T", "--member", "c-1", "--member",
+        "c-2"},
+       "TeamsService/CreateTeam"},
+      {{"teams", "get", "t-1"}, "TeamsService/GetTeam"},
+      {{"teams", "list", "--member", "c-1"}, "TeamsService/ListTeams"},
+      {{"teams", "add-member", "t-1", "c-1"}, "TeamsService/AddTeamMember"},
+      {{"teams", "remove-member", "t-1", "c-1"}, "TeamsService/RemoveTeamMember"},
+      {{"teams", "set-paying-member", "t-1"}, "TeamsService/SetPayingMember"},
+      {{"teams", "sharing", "t-1", "--access", "true"}, "TeamsService/UpdateTeamSharing"},
+      {{"accounts", "register", "--operator", "o", "--location", "l", "--email", "a@b.io",
+        "--password", "pw-pw-pw-pw"},
+       "AccountsService/Register"},
+      {{"accounts", "sign-in", "--operator", "o", "--email", "a@b.io", "--password", "pw"},
+       "AccountsService/SignIn"},
+      {{"accounts", "change-password", "--current-password", "a", "--new-password", "b"},
+       "AccountsService/ChangePassword"},
+      {{"accounts", "sign-out"}, "AccountsService/SignOut"},
+  };
+  for (const auto& [args, method] : cases) {
+    for (const char* format : {"table", "json"}) {
+      Recorder recorder;
+      std::vector<std::string> full = {"--output", format};
+      full.insert(full.end(), args.begin(), args.end());
+      Result r = RunCtl(recorder, full);
+      EXPECT_EQ(r.code, kExitOk) << absl::StrJoin(full, " ") << "\n" << r.err;
+      ASSERT_FALSE(recorder.sent.empty()) << absl::StrJoin(full, " ");
+      EXPECT_EQ(recorder.sent.back().method, "/cowork.customers.v1." + method);
+    }
+  }
+  std::remove(csv.c_str());
+}
+
+TEST_F(CtlTest, ChangePasswordWithSetupCodeNeedsOperatorAndEmail) {
+  Result r = RunCtl(recorder_, {"accounts", "change-password", "--setup-code", "ABCD",
+                                "--new-password", "x"});
+  EXPECT_EQ(r.code, kExitUsage);
+  EXPECT_THAT(r.err, HasSubstr("--setup-code needs --operator and --email"));
+  r = RunCtl(recorder_, {"accounts", "change-password", "--setup-code", "ABCD", "--operator",
+                         "o-1", "--email", "a@b.io", "--new-password-stdin"},
+             "brand new\n");
+  ASSERT_EQ(r.code, kExitOk) << r.err;
+  auto req = LastRequest<v1::ChangePasswordRequest>(recorder_);
+  EXPECT_EQ(req.setup_code(), "ABCD");
+  EXPECT_EQ(req.new_password(), "brand new");
+  EXPECT_TRUE(req.current_password().empty());
+}
+
+// ---------------------------------------------------------------- helpers
+
+TEST(CtlFormat, AlignColumnsPadsByCodePointsAndTrimsTrailingSpace) {
+  EXPECT_EQ(AlignColumns({{"A", "B", "C"}, {"ñandú", "x", ""}, {"z", "yy", "w"}}),
+            "A      B   C\n"
+            "ñandú  x\n"
+            "z      yy  w\n");
+}
+
+TEST(CtlFormat, FieldTextHandlesEnumsTimesRepeatedNestedAndControlCharacters) {
+  v1::Team team;
+  team.add_member_ids("c-1");
+  team.add_member_ids("c-2");
+  team.set_name("line\nbreak");
+  EXPECT_EQ(FieldText(team, "member_ids"), "c-1,c-2");
+  EXPECT_EQ(FieldText(team, "name"), "line\\x0abreak");
+  EXPECT_EQ(FieldText(team, "create_time"), "");
+  team.mutable_create_time()->set_seconds(60);
+  EXPECT_EQ(FieldText(team, "create_time"), "1970-01-01T00:01:00Z");
+  v1::Session session;
+  EXPECT_EQ(FieldText(session, "customer.status"), "");  // unset message
+  session.mutable_customer()->set_status(v1::SUSPENDED);
+  EXPECT_EQ(FieldText(session, "customer.status"), "SUSPENDED");
+  EXPECT_EQ(FieldText(session, "no_such_field"), "");
+}
+
+TEST(CtlFormat, ParseTimeout) {
+  EXPECT_EQ(*ParseTimeout("10s"), absl::Seconds(10));
+  EXPECT_EQ(*ParseTimeout("250ms"), absl::Milliseconds(250));
+  EXPECT_EQ(*ParseTimeout("2"), absl::Seconds(2));
+  EXPECT_FALSE(ParseTimeout("0").ok());
+  EXPECT_FALSE(ParseTimeout("-3s").ok());
+  EXPECT_FALSE(ParseTimeout("inf").ok());
+  EXPECT_FALSE(ParseTimeout("later").ok());
+}
+
+TEST(CtlFormat, EnumValidatorAcceptsShortAndFullNamesButNotUnspecified) {
+  CLI::Validator v = EnumValidator(v1::CustomerStatus_descriptor());
+  std::string value = "suspended";
+  EXPECT_EQ(v(value), "");
+  EXPECT_EQ(value, "SUSPENDED");
+  value = "Active";
+  EXPECT_EQ(v(value), "");
+  EXPECT_EQ(value, "ACTIVE");
+  value = "customer_status_unspecified";
+  EXPECT_NE(v(value), "");
+  value = "gone";
+  EXPECT_THAT(v(value), HasSubstr("{active,suspended}"));
+}
+
+TEST(CtlFormat, FormatErrorEscapesControlCharacters) {
+  EXPECT_EQ(FormatError(absl::NotFoundError("no\ncustomer")), "error: NOT_FOUND: no\\x0acustomer\n");
+}
+
+}  // namespace
+}  // namespace cowork::ctl

@@ -1,0 +1,296 @@
+#include "tools/loadgen/driver.h"
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <memory>
+#include <random>
+#include <thread>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+#include "cowork/customers/v1/customers.grpc.pb.h"
+#include "grpcpp/grpcpp.h"
+#include "libs/clock/clock.h"
+#include "libs/crypto/crypto.h"
+
+namespace cowork::loadgen {
+namespace {
+
+namespace v1 = ::cowork::customers::v1;
+// Latencies on the monotonic clock: a wall-clock step during a run must not show up as a
+// slow (or negative) call.
+using Steady = std::chrono::steady_clock;
+
+absl::Duration ToAbsl(Steady::duration d) { return absl::FromChrono(d); }
+
+// Letters only: SPEC forbids digits in names.
+constexpr const char* kLastNames[] = {"Garcia", "Lopez", "Martin", "Dubois",
+                                      "Rossi",  "Novak", "Silva",  "Berg"};
+
+struct Shared;
+
+// One client: at most one call in flight. Its fields are touched by one thread at a time
+// (the one issuing the call, then the one running its callback), handed over by gRPC.
+struct Slot {
+  Shared* shared = nullptr;
+  int index = 0;
+  v1::CustomersService::Stub* stub = nullptr;
+  std::unique_ptr<grpc::ClientContext> context;
+  v1::AddCustomerRequest add;
+  v1::UpdateCustomerRequest update;
+  v1::Customer response;
+  bool is_add = true;
+  Steady::time_point sent;
+  Steady::time_point scheduled;
+  uint64_t seq = 0;
+  std::mt19937_64 rng;
+  // Results.
+  Samples latency;
+  uint64_t ok = 0;
+  uint64_t failed = 0;
+  std::array<uint64_t, 17> errors{};
+  std::string first_error;
+  std::vector<std::string> ids;
+};
+
+struct Shared {
+  const DriverOptions* options = nullptr;
+  std::string bearer;
+  Steady::time_point window_from;
+  Steady::time_point window_to;
+  Steady::time_point end;
+  std::atomic<uint64_t> sent{0};
+  std::atomic<uint64_t> total_ok{0};
+  absl::Mutex mu;
+  int in_flight ABSL_GUARDED_BY(mu) = 0;
+  std::vector<Slot*> idle ABSL_GUARDED_BY(mu);  // open loop: clients free to take a call
+};
+
+void OnDone(Slot& s, const grpc::Status& status);
+
+void Issue(Slot& s, Steady::time_point scheduled) {
+  Shared& sh = *s.shared;
+  const DriverOptions& o = *sh.options;
+  s.context = std::make_unique<grpc::ClientContext>();
+  s.context->AddMetadata("authorization", sh.bearer);
+  s.context->set_deadline(absl::ToChronoTime(RealClock::Get().Now() + o.call_timeout));
+  s.is_add = o.update_ids.empty() || o.mode == Mode::kAdd ||
+             (o.mode == Mode::kMixed && (s.rng() & 1) == 0);
+  s.scheduled = scheduled;
+  ++s.seq;
+  sh.sent.fetch_add(1, std::memory_order_relaxed);
+  if (s.is_add) {
+    s.add.set_request_id(crypto::NewUuid());
+    s.add.set_email(absl::StrCat("lg.", o.run_tag, ".", s.index, ".", s.seq, "@example.com"));
+    s.sent = Steady::now();
+    s.stub->async()->AddCustomer(s.context.get(), &s.add, &s.response,
+                                 [&s](grpc::Status status) { OnDone(s, status); });
+  } else {
+    s.update.set_request_id(crypto::NewUuid());
+    v1::Customer* c = s.update.mutable_customer();
+    c->set_customer_id(o.update_ids[s.rng() % o.update_ids.size()]);
+    c->set_last_name(kLastNames[s.rng() % std::size(kLastNames)]);
+    s.sent = Steady::now();
+    s.stub->async()->UpdateCustomer(s.context.get(), &s.update, &s.response,
+                                    [&s](grpc::Status status) { OnDone(s, status); });
+  }
+}
+
+void OnDone(Slot& s, const grpc::Status& status) {
+  Shared& sh = *s.shared;
+  const DriverOptions& o = *sh.options;
+  const Steady::time_point done = Steady::now();
+  const bool counting =
+      o.stop_after_ok > 0 || (done >= sh.window_from && done < sh.window_to);
+  if (status.ok()) {
+    const uint64_t total = sh.total_ok.fetch_add(1, std::memory_order_relaxed) + 1;
+    if (o.collect_ids && s.is_add && (o.stop_after_ok == 0 || total <= o.stop_after_ok)) {
+      s.ids.push_back(s.response.customer_id());
+    }
+    if (counting) {
+      ++s.ok;
+      s.latency.Add(ToAbsl(done - (o.rate > 0 ? s.scheduled : s.sent)));
+    }
+  } else if (counting) {
+    ++s.failed;
+    const int code = std::clamp(static_cast<int>(status.error_code()), 0, 16);
+    ++s.errors[code];
+    if (s.first_error.empty()) s.first_error = status.error_message();
+  }
+
+  if (o.rate > 0) {
+    absl::MutexLock lock(&sh.mu);
+    sh.idle.push_back(&s);
+    --sh.in_flight;
+    return;
+  }
+  const bool more = o.stop_after_ok > 0
+                        ? sh.total_ok.load(std::memory_order_relaxed) < o.stop_after_ok &&
+                              done < sh.end
+                        : done < sh.end;
+  if (more) {
+    Issue(s, done);
+    return;
+  }
+  absl::MutexLock lock(&sh.mu);
+  --sh.in_flight;
+}
+
+}  // namespace
+
+absl::StatusOr<Mode> ParseMode(const std::string& text) {
+  if (text == "add") return Mode::kAdd;
+  if (text == "update") return Mode::kUpdate;
+  if (text == "mixed") return Mode::kMixed;
+  return absl::InvalidArgumentError(absl::StrCat("mode must be add, update or mixed: ", text));
+}
+
+std::string ModeName(Mode mode) {
+  switch (mode) {
+    case Mode::kAdd:
+      return "add";
+    case Mode::kUpdate:
+      return "update";
+    case Mode::kMixed:
+      return "mixed";
+  }
+  return "?";
+}
+
+absl::StatusOr<DriverResult> RunLoad(const DriverOptions& options,
+                                     const WindowCallback& on_window) {
+  if (options.target.empty() || options.token.empty() || options.location_id.empty()) {
+    return absl::InvalidArgumentError("target, token and location are required");
+  }
+  if (options.clients < 1 || options.channels < 1 || options.rate < 0) {
+    return absl::InvalidArgumentError("clients and channels must be >= 1, rate >= 0");
+  }
+  if (options.mode != Mode::kAdd && options.update_ids.empty()) {
+    return absl::InvalidArgumentError("update and mixed modes need customers to update");
+  }
+  if (options.stop_after_ok > 0 && options.rate > 0) {
+    return absl::InvalidArgumentError("stop_after_ok runs closed loop only");
+  }
+
+  Shared sh;
+  sh.options = &options;
+  sh.bearer = absl::StrCat("Bearer ", options.token);
+  const std::string tag = options.run_tag.empty() ? crypto::NewId("r") : options.run_tag;
+  DriverOptions tagged = options;
+  tagged.run_tag = tag;
+  sh.options = &tagged;
+
+  // Separate channels, each its own connection: a local subchannel pool stops gRPC from
+  // sharing one TCP connection between channels with equal arguments.
+  std::vector<std::unique_ptr<v1::CustomersService::Stub>> stubs;
+  for (int i = 0; i < options.channels; ++i) {
+    grpc::ChannelArguments args;
+    args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
+    args.SetInt("cowork.loadgen.channel", i);
+    stubs.push_back(v1::CustomersService::NewStub(
+        grpc::CreateCustomChannel(options.target, grpc::InsecureChannelCredentials(), args)));
+  }
+  std::vector<std::unique_ptr<Slot>> slots;
+  std::random_device seed;
+  for (int i = 0; i < options.clients; ++i) {
+    auto s = std::make_unique<Slot>();
+    s->shared = &sh;
+    s->index = i;
+    s->stub = stubs[i % stubs.size()].get();
+    s->rng.seed((static_cast<uint64_t>(seed()) << 32) ^ seed() ^ i);
+    s->add.set_type(v1::INDIVIDUAL);
+    s->add.set_home_location_id(options.location_id);
+    s->add.set_first_name("Loadgen");
+    s->add.set_last_name("Tester");
+    s->update.mutable_update_mask()->add_paths("last_name");
+    slots.push_back(std::move(s));
+  }
+
+  const Steady::time_point start = Steady::now();
+  if (options.stop_after_ok > 0) {
+    sh.window_from = start;
+    sh.window_to = sh.end = start + absl::ToChronoNanoseconds(options.duration);
+  } else {
+    sh.window_from = start + absl::ToChronoNanoseconds(options.warmup);
+    sh.window_to = sh.window_from + absl::ToChronoNanoseconds(options.duration);
+    sh.end = sh.window_to;
+  }
+  if (on_window) {
+    const absl::Time now = RealClock::Get().Now();
+    on_window(now + ToAbsl(sh.window_from - start), now + ToAbsl(sh.window_to - start));
+  }
+
+  uint64_t unsent = 0;
+  if (options.rate == 0) {
+    {
+      absl::MutexLock lock(&sh.mu);
+      sh.in_flight = static_cast<int>(slots.size());
+    }
+    for (auto& s : slots) Issue(*s, Steady::now());
+  } else {
+    {
+      absl::MutexLock lock(&sh.mu);
+      for (auto& s : slots) sh.idle.push_back(s.get());
+    }
+    // The pacer: call k is due at start + k / rate. It sleeps until the next one is due
+    // (pacing is its whole job) and waits for a free client when all are busy; that wait
+    // counts in the call's latency, which is measured from the due time.
+    const auto interval = std::chrono::duration_cast<Steady::duration>(
+        std::chrono::duration<double>(1.0 / options.rate));
+    Steady::time_point due = start;
+    while (due < sh.end) {
+      const Steady::time_point now = Steady::now();
+      if (now >= sh.end) {
+        // Calls still due when the run ends were never sent: the service fell behind the
+        // schedule. Counted, not sent late, so a run ends on time.
+        unsent = static_cast<uint64_t>((sh.end - due) / interval) + 1;
+        break;
+      }
+      if (due > now) {
+        std::this_thread::sleep_until(due);
+        continue;
+      }
+      Slot* s = nullptr;
+      {
+        absl::MutexLock lock(&sh.mu);
+        sh.mu.Await(absl::Condition(
+            +[](std::vector<Slot*>* idle) { return !idle->empty(); }, &sh.idle));
+        if (Steady::now() >= sh.end) continue;  // the run ended while waiting: see above
+        s = sh.idle.back();
+        sh.idle.pop_back();
+        ++sh.in_flight;
+      }
+      Issue(*s, due);
+      due += interval;
+    }
+  }
+
+  // Every call has a deadline, so every callback comes; wait for all before the slots go.
+  {
+    absl::MutexLock lock(&sh.mu);
+    sh.mu.Await(absl::Condition(
+        +[](int* in_flight) { return *in_flight == 0; }, &sh.in_flight));
+  }
+
+  DriverResult result;
+  result.window = ToAbsl(sh.window_to - sh.window_from);
+  result.sent = sh.sent.load();
+  result.unsent = unsent;
+  for (auto& s : slots) {
+    result.ok += s->ok;
+    result.failed += s->failed;
+    for (size_t c = 0; c < s->errors.size(); ++c) result.errors_by_code[c] += s->errors[c];
+    if (result.first_error.empty()) result.first_error = s->first_error;
+    result.latency.Merge(s->latency);
+    result.added_ids.insert(result.added_ids.end(), s->ids.begin(), s->ids.end());
+  }
+  if (options.stop_after_ok > 0) {
+    result.window = ToAbsl(Steady::now() - start);
+  }
+  return result;
+}
+
+}  // namespace cowork::loadgen

@@ -1,0 +1,91 @@
+#ifndef COWORK_TOOLS_LOADGEN_DRIVER_H_
+#define COWORK_TOOLS_LOADGEN_DRIVER_H_
+
+// The load driver: N concurrent clients calling AddCustomer / UpdateCustomer on gRPC's
+// callback API, spread over several channels (each its own TCP connection), on loopback.
+//
+// Two ways to pace:
+//  - closed loop (rate 0): each client sends its next call as soon as the previous one
+//    answers: the most the service can do at N clients. Latency = answer - send.
+//  - open loop (rate R): a pacer schedules calls at R per second in total and hands each to a
+//    free client (at most N in flight). Latency = answer - scheduled time, so time spent
+//    waiting for a free client counts (no coordinated omission). When the service falls
+//    behind, calls still due at the end are not sent; DriverResult::unsent counts them.
+// Only calls answered inside the measurement window [start + warmup, + duration) are counted.
+//
+// Thread-safety: Run blocks the calling thread; callbacks run on gRPC's threads, each client
+// touched by one call at a time.
+//
+//   DriverOptions o{.target = "127.0.0.1:50051", .token = token, .location_id = loc};
+//   DriverResult r = RunLoad(o, nullptr);
+
+#include <array>
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "tools/loadgen/stats.h"
+
+namespace cowork::loadgen {
+
+enum class Mode { kAdd, kUpdate, kMixed };
+
+struct DriverOptions {
+  // gRPC address of the customers service. Required.
+  std::string target;
+  // Bearer token of an admin of the operator, covering `location_id`. Required.
+  std::string token;
+  // Home location of the customers added. Required.
+  std::string location_id;
+  // Calls in flight at most (one per client). Default 64.
+  int clients = 64;
+  // gRPC channels (TCP connections) the clients are spread over. Default 4.
+  int channels = 4;
+  Mode mode = Mode::kAdd;
+  // Calls per second in total; 0 = closed loop (as fast as answers come). Default 0.
+  double rate = 0;
+  absl::Duration warmup = absl::Seconds(3);
+  absl::Duration duration = absl::Seconds(20);
+  // Deadline of each call. Default 10 s.
+  absl::Duration call_timeout = absl::Seconds(10);
+  // Customers UpdateCustomer picks from (update and mixed modes; required for them).
+  std::vector<std::string> update_ids;
+  // Makes emails unique across runs against the same data. Default: a random tag.
+  std::string run_tag;
+  // Stop once this many calls succeeded (0 = run for warmup + duration). With it, no warmup
+  // and no window: every call counts. For preparing the update pool.
+  uint64_t stop_after_ok = 0;
+  // Keep the ids of the customers added (for the update pool).
+  bool collect_ids = false;
+};
+
+struct DriverResult {
+  uint64_t ok = 0;      // answered OK in the window
+  uint64_t failed = 0;  // answered with an error in the window
+  std::array<uint64_t, 17> errors_by_code{};  // grpc::StatusCode -> count (in the window)
+  std::string first_error;                    // message of the first error seen
+  Samples latency;                            // of the calls counted in ok
+  absl::Duration window;                      // how long the window actually was
+  uint64_t sent = 0;                          // every call sent, warmup included
+  // Open loop: calls that fell due before the end but were never sent, because every client
+  // was still waiting for an answer (the service could not keep up with the rate).
+  uint64_t unsent = 0;
+  std::vector<std::string> added_ids;         // with collect_ids
+};
+
+// Called once, just before the first call, with the window on the wall clock.
+using WindowCallback = std::function<void(absl::Time from, absl::Time to)>;
+
+// INVALID_ARGUMENT for bad options; otherwise the result (errors of calls are in it).
+absl::StatusOr<DriverResult> RunLoad(const DriverOptions& options,
+                                     const WindowCallback& on_window);
+
+absl::StatusOr<Mode> ParseMode(const std::string& text);
+std::string ModeName(Mode mode);
+
+}  // namespace cowork::loadgen
+
+#endif  // COWORK_TOOLS_LOADGEN_DRIVER_H_

@@ -1,0 +1,319 @@
+// cowork-loadgen: drives AddCustomer / UpdateCustomer against the customers service and, with
+// --kafka-brokers, watches cowork.customers.events for publish rate and commit-to-broker
+// latency. Prints one block of results and a RESULT line for scripts (tools/bench/).
+//
+//   cowork-loadgen --target 127.0.0.1:50051 --dev --clients 64 --duration 20s --label durable
+#include <sys/resource.h>
+
+#include <cstdio>
+#include <iostream>
+#include <memory>
+#include <optional>
+#include <string>
+#include <thread>
+
+#include "CLI/CLI.hpp"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "absl/time/time.h"
+#include "cowork/customers/v1/customers.grpc.pb.h"
+#include "grpcpp/grpcpp.h"
+#include "libs/auth/auth.h"
+#include "libs/clock/clock.h"
+#include "libs/crypto/crypto.h"
+#include "libs/server/grpc_status.h"
+#include "tools/loadgen/driver.h"
+#include "tools/loadgen/event_watch.h"
+
+namespace cowork::loadgen {
+namespace {
+
+namespace v1 = ::cowork::customers::v1;
+
+struct Flags {
+  std::string target = "127.0.0.1:50051";
+  std::string token;
+  bool dev = false;
+  std::string operator_id;
+  std::string location_id;
+  int clients = 64;
+  int channels = 4;
+  std::string duration = "20s";
+  std::string warmup = "3s";
+  std::string mode = "add";
+  double rate = 0;
+  std::string kafka_brokers;
+  std::string label;
+  int update_pool = 1000;
+  std::string call_timeout = "10s";
+};
+
+template <typename Stub, typename Request, typename Response>
+absl::StatusOr<Response> Unary(Stub& stub,
+                               grpc::Status (Stub::*method)(grpc::ClientContext*, const Request&,
+                                                            Response*),
+                               const Request& request, const std::string& token) {
+  grpc::ClientContext context;
+  context.AddMetadata("authorization", absl::StrCat("Bearer ", token));
+  context.set_deadline(absl::ToChronoTime(RealClock::Get().Now() + absl::Seconds(30)));
+  Response response;
+  grpc::Status status = (stub.*method)(&context, request, &response);
+  if (!status.ok()) return server::FromGrpcStatus(status);
+  return response;
+}
+
+absl::Duration ParseDurationFlag(const std::string& name, const std::string& text) {
+  absl::Duration d;
+  if (!absl::ParseDuration(text, &d) || d < absl::ZeroDuration()) {
+    std::cerr << "error: --" << name << ": not a duration: " << text << " (e.g. 20s)\n";
+    std::exit(2);
+  }
+  return d;
+}
+
+// With --dev: whatever is missing of operator, location and token is made here, with dev
+// tokens signed by the dev secret (the service must run with --dev).
+absl::Status PrepareIdentity(Flags& flags) {
+  auto channel = grpc::CreateChannel(flags.target, grpc::InsecureChannelCredentials());
+  auto directory = v1::DirectoryService::NewStub(channel);
+  const absl::Time now = RealClock::Get().Now();
+  const std::string tag = crypto::NewId("lg");
+  if (flags.token.empty()) {
+    if (!flags.dev) return absl::InvalidArgumentError("give --token or --dev");
+    if (flags.operator_id.empty()) {
+      const std::string platform =
+          auth::MintPlatformToken(auth::kDevAdminSecret, "loadgen@example.com", now);
+      v1::CreateOperatorRequest req;
+      req.set_request_id(crypto::NewUuid());
+      req.set_name("Loadgen operator");
+      auto op = Unary(*directory, &v1::DirectoryService::Stub::CreateOperator, req, platform);
+      if (!op.ok()) return op.status();
+      flags.operator_id = op->operator_id();
+    }
+    flags.token = auth::MintAdminToken(
+        auth::kDevAdminSecret,
+        {.subject = "loadgen@example.com",
+         .operator_id = flags.operator_id,
+         .locations = {"*"},
+         .permissions = auth::AllPermissions()},
+        now);
+  }
+  if (flags.location_id.empty()) {
+    v1::CreateLocationRequest req;
+    req.set_request_id(crypto::NewUuid());
+    req.set_name("Loadgen location");
+    req.set_time_zone("Europe/Madrid");
+    req.set_currency("EUR");
+    auto loc = Unary(*directory, &v1::DirectoryService::Stub::CreateLocation, req, flags.token);
+    if (!loc.ok()) return loc.status();
+    flags.location_id = loc->location_id();
+  }
+  return absl::OkStatus();
+}
+
+// CPU seconds (user + system) this process used so far: the client shares the cores with the
+// service, so its share matters when reading the numbers.
+double CpuSeconds() {
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  return usage.ru_utime.tv_sec + usage.ru_utime.tv_usec / 1e6 + usage.ru_stime.tv_sec +
+         usage.ru_stime.tv_usec / 1e6;
+}
+
+std::string CodeName(int code) {
+  return absl::StatusCodeToString(static_cast<absl::StatusCode>(code));
+}
+
+int Main(int argc, char** argv) {
+  Flags flags;
+  CLI::App app{"cowork-loadgen: load the customers service and measure it"};
+  app.add_option("--target", flags.target, "Customers service address")->capture_default_str();
+  app.add_option("--token", flags.token, "Admin bearer token")->envname("COWORK_TOKEN");
+  app.add_flag("--dev", flags.dev,
+               "Mint dev tokens (service in --dev) and create the operator/location needed");
+  app.add_option("--operator", flags.operator_id, "Operator id (with --dev: for the token)");
+  app.add_option("--location", flags.location_id, "Home location of the customers added");
+  app.add_option("--clients", flags.clients, "Concurrent calls")
+      ->check(CLI::Range(1, 100000))
+      ->capture_default_str();
+  app.add_option("--channels", flags.channels, "gRPC channels (TCP connections)")
+      ->check(CLI::Range(1, 1024))
+      ->capture_default_str();
+  app.add_option("--duration", flags.duration, "Measured time")->capture_default_str();
+  app.add_option("--warmup", flags.warmup, "Unmeasured time first")->capture_default_str();
+  app.add_option("--mode", flags.mode, "Calls")
+      ->check(CLI::IsMember({"add", "update", "mixed"}))
+      ->capture_default_str();
+  app.add_option("--rate", flags.rate,
+                 "Calls per second in total (open loop, latency from the due time); "
+                 "0 = closed loop, as fast as answers come")
+      ->check(CLI::Range(0.0, 1e7))
+      ->capture_default_str();
+  app.add_option("--kafka-brokers", flags.kafka_brokers,
+                 "Also watch cowork.customers.events: publish rate and event latency");
+  app.add_option("--label", flags.label, "Printed with the results, e.g. durable=true");
+  app.add_option("--update-pool", flags.update_pool,
+                 "Customers added first for update/mixed modes")
+      ->check(CLI::Range(1, 10000000))
+      ->capture_default_str();
+  app.add_option("--call-timeout", flags.call_timeout, "Deadline of each call")
+      ->capture_default_str();
+  CLI11_PARSE(app, argc, argv);
+
+  DriverOptions o;
+  o.target = flags.target;
+  o.clients = flags.clients;
+  o.channels = std::min(flags.channels, flags.clients);
+  o.mode = *ParseMode(flags.mode);
+  o.rate = flags.rate;
+  o.duration = ParseDurationFlag("duration", flags.duration);
+  o.warmup = ParseDurationFlag("warmup", flags.warmup);
+  o.call_timeout = ParseDurationFlag("call-timeout", flags.call_timeout);
+  if (o.duration <= absl::ZeroDuration()) {
+    std::cerr << "error: --duration must be positive\n";
+    return 2;
+  }
+
+  if (absl::Status s = PrepareIdentity(flags); !s.ok()) {
+    std::cerr << "error: setting up operator/location/token: " << s << "\n";
+    return 1;
+  }
+  o.token = flags.token;
+  o.location_id = flags.location_id;
+
+  if (o.mode != Mode::kAdd) {
+    DriverOptions pool = o;
+    pool.mode = Mode::kAdd;
+    pool.rate = 0;
+    pool.clients = std::min(o.clients, 32);
+    pool.channels = std::min(o.channels, pool.clients);
+    pool.stop_after_ok = static_cast<uint64_t>(flags.update_pool);
+    pool.collect_ids = true;
+    pool.duration = absl::Minutes(10);  // a cap; it stops at update_pool customers
+    auto made = RunLoad(pool, nullptr);
+    if (!made.ok() || made->added_ids.empty()) {
+      std::cerr << "error: adding the update pool: "
+                << (made.ok() ? made->first_error : std::string(made.status().message()))
+                << "\n";
+      return 1;
+    }
+    o.update_ids = std::move(made->added_ids);
+  }
+
+  std::unique_ptr<EventWatch> watch;
+  if (!flags.kafka_brokers.empty()) {
+    auto w = EventWatch::Start({.brokers = flags.kafka_brokers});
+    if (!w.ok()) {
+      std::cerr << "error: watching events: " << w.status() << "\n";
+      return 1;
+    }
+    watch = std::move(*w);
+  }
+
+  const double cpu_before = CpuSeconds();
+  auto result = RunLoad(o, [&](absl::Time from, absl::Time to) {
+    if (watch) watch->SetWindow(from, to);
+  });
+  if (!result.ok()) {
+    std::cerr << "error: " << result.status() << "\n";
+    return 2;
+  }
+
+  const double client_cpu = CpuSeconds() - cpu_before;
+  std::optional<EventWatch::Result> events;
+  absl::Duration drain_wait;
+  if (watch) {
+    // Let the relay catch up: wait until no event has arrived for 2 s (at most 60 s).
+    const absl::Time begin = RealClock::Get().Now();
+    uint64_t last = watch->received();
+    absl::Time last_change = begin;
+    while (RealClock::Get().Now() - begin < absl::Seconds(60)) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      const uint64_t now_count = watch->received();
+      if (now_count != last) {
+        last = now_count;
+        last_change = RealClock::Get().Now();
+      } else if (RealClock::Get().Now() - last_change >= absl::Seconds(2)) {
+        break;
+      }
+    }
+    drain_wait = last_change - begin;
+    events = watch->Stop();
+  }
+
+  DriverResult& r = *result;
+  const double secs = absl::ToDoubleSeconds(r.window);
+  const double cps = secs > 0 ? r.ok / secs : 0;
+  Summary lat = r.latency.Summarize();
+  std::vector<std::string> errors;
+  for (size_t c = 0; c < r.errors_by_code.size(); ++c) {
+    if (r.errors_by_code[c] > 0) errors.push_back(absl::StrCat(CodeName(c), "=", r.errors_by_code[c]));
+  }
+  const std::string rate_text =
+      o.rate > 0 ? absl::StrFormat("%.0f/s (open loop)", o.rate) : "unlimited (closed loop)";
+
+  std::printf("== cowork-loadgen %s\n", flags.label.c_str());
+  std::printf("conditions   target=%s mode=%s clients=%d channels=%d rate=%s\n",
+              o.target.c_str(), ModeName(o.mode).c_str(), o.clients, o.channels,
+              rate_text.c_str());
+  std::printf("             warmup=%s duration=%s label=%s update_pool=%zu\n",
+              absl::FormatDuration(o.warmup).c_str(), absl::FormatDuration(o.duration).c_str(),
+              flags.label.c_str(), o.update_ids.size());
+  std::printf("commands     %.1f/s  ok=%llu failed=%llu sent=%llu", cps,
+              static_cast<unsigned long long>(r.ok), static_cast<unsigned long long>(r.failed),
+              static_cast<unsigned long long>(r.sent));
+  if (o.rate > 0) {
+    std::printf(" behind_schedule=%llu (due but never sent: all clients busy)",
+                static_cast<unsigned long long>(r.unsent));
+  }
+  std::printf("\n");
+  std::printf("latency      p50=%s p90=%s p99=%s p999=%s max=%s mean=%s\n",
+              FormatMillis(lat.p50).c_str(), FormatMillis(lat.p90).c_str(),
+              FormatMillis(lat.p99).c_str(), FormatMillis(lat.p999).c_str(),
+              FormatMillis(lat.max).c_str(), FormatMillis(lat.mean).c_str());
+  std::printf("client cpu   %.1f s over the run (%.2f cores, warmup included)\n", client_cpu,
+              client_cpu / absl::ToDoubleSeconds(o.warmup + o.duration));
+  std::printf("errors       %s%s%s\n", errors.empty() ? "none" : absl::StrJoin(errors, " ").c_str(),
+              r.first_error.empty() ? "" : "  first: ", r.first_error.c_str());
+  Summary ev;
+  double eps = 0;
+  if (events) {
+    ev = events->latency.Summarize();
+    eps = secs > 0 ? events->received_in_window / secs : 0;
+    std::printf("events       %.1f/s reached the topic in the window; %zu events of the "
+                "window's commands seen (of %llu commands answered OK in it)\n",
+                eps, ev.count, static_cast<unsigned long long>(r.ok));
+    std::printf("event lat.   p50=%s p90=%s p99=%s p999=%s max=%s  (receive - occurred_at)\n",
+                FormatMillis(ev.p50).c_str(), FormatMillis(ev.p90).c_str(),
+                FormatMillis(ev.p99).c_str(), FormatMillis(ev.p999).c_str(),
+                FormatMillis(ev.max).c_str());
+    std::printf("             total received=%llu undecodable=%llu, last event %s after the "
+                "load stopped\n",
+                static_cast<unsigned long long>(events->received),
+                static_cast<unsigned long long>(events->undecodable),
+                absl::FormatDuration(drain_wait).c_str());
+  }
+  std::printf(
+      "RESULT label=%s mode=%s clients=%d rate=%.0f ok=%llu failed=%llu cmd_per_s=%.1f "
+      "p50_ms=%.3f p99_ms=%.3f p999_ms=%.3f max_ms=%.3f events_per_s=%.1f events=%zu "
+      "ev_p50_ms=%.3f ev_p99_ms=%.3f ev_p999_ms=%.3f ev_max_ms=%.3f client_cores=%.2f "
+      "unsent=%llu errors=%s\n",
+      flags.label.empty() ? "-" : flags.label.c_str(), ModeName(o.mode).c_str(), o.clients,
+      o.rate, static_cast<unsigned long long>(r.ok), static_cast<unsigned long long>(r.failed),
+      cps, absl::ToDoubleMilliseconds(lat.p50), absl::ToDoubleMilliseconds(lat.p99),
+      absl::ToDoubleMilliseconds(lat.p999), absl::ToDoubleMilliseconds(lat.max), eps, ev.count,
+      absl::ToDoubleMilliseconds(ev.p50), absl::ToDoubleMilliseconds(ev.p99),
+      absl::ToDoubleMilliseconds(ev.p999), absl::ToDoubleMilliseconds(ev.max),
+      client_cpu / absl::ToDoubleSeconds(o.warmup + o.duration),
+      static_cast<unsigned long long>(r.unsent), errors.empty() ? "none" : absl::StrJoin(errors, ",").c_str());
+  std::fflush(stdout);
+  return r.ok > 0 ? 0 : 1;
+}
+
+}  // namespace
+}  // namespace cowork::loadgen
+
+int main(int argc, char** argv) { return cowork::loadgen::Main(argc, argv); }
