@@ -1,0 +1,104 @@
+#include "libs/service/runtime.h"
+
+#include <iostream>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+
+namespace cowork::service {
+namespace {
+
+std::string HostOf(const std::string& address) { return address.substr(0, address.rfind(':')); }
+
+}  // namespace
+
+int ExitWith(const server::ServiceFlags& flags, absl::string_view what,
+             const absl::Status& status) {
+  server::LogJson("error", what, {{"error", std::string(status.message())}});
+  std::cerr << "cowork-" << flags.service << ": " << what << ": " << status.message()
+            << std::endl;
+  const bool configuration = status.code() == absl::StatusCode::kFailedPrecondition ||
+                             status.code() == absl::StatusCode::kInvalidArgument;
+  return configuration ? 2 : 1;
+}
+
+absl::StatusOr<std::unique_ptr<Runtime>> Runtime::Start(const server::ServiceFlags& flags) {
+  server::SetLogService(flags.service);
+  std::unique_ptr<Runtime> runtime(new Runtime(flags));
+
+  // A missing secret outside --dev stops the service here.
+  absl::StatusOr<auth::VerifierOptions> secrets = auth::VerifierOptionsFromEnv(flags.dev);
+  if (!secrets.ok()) return secrets.status();
+  runtime->secrets_ = *std::move(secrets);
+  absl::StatusOr<std::map<std::string, std::string>> properties = server::KafkaProperties(flags);
+  if (!properties.ok()) return properties.status();
+  runtime->kafka_ = {
+      .brokers = flags.kafka_brokers, .client_id = flags.service, .properties = *properties};
+
+  absl::StatusOr<std::unique_ptr<eventstore::Store>> store =
+      eventstore::Store::Open({.path = flags.data_dir, .durable = flags.durable});
+  if (!store.ok()) {
+    return absl::Status(store.status().code(),
+                        absl::StrCat("cannot open the store: ", store.status().message()));
+  }
+  runtime->store_ = *std::move(store);
+
+  absl::StatusOr<std::unique_ptr<kafka::OutboxRelay>> relay =
+      kafka::OutboxRelay::Start(*runtime->store_, runtime->kafka_);
+  if (!relay.ok()) return relay.status();
+  runtime->relay_ = *std::move(relay);
+  runtime->store_->SetOutboxListener([relay = runtime->relay_.get()] { relay->Wake(); });
+
+  eventstore::Store* store_ptr = runtime->store_.get();
+  runtime->metrics_.Gauge("cowork_outbox_depth", "Events committed and not yet delivered to Kafka",
+                          [store_ptr] { return static_cast<double>(store_ptr->OutboxDepth()); });
+  if (!flags.metrics_listen.empty()) {
+    absl::StatusOr<std::unique_ptr<server::MetricsHttpServer>> http =
+        server::MetricsHttpServer::Start(flags.metrics_listen, runtime->metrics_);
+    if (!http.ok()) return http.status();
+    runtime->http_ = *std::move(http);
+    server::LogJson("info", "metrics listening",
+                    {{"address", absl::StrCat(HostOf(flags.metrics_listen), ":",
+                                              runtime->http_->port())}});
+  }
+  return runtime;
+}
+
+Runtime::~Runtime() {
+  // Stop what reads or writes the store before the store itself.
+  consumers_.clear();
+  relay_.reset();
+  http_.reset();
+  store_.reset();
+}
+
+absl::Status Runtime::AddConsumer(absl::string_view name,
+                                  std::unique_ptr<kafka::EventConsumer> consumer) {
+  if (absl::Status s = consumer->Start(); !s.ok()) return s;
+  kafka::EventConsumer* raw = consumer.get();
+  metrics_.Gauge("cowork_consumer_lag", "Messages of a consumed topic not yet applied",
+                 {{"consumer", std::string(name)}},
+                 [raw] { return static_cast<double>(raw->Lag()); });
+  consumers_.push_back(std::move(consumer));
+  return absl::OkStatus();
+}
+
+int Runtime::Serve(const std::vector<grpc::Service*>& services) {
+  absl::StatusOr<std::unique_ptr<server::Server>> server = server::Server::Start(
+      {.service = flags_.service,
+       .listen = flags_.listen,
+       .workers = flags_.workers,
+       .log_requests = flags_.log_requests,
+       .drain = absl::Seconds(flags_.drain_seconds)},
+      services, metrics_);
+  if (!server.ok()) return ExitWith(flags_, "cannot start the gRPC server", server.status());
+  std::cout << flags_.service << " listening on " << HostOf(flags_.listen) << ":"
+            << (*server)->port() << std::endl;
+
+  const int signal = server::WaitForTerminationSignal();
+  server::LogJson("info", "shutting down", {{"signal", std::to_string(signal)}});
+  (*server)->Shutdown();
+  return 0;
+}
+
+}  // namespace cowork::service

@@ -1,0 +1,80 @@
+#ifndef COWORK_LIBS_SERVICE_RUNTIME_H_
+#define COWORK_LIBS_SERVICE_RUNTIME_H_
+
+// What every service's main() does, once: from the standard flags, read the secrets, open
+// the service's Store, start the outbox relay (woken by every commit), serve the metrics,
+// start the consumers of other services' topics, then serve gRPC until SIGTERM and stop
+// everything in order (drain calls, consumers, relay, metrics, store).
+//
+// Not thread-safe: built and driven by main() alone.
+//
+//   int main(int argc, char** argv) {
+//     server::BlockTerminationSignals();
+//     CLI::App cli{"cowork-customers"};
+//     server::ServiceFlags flags;
+//     server::AddStandardFlags(cli, flags, {.service = "customers", .port = 50051,
+//                                           .metrics_port = 9101});
+//     CLI11_PARSE(cli, argc, argv);
+//     auto runtime = service::Runtime::Start(flags);
+//     if (!runtime.ok()) return service::ExitWith(flags, "start-up", runtime.status());
+//     ... build the app on (*runtime)->store(), add consumers ...
+//     return (*runtime)->Serve({&svc_a, &svc_b});
+//   }
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "grpcpp/grpcpp.h"
+#include "libs/auth/auth.h"
+#include "libs/eventstore/store.h"
+#include "libs/kafka/kafka.h"
+#include "libs/server/server.h"
+
+namespace cowork::service {
+
+class Runtime {
+ public:
+  // FAILED_PRECONDITION when a secret is missing outside --dev (ExitWith turns it into exit
+  // code 2); other errors when the store, the relay or the metrics endpoint cannot start.
+  static absl::StatusOr<std::unique_ptr<Runtime>> Start(const server::ServiceFlags& flags);
+  ~Runtime();
+
+  const server::ServiceFlags& flags() const { return flags_; }
+  eventstore::Store& store() { return *store_; }
+  const auth::VerifierOptions& secrets() const { return secrets_; }
+  const kafka::KafkaOptions& kafka() const { return kafka_; }
+  server::Metrics& metrics() { return metrics_; }
+
+  // Starts `consumer` and reports its lag as cowork_consumer_lag{consumer=<name>}.
+  absl::Status AddConsumer(absl::string_view name, std::unique_ptr<kafka::EventConsumer> consumer);
+
+  // Starts the gRPC server, prints "<service> listening on <host>:<port>" on stdout (tests and
+  // the launcher read the bound port there), waits for SIGTERM or SIGINT and stops everything.
+  // Returns main()'s exit code.
+  int Serve(const std::vector<grpc::Service*>& services);
+
+ private:
+  explicit Runtime(server::ServiceFlags flags) : flags_(std::move(flags)) {}
+
+  server::ServiceFlags flags_;
+  auth::VerifierOptions secrets_;
+  kafka::KafkaOptions kafka_;
+  server::Metrics metrics_;
+  std::unique_ptr<eventstore::Store> store_;
+  std::unique_ptr<kafka::OutboxRelay> relay_;
+  std::unique_ptr<server::MetricsHttpServer> http_;
+  std::vector<std::unique_ptr<kafka::EventConsumer>> consumers_;
+};
+
+// Logs `status` as a JSON line and on stderr ("cowork-<service>: <what>: <message>") and
+// returns the exit code: 2 for configuration errors (FAILED_PRECONDITION, INVALID_ARGUMENT),
+// 1 otherwise.
+int ExitWith(const server::ServiceFlags& flags, absl::string_view what,
+             const absl::Status& status);
+
+}  // namespace cowork::service
+
+#endif  // COWORK_LIBS_SERVICE_RUNTIME_H_
