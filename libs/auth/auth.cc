@@ -225,6 +225,25 @@ absl::StatusOr<VerifierOptions> VerifierOptionsFromEnv(bool dev_mode) {
 TokenVerifier::TokenVerifier(VerifierOptions options) : options_(std::move(options)) {}
 
 absl::StatusOr<Principal> TokenVerifier::Verify(absl::string_view token, absl::Time now) const {
+  {
+    absl::MutexLock lock(&mu_);
+    auto it = verified_.find(token);
+    if (it != verified_.end()) {
+      if (now >= it->second.expires) return Unauthenticated("expired");
+      return it->second;
+    }
+  }
+  absl::StatusOr<Principal> principal = VerifyUncached(token, now);
+  if (principal.ok()) {
+    absl::MutexLock lock(&mu_);
+    if (verified_.size() >= kCachedTokens) verified_.clear();
+    verified_.emplace(std::string(token), *principal);
+  }
+  return principal;
+}
+
+absl::StatusOr<Principal> TokenVerifier::VerifyUncached(absl::string_view token,
+                                                        absl::Time now) const {
   if (token.empty()) return Unauthenticated("empty");
   const std::string token_str(token);
 

@@ -325,6 +325,9 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(const StoreOptions& options) 
   // Separates the WAL and memtable stages of a write group: with synced commits under
   // concurrency the next group's WAL write overlaps the previous group's memtable insert.
   db_options.enable_pipelined_write = true;
+  // Writers waiting for their write group spin (up to 100 us) before they sleep. On a small
+  // machine with many concurrent commands that spinning takes the cores the commands need.
+  db_options.enable_write_thread_adaptive_yield = false;
 
   std::shared_ptr<rocksdb::Cache> cache = rocksdb::NewLRUCache(64 << 20);
   rocksdb::BlockBasedTableOptions table_options;
