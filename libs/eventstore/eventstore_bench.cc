@@ -13,7 +13,7 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
-#include "absl/time/clock.h"
+#include "libs/clock/clock.h"
 #include "benchmark/benchmark.h"
 #include "google/protobuf/wrappers.pb.h"
 #include "libs/eventstore/command.h"
@@ -49,7 +49,7 @@ void BM_CommitOneEventCommand(benchmark::State& state) {
                                 .operator_id = "op-1",
                                 .correlation_id = "req",
                                 .causation_id = "req",
-                                .now = absl::Now()};
+                                .now = cowork::RealClock::Get().Now()};
   int64_t version = 0;
   for (auto _ : state) {
     WriteSet w;
