@@ -18,6 +18,7 @@
 #include "libs/eventstore/command.h"
 #include "libs/kafka/dev_broker.h"
 #include "libs/kafka/kafka.h"
+#include "libs/testing/process.h"
 
 namespace cowork::directory {
 namespace {
@@ -28,23 +29,7 @@ using ::testing::HasSubstr;
 constexpr char kTopic[] = "cowork.customers.events";
 const absl::Time kNow = absl::FromUnixSeconds(1767225600);
 
-class TempDir {
- public:
-  TempDir() {
-    const char* base = getenv("TMPDIR");
-    std::string pattern = absl::StrCat(base != nullptr && *base != '\0' ? base : "/tmp",
-                                       "/cowork-directory-XXXXXX");
-    if (mkdtemp(pattern.data()) != nullptr) path_ = pattern;
-  }
-  ~TempDir() {
-    std::error_code ignored;
-    if (!path_.empty()) std::filesystem::remove_all(path_, ignored);
-  }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
+using TempDir = cowork::testing::TempDir;
 
 auth::Principal Customer(std::string op, std::string id, std::string session, int64_t gen) {
   auth::Principal p;

@@ -13,6 +13,7 @@
 #include "google/protobuf/wrappers.pb.h"
 #include "gtest/gtest.h"
 #include "libs/status/field_errors.h"
+#include "libs/testing/process.h"
 
 namespace cowork::eventstore {
 namespace {
@@ -22,19 +23,10 @@ using ::testing::ElementsAre;
 using ::testing::Field;
 using ::testing::MatchesRegex;
 
-class TempDir {
- public:
-  TempDir() {
-    const char* base = getenv("TMPDIR");
-    std::string pattern =
-        absl::StrCat(base != nullptr && *base ? base : "/tmp", "/command_test.XXXXXX");
-    path_ = mkdtemp(pattern.data());
-  }
-  ~TempDir() { std::filesystem::remove_all(path_); }
-  std::string path() const { return path_ + "/db"; }
-
- private:
-  std::string path_;
+// A fresh directory for one store, removed with everything in it.
+struct TempDir {
+  cowork::testing::TempDir dir{"command_test"};
+  std::string path() const { return dir.Sub("db"); }
 };
 
 const absl::Time kNow =

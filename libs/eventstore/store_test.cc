@@ -18,6 +18,7 @@
 #include "absl/time/time.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "libs/testing/process.h"
 
 namespace cowork::eventstore {
 namespace {
@@ -25,19 +26,10 @@ namespace {
 using ::testing::ElementsAre;
 using ::testing::Pair;
 
-// A fresh directory under $TMPDIR (or /tmp), removed with everything in it.
-class TempDir {
- public:
-  TempDir() {
-    const char* base = getenv("TMPDIR");
-    std::string pattern = absl::StrCat(base != nullptr && *base ? base : "/tmp", "/store_test.XXXXXX");
-    path_ = mkdtemp(pattern.data());
-  }
-  ~TempDir() { std::filesystem::remove_all(path_); }
-  std::string path() const { return path_ + "/db"; }
-
- private:
-  std::string path_;
+// A fresh directory for one store, removed with everything in it.
+struct TempDir {
+  cowork::testing::TempDir dir{"store_test"};
+  std::string path() const { return dir.Sub("db"); }
 };
 
 common::v1::EventEnvelope Event(absl::string_view type, absl::string_view id, int64_t seq,

@@ -20,32 +20,11 @@
 #include "google/protobuf/message.h"
 #include "gtest/gtest.h"
 #include "libs/eventstore/store.h"
+#include "libs/testing/process.h"
 
 namespace cowork::kafka::testing {
 
-// A fresh directory under $TMPDIR (or /tmp), removed with everything in it.
-class TempDir {
- public:
-  TempDir() {
-    const char* base = std::getenv("TMPDIR");
-    std::string pattern =
-        absl::StrCat(base != nullptr && *base != '\0' ? base : "/tmp", "/cowork-kafka-XXXXXX");
-    char* made = mkdtemp(pattern.data());
-    if (made == nullptr) {
-      ADD_FAILURE() << "mkdtemp failed";
-    } else {
-      path_ = made;
-    }
-  }
-  ~TempDir() {
-    std::error_code ignored;
-    if (!path_.empty()) std::filesystem::remove_all(path_, ignored);
-  }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
+using TempDir = cowork::testing::TempDir;
 
 inline std::unique_ptr<eventstore::Store> OpenStore(const std::string& path) {
   auto store = eventstore::Store::Open({.path = path, .durable = false});
