@@ -1,9 +1,7 @@
 #include "libs/directory/directory.h"
 
-#include <stdlib.h>
 
 #include <chrono>
-#include <filesystem>
 #include <map>
 #include <memory>
 #include <string>

@@ -1,8 +1,6 @@
 #include "libs/eventstore/command.h"
 
-#include <stdlib.h>
 
-#include <filesystem>
 #include <string>
 
 #include "absl/status/status.h"

@@ -1,10 +1,8 @@
 #include "libs/eventstore/store.h"
 
-#include <stdlib.h>
 
 #include <atomic>
 #include <cstdint>
-#include <filesystem>
 #include <latch>
 #include <set>
 #include <string>
