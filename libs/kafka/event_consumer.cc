@@ -6,6 +6,10 @@
 //   offset/<topic>/<partition>             next offset to read (decimal)
 //   applied/<aggregate_type>/<aggregate_id> highest sequence applied (decimal)
 //
+// An aggregate's events are applied strictly in sequence: n only right after n - 1. Copies of
+// what is applied are dropped; an event ahead of a missing one is skipped too, because the
+// outbox relay republishes from the first event that failed, so it arrives again in order.
+//
 // One message per commit, because handlers read the store and must see what the previous
 // message wrote.
 
@@ -230,6 +234,19 @@ struct EventConsumer::Impl {
     int64_t applied_sequence = 0;
     if (applied_value->has_value()) (void)absl::SimpleAtoi(**applied_value, &applied_sequence);
     if (applied_sequence >= envelope.sequence()) return skip(nullptr, 0);  // a duplicate
+    if (envelope.sequence() > applied_sequence + 1) {
+      // Ahead of its predecessor: the relay that published it had an earlier event of the
+      // same aggregate fail, and publishes again from that one, so this event comes back in
+      // order. Applying it now would make the missing one look like a duplicate later.
+      if (attempt == 1) {
+        auto fields = where;
+        fields.emplace_back("applied", absl::StrCat(applied_sequence));
+        internal::LogJson("warning", "kafka.consumer",
+                          "event ahead of its predecessor; skipped until it comes in order",
+                          fields);
+      }
+      return skip(nullptr, 0);
+    }
 
     const std::string& type_url = envelope.payload().type_url();
     absl::string_view type_name = type_url;

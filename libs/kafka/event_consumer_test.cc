@@ -157,6 +157,19 @@ TEST_F(EventConsumerTest, ADuplicatedEventIsAppliedOnce) {
   EXPECT_EQ(Count(), 2);
 }
 
+// What a relay sends after a failed delivery: 3 arrived before 2, then 2 and 3 again.
+TEST_F(EventConsumerTest, AnEventAheadOfItsPredecessorWaitsForItsTurn) {
+  auto consumer = MakeConsumer({});
+  ASSERT_TRUE(consumer->Start().ok());
+  Produce({OperatorEvent("a", 1), OperatorEvent("a", 3), OperatorEvent("a", 2),
+           OperatorEvent("a", 3)});
+  ASSERT_TRUE(Eventually([&] { return consumer->applied() + consumer->skipped() == 4; }));
+  EXPECT_EQ(consumer->applied(), 3u);
+  EXPECT_EQ(consumer->skipped(), 1u);
+  EXPECT_EQ(View("operator/a"), "a@3");
+  EXPECT_EQ(Count(), 3);
+}
+
 TEST_F(EventConsumerTest, SkipsUnknownTypesAndGarbageButStoresTheirOffsets) {
   auto consumer = MakeConsumer({});
   ASSERT_TRUE(consumer->Start().ok());
