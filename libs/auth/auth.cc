@@ -391,12 +391,17 @@ std::string MintSessionToken(absl::string_view secret, const SessionTokenSpec& s
   return EncodeHs256(jwt.get(), secret);
 }
 
-absl::Status RequireAdmin(const Principal& p, absl::string_view permission,
-                          absl::string_view location_id) {
+absl::Status RequirePermission(const Principal& p, absl::string_view permission) {
   if (!p.is_admin()) return absl::PermissionDeniedError("an admin token is required");
   if (!p.HasPermission(permission)) {
     return absl::PermissionDeniedError(absl::StrCat("missing permission ", permission));
   }
+  return absl::OkStatus();
+}
+
+absl::Status RequireAdmin(const Principal& p, absl::string_view permission,
+                          absl::string_view location_id) {
+  if (absl::Status s = RequirePermission(p, permission); !s.ok()) return s;
   if (location_id.empty()) {
     if (!p.CoversAllLocations()) {
       return absl::PermissionDeniedError("requires access to every location");

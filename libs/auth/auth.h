@@ -143,6 +143,9 @@ class SessionValidator {
 // the operator of the resource: these checks do not know it.
 absl::Status RequireAdmin(const Principal& p, absl::string_view permission,
                           absl::string_view location_id);
+// PERMISSION_DENIED unless `p` is an admin holding `permission`, whatever its location scope
+// (for calls that check the location once they know it).
+absl::Status RequirePermission(const Principal& p, absl::string_view permission);
 // An admin as above, or the customer `customer_id` themself.
 absl::Status RequireAdminOrSelf(const Principal& p, absl::string_view permission,
                                 absl::string_view location_id, absl::string_view customer_id);

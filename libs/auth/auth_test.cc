@@ -389,6 +389,16 @@ TEST(RequireAdmin, RefusesCustomersAndPlatform) {
             absl::StatusCode::kPermissionDenied);
 }
 
+TEST(RequirePermission, AnyScopeButThePermissionAndAnAdminAreNeeded) {
+  EXPECT_TRUE(RequirePermission(AdminPrincipal({"loc-1"}, {"customers.read"}), kCustomersRead).ok());
+  EXPECT_EQ(RequirePermission(AdminPrincipal({"*"}, {"customers.read"}), kCustomersWrite).code(),
+            absl::StatusCode::kPermissionDenied);
+  Principal customer;
+  customer.role = Role::kCustomer;
+  EXPECT_EQ(RequirePermission(customer, kCustomersRead).code(),
+            absl::StatusCode::kPermissionDenied);
+}
+
 TEST(RequireAdminOrSelf, CustomerSelfAndOthers) {
   EXPECT_TRUE(RequireAdminOrSelf(CustomerPrincipal("c-1"), kCustomersRead, "loc-1", "c-1").ok());
   EXPECT_EQ(RequireAdminOrSelf(CustomerPrincipal("c-1"), kCustomersRead, "loc-1", "c-2").code(),

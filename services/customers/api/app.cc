@@ -73,20 +73,11 @@ absl::Status CheckRequest(absl::string_view request_id) {
   return errors.ToStatus();
 }
 
-// An admin holding `permission`, whatever the location (checked next, when there is one).
-absl::Status RequirePermission(const auth::Principal& p, absl::string_view permission) {
-  if (!p.is_admin()) return absl::PermissionDeniedError("this call needs an admin token");
-  if (!p.HasPermission(permission)) {
-    return absl::PermissionDeniedError(absl::StrCat("the token lacks the permission ", permission));
-  }
-  return absl::OkStatus();
-}
-
 // An admin for `location_id` when it is a usable id; a missing or malformed id is left to the
 // validation, which reports it with the other bad fields.
 absl::Status RequireAdminFor(const auth::Principal& p, absl::string_view permission,
                              absl::string_view location_id) {
-  COWORK_RETURN_IF_ERROR(RequirePermission(p, permission));
+  COWORK_RETURN_IF_ERROR(auth::RequirePermission(p, permission));
   if (!domain::IsValidId(location_id)) return absl::OkStatus();
   return auth::RequireAdmin(p, permission, location_id);
 }
@@ -339,7 +330,7 @@ absl::StatusOr<v1::Customer> App::CustomerCommand(const auth::Principal& p,
                                                   absl::string_view customer_id,
                                                   absl::string_view permission,
                                                   const Command& command) {
-  COWORK_RETURN_IF_ERROR(RequirePermission(p, permission));
+  COWORK_RETURN_IF_ERROR(auth::RequirePermission(p, permission));
   COWORK_RETURN_IF_ERROR(CheckRequest(request_id));
   absl::StatusOr<CommandResult> result = eventstore::Execute<CommandResult>(
       store_, KeyFor(p.operator_id, request_id, method),
@@ -366,7 +357,7 @@ template <typename MakeCommand>
 absl::StatusOr<v1::Team> App::TeamCommand(const auth::Principal& p, absl::string_view request_id,
                                           absl::string_view method, absl::string_view team_id,
                                           MakeCommand make_command) {
-  COWORK_RETURN_IF_ERROR(RequirePermission(p, auth::kCustomersWrite));
+  COWORK_RETURN_IF_ERROR(auth::RequirePermission(p, auth::kCustomersWrite));
   COWORK_RETURN_IF_ERROR(CheckRequest(request_id));
   absl::StatusOr<CommandResult> result = eventstore::Execute<CommandResult>(
       store_, KeyFor(p.operator_id, request_id, method),
@@ -426,7 +417,6 @@ absl::StatusOr<v1::Operator> App::CreateOperator(const auth::Principal& p,
 
 absl::StatusOr<v1::Location> App::CreateLocation(const auth::Principal& p,
                                                  const v1::CreateLocationRequest& r) {
-  COWORK_RETURN_IF_ERROR(RequirePermission(p, auth::kLocationsWrite));
   COWORK_RETURN_IF_ERROR(auth::RequireAdmin(p, auth::kLocationsWrite, ""));
   COWORK_RETURN_IF_ERROR(CheckRequest(r.request_id()));
   const std::string id = IdOrNew(r.location_id(), "loc-");
@@ -471,7 +461,6 @@ absl::StatusOr<v1::Location> App::CreateLocation(const auth::Principal& p,
 
 absl::StatusOr<v1::Location> App::UpdateLocation(const auth::Principal& p,
                                                  const v1::UpdateLocationRequest& r) {
-  COWORK_RETURN_IF_ERROR(RequirePermission(p, auth::kLocationsWrite));
   COWORK_RETURN_IF_ERROR(auth::RequireAdmin(p, auth::kLocationsWrite, ""));
   COWORK_RETURN_IF_ERROR(CheckRequest(r.request_id()));
   const std::string& id = r.location().location_id();
@@ -603,7 +592,7 @@ absl::StatusOr<v1::Customer> App::GetCustomer(const auth::Principal& p,
 
 absl::StatusOr<v1::ListCustomersResponse> App::ListCustomers(
     const auth::Principal& p, const v1::ListCustomersRequest& r) const {
-  COWORK_RETURN_IF_ERROR(RequirePermission(p, auth::kCustomersRead));
+  COWORK_RETURN_IF_ERROR(auth::RequirePermission(p, auth::kCustomersRead));
   FieldErrors errors;
   absl::StatusOr<int> page_size = PageSize(r.page_size());
   if (!page_size.ok()) errors.Merge(page_size.status());
@@ -679,7 +668,7 @@ absl::StatusOr<v1::ListCustomersResponse> App::ListCustomers(
 
 absl::StatusOr<v1::Customer> App::UpdateCustomer(const auth::Principal& p,
                                                  const v1::UpdateCustomerRequest& r) {
-  COWORK_RETURN_IF_ERROR(RequirePermission(p, auth::kCustomersWrite));
+  COWORK_RETURN_IF_ERROR(auth::RequirePermission(p, auth::kCustomersWrite));
   COWORK_RETURN_IF_ERROR(CheckRequest(r.request_id()));
   const v1::Customer& c = r.customer();
   domain::UpdateCustomer command;
@@ -1137,7 +1126,7 @@ absl::StatusOr<v1::Team> App::CreateTeam(const auth::Principal& p,
 
 absl::StatusOr<v1::Team> App::GetTeam(const auth::Principal& p,
                                       const v1::GetTeamRequest& r) const {
-  COWORK_RETURN_IF_ERROR(RequirePermission(p, auth::kCustomersRead));
+  COWORK_RETURN_IF_ERROR(auth::RequirePermission(p, auth::kCustomersRead));
   COWORK_ASSIGN_OR_RETURN(Loaded<domain::TeamState> team, TeamOf(p, r.team_id()));
   COWORK_RETURN_IF_ERROR(auth::RequireAdmin(p, auth::kCustomersRead, team.state.location_id()));
   return TeamView(p.operator_id, r.team_id());
@@ -1145,7 +1134,7 @@ absl::StatusOr<v1::Team> App::GetTeam(const auth::Principal& p,
 
 absl::StatusOr<v1::ListTeamsResponse> App::ListTeams(const auth::Principal& p,
                                                      const v1::ListTeamsRequest& r) const {
-  COWORK_RETURN_IF_ERROR(RequirePermission(p, auth::kCustomersRead));
+  COWORK_RETURN_IF_ERROR(auth::RequirePermission(p, auth::kCustomersRead));
   FieldErrors errors;
   absl::StatusOr<int> page_size = PageSize(r.page_size());
   if (!page_size.ok()) errors.Merge(page_size.status());
