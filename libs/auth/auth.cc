@@ -154,6 +154,7 @@ std::string Env(const char* name) {
 std::vector<std::string> AllPermissions() {
   return {std::string(kCustomersRead), std::string(kCustomersWrite),
           std::string(kCustomersErase), std::string(kLocationsWrite),
+          std::string(kContractsRead),  std::string(kContractsWrite),
           std::string(kPlatformInvoices)};
 }
 

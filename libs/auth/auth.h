@@ -38,6 +38,9 @@ inline constexpr absl::string_view kCustomersRead = "customers.read";
 inline constexpr absl::string_view kCustomersWrite = "customers.write";
 inline constexpr absl::string_view kCustomersErase = "customers.erase";
 inline constexpr absl::string_view kLocationsWrite = "locations.write";
+// Plans and contracts (the contracts service).
+inline constexpr absl::string_view kContractsRead = "contracts.read";
+inline constexpr absl::string_view kContractsWrite = "contracts.write";
 // "Invoices from the platform": list and download the operator's subscription invoices.
 inline constexpr absl::string_view kPlatformInvoices = "platform.invoices";
 // Every permission above (dev tokens carry them all).

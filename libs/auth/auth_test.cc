@@ -419,7 +419,8 @@ TEST(RequireAdminOrSelf, AdminsFollowAdminRules) {
 TEST(AllPermissions, ListsEveryPermission) {
   EXPECT_THAT(AllPermissions(),
               ::testing::UnorderedElementsAre(kCustomersRead, kCustomersWrite, kCustomersErase,
-                                              kLocationsWrite, kPlatformInvoices));
+                                              kLocationsWrite, kContractsRead, kContractsWrite,
+                                              kPlatformInvoices));
 }
 
 // ---- configuration from the environment

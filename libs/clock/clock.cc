@@ -26,4 +26,11 @@ void SimulatedClock::Set(absl::Time t) {
   now_ = t;
 }
 
+bool SimulatedClock::AdvanceTo(absl::Time t) {
+  absl::MutexLock lock(&mu_);
+  if (t < now_) return false;
+  now_ = t;
+  return true;
+}
+
 }  // namespace cowork

@@ -34,6 +34,8 @@ class SimulatedClock final : public Clock {
   absl::Time Now() const override;
   void Advance(absl::Duration d);
   void Set(absl::Time t);
+  // Moves the clock to `t` unless that would move it back; false (and no change) then.
+  bool AdvanceTo(absl::Time t);
 
  private:
   mutable absl::Mutex mu_;

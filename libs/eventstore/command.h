@@ -24,6 +24,7 @@
 
 #include "absl/functional/function_ref.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "google/protobuf/message.h"
 #include "libs/eventstore/store.h"
@@ -35,6 +36,13 @@ struct RequestKey {
   std::string request_key;
   std::string method;
 };
+
+// The request key of an admin's call: "<operator>/<request_id>", or none without a request id.
+inline RequestKey RequestKeyFor(absl::string_view operator_id, absl::string_view request_id,
+                                absl::string_view method) {
+  return {request_id.empty() ? std::string() : absl::StrCat(operator_id, "/", request_id),
+          std::string(method)};
+}
 
 struct DecidedBytes {
   WriteSet writes;

@@ -40,6 +40,10 @@ void AddStandardFlags(CLI::App& app, ServiceFlags& flags, const ServiceDefaults&
       ->capture_default_str();
   app.add_flag("--dev", flags.dev, "Dev mode: dev secrets when none are set, test-only calls")
       ->envname("COWORK_DEV");
+  app.add_option("--simulated-clock", flags.simulated_clock,
+                 "Dev mode only: run on a simulated clock starting at this RFC 3339 time (or "
+                 "\"now\"), moved by the TestClockService")
+      ->envname("COWORK_SIMULATED_CLOCK");
   app.add_flag("--rebuild-projections", flags.rebuild_projections,
                "Rebuild every consumer projection from offset zero at start")
       ->envname("COWORK_REBUILD_PROJECTIONS");

@@ -57,6 +57,7 @@ class WorkerPool {
       if (--users_ > 0) return;
       stopping_ = true;
       threads.swap(threads_);
+      ready_.SignalAll();
     }
     for (std::thread& t : threads) t.join();
   }
@@ -66,6 +67,7 @@ class WorkerPool {
     absl::MutexLock lock(&mu_);
     if (users_ == 0 || stopping_) return false;
     queue_.push_back(std::move(task));
+    ready_.Signal();
     return true;
   }
 
@@ -75,11 +77,9 @@ class WorkerPool {
       std::function<void()> task;
       {
         absl::MutexLock lock(&mu_);
-        mu_.Await(absl::Condition(
-            +[](WorkerPool* p) ABSL_EXCLUSIVE_LOCKS_REQUIRED(p->mu_) {
-              return p->stopping_ || !p->queue_.empty();
-            },
-            this));
+        // A condition variable wakes one worker per task; Mutex::Await would make every
+        // unlock evaluate the condition of each of the idle workers.
+        while (!stopping_ && queue_.empty()) ready_.Wait(&mu_);
         if (queue_.empty()) return;  // stopping, and every queued task ran
         task = std::move(queue_.front());
         queue_.pop_front();
@@ -89,6 +89,7 @@ class WorkerPool {
   }
 
   absl::Mutex mu_;
+  absl::CondVar ready_;  // a task was queued, or the pool is stopping
   int users_ ABSL_GUARDED_BY(mu_) = 0;
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   std::deque<std::function<void()>> queue_ ABSL_GUARDED_BY(mu_);

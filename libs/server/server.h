@@ -68,6 +68,9 @@ struct ServiceFlags {
   bool durable = true;
   // --dev: dev mode: dev secrets when none are set, test-only calls allowed.
   bool dev = false;
+  // --simulated-clock: dev mode only; a simulated clock starting at this RFC 3339 time or
+  // "now", moved through cowork.common.v1.TestClockService. Empty: the real clock.
+  std::string simulated_clock;
   // --rebuild-projections: rebuild every consumer projection from offset zero at start.
   bool rebuild_projections = false;
   // --workers: threads running handlers. Default 64.

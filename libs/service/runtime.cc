@@ -4,6 +4,9 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "libs/service/test_clock.h"
 
 namespace cowork::service {
 namespace {
@@ -24,12 +27,30 @@ int ExitWith(const server::ServiceFlags& flags, absl::string_view what,
 
 absl::StatusOr<std::unique_ptr<Runtime>> Runtime::Start(const server::ServiceFlags& flags) {
   server::SetLogService(flags.service);
+  // Debian builds Abseil without NDEBUG, which turns on the Mutex deadlock detector: a
+  // lock-order graph updated on every lock, in gRPC's mutexes as well as ours (about 7% of a
+  // service's CPU). Tests keep it; running services don't pay for it.
+  absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
   std::unique_ptr<Runtime> runtime(new Runtime(flags));
 
   // A missing secret outside --dev stops the service here.
   absl::StatusOr<auth::VerifierOptions> secrets = auth::VerifierOptionsFromEnv(flags.dev);
   if (!secrets.ok()) return secrets.status();
   runtime->secrets_ = *std::move(secrets);
+  if (!flags.simulated_clock.empty()) {
+    if (!flags.dev) {
+      return absl::FailedPreconditionError(
+          "--simulated-clock is for tests and needs --dev; production runs on the real clock");
+    }
+    absl::Time start = RealClock::Get().Now();
+    std::string error;
+    if (flags.simulated_clock != "now" &&
+        !absl::ParseTime(absl::RFC3339_full, flags.simulated_clock, &start, &error)) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "--simulated-clock must be an RFC 3339 time or \"now\": ", error));
+    }
+    runtime->simulated_clock_ = std::make_unique<SimulatedClock>(start);
+  }
   absl::StatusOr<std::map<std::string, std::string>> properties = server::KafkaProperties(flags);
   if (!properties.ok()) return properties.status();
   runtime->kafka_ = {
@@ -83,7 +104,14 @@ absl::Status Runtime::AddConsumer(absl::string_view name,
   return absl::OkStatus();
 }
 
-int Runtime::Serve(const std::vector<grpc::Service*>& services) {
+const Clock& Runtime::clock() const {
+  if (simulated_clock_ != nullptr) return *simulated_clock_;
+  return RealClock::Get();
+}
+
+int Runtime::Serve(const Authenticator& authn, std::vector<grpc::Service*> services) {
+  TestClockServiceImpl test_clock(authn, clock(), simulated_clock_.get());
+  services.push_back(&test_clock);
   absl::StatusOr<std::unique_ptr<server::Server>> server = server::Server::Start(
       {.service = flags_.service,
        .listen = flags_.listen,

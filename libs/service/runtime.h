@@ -29,9 +29,11 @@
 #include "absl/status/statusor.h"
 #include "grpcpp/grpcpp.h"
 #include "libs/auth/auth.h"
+#include "libs/clock/clock.h"
 #include "libs/eventstore/store.h"
 #include "libs/kafka/kafka.h"
 #include "libs/server/server.h"
+#include "libs/service/handlers.h"
 
 namespace cowork::service {
 
@@ -43,6 +45,9 @@ class Runtime {
   ~Runtime();
 
   const server::ServiceFlags& flags() const { return flags_; }
+  // The real clock, or with --dev --simulated-clock a simulated one (moved by tests through
+  // the TestClockService that Serve adds).
+  const Clock& clock() const;
   eventstore::Store& store() { return *store_; }
   const auth::VerifierOptions& secrets() const { return secrets_; }
   const kafka::KafkaOptions& kafka() const { return kafka_; }
@@ -51,10 +56,11 @@ class Runtime {
   // Starts `consumer` and reports its lag as cowork_consumer_lag{consumer=<name>}.
   absl::Status AddConsumer(absl::string_view name, std::unique_ptr<kafka::EventConsumer> consumer);
 
-  // Starts the gRPC server, prints "<service> listening on <host>:<port>" on stdout (tests and
-  // the launcher read the bound port there), waits for SIGTERM or SIGINT and stops everything.
-  // Returns main()'s exit code.
-  int Serve(const std::vector<grpc::Service*>& services);
+  // Starts the gRPC server with `services` and the TestClockService (authenticated by
+  // `authn`), prints "<service> listening on <host>:<port>" on stdout (tests and the launcher
+  // read the bound port there), waits for SIGTERM or SIGINT and stops everything. Returns
+  // main()'s exit code.
+  int Serve(const Authenticator& authn, std::vector<grpc::Service*> services);
 
  private:
   explicit Runtime(server::ServiceFlags flags) : flags_(std::move(flags)) {}
@@ -63,6 +69,7 @@ class Runtime {
   auth::VerifierOptions secrets_;
   kafka::KafkaOptions kafka_;
   server::Metrics metrics_;
+  std::unique_ptr<SimulatedClock> simulated_clock_;  // with --simulated-clock
   std::unique_ptr<eventstore::Store> store_;
   std::unique_ptr<kafka::OutboxRelay> relay_;
   std::unique_ptr<server::MetricsHttpServer> http_;

@@ -70,20 +70,24 @@ std::string NextLogPath(const std::string& data_dir, absl::string_view service) 
 }
 
 absl::StatusOr<Service> StartCustomers(const ServiceOptions& options) {
+  return StartService("customers", options);
+}
+
+absl::StatusOr<Service> StartService(absl::string_view name, const ServiceOptions& options) {
   if (options.data_dir.empty() || options.bootstrap.empty()) {
-    return absl::InvalidArgumentError("StartCustomers: data_dir and bootstrap are required");
+    return absl::InvalidArgumentError("StartService: data_dir and bootstrap are required");
   }
   SubprocessOptions sub;
-  sub.program = BinDir() + "/cowork-customers";
+  sub.program = absl::StrCat(BinDir(), "/cowork-", name);
   sub.args = CustomersArgs(options);
   sub.env = options.env;
   sub.unset_env = CoworkEnvNames();
   for (const std::string& u : options.unset_env) sub.unset_env.push_back(u);
-  sub.log_path = NextLogPath(options.data_dir, "customers");
+  sub.log_path = NextLogPath(options.data_dir, name);
   absl::StatusOr<std::unique_ptr<Subprocess>> process = Subprocess::Start(sub);
   if (!process.ok()) return process.status();
   absl::StatusOr<std::vector<std::string>> line = (*process)->WaitForLine(
-      R"(customers listening on (127\.0\.0\.1:[0-9]+))", options.timeout);
+      absl::StrCat(name, R"( listening on (127\.0\.0\.1:[0-9]+))"), options.timeout);
   if (!line.ok()) return line.status();
   Service service;
   service.process = std::move(*process);

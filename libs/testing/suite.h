@@ -91,6 +91,9 @@ std::string NextLogPath(const std::string& data_dir, absl::string_view service);
 // Starts build/bin/cowork-customers, waits for "customers listening on ADDR" and for a gRPC
 // channel to ADDR to connect.
 absl::StatusOr<Service> StartCustomers(const ServiceOptions& options);
+// Starts build/bin/cowork-<name> the same way (e.g. "contracts"), waiting for
+// "<name> listening on ADDR".
+absl::StatusOr<Service> StartService(absl::string_view name, const ServiceOptions& options);
 
 // ---------------------------------------------------------------- gRPC
 

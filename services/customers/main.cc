@@ -26,7 +26,7 @@ int main(int argc, char** argv) {
 
   directory::Directory directory(rt.store());
   auth::TokenVerifier verifier(rt.secrets());
-  customers::api::App app(rt.store(), directory, RealClock::Get(), verifier,
+  customers::api::App app(rt.store(), directory, rt.clock(), verifier,
                           rt.secrets().session_secret);
   if (flags.rebuild_projections) {
     if (absl::Status s = app.projection().Rebuild(); !s.ok()) {
@@ -46,5 +46,6 @@ int main(int argc, char** argv) {
   customers::api::CustomersServiceImpl customers_service(app);
   customers::api::AccountsServiceImpl accounts_service(app);
   customers::api::TeamsServiceImpl teams_service(app);
-  return rt.Serve({&directory_service, &customers_service, &accounts_service, &teams_service});
+  return rt.Serve(app.authenticator(),
+                  {&directory_service, &customers_service, &accounts_service, &teams_service});
 }

@@ -313,7 +313,7 @@ int CountOf(const std::vector<Event>& events, absl::string_view aggregate_id,
   int n = 0;
   for (const Event& e : events) {
     if (e.envelope.aggregate_id() == aggregate_id &&
-        e.type == absl::StrCat("cowork.customers.v1.", type)) {
+        absl::EndsWith(e.type, absl::StrCat(".", type))) {
       ++n;
     }
   }

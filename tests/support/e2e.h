@@ -97,7 +97,8 @@ absl::StatusOr<std::vector<Event>> WaitForEvents(
 
 // The events of one aggregate, in topic order.
 std::vector<Event> EventsOf(const std::vector<Event>& events, absl::string_view aggregate_id);
-// How many events of `aggregate_id` have payload type `type` (short name, e.g. "CustomerAdded").
+// How many events of `aggregate_id` have payload type `type` (the message name without its
+// package, e.g. "CustomerAdded" or "ContractEnded").
 int CountOf(const std::vector<Event>& events, absl::string_view aggregate_id,
             absl::string_view type);
 

@@ -15,6 +15,8 @@
 #   6. durable=true   AddCustomer            open loop at half of run 1's measured rate
 #   7. durable=true   AddCustomer            open loop at LIGHT_RATE/s (default 200): command
 #                     and event latency with the service nearly idle
+#   8. durable=false  GetCustomer            CLIENTS clients, closed loop: an authorized call that
+#                     writes nothing, the ceiling for any command on this machine
 # The service runs with --no-log-requests (a JSON line per call would be a benchmark of the
 # logger) and each durability setting gets a fresh data directory.
 #
@@ -165,6 +167,7 @@ start_service false
 run_load 3_nondurable_add false add 0
 run_load 4_nondurable_mixed false mixed 0
 run_load 5_nondurable_half false add "$HALF_RATE"
+run_load 8_nondurable_get false get 0
 stop_pid "$SERVICE_PID"; SERVICE_PID=""
 
 # ---------------------------------------------------------------- summary

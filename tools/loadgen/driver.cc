@@ -41,6 +41,7 @@ struct Slot {
   std::unique_ptr<grpc::ClientContext> context;
   v1::AddCustomerRequest add;
   v1::UpdateCustomerRequest update;
+  v1::GetCustomerRequest get;
   v1::Customer response;
   bool is_add = true;
   Steady::time_point sent;
@@ -77,7 +78,7 @@ void Issue(Slot& s, Steady::time_point scheduled) {
   s.context = std::make_unique<grpc::ClientContext>();
   s.context->AddMetadata("authorization", sh.bearer);
   s.context->set_deadline(absl::ToChronoTime(RealClock::Get().Now() + o.call_timeout));
-  s.is_add = o.update_ids.empty() || o.mode == Mode::kAdd ||
+  s.is_add = o.mode == Mode::kAdd ||
              (o.mode == Mode::kMixed && (s.rng() & 1) == 0);
   s.scheduled = scheduled;
   ++s.seq;
@@ -87,6 +88,11 @@ void Issue(Slot& s, Steady::time_point scheduled) {
     s.add.set_email(absl::StrCat("lg.", o.run_tag, ".", s.index, ".", s.seq, "@example.com"));
     s.sent = Steady::now();
     s.stub->async()->AddCustomer(s.context.get(), &s.add, &s.response,
+                                 [&s](grpc::Status status) { OnDone(s, status); });
+  } else if (o.mode == Mode::kGet) {
+    s.get.set_customer_id(o.update_ids[s.rng() % o.update_ids.size()]);
+    s.sent = Steady::now();
+    s.stub->async()->GetCustomer(s.context.get(), &s.get, &s.response,
                                  [&s](grpc::Status status) { OnDone(s, status); });
   } else {
     s.update.set_request_id(crypto::NewUuid());
@@ -145,7 +151,9 @@ absl::StatusOr<Mode> ParseMode(const std::string& text) {
   if (text == "add") return Mode::kAdd;
   if (text == "update") return Mode::kUpdate;
   if (text == "mixed") return Mode::kMixed;
-  return absl::InvalidArgumentError(absl::StrCat("mode must be add, update or mixed: ", text));
+  if (text == "get") return Mode::kGet;
+  return absl::InvalidArgumentError(
+      absl::StrCat("mode must be add, update, mixed or get: ", text));
 }
 
 std::string ModeName(Mode mode) {
@@ -156,6 +164,8 @@ std::string ModeName(Mode mode) {
       return "update";
     case Mode::kMixed:
       return "mixed";
+    case Mode::kGet:
+      return "get";
   }
   return "?";
 }
@@ -169,7 +179,7 @@ absl::StatusOr<DriverResult> RunLoad(const DriverOptions& options,
     return absl::InvalidArgumentError("clients and channels must be >= 1, rate >= 0");
   }
   if (options.mode != Mode::kAdd && options.update_ids.empty()) {
-    return absl::InvalidArgumentError("update and mixed modes need customers to update");
+    return absl::InvalidArgumentError("update, mixed and get modes need customers to work on");
   }
   if (options.stop_after_ok > 0 && options.rate > 0) {
     return absl::InvalidArgumentError("stop_after_ok runs closed loop only");

@@ -31,7 +31,9 @@
 
 namespace cowork::loadgen {
 
-enum class Mode { kAdd, kUpdate, kMixed };
+// kGet reads customers of the update pool: the cost of an authorized call that writes nothing,
+// the floor under every command.
+enum class Mode { kAdd, kUpdate, kMixed, kGet };
 
 struct DriverOptions {
   // gRPC address of the customers service. Required.

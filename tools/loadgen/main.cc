@@ -145,7 +145,7 @@ int Main(int argc, char** argv) {
   app.add_option("--duration", flags.duration, "Measured time")->capture_default_str();
   app.add_option("--warmup", flags.warmup, "Unmeasured time first")->capture_default_str();
   app.add_option("--mode", flags.mode, "Calls")
-      ->check(CLI::IsMember({"add", "update", "mixed"}))
+      ->check(CLI::IsMember({"add", "update", "mixed", "get"}))
       ->capture_default_str();
   app.add_option("--rate", flags.rate,
                  "Calls per second in total (open loop, latency from the due time); "
@@ -156,7 +156,7 @@ int Main(int argc, char** argv) {
                  "Also watch cowork.customers.events: publish rate and event latency");
   app.add_option("--label", flags.label, "Printed with the results, e.g. durable=true");
   app.add_option("--update-pool", flags.update_pool,
-                 "Customers added first for update/mixed modes")
+                 "Customers added first for update, mixed and get modes")
       ->check(CLI::Range(1, 10000000))
       ->capture_default_str();
   app.add_option("--call-timeout", flags.call_timeout, "Deadline of each call")

@@ -13,6 +13,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "libs/crypto/crypto.h"
+#include "libs/eventstore/views.h"
 #include "libs/server/server.h"
 #include "libs/status/field_errors.h"
 #include "libs/status/macros.h"
@@ -27,13 +28,15 @@ namespace {
 
 using domain::CommandResult;
 using eventstore::Decided;
+using eventstore::PageOf;
+using eventstore::PageSize;
+using eventstore::Paginate;
+using eventstore::ReadView;
 using eventstore::RequestKey;
 using eventstore::Space;
 using eventstore::WriteSet;
 using projection::Loaded;
 
-constexpr int kDefaultPageSize = 50;
-constexpr int kMaxPageSize = 500;
 // Secrets on the unauthenticated paths (sign-in, setup codes) are bounded before any work.
 constexpr size_t kMaxSecretBytes = 4 * domain::kMaxPasswordLength;
 constexpr absl::string_view kSetupCodeRefused = "wrong email or setup code";
@@ -54,8 +57,7 @@ absl::Status EmailTaken(absl::string_view field) {
 
 RequestKey KeyFor(absl::string_view operator_id, absl::string_view request_id,
                   absl::string_view method) {
-  return {request_id.empty() ? std::string() : absl::StrCat(operator_id, "/", request_id),
-          std::string(method)};
+  return eventstore::RequestKeyFor(operator_id, request_id, method);
 }
 
 // Calls a customer makes (or that open a customer's session) keep their answers under the
@@ -100,24 +102,6 @@ const std::string& DummyHash() {
   return *hash;
 }
 
-absl::StatusOr<int> PageSize(int requested) {
-  if (requested < 0) return InvalidField("page_size", "must not be negative");
-  if (requested == 0) return kDefaultPageSize;
-  return std::min(requested, kMaxPageSize);
-}
-
-std::string EncodePageToken(absl::string_view key) { return absl::WebSafeBase64Escape(key); }
-
-absl::StatusOr<std::string> DecodePageToken(absl::string_view token, absl::string_view prefix) {
-  if (token.empty()) return std::string();
-  std::string key;
-  if (token.size() > 1024 || !absl::WebSafeBase64Unescape(token, &key) ||
-      !absl::StartsWith(key, prefix)) {
-    return InvalidField("page_token", "is not a page token of this listing");
-  }
-  return key;
-}
-
 // Unicode case folding (ICU), for case-insensitive name search in any alphabet.
 std::string Fold(absl::string_view s) {
   icu::UnicodeString u =
@@ -126,63 +110,6 @@ std::string Fold(absl::string_view s) {
   std::string out;
   u.toUTF8String(out);
   return out;
-}
-
-template <typename Item>
-struct PageOf {
-  std::vector<Item> items;
-  std::string next_page_token;
-};
-
-// One page of the views under `prefix`: `pick(key, value)` gives an item or skips the entry.
-// Stops after `max_scan` entries with a token to continue, so no call is unbounded.
-template <typename Item, typename Pick>
-absl::StatusOr<PageOf<Item>> Paginate(const eventstore::Store& store, absl::string_view prefix,
-                                      absl::string_view page_token, int page_size, int max_scan,
-                                      Pick pick) {
-  COWORK_ASSIGN_OR_RETURN(const std::string start_after, DecodePageToken(page_token, prefix));
-  PageOf<Item> page;
-  std::string last_key;
-  int scanned = 0;
-  bool more = false;
-  absl::Status failed;
-  absl::Status scan = store.Scan(
-      Space::kViews, prefix, start_after, [&](absl::string_view key, absl::string_view value) {
-        absl::StatusOr<std::optional<Item>> item = pick(key, value);
-        if (!item.ok()) {
-          failed = item.status();
-          return false;
-        }
-        if (item->has_value()) {
-          if (static_cast<int>(page.items.size()) == page_size) {
-            more = true;  // a next item exists: it starts the next page
-            return false;
-          }
-          page.items.push_back(std::move(**item));
-        }
-        last_key = std::string(key);
-        if (++scanned >= max_scan) {
-          more = true;
-          return false;
-        }
-        return true;
-      });
-  COWORK_RETURN_IF_ERROR(scan);
-  COWORK_RETURN_IF_ERROR(failed);
-  if (more) page.next_page_token = EncodePageToken(last_key);
-  return page;
-}
-
-template <typename Message>
-absl::StatusOr<std::optional<Message>> ReadView(const eventstore::Store& store,
-                                                absl::string_view key) {
-  COWORK_ASSIGN_OR_RETURN(std::optional<std::string> value, store.Get(Space::kViews, key));
-  if (!value.has_value()) return std::optional<Message>();
-  Message m;
-  if (!m.ParseFromString(*value)) {
-    return absl::InternalError(absl::StrCat("view ", key, " does not parse"));
-  }
-  return std::optional<Message>(std::move(m));
 }
 
 // A generated id, or the caller's (validated by the domain).
@@ -201,27 +128,12 @@ App::App(eventstore::Store& store, const directory::Directory& directory, const 
     : store_(store),
       directory_(directory),
       clock_(clock),
-      verifier_(verifier),
+      authn_(verifier, directory, clock),
       session_secret_(std::move(session_secret)),
       options_(std::move(options)),
       projection_(store, directory) {}
 
 // ---------------------------------------------------------------- helpers
-
-absl::StatusOr<auth::Principal> App::Authenticate(const grpc::ServerContextBase& context) const {
-  COWORK_ASSIGN_OR_RETURN(const std::string token, server::BearerToken(context));
-  return AuthenticateToken(token);
-}
-
-absl::StatusOr<auth::Principal> App::AuthenticateToken(absl::string_view token) const {
-  COWORK_ASSIGN_OR_RETURN(auth::Principal p, verifier_.Verify(token, clock_.Now()));
-  // The operator id becomes part of store keys: a token naming a malformed one is refused.
-  if (!p.is_platform() && !domain::IsValidId(p.operator_id)) {
-    return absl::UnauthenticatedError("the token names no valid operator");
-  }
-  if (p.is_customer()) COWORK_RETURN_IF_ERROR(directory_.CheckSession(p));
-  return p;
-}
 
 eventstore::EnvelopeContext App::Context(absl::string_view operator_id,
                                          absl::string_view request_id) const {

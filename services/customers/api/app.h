@@ -38,6 +38,7 @@
 #include "libs/directory/directory.h"
 #include "libs/eventstore/command.h"
 #include "libs/eventstore/store.h"
+#include "libs/service/handlers.h"
 #include "services/customers/domain/csv_import.h"
 #include "services/customers/domain/state.pb.h"
 #include "services/customers/domain/team.h"
@@ -65,8 +66,13 @@ class App {
 
   // The caller of a gRPC call: bearer token verified; customer sessions checked against the
   // directory (password changed, suspended, signed out, erased: UNAUTHENTICATED).
-  absl::StatusOr<auth::Principal> Authenticate(const grpc::ServerContextBase& context) const;
-  absl::StatusOr<auth::Principal> AuthenticateToken(absl::string_view token) const;
+  absl::StatusOr<auth::Principal> Authenticate(const grpc::ServerContextBase& context) const {
+    return authn_.Authenticate(context);
+  }
+  absl::StatusOr<auth::Principal> AuthenticateToken(absl::string_view token) const {
+    return authn_.AuthenticateToken(token);
+  }
+  const service::Authenticator& authenticator() const { return authn_; }
 
   // DirectoryService
   absl::StatusOr<v1::Operator> CreateOperator(const auth::Principal& p,
@@ -180,7 +186,7 @@ class App {
   eventstore::Store& store_;
   const directory::Directory& directory_;
   const Clock& clock_;
-  const auth::TokenVerifier& verifier_;
+  const service::Authenticator authn_;
   const std::string session_secret_;
   const AppOptions options_;
   projection::Projection projection_;

@@ -4,23 +4,19 @@
 #include <utility>
 
 #include "libs/server/server.h"
+#include "libs/service/handlers.h"
 
 namespace cowork::customers::api {
 namespace {
 
-// The body of every handler that needs a token: authenticate, then
-// `*response = (app.*method)(principal, *request)`.
+// The body of every handler that needs a token: `*response = (app.*method)(principal, *request)`.
 template <typename Request, typename Response, typename Method>
 grpc::ServerUnaryReactor* Authed(App& app, grpc::CallbackServerContext* ctx,
                                  const Request* request, Response* response, Method method) {
-  return server::Run(ctx, [&app, ctx, request, response, method]() -> absl::Status {
-    absl::StatusOr<auth::Principal> p = app.Authenticate(*ctx);
-    if (!p.ok()) return p.status();
-    absl::StatusOr<Response> result = (app.*method)(*p, *request);
-    if (!result.ok()) return result.status();
-    *response = *std::move(result);
-    return absl::OkStatus();
-  });
+  return service::Authed(app.authenticator(), ctx, request, response,
+                         [&app, method](const auth::Principal& p, const Request& r) {
+                           return (app.*method)(p, r);
+                         });
 }
 
 // Calls without a token (portal registration, sign-in).

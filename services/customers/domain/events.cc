@@ -29,24 +29,6 @@ const google::protobuf::FieldDescriptor* FieldFor(const google::protobuf::Descri
 
 }  // namespace
 
-google::protobuf::Timestamp ToTimestamp(absl::Time t) {
-  google::protobuf::Timestamp ts;
-  const int64_t nanos = absl::ToUnixNanos(t);
-  int64_t seconds = nanos / 1'000'000'000;
-  int64_t rest = nanos % 1'000'000'000;
-  if (rest < 0) {
-    rest += 1'000'000'000;
-    --seconds;
-  }
-  ts.set_seconds(seconds);
-  ts.set_nanos(static_cast<int32_t>(rest));
-  return ts;
-}
-
-absl::Time FromTimestamp(const google::protobuf::Timestamp& t) {
-  return absl::FromUnixSeconds(t.seconds()) + absl::Nanoseconds(t.nanos());
-}
-
 bool SetPayload(Event& event, const google::protobuf::Message& payload) {
   const google::protobuf::FieldDescriptor* field = FieldFor(payload.GetDescriptor());
   if (field == nullptr) return false;

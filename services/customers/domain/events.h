@@ -12,14 +12,15 @@
 #include "absl/time/time.h"
 #include "google/protobuf/message.h"
 #include "google/protobuf/timestamp.pb.h"
+#include "libs/clock/proto_time.h"
 #include "services/customers/domain/state.pb.h"
 
 namespace cowork::customers::domain {
 
 using Events = std::vector<Event>;
 
-google::protobuf::Timestamp ToTimestamp(absl::Time t);
-absl::Time FromTimestamp(const google::protobuf::Timestamp& t);
+using ::cowork::FromTimestamp;
+using ::cowork::ToTimestamp;
 
 // Puts `payload` into the matching oneof case of `event`. False when the payload's type is
 // not one of the customers events (the event is left unchanged).

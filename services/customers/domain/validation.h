@@ -18,6 +18,7 @@
 
 #include "absl/strings/string_view.h"
 #include "libs/status/field_errors.h"
+#include "libs/validation/validation.h"
 
 namespace cowork::customers::domain {
 
@@ -65,34 +66,18 @@ inline constexpr int kMaxPasswordLength = 128;
 void CheckPassword(absl::string_view password, absl::string_view email, absl::string_view field,
                    FieldErrors& errors);
 
-// Free text that names a thing (company, location, team): 1..`max` characters after trimming,
-// valid UTF-8, no control or formatting characters. `required` false accepts "".
-void CheckLabel(absl::string_view value, absl::string_view field, int max, FieldErrors& errors,
-                bool required = true);
-
-// An IANA time zone name that absl::LoadTimeZone accepts (the system's tzdata), e.g.
-// "Europe/Madrid" or "UTC". Names that are not IANA names ("localtime", absl's "Fixed/...")
-// and anything that looks like a path are refused before any file is opened.
-void CheckTimeZone(absl::string_view value, absl::string_view field, FieldErrors& errors);
-
-// An active ISO 4217 currency code, upper-case ("EUR", "USD", "JPY").
-void CheckCurrency(absl::string_view value, absl::string_view field, FieldErrors& errors);
-bool IsActiveCurrency(absl::string_view code);
-
-// Ids that callers may choose (operators, locations) and ids that come back in requests:
-// 1..64 characters of letters, digits, '-', '_' and '.', not starting with '.'. They become
-// parts of store keys separated by '/', so '/' and anything else are refused.
-inline constexpr size_t kMaxIdLength = 64;
-bool IsValidId(absl::string_view id);
-void CheckId(absl::string_view value, absl::string_view field, FieldErrors& errors,
-             bool required = true);
-
-// Request ids: empty (no idempotency) or 1..128 printable ASCII characters.
-inline constexpr size_t kMaxRequestIdLength = 128;
-void CheckRequestId(absl::string_view value, FieldErrors& errors);
-
-// Trims ASCII spaces and tabs at both ends.
-absl::string_view TrimSpaces(absl::string_view value);
+// The checks every service shares (libs/validation), named here too so the customers rules
+// read as one list.
+using validation::CheckCurrency;
+using validation::CheckId;
+using validation::CheckLabel;
+using validation::CheckRequestId;
+using validation::CheckTimeZone;
+using validation::IsActiveCurrency;
+using validation::IsValidId;
+using validation::kMaxIdLength;
+using validation::kMaxRequestIdLength;
+using validation::TrimSpaces;
 
 }  // namespace cowork::customers::domain
 

@@ -1,0 +1,65 @@
+#ifndef COWORK_LIBS_SERVICE_HANDLERS_H_
+#define COWORK_LIBS_SERVICE_HANDLERS_H_
+
+// The body every service's gRPC handlers share: authenticate the bearer token, call the
+// application, map its absl::Status to a gRPC status (server::Run does the mapping and runs
+// the work on the worker pool).
+//
+// Thread-safe: Authenticator is immutable; the verifier and session validator it holds are
+// thread-safe.
+//
+//   grpc::ServerUnaryReactor* GetPlan(grpc::CallbackServerContext* ctx,
+//                                     const GetPlanRequest* request, Plan* response) override {
+//     return service::Authed(authn_, ctx, request, response,
+//                            [this](const auth::Principal& p, const GetPlanRequest& r) {
+//                              return app_.GetPlan(p, r);
+//                            });
+//   }
+
+#include <utility>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "grpcpp/grpcpp.h"
+#include "libs/auth/auth.h"
+#include "libs/clock/clock.h"
+#include "libs/server/server.h"
+
+namespace cowork::service {
+
+// Bearer token -> Principal: signature and expiry (TokenVerifier), an operator id that is a
+// valid id (it becomes part of store keys), and for customer sessions the SessionValidator
+// (password changed, suspended, signed out, erased).
+class Authenticator {
+ public:
+  Authenticator(const auth::TokenVerifier& verifier, const auth::SessionValidator& sessions,
+                const Clock& clock)
+      : verifier_(verifier), sessions_(sessions), clock_(clock) {}
+
+  absl::StatusOr<auth::Principal> Authenticate(const grpc::ServerContextBase& context) const;
+  absl::StatusOr<auth::Principal> AuthenticateToken(absl::string_view token) const;
+
+ private:
+  const auth::TokenVerifier& verifier_;
+  const auth::SessionValidator& sessions_;
+  const Clock& clock_;
+};
+
+// Authenticates, then `*response = fn(principal, *request)`.
+template <typename Request, typename Response, typename Fn>
+grpc::ServerUnaryReactor* Authed(const Authenticator& authn, grpc::CallbackServerContext* ctx,
+                                 const Request* request, Response* response, Fn fn) {
+  return server::Run(ctx, [&authn, ctx, request, response, fn]() -> absl::Status {
+    absl::StatusOr<auth::Principal> p = authn.Authenticate(*ctx);
+    if (!p.ok()) return p.status();
+    absl::StatusOr<Response> result = fn(*p, *request);
+    if (!result.ok()) return result.status();
+    *response = *std::move(result);
+    return absl::OkStatus();
+  });
+}
+
+}  // namespace cowork::service
+
+#endif  // COWORK_LIBS_SERVICE_HANDLERS_H_

@@ -1,0 +1,200 @@
+#include "services/contracts/domain/contract.h"
+
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "libs/clock/proto_time.h"
+#include "libs/status/field_errors.h"
+
+namespace cowork::contracts::domain {
+namespace {
+
+using Phase = ContractState::Phase;
+
+// A day field: unset (null) is fine; set, it must be a real calendar day.
+std::optional<absl::CivilDay> DayField(const google::type::Date* date, absl::string_view field,
+                                       FieldErrors& errors) {
+  if (date == nullptr) return std::nullopt;
+  std::optional<absl::CivilDay> day = FromDate(*date);
+  if (!day.has_value()) errors.Add(std::string(field), "must be a valid calendar date");
+  return day;
+}
+
+absl::CivilDay DayOf(const google::type::Date& date) { return *FromDate(date); }
+
+Event Started(const ContractState& c) {
+  Event e;
+  v1::ContractStarted* started = e.mutable_contract_started();
+  started->set_contract_id(c.contract_id());
+  started->set_customer_id(c.customer_id());
+  started->set_plan_id(c.plan_id());
+  started->set_location_id(c.location_id());
+  *started->mutable_start_date() = c.start_date();
+  started->set_booking_credit_minutes(c.booking_credit_minutes());
+  started->set_cycle(c.cycle());
+  return e;
+}
+
+Event Ended(const ContractState& c) {
+  Event e;
+  v1::ContractEnded* ended = e.mutable_contract_ended();
+  ended->set_contract_id(c.contract_id());
+  ended->set_customer_id(c.customer_id());
+  ended->set_plan_id(c.plan_id());
+  ended->set_location_id(c.location_id());
+  *ended->mutable_end_date() = c.end_date();
+  ended->set_started(c.started());
+  return e;
+}
+
+// Appends `events` to `out`, applying each to `state` so later decisions see it.
+void Emit(Event e, ContractState& state, Events& out) {
+  state = Apply(std::move(state), e);
+  out.push_back(std::move(e));
+}
+
+}  // namespace
+
+absl::StatusOr<Events> DecideSignContract(const SignUp& s) {
+  FieldErrors errors;
+  const std::optional<absl::CivilDay> start = DayField(s.start_date, "start_date", errors);
+  const std::optional<absl::CivilDay> end = DayField(s.end_date, "end_date", errors);
+  const absl::CivilDay start_day = start.value_or(s.today);
+  if (end.has_value()) {
+    if (*end < start_day) {
+      errors.Add("end_date", absl::StrCat("must not be before the start date ",
+                                          FormatDay(start_day)));
+    } else if (*end < s.today) {
+      errors.Add("end_date", absl::StrCat("must not be before today (", FormatDay(s.today),
+                                          ") in the location's time zone"));
+    }
+  }
+  if (absl::Status st = errors.ToStatus(); !st.ok()) return st;
+  if (!s.customer.known) {
+    return absl::NotFoundError(absl::StrCat("customer ", s.customer_id, " not found"));
+  }
+  if (s.customer.erased) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("customer ", s.customer_id, " was erased"));
+  }
+  if (s.customer.suspended) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "customer ", s.customer_id, " is suspended: no new contracts until reactivated"));
+  }
+
+  const PlanState& plan = *s.plan;
+  Event e;
+  v1::ContractSigned* signed_ = e.mutable_contract_signed();
+  signed_->set_contract_id(s.contract_id);
+  signed_->set_customer_id(s.customer_id);
+  signed_->set_plan_id(plan.plan_id());
+  signed_->set_location_id(plan.location_id());
+  *signed_->mutable_start_date() = ToDate(start_day);
+  if (end.has_value()) *signed_->mutable_end_date() = ToDate(*end);
+  signed_->mutable_price()->set_amount_minor(plan.price_minor());
+  signed_->mutable_price()->set_currency(plan.currency());
+  signed_->set_cycle(EffectiveCycle(plan.cycle()));
+  signed_->set_booking_credit_minutes(plan.booking_credit_minutes());
+
+  ContractState state;
+  Events out;
+  Emit(std::move(e), state, out);
+  for (Event& more : DecideTick(state, s.today)) Emit(std::move(more), state, out);
+  return out;
+}
+
+absl::StatusOr<Events> DecideCancelContract(const ContractState& contract,
+                                            const google::type::Date* end_date,
+                                            absl::CivilDay today) {
+  if (contract.phase() == ContractState::ENDED) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("contract ", contract.contract_id(), " has already ended"));
+  }
+  FieldErrors errors;
+  const absl::CivilDay end = DayField(end_date, "end_date", errors).value_or(today);
+  if (errors.empty() && end < today) {
+    errors.Add("end_date", absl::StrCat("must not be before today (", FormatDay(today),
+                                        ") in the location's time zone"));
+  }
+  if (absl::Status st = errors.ToStatus(); !st.ok()) return st;
+
+  Event e;
+  v1::ContractCancelled* cancelled = e.mutable_contract_cancelled();
+  cancelled->set_contract_id(contract.contract_id());
+  cancelled->set_customer_id(contract.customer_id());
+  cancelled->set_plan_id(contract.plan_id());
+  cancelled->set_location_id(contract.location_id());
+  *cancelled->mutable_end_date() = ToDate(end);
+
+  ContractState state = contract;
+  Events out;
+  Emit(std::move(e), state, out);
+  if (state.phase() == ContractState::PENDING && end < DayOf(state.start_date())) {
+    Emit(Ended(state), state, out);  // never started
+  }
+  return out;
+}
+
+Events DecideTick(const ContractState& contract, absl::CivilDay today) {
+  ContractState state = contract;
+  Events out;
+  if (state.phase() == ContractState::PENDING && DayOf(state.start_date()) <= today) {
+    Emit(Started(state), state, out);
+  }
+  if ((state.phase() == ContractState::ACTIVE || state.phase() == ContractState::ENDING) &&
+      state.has_end_date() && DayOf(state.end_date()) < today) {
+    Emit(Ended(state), state, out);
+  }
+  return out;
+}
+
+std::optional<absl::CivilDay> NextBoundary(const ContractState& contract) {
+  switch (contract.phase()) {
+    case ContractState::PENDING:
+      return DayOf(contract.start_date());
+    case ContractState::ACTIVE:
+    case ContractState::ENDING:
+      if (contract.has_end_date()) return DayOf(contract.end_date()) + 1;
+      return std::nullopt;
+    default:
+      return std::nullopt;
+  }
+}
+
+ContractState Apply(ContractState state, const Event& event) {
+  switch (event.payload_case()) {
+    case Event::kContractSigned: {
+      const v1::ContractSigned& e = event.contract_signed();
+      state.set_operator_id(event.operator_id());
+      state.set_contract_id(e.contract_id());
+      state.set_customer_id(e.customer_id());
+      state.set_plan_id(e.plan_id());
+      state.set_location_id(e.location_id());
+      *state.mutable_start_date() = e.start_date();
+      if (e.has_end_date()) *state.mutable_end_date() = e.end_date();
+      state.set_phase(ContractState::PENDING);
+      state.set_price_minor(e.price().amount_minor());
+      state.set_currency(e.price().currency());
+      state.set_cycle(e.cycle());
+      state.set_booking_credit_minutes(e.booking_credit_minutes());
+      *state.mutable_create_time() = event.occurred_at();
+      break;
+    }
+    case Event::kContractStarted:
+      state.set_started(true);
+      state.set_phase(state.has_end_date() ? ContractState::ENDING : ContractState::ACTIVE);
+      break;
+    case Event::kContractCancelled:
+      *state.mutable_end_date() = event.contract_cancelled().end_date();
+      if (state.phase() == ContractState::ACTIVE) state.set_phase(ContractState::ENDING);
+      break;
+    case Event::kContractEnded:
+      state.set_phase(ContractState::ENDED);
+      break;
+    default:
+      break;
+  }
+  return state;
+}
+
+}  // namespace cowork::contracts::domain

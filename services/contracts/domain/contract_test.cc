@@ -1,0 +1,168 @@
+#include "services/contracts/domain/contract.h"
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "libs/clock/proto_time.h"
+#include "libs/status/field_errors.h"
+
+namespace cowork::contracts::domain {
+namespace {
+
+using ::testing::ElementsAre;
+
+const absl::CivilDay kToday(2026, 5, 20);
+
+PlanState Plan() {
+  PlanState p;
+  p.set_operator_id("op-1");
+  p.set_plan_id("pl-1");
+  p.set_location_id("loc-1");
+  p.set_price_minor(15000);
+  p.set_currency("EUR");
+  p.set_cycle(v1::MONTHLY);
+  p.set_booking_credit_minutes(240);
+  return p;
+}
+
+const PlanState kPlan = Plan();
+
+SignUp Signup(const google::type::Date* start = nullptr, const google::type::Date* end = nullptr) {
+  return {.contract_id = "ct-1",
+          .customer_id = "c-1",
+          .customer = {.known = true},
+          .plan = &kPlan,
+          .start_date = start,
+          .end_date = end,
+          .today = kToday};
+}
+
+std::vector<Event::PayloadCase> Kinds(const Events& events) {
+  std::vector<Event::PayloadCase> out;
+  for (const Event& e : events) out.push_back(e.payload_case());
+  return out;
+}
+
+ContractState Fold(ContractState s, const Events& events) {
+  for (const Event& e : events) s = Apply(std::move(s), e);
+  return s;
+}
+
+TEST(Contract, StartingTodayStartsAtOnce) {
+  absl::StatusOr<Events> events = DecideSignContract(Signup());
+  ASSERT_TRUE(events.ok()) << events.status();
+  EXPECT_THAT(Kinds(*events), ElementsAre(Event::kContractSigned, Event::kContractStarted));
+  const ContractState s = Fold({}, *events);
+  EXPECT_EQ(s.phase(), ContractState::ACTIVE);
+  EXPECT_EQ(FromDate(s.start_date()), kToday);
+  EXPECT_EQ(s.price_minor(), 15000);  // the plan's price when signed
+  EXPECT_FALSE(NextBoundary(s).has_value());  // open-ended: nothing due
+}
+
+TEST(Contract, FutureStartIsPendingUntilTheDayComes) {
+  const google::type::Date start = ToDate(kToday + 10);
+  const ContractState s = Fold({}, *DecideSignContract(Signup(&start)));
+  EXPECT_EQ(s.phase(), ContractState::PENDING);
+  EXPECT_EQ(NextBoundary(s), kToday + 10);
+  EXPECT_TRUE(DecideTick(s, kToday + 9).empty());
+  const Events started = DecideTick(s, kToday + 10);
+  EXPECT_THAT(Kinds(started), ElementsAre(Event::kContractStarted));
+  EXPECT_EQ(Fold(s, started).phase(), ContractState::ACTIVE);
+}
+
+TEST(Contract, EndDateHoldsThroughThatDayThenEnds) {
+  const google::type::Date end = ToDate(kToday + 5);
+  const ContractState s = Fold({}, *DecideSignContract(Signup(nullptr, &end)));
+  EXPECT_EQ(s.phase(), ContractState::ENDING);
+  EXPECT_EQ(NextBoundary(s), kToday + 6);
+  EXPECT_TRUE(DecideTick(s, kToday + 5).empty());  // still held on its last day
+  const Events ended = DecideTick(s, kToday + 6);
+  ASSERT_THAT(Kinds(ended), ElementsAre(Event::kContractEnded));
+  EXPECT_TRUE(ended[0].contract_ended().started());
+  const ContractState after = Fold(s, ended);
+  EXPECT_EQ(after.phase(), ContractState::ENDED);
+  EXPECT_FALSE(NextBoundary(after).has_value());
+}
+
+TEST(Contract, AnOutageAcrossBothBoundariesRecordsStartThenEnd) {
+  const google::type::Date start = ToDate(kToday + 1);
+  const google::type::Date end = ToDate(kToday + 3);
+  const ContractState s = Fold({}, *DecideSignContract(Signup(&start, &end)));
+  EXPECT_THAT(Kinds(DecideTick(s, kToday + 30)),
+              ElementsAre(Event::kContractStarted, Event::kContractEnded));
+}
+
+TEST(Contract, BackdatedStartIsAllowedEndInThePastIsNot) {
+  const google::type::Date start = ToDate(kToday - 40);
+  EXPECT_THAT(Kinds(*DecideSignContract(Signup(&start))),
+              ElementsAre(Event::kContractSigned, Event::kContractStarted));
+  const google::type::Date end = ToDate(kToday - 1);
+  absl::StatusOr<Events> refused = DecideSignContract(Signup(&start, &end));
+  ASSERT_EQ(refused.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(FieldViolationsOf(refused.status()).at(0).field, "end_date");
+}
+
+TEST(Contract, BadDatesAreNamed) {
+  google::type::Date bad;
+  bad.set_year(2026);
+  bad.set_month(2);
+  bad.set_day(30);
+  const google::type::Date before = ToDate(kToday + 1);
+  const google::type::Date start = ToDate(kToday + 5);
+  absl::StatusOr<Events> r1 = DecideSignContract(Signup(&bad, &bad));
+  ASSERT_EQ(r1.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(FieldViolationsOf(r1.status()).size(), 2u);
+  absl::StatusOr<Events> r2 = DecideSignContract(Signup(&start, &before));
+  ASSERT_EQ(r2.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(FieldViolationsOf(r2.status()).at(0).field, "end_date");
+}
+
+TEST(Contract, UnknownSuspendedAndErasedCustomersAreRefused) {
+  SignUp s = Signup();
+  s.customer = {.known = false};
+  EXPECT_EQ(DecideSignContract(s).status().code(), absl::StatusCode::kNotFound);
+  s.customer = {.known = true, .suspended = true};
+  EXPECT_EQ(DecideSignContract(s).status().code(), absl::StatusCode::kFailedPrecondition);
+  s.customer = {.known = true, .erased = true};
+  EXPECT_EQ(DecideSignContract(s).status().code(), absl::StatusCode::kFailedPrecondition);
+}
+
+TEST(Contract, CancelSetsTheEndDateDefaultToday) {
+  const ContractState active = Fold({}, *DecideSignContract(Signup()));
+  absl::StatusOr<Events> cancelled = DecideCancelContract(active, nullptr, kToday);
+  ASSERT_TRUE(cancelled.ok()) << cancelled.status();
+  EXPECT_THAT(Kinds(*cancelled), ElementsAre(Event::kContractCancelled));
+  const ContractState ending = Fold(active, *cancelled);
+  EXPECT_EQ(ending.phase(), ContractState::ENDING);
+  EXPECT_EQ(FromDate(ending.end_date()), kToday);
+  EXPECT_THAT(Kinds(DecideTick(ending, kToday + 1)), ElementsAre(Event::kContractEnded));
+  // An end date in the past is refused; moving it later is fine while it is ending.
+  const google::type::Date yesterday = ToDate(kToday - 1);
+  EXPECT_EQ(DecideCancelContract(active, &yesterday, kToday).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  const google::type::Date later = ToDate(kToday + 30);
+  EXPECT_EQ(FromDate(Fold(ending, *DecideCancelContract(ending, &later, kToday)).end_date()),
+            kToday + 30);
+}
+
+TEST(Contract, PendingCancelledBeforeItsStartEndsWithoutStarting) {
+  const google::type::Date start = ToDate(kToday + 10);
+  const ContractState pending = Fold({}, *DecideSignContract(Signup(&start)));
+  absl::StatusOr<Events> cancelled = DecideCancelContract(pending, nullptr, kToday);
+  ASSERT_THAT(Kinds(*cancelled), ElementsAre(Event::kContractCancelled, Event::kContractEnded));
+  EXPECT_FALSE((*cancelled)[1].contract_ended().started());
+  const ContractState ended = Fold(pending, *cancelled);
+  EXPECT_EQ(ended.phase(), ContractState::ENDED);
+  EXPECT_TRUE(DecideTick(ended, kToday + 20).empty());  // never starts afterwards
+}
+
+TEST(Contract, EndedContractsCannotBeCancelled) {
+  const google::type::Date end = ToDate(kToday);
+  ContractState s = Fold({}, *DecideSignContract(Signup(nullptr, &end)));
+  s = Fold(s, DecideTick(s, kToday + 1));
+  ASSERT_EQ(s.phase(), ContractState::ENDED);
+  EXPECT_EQ(DecideCancelContract(s, nullptr, kToday + 1).status().code(),
+            absl::StatusCode::kFailedPrecondition);
+}
+
+}  // namespace
+}  // namespace cowork::contracts::domain

@@ -1,0 +1,173 @@
+// End to end: the dev broker, the customers service and the contracts service (on a
+// simulated clock) as real processes. A contact signed up today is a member today; when the
+// clock passes the contract's last day, the contract ends and the customer is a contact again.
+
+#include <string>
+
+#include "cowork/common/v1/test_clock.grpc.pb.h"
+#include "cowork/contracts/v1/contracts.grpc.pb.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "libs/clock/proto_time.h"
+#include "libs/testing/suite.h"
+#include "tests/support/e2e.h"
+
+namespace cowork::e2e {
+namespace {
+
+namespace cv1 = ::cowork::contracts::v1;
+namespace common = ::cowork::common::v1;
+using testing::Call;
+
+// Retries `fn` while it answers NOT_FOUND (the contracts service learns locations and
+// customers from the customers events, a moment after they are committed).
+template <typename Fn>
+auto UntilKnown(Fn fn) -> decltype(fn()) {
+  const absl::Time deadline = absl::Now() + absl::Seconds(30);
+  for (;;) {
+    auto result = fn();
+    if (result.status().code() != absl::StatusCode::kNotFound || absl::Now() > deadline) {
+      return result;
+    }
+    absl::SleepFor(absl::Milliseconds(100));
+  }
+}
+
+// Polls the customer until its kind is `kind` (bounded).
+absl::Status WaitForKind(testing::CustomersStubs& stubs, const std::string& token,
+                         const std::string& customer_id, customers::v1::CustomerKind kind) {
+  const absl::Time deadline = absl::Now() + absl::Seconds(30);
+  customers::v1::CustomerKind last = customers::v1::CUSTOMER_KIND_UNSPECIFIED;
+  while (absl::Now() < deadline) {
+    absl::StatusOr<customers::v1::Customer> c = GetCustomer(stubs, token, customer_id);
+    if (!c.ok()) return c.status();
+    last = c->kind();
+    if (last == kind) return absl::OkStatus();
+    absl::SleepFor(absl::Milliseconds(100));
+  }
+  return absl::DeadlineExceededError(absl::StrCat("customer ", customer_id, " is still ",
+                                                  customers::v1::CustomerKind_Name(last)));
+}
+
+TEST(ContractsEndToEnd, MemberWhileTheContractHoldsContactAfterItEnds) {
+  COWORK_ASSERT_OK_AND_ASSIGN(std::unique_ptr<Suite> suite, Suite::Start());
+  COWORK_ASSERT_OK_AND_ASSIGN(Tenant tenant, CreateTenant(suite->stubs(), "Contracts Co"));
+  // 2026-05-20 10:00 in Madrid (the tenant's location).
+  COWORK_ASSERT_OK_AND_ASSIGN(
+      testing::Service contracts,
+      testing::StartService("contracts",
+                            {.data_dir = suite->dir().Sub("contracts"),
+                             .bootstrap = suite->bootstrap(),
+                             .extra_args = {"--simulated-clock", "2026-05-20T08:00:00Z"}}));
+  std::shared_ptr<grpc::Channel> channel = testing::Connect(contracts.address);
+  auto plans = cv1::PlansService::NewStub(channel);
+  auto contracts_stub = cv1::ContractsService::NewStub(channel);
+  auto clock = common::TestClockService::NewStub(channel);
+
+  COWORK_ASSERT_OK_AND_ASSIGN(
+      customers::v1::Customer ana,
+      AddCustomer(suite->stubs(), tenant.admin_token,
+                  Individual(tenant.location_id, "Ana", "García", "ana@example.test")));
+  EXPECT_EQ(ana.kind(), customers::v1::CONTACT);
+
+  cv1::CreatePlanRequest plan_request;
+  plan_request.set_request_id(testing::NewRequestId());
+  plan_request.set_location_id(tenant.location_id);
+  plan_request.set_name("Hot desk");
+  plan_request.set_price_minor(15000);
+  COWORK_ASSERT_OK_AND_ASSIGN(cv1::Plan plan, UntilKnown([&] {
+                                return Call(*plans, &cv1::PlansService::Stub::CreatePlan,
+                                            plan_request, tenant.admin_token);
+                              }));
+  EXPECT_EQ(plan.price().currency(), "EUR");
+
+  // Signed up today, until tomorrow: a member at once.
+  cv1::CreateContractRequest sign;
+  sign.set_request_id(testing::NewRequestId());
+  sign.set_customer_id(ana.customer_id());
+  sign.set_plan_id(plan.plan_id());
+  *sign.mutable_end_date() = ToDate(absl::CivilDay(2026, 5, 21));
+  COWORK_ASSERT_OK_AND_ASSIGN(cv1::Contract contract, UntilKnown([&] {
+                                return Call(*contracts_stub,
+                                            &cv1::ContractsService::Stub::CreateContract, sign,
+                                            tenant.admin_token);
+                              }));
+  EXPECT_EQ(contract.state(), cv1::ENDING);
+  COWORK_ASSERT_OK(
+      WaitForKind(suite->stubs(), tenant.admin_token, ana.customer_id(), customers::v1::MEMBER));
+
+  // Still a member through May 21st (Madrid); a contact from May 22nd.
+  common::SetTimeRequest set;
+  *set.mutable_time() = ToTimestamp(absl::FromCivil(absl::CivilSecond(2026, 5, 21, 21, 59, 0),
+                                                    absl::UTCTimeZone()));
+  COWORK_ASSERT_OK(Call(*clock, &common::TestClockService::Stub::SetTime, set, tenant.admin_token));
+  absl::SleepFor(absl::Seconds(2));  // two scheduler passes
+  cv1::GetContractRequest get;
+  get.set_contract_id(contract.contract_id());
+  COWORK_ASSERT_OK_AND_ASSIGN(cv1::Contract held,
+                              Call(*contracts_stub, &cv1::ContractsService::Stub::GetContract,
+                                   get, tenant.admin_token));
+  EXPECT_EQ(held.state(), cv1::ENDING);
+
+  *set.mutable_time() = ToTimestamp(absl::FromCivil(absl::CivilSecond(2026, 5, 21, 22, 0, 0),
+                                                    absl::UTCTimeZone()));
+  COWORK_ASSERT_OK(Call(*clock, &common::TestClockService::Stub::SetTime, set, tenant.admin_token));
+  COWORK_ASSERT_OK(
+      WaitForKind(suite->stubs(), tenant.admin_token, ana.customer_id(), customers::v1::CONTACT));
+  COWORK_ASSERT_OK_AND_ASSIGN(cv1::Contract ended,
+                              Call(*contracts_stub, &cv1::ContractsService::Stub::GetContract,
+                                   get, tenant.admin_token));
+  EXPECT_EQ(ended.state(), cv1::ENDED);
+
+  // The clock never goes back, and a service on the real clock refuses to move it.
+  COWORK_ASSERT_OK(
+      Call(*clock, &common::TestClockService::Stub::GetTime, common::GetTimeRequest(),
+           tenant.admin_token));
+  *set.mutable_time() = ToTimestamp(absl::FromCivil(absl::CivilSecond(2026, 5, 1, 0, 0, 0),
+                                                    absl::UTCTimeZone()));
+  EXPECT_EQ(Call(*clock, &common::TestClockService::Stub::SetTime, set, tenant.admin_token)
+                .status()
+                .code(),
+            absl::StatusCode::kInvalidArgument);
+  auto customers_clock = common::TestClockService::NewStub(suite->stubs().channel);
+  EXPECT_EQ(Call(*customers_clock, &common::TestClockService::Stub::SetTime, set,
+                 tenant.admin_token)
+                .status()
+                .code(),
+            absl::StatusCode::kFailedPrecondition);
+
+  // The events on the topic, each once and in order per aggregate.
+  COWORK_ASSERT_OK_AND_ASSIGN(
+      std::vector<Event> events,
+      WaitForEvents(
+          suite->bootstrap(), testing::kContractsTopic,
+          [&](const std::vector<Event>& all) {
+            return CountOf(all, contract.contract_id(), "ContractEnded") == 1;
+          },
+          absl::Seconds(30), "ContractEnded"));
+  const ApplyOnceResult applied = ApplyOnce(events);
+  EXPECT_THAT(applied.problems, ::testing::IsEmpty());
+  std::vector<std::string> types;
+  for (const Event& e : applied.applied.at(contract.contract_id())) types.push_back(e.type);
+  EXPECT_THAT(types, ::testing::ElementsAre("cowork.contracts.v1.ContractSigned",
+                                            "cowork.contracts.v1.ContractStarted",
+                                            "cowork.contracts.v1.ContractEnded"));
+}
+
+TEST(ContractsEndToEnd, SimulatedClockNeedsDevMode) {
+  testing::TempDir dir;
+  COWORK_ASSERT_OK_AND_ASSIGN(testing::DevBroker broker, testing::StartDevBroker(dir.path()));
+  absl::StatusOr<testing::Service> refused = testing::StartService(
+      "contracts", {.data_dir = dir.Sub("contracts"),
+                    .bootstrap = broker.bootstrap,
+                    .dev = false,
+                    .extra_args = {"--simulated-clock", "now"},
+                    .env = {{"COWORK_ADMIN_TOKEN_SECRET", std::string(64, 'a')},
+                            {"COWORK_SESSION_TOKEN_SECRET", std::string(64, 'b')}},
+                    .timeout = absl::Seconds(10)});
+  ASSERT_FALSE(refused.ok());
+  EXPECT_THAT(std::string(refused.status().message()), ::testing::HasSubstr("needs --dev"));
+}
+
+}  // namespace
+}  // namespace cowork::e2e
