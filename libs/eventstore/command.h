@@ -80,6 +80,29 @@ absl::StatusOr<Response> Execute(Store& store, const RequestKey& request,
   return response;
 }
 
+// An aggregate's state as last committed, and the version a command appends after.
+template <typename State>
+struct Loaded {
+  int64_t version = 0;  // 0: the aggregate does not exist
+  State state;
+};
+
+// Loads and parses an aggregate's state (a protobuf message); version 0 and an empty state
+// when it does not exist or `id` is empty. INTERNAL when the stored state does not parse.
+template <typename State>
+absl::StatusOr<Loaded<State>> LoadState(const Store& store, absl::string_view type,
+                                        absl::string_view id) {
+  Loaded<State> out;
+  if (id.empty()) return out;
+  absl::StatusOr<AggregateRecord> record = store.Load(type, id);
+  if (!record.ok()) return record.status();
+  out.version = record->version;
+  if (record->version > 0 && !out.state.ParseFromString(record->state)) {
+    return absl::InternalError(absl::StrCat("stored state of ", type, "/", id, " does not parse"));
+  }
+  return out;
+}
+
 // What every envelope of one command shares.
 struct EnvelopeContext {
   std::string service;         // "customers"

@@ -26,6 +26,7 @@ namespace cowork::contracts::api {
 namespace {
 
 using eventstore::Decided;
+using eventstore::Loaded;
 using eventstore::PageOf;
 using eventstore::Space;
 using eventstore::WriteSet;
@@ -70,24 +71,6 @@ std::optional<domain::Event> EventOf(const common::v1::EventEnvelope& envelope) 
     return e;
   }
   return std::nullopt;
-}
-
-template <typename State>
-struct Loaded {
-  int64_t version = 0;  // 0: the aggregate does not exist
-  State state;
-};
-
-template <typename State>
-absl::StatusOr<Loaded<State>> Load(const eventstore::Store& store, absl::string_view type,
-                                   absl::string_view id) {
-  COWORK_ASSIGN_OR_RETURN(eventstore::AggregateRecord record, store.Load(type, id));
-  Loaded<State> out;
-  out.version = record.version;
-  if (record.version > 0 && !out.state.ParseFromString(record.state)) {
-    return absl::InternalError(absl::StrCat("the state of ", type, " ", id, " does not parse"));
-  }
-  return out;
 }
 
 // Wraps `events` in envelopes, applies them and appends them to `writes`; returns the state
@@ -223,63 +206,61 @@ absl::Status RequireReader(const auth::Principal& p, absl::string_view location_
   return auth::RequireAdmin(p, auth::kContractsRead, location_id);
 }
 
+absl::StatusOr<absl::TimeZone> TimeZoneOf(const directory::Directory& directory,
+                                          absl::string_view op,
+                                          absl::string_view location_id) {
+  COWORK_ASSIGN_OR_RETURN(std::optional<directory::LocationInfo> location,
+                          directory.GetLocation(op, location_id));
+  if (!location.has_value()) {
+    return absl::NotFoundError(absl::StrCat("location ", location_id, " not found"));
+  }
+  absl::TimeZone tz;
+  if (!absl::LoadTimeZone(location->time_zone, &tz)) {
+    return absl::InternalError(
+        absl::StrCat("time zone ", location->time_zone, " of ", location_id, " not found"));
+  }
+  return tz;
+}
+
+// The plan of the caller's operator, or NOT_FOUND.
+absl::StatusOr<Loaded<domain::PlanState>> PlanOf(const eventstore::Store& store,
+                                                 const auth::Principal& p,
+                                                 absl::string_view plan_id) {
+  COWORK_ASSIGN_OR_RETURN(Loaded<domain::PlanState> plan,
+                          eventstore::LoadState<domain::PlanState>(store, kPlanAggregate,
+                                                                   plan_id));
+  if (plan.version == 0 || plan.state.operator_id() != p.operator_id) {
+    return absl::NotFoundError(absl::StrCat("plan ", plan_id, " not found"));
+  }
+  return plan;
+}
+
+absl::StatusOr<Loaded<domain::ContractState>> ContractOf(const eventstore::Store& store,
+                                                         absl::string_view operator_id,
+                                                         absl::string_view contract_id) {
+  COWORK_ASSIGN_OR_RETURN(Loaded<domain::ContractState> contract,
+                          eventstore::LoadState<domain::ContractState>(
+                              store, kContractAggregate, contract_id));
+  if (contract.version == 0 || contract.state.operator_id() != operator_id) {
+    return absl::NotFoundError(absl::StrCat("contract ", contract_id, " not found"));
+  }
+  return contract;
+}
+
+// Stages `events` on a contract with its views; returns its view after them.
+v1::Contract StageContract(const eventstore::EnvelopeContext& context,
+                           const Loaded<domain::ContractState>& before,
+                           absl::string_view contract_id, absl::string_view location_id,
+                           absl::TimeZone tz, domain::Events events, WriteSet& writes) {
+  const domain::ContractState after =
+      Stage(context, kContractAggregate, contract_id, location_id, before, std::move(events),
+            writes);
+  WriteViews(before.version == 0 ? Views() : ContractViews(before.state, tz),
+             ContractViews(after, tz), writes);
+  return ContractView(after);
+}
+
 }  // namespace
-
-struct App::Impl {
-  static absl::StatusOr<absl::TimeZone> TimeZoneOf(const directory::Directory& directory,
-                                                   absl::string_view op,
-                                                   absl::string_view location_id) {
-    COWORK_ASSIGN_OR_RETURN(std::optional<directory::LocationInfo> location,
-                            directory.GetLocation(op, location_id));
-    if (!location.has_value()) {
-      return absl::NotFoundError(absl::StrCat("location ", location_id, " not found"));
-    }
-    absl::TimeZone tz;
-    if (!absl::LoadTimeZone(location->time_zone, &tz)) {
-      return absl::InternalError(
-          absl::StrCat("time zone ", location->time_zone, " of ", location_id, " not found"));
-    }
-    return tz;
-  }
-
-  // The plan of the caller's operator, or NOT_FOUND.
-  static absl::StatusOr<Loaded<domain::PlanState>> PlanOf(const eventstore::Store& store,
-                                                          const auth::Principal& p,
-                                                          absl::string_view plan_id) {
-    COWORK_ASSIGN_OR_RETURN(Loaded<domain::PlanState> plan,
-                            Load<domain::PlanState>(store, kPlanAggregate, plan_id));
-    if (plan.version == 0 || plan.state.operator_id() != p.operator_id) {
-      return absl::NotFoundError(absl::StrCat("plan ", plan_id, " not found"));
-    }
-    return plan;
-  }
-
-  static absl::StatusOr<Loaded<domain::ContractState>> ContractOf(const eventstore::Store& store,
-                                                                  absl::string_view operator_id,
-                                                                  absl::string_view contract_id) {
-    COWORK_ASSIGN_OR_RETURN(Loaded<domain::ContractState> contract,
-                            Load<domain::ContractState>(store, kContractAggregate, contract_id));
-    if (contract.version == 0 || contract.state.operator_id() != operator_id) {
-      return absl::NotFoundError(absl::StrCat("contract ", contract_id, " not found"));
-    }
-    return contract;
-  }
-
-  // Stages `events` on a contract with its views; returns its view after them.
-  static absl::StatusOr<v1::Contract> StageContract(const eventstore::EnvelopeContext& context,
-                                                    const Loaded<domain::ContractState>& before,
-                                                    absl::string_view contract_id,
-                                                    absl::string_view location_id,
-                                                    absl::TimeZone tz, domain::Events events,
-                                                    WriteSet& writes) {
-    const domain::ContractState after =
-        Stage(context, kContractAggregate, contract_id, location_id, before, std::move(events),
-              writes);
-    WriteViews(before.version == 0 ? Views() : ContractViews(before.state, tz),
-               ContractViews(after, tz), writes);
-    return ContractView(after);
-  }
-};
 
 App::App(eventstore::Store& store, const directory::Directory& directory, const Clock& clock,
          const auth::TokenVerifier& verifier)
@@ -326,7 +307,7 @@ absl::StatusOr<v1::Plan> App::UpdatePlanPrice(const auth::Principal& p,
       store_, eventstore::RequestKeyFor(p.operator_id, r.request_id(), "UpdatePlanPrice"),
       [&]() -> absl::StatusOr<Decided<v1::Plan>> {
         COWORK_ASSIGN_OR_RETURN(Loaded<domain::PlanState> before,
-                                Impl::PlanOf(store_, p, r.plan_id()));
+                                PlanOf(store_, p, r.plan_id()));
         COWORK_RETURN_IF_ERROR(
             auth::RequireAdmin(p, auth::kContractsWrite, before.state.location_id()));
         COWORK_ASSIGN_OR_RETURN(domain::Events events,
@@ -380,11 +361,11 @@ absl::StatusOr<v1::Contract> App::CreateContract(const auth::Principal& p,
       store_, eventstore::RequestKeyFor(p.operator_id, r.request_id(), "CreateContract"),
       [&]() -> absl::StatusOr<Decided<v1::Contract>> {
         COWORK_ASSIGN_OR_RETURN(Loaded<domain::PlanState> plan,
-                                Impl::PlanOf(store_, p, r.plan_id()));
+                                PlanOf(store_, p, r.plan_id()));
         const std::string& location_id = plan.state.location_id();
         COWORK_RETURN_IF_ERROR(auth::RequireAdmin(p, auth::kContractsWrite, location_id));
         COWORK_ASSIGN_OR_RETURN(const absl::TimeZone tz,
-                                Impl::TimeZoneOf(directory_, p.operator_id, location_id));
+                                TimeZoneOf(directory_, p.operator_id, location_id));
         COWORK_ASSIGN_OR_RETURN(std::optional<directory::CustomerStanding> standing,
                                 directory_.GetCustomer(p.operator_id, r.customer_id()));
         const absl::Time now = clock_.Now();
@@ -402,11 +383,10 @@ absl::StatusOr<v1::Contract> App::CreateContract(const auth::Principal& p,
                  .end_date = r.has_end_date() ? &r.end_date() : nullptr,
                  .today = domain::Today(now, tz)}));
         WriteSet writes;
-        COWORK_ASSIGN_OR_RETURN(
-            v1::Contract view,
-            Impl::StageContract(Context(p.operator_id, r.request_id(), now),
-                                Loaded<domain::ContractState>(), id, location_id, tz,
-                                std::move(events), writes));
+        v1::Contract view =
+            StageContract(Context(p.operator_id, r.request_id(), now),
+                          Loaded<domain::ContractState>(), id, location_id, tz,
+                          std::move(events), writes);
         return Decided<v1::Contract>{std::move(writes), std::move(view)};
       });
 }
@@ -419,11 +399,11 @@ absl::StatusOr<v1::Contract> App::CancelContract(const auth::Principal& p,
       store_, eventstore::RequestKeyFor(p.operator_id, r.request_id(), "CancelContract"),
       [&]() -> absl::StatusOr<Decided<v1::Contract>> {
         COWORK_ASSIGN_OR_RETURN(Loaded<domain::ContractState> before,
-                                Impl::ContractOf(store_, p.operator_id, r.contract_id()));
+                                ContractOf(store_, p.operator_id, r.contract_id()));
         const std::string location_id = before.state.location_id();
         COWORK_RETURN_IF_ERROR(auth::RequireAdmin(p, auth::kContractsWrite, location_id));
         COWORK_ASSIGN_OR_RETURN(const absl::TimeZone tz,
-                                Impl::TimeZoneOf(directory_, p.operator_id, location_id));
+                                TimeZoneOf(directory_, p.operator_id, location_id));
         const absl::Time now = clock_.Now();
         COWORK_ASSIGN_OR_RETURN(
             domain::Events events,
@@ -431,10 +411,9 @@ absl::StatusOr<v1::Contract> App::CancelContract(const auth::Principal& p,
                                          r.has_end_date() ? &r.end_date() : nullptr,
                                          domain::Today(now, tz)));
         WriteSet writes;
-        COWORK_ASSIGN_OR_RETURN(
-            v1::Contract view,
-            Impl::StageContract(Context(p.operator_id, r.request_id(), now), before,
-                                r.contract_id(), location_id, tz, std::move(events), writes));
+        v1::Contract view =
+            StageContract(Context(p.operator_id, r.request_id(), now), before, r.contract_id(),
+                          location_id, tz, std::move(events), writes);
         return Decided<v1::Contract>{std::move(writes), std::move(view)};
       });
 }
@@ -517,18 +496,16 @@ absl::StatusOr<int> App::RunDue() {
     absl::StatusOr<v1::Contract> result = eventstore::Execute<v1::Contract>(
         store_, {"", "Tick"}, [&]() -> absl::StatusOr<Decided<v1::Contract>> {
           COWORK_ASSIGN_OR_RETURN(Loaded<domain::ContractState> before,
-                                  Impl::ContractOf(store_, op, contract_id));
+                                  ContractOf(store_, op, contract_id));
           const std::string location_id = before.state.location_id();
           COWORK_ASSIGN_OR_RETURN(const absl::TimeZone tz,
-                                  Impl::TimeZoneOf(directory_, op, location_id));
+                                  TimeZoneOf(directory_, op, location_id));
           const absl::Time at = clock_.Now();
           domain::Events events = domain::DecideTick(before.state, domain::Today(at, tz));
           did_change = !events.empty();
           WriteSet writes;
-          COWORK_ASSIGN_OR_RETURN(v1::Contract view,
-                                  Impl::StageContract(Context(op, "", at), before, contract_id,
-                                                      location_id, tz, std::move(events),
-                                                      writes));
+          v1::Contract view = StageContract(Context(op, "", at), before, contract_id,
+                                            location_id, tz, std::move(events), writes);
           return Decided<v1::Contract>{std::move(writes), std::move(view)};
         });
     if (!result.ok()) {
@@ -576,7 +553,7 @@ absl::Status App::Rebuild() {
   for (const auto& [id, contract] : contracts) {
     COWORK_ASSIGN_OR_RETURN(
         const absl::TimeZone tz,
-        Impl::TimeZoneOf(directory_, contract.operator_id(), contract.location_id()));
+        TimeZoneOf(directory_, contract.operator_id(), contract.location_id()));
     WriteViews({}, ContractViews(contract, tz), writes);
     if (++staged % 500 == 0) COWORK_RETURN_IF_ERROR(flush());
   }

@@ -72,7 +72,6 @@ class App {
   absl::Status Rebuild();
 
  private:
-  struct Impl;
   eventstore::Store& store_;
   const directory::Directory& directory_;
   const Clock& clock_;

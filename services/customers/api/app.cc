@@ -429,14 +429,7 @@ absl::StatusOr<v1::ListLocationsResponse> App::ListLocations(
       PageOf<v1::Location> page,
       Paginate<v1::Location>(
           store_, projection::LocationPrefix(p.operator_id), r.page_token(), page_size,
-          options_.max_scan,
-          [](absl::string_view, absl::string_view value) -> absl::StatusOr<std::optional<v1::Location>> {
-            v1::Location l;
-            if (!l.ParseFromString(std::string(value))) {
-              return absl::InternalError("a location view does not parse");
-            }
-            return std::optional<v1::Location>(std::move(l));
-          }));
+          options_.max_scan, eventstore::ParseView<v1::Location>));
   v1::ListLocationsResponse out;
   for (v1::Location& l : page.items) *out.add_locations() = std::move(l);
   out.set_next_page_token(page.next_page_token);
@@ -565,10 +558,7 @@ absl::StatusOr<v1::ListCustomersResponse> App::ListCustomers(
               COWORK_ASSIGN_OR_RETURN(
                   c, ReadView<v1::Customer>(store_, projection::CustomerKey(p.operator_id, id)));
             } else {
-              c.emplace();
-              if (!c->ParseFromString(std::string(value))) {
-                return absl::InternalError("a customer view does not parse");
-              }
+              COWORK_ASSIGN_OR_RETURN(c, eventstore::ParseView<v1::Customer>(key, value));
             }
             if (!c.has_value() || !matches(*c)) return std::optional<v1::Customer>();
             return c;
@@ -1079,10 +1069,7 @@ absl::StatusOr<v1::ListTeamsResponse> App::ListTeams(const auth::Principal& p,
                   t, ReadView<v1::Team>(store_, projection::TeamKey(p.operator_id,
                                                                      key.substr(prefix.size()))));
             } else {
-              t.emplace();
-              if (!t->ParseFromString(std::string(value))) {
-                return absl::InternalError("a team view does not parse");
-              }
+              COWORK_ASSIGN_OR_RETURN(t, eventstore::ParseView<v1::Team>(key, value));
             }
             if (!t.has_value() || !p.CoversLocation(t->location_id()) ||
                 (!r.location_id().empty() && t->location_id() != r.location_id())) {

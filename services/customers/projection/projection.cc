@@ -23,20 +23,6 @@ using eventstore::WriteSet;
 // Views written per commit during a rebuild.
 constexpr int kRebuildBatch = 500;
 
-template <typename State>
-absl::StatusOr<Loaded<State>> LoadAs(const eventstore::Store& store, absl::string_view type,
-                                     absl::string_view id) {
-  Loaded<State> out;
-  if (id.empty()) return out;
-  absl::StatusOr<eventstore::AggregateRecord> record = store.Load(type, id);
-  if (!record.ok()) return record.status();
-  out.version = record->version;
-  if (record->version > 0 && !out.state.ParseFromString(record->state)) {
-    return absl::InternalError(absl::StrCat("stored state of ", type, "/", id, " does not parse"));
-  }
-  return out;
-}
-
 // Which clear side field of an event is sealed into which bytes of its payload.
 struct SealedField {
   const google::protobuf::Message* clear = nullptr;  // nullptr: nothing to seal
@@ -162,18 +148,18 @@ void TeamViews(const domain::TeamState& before, const domain::TeamState& after,
 
 absl::StatusOr<Loaded<domain::OperatorState>> Projection::LoadOperator(
     absl::string_view operator_id) const {
-  return LoadAs<domain::OperatorState>(store_, kOperatorAggregate, operator_id);
+  return eventstore::LoadState<domain::OperatorState>(store_, kOperatorAggregate, operator_id);
 }
 absl::StatusOr<Loaded<domain::LocationState>> Projection::LoadLocation(
     absl::string_view location_id) const {
-  return LoadAs<domain::LocationState>(store_, kLocationAggregate, location_id);
+  return eventstore::LoadState<domain::LocationState>(store_, kLocationAggregate, location_id);
 }
 absl::StatusOr<Loaded<domain::CustomerState>> Projection::LoadCustomer(
     absl::string_view customer_id) const {
-  return LoadAs<domain::CustomerState>(store_, kCustomerAggregate, customer_id);
+  return eventstore::LoadState<domain::CustomerState>(store_, kCustomerAggregate, customer_id);
 }
 absl::StatusOr<Loaded<domain::TeamState>> Projection::LoadTeam(absl::string_view team_id) const {
-  return LoadAs<domain::TeamState>(store_, kTeamAggregate, team_id);
+  return eventstore::LoadState<domain::TeamState>(store_, kTeamAggregate, team_id);
 }
 
 absl::StatusOr<std::optional<std::string>> Projection::SealKey(

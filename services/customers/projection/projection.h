@@ -44,11 +44,7 @@ namespace cowork::customers::projection {
 inline constexpr absl::string_view kTopic = "cowork.customers.events";
 inline constexpr absl::string_view kService = "customers";
 
-template <typename State>
-struct Loaded {
-  int64_t version = 0;  // 0: the aggregate does not exist
-  State state;
-};
+using eventstore::Loaded;
 
 class Projection {
  public:
