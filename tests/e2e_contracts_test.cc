@@ -4,11 +4,14 @@
 
 #include <string>
 
+#include "cowork/bookings/v1/events.pb.h"
 #include "cowork/common/v1/test_clock.grpc.pb.h"
 #include "cowork/contracts/v1/contracts.grpc.pb.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "libs/clock/proto_time.h"
+#include "libs/eventstore/command.h"
+#include "libs/kafka/kafka.h"
 #include "libs/testing/suite.h"
 #include "tests/support/e2e.h"
 
@@ -151,7 +154,58 @@ TEST(ContractsEndToEnd, MemberWhileTheContractHoldsContactAfterItEnds) {
   for (const Event& e : applied.applied.at(contract.contract_id())) types.push_back(e.type);
   EXPECT_THAT(types, ::testing::ElementsAre("cowork.contracts.v1.ContractSigned",
                                             "cowork.contracts.v1.ContractStarted",
-                                            "cowork.contracts.v1.ContractEnded"));
+                                            "cowork.contracts.v1.ContractEnded",
+                                            "cowork.contracts.v1.ContractPeriodClosed"));
+
+  // The billing period ended with the contract: its fee, prorated (2 of 31 days), invoiced.
+  auto invoices = cv1::InvoicesService::NewStub(channel);
+  cv1::ListInvoicesRequest list;
+  list.set_customer_id(ana.customer_id());
+  COWORK_ASSERT_OK_AND_ASSIGN(cv1::ListInvoicesResponse issued,
+                              Call(*invoices, &cv1::InvoicesService::Stub::ListInvoices, list,
+                                   tenant.admin_token));
+  ASSERT_EQ(issued.invoices_size(), 1);
+  EXPECT_EQ(issued.invoices(0).number(), 1);
+  EXPECT_EQ(issued.invoices(0).total().amount_minor(), 968);
+
+  // A paid booking, produced on the bookings topic: Ana is a contact now, so it is invoiced at
+  // once; its cancellation refunds it on the next invoice.
+  bookings::v1::BookingCreated booked;
+  booked.set_booking_id("bk-e2e-1");
+  booked.set_resource_id("room-1");
+  booked.set_location_id(tenant.location_id);
+  booked.set_customer_id(ana.customer_id());
+  booked.mutable_charge()->set_amount_minor(2500);
+  booked.mutable_charge()->set_currency("EUR");
+  bookings::v1::BookingCancelled cancelled;
+  cancelled.set_booking_id("bk-e2e-1");
+  cancelled.set_location_id(tenant.location_id);
+  cancelled.set_customer_id(ana.customer_id());
+  const eventstore::EnvelopeContext context{.service = "bookings",
+                                            .operator_id = tenant.operator_id,
+                                            .now = absl::Now()};
+  std::vector<std::pair<std::string, std::string>> messages;
+  int64_t sequence = 0;
+  for (const google::protobuf::Message* payload :
+       std::initializer_list<const google::protobuf::Message*>{&booked, &cancelled}) {
+    messages.emplace_back("bk-e2e-1", eventstore::MakeEnvelope(context, "booking", "bk-e2e-1",
+                                                               ++sequence, tenant.location_id,
+                                                               *payload)
+                                          .SerializeAsString());
+  }
+  COWORK_ASSERT_OK(kafka::ProduceAll({.brokers = suite->bootstrap(), .client_id = "e2e"},
+                                     "cowork.bookings.events", messages));
+  const absl::Time deadline = absl::Now() + absl::Seconds(30);
+  do {
+    COWORK_ASSERT_OK_AND_ASSIGN(issued, Call(*invoices, &cv1::InvoicesService::Stub::ListInvoices,
+                                             list, tenant.admin_token));
+    if (issued.invoices_size() >= 3) break;
+    absl::SleepFor(absl::Milliseconds(100));
+  } while (absl::Now() < deadline);
+  ASSERT_EQ(issued.invoices_size(), 3);
+  std::vector<int64_t> totals;
+  for (const cv1::Invoice& invoice : issued.invoices()) totals.push_back(invoice.total().amount_minor());
+  EXPECT_THAT(totals, ::testing::UnorderedElementsAre(968, 2500, -2500));
 }
 
 TEST(ContractsEndToEnd, SimulatedClockNeedsDevMode) {

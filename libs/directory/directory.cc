@@ -47,6 +47,13 @@ std::string SignedOutKey(absl::string_view op, absl::string_view customer,
   return absl::StrCat(SignedOutPrefix(op, customer), Segment(session));
 }
 
+std::string TeamKey(absl::string_view op, absl::string_view team) {
+  return absl::StrCat("dir/team/", Segment(op), "/", Segment(team));
+}
+std::string TeamsOfPrefix(absl::string_view op, absl::string_view customer) {
+  return absl::StrCat("dir/teamof/", Segment(op), "/", Segment(customer), "/");
+}
+
 // The payload as T: the object itself when it is one, else a copy through the wire format
 // (a DynamicMessage of the same type, for instance).
 template <typename T>
@@ -149,6 +156,55 @@ absl::Status Directory::Apply(const common::v1::EventEnvelope& envelope,
     if (!name.empty()) view.set_name(name);
     if (!time_zone.empty()) view.set_time_zone(time_zone);
     if (!currency.empty()) view.set_currency(currency);
+    view.set_sequence(sequence);
+    writes.Put(Space::kViews, key, view.SerializeAsString());
+    return absl::OkStatus();
+  }
+
+  // ---- teams
+  const bool team_created = type == events::TeamCreated::descriptor()->full_name();
+  const bool member_added = type == events::TeamMemberAdded::descriptor()->full_name();
+  const bool member_removed = type == events::TeamMemberRemoved::descriptor()->full_name();
+  const bool payer_set = type == events::TeamPayingMemberSet::descriptor()->full_name();
+  const bool sharing = type == events::TeamSharingChanged::descriptor()->full_name();
+  if (team_created || member_added || member_removed || payer_set || sharing) {
+    if (op.empty() || id.empty()) return Malformed(envelope, "no operator or team id");
+    const std::string key = TeamKey(op, id);
+    absl::StatusOr<std::optional<views::TeamView>> current =
+        ReadView<views::TeamView>(store_, writes, key);
+    if (!current.ok()) return current.status();
+    views::TeamView view = current->value_or(views::TeamView());
+    if (current->has_value() && view.sequence() >= sequence) return absl::OkStatus();
+    if (team_created) {
+      events::TeamCreated storage;
+      const auto* e = As(payload, storage);
+      if (e == nullptr) return Malformed(envelope, "does not parse");
+      view.set_name(e->name());
+      view.set_location_id(e->location_id());
+    } else if (member_added || member_removed) {
+      events::TeamMemberAdded storage;  // TeamMemberRemoved has the same fields
+      if (!storage.ParseFromString(payload.SerializeAsString()) || storage.customer_id().empty()) {
+        return Malformed(envelope, "no customer id");
+      }
+      const std::string member_key = TeamsOfPrefix(op, storage.customer_id()) + Segment(id);
+      if (member_added) {
+        writes.Put(Space::kViews, member_key, id);  // the value is the team id
+      } else {
+        writes.Delete(Space::kViews, member_key);
+      }
+    } else if (payer_set) {
+      events::TeamPayingMemberSet storage;
+      const auto* e = As(payload, storage);
+      if (e == nullptr) return Malformed(envelope, "does not parse");
+      view.set_paying_member_id(e->customer_id());
+    } else {
+      events::TeamSharingChanged storage;
+      const auto* e = As(payload, storage);
+      if (e == nullptr) return Malformed(envelope, "does not parse");
+      view.set_share_booking_credit(e->share_booking_credit());
+      view.set_share_printing_credit(e->share_printing_credit());
+      view.set_share_access(e->share_access());
+    }
     view.set_sequence(sequence);
     writes.Put(Space::kViews, key, view.SerializeAsString());
     return absl::OkStatus();
@@ -265,6 +321,11 @@ void Directory::Subscribe(kafka::EventConsumer& consumer) const {
   consumer.On<events::PasswordChanged>(apply);
   consumer.On<events::CustomerSignedOut>(apply);
   consumer.On<events::CustomerErased>(apply);
+  consumer.On<events::TeamCreated>(apply);
+  consumer.On<events::TeamMemberAdded>(apply);
+  consumer.On<events::TeamMemberRemoved>(apply);
+  consumer.On<events::TeamPayingMemberSet>(apply);
+  consumer.On<events::TeamSharingChanged>(apply);
 }
 
 absl::Status Directory::Reset() const { return store_.DeletePrefix(Space::kViews, "dir/"); }
@@ -302,6 +363,34 @@ absl::StatusOr<std::optional<CustomerStanding>> Directory::GetCustomer(
                        .suspended = (*view)->suspended(),
                        .erased = (*view)->erased(),
                        .session_generation = (*view)->session_generation()});
+}
+
+absl::StatusOr<std::vector<TeamInfo>> Directory::TeamsOf(absl::string_view operator_id,
+                                                         absl::string_view customer_id) const {
+  const std::string prefix = TeamsOfPrefix(operator_id, customer_id);
+  std::vector<std::string> team_ids;
+  absl::Status scanned = store_.Scan(Space::kViews, prefix, "",
+                                     [&](absl::string_view, absl::string_view team_id) {
+                                       team_ids.push_back(std::string(team_id));
+                                       return true;
+                                     });
+  if (!scanned.ok()) return scanned;
+  std::vector<TeamInfo> out;
+  for (std::string& team_id : team_ids) {
+    absl::StatusOr<std::optional<views::TeamView>> view =
+        ReadStored<views::TeamView>(store_, TeamKey(operator_id, team_id));
+    if (!view.ok()) return view.status();
+    if (!view->has_value()) continue;
+    out.push_back(TeamInfo{.operator_id = std::string(operator_id),
+                           .team_id = std::move(team_id),
+                           .name = (*view)->name(),
+                           .location_id = (*view)->location_id(),
+                           .paying_member_id = (*view)->paying_member_id(),
+                           .share_booking_credit = (*view)->share_booking_credit(),
+                           .share_printing_credit = (*view)->share_printing_credit(),
+                           .share_access = (*view)->share_access()});
+  }
+  return out;
 }
 
 absl::Status Directory::CheckSession(const auth::Principal& principal) const {

@@ -2,8 +2,8 @@
 #define COWORK_LIBS_DIRECTORY_DIRECTORY_H_
 
 // What every service knows from the customers events: operators, locations (name, time
-// zone, currency), and each customer's standing (home location, suspended, erased, session
-// generation, signed-out sessions). A projection in the service's own Store (Space::kViews,
+// zone, currency), each customer's standing (home location, suspended, erased, session
+// generation, signed-out sessions), and teams (paying member, sharing, who is in them). A projection in the service's own Store (Space::kViews,
 // keys under "dir/"). Other services feed it from cowork.customers.events with
 // Directory::Subscribe; the customers service feeds it from its own commits with
 // Directory::Apply, so the rules live once.
@@ -17,6 +17,7 @@
 
 #include <optional>
 #include <string>
+#include <vector>
 #include "absl/strings/string_view.h"
 
 #include "absl/status/status.h"
@@ -47,6 +48,17 @@ struct CustomerStanding {
   int64_t session_generation = 0;
 };
 
+struct TeamInfo {
+  std::string operator_id;
+  std::string team_id;
+  std::string name;
+  std::string location_id;
+  std::string paying_member_id;  // empty: none
+  bool share_booking_credit = false;
+  bool share_printing_credit = false;
+  bool share_access = false;
+};
+
 class Directory final : public auth::SessionValidator {
  public:
   explicit Directory(eventstore::Store& store) : store_(store) {}
@@ -65,6 +77,10 @@ class Directory final : public auth::SessionValidator {
   absl::StatusOr<bool> OperatorExists(absl::string_view operator_id) const;
   absl::StatusOr<std::optional<CustomerStanding>> GetCustomer(absl::string_view operator_id,
                                                               absl::string_view customer_id) const;
+
+  // The teams a customer is in, in team id order.
+  absl::StatusOr<std::vector<TeamInfo>> TeamsOf(absl::string_view operator_id,
+                                                absl::string_view customer_id) const;
 
   // A customer session lives while the customer exists, is not suspended or erased, the
   // token's generation is the current one, and the session was not signed out.

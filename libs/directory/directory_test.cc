@@ -313,12 +313,50 @@ TEST_F(DirectoryTest, SeveralEventsInOneCommit) {
 }
 
 TEST_F(DirectoryTest, OtherEventsAreIgnored) {
+  events::CustomerBecameMember m;
+  m.set_customer_id("c-1");
+  const common::v1::EventEnvelope e = log_.Next("customer", "op-1", "c-1", m);
+  eventstore::WriteSet writes;
+  ASSERT_TRUE(directory_->Apply(e, m, writes).ok());
+  EXPECT_TRUE(writes.empty());
+}
+
+TEST_F(DirectoryTest, TeamsKnowTheirPayingMemberAndWhoIsIn) {
   events::TeamCreated t;
   t.set_team_id("t-1");
-  const common::v1::EventEnvelope e = log_.Next("team", "op-1", "t-1", t);
-  eventstore::WriteSet writes;
-  ASSERT_TRUE(directory_->Apply(e, t, writes).ok());
-  EXPECT_TRUE(writes.empty());
+  t.set_name("Acme");
+  t.set_location_id("loc-1");
+  Commit("team", "op-1", "t-1", t);
+  for (const char* c : {"c-1", "c-2"}) {
+    events::TeamMemberAdded added;
+    added.set_team_id("t-1");
+    added.set_customer_id(c);
+    Commit("team", "op-1", "t-1", added);
+  }
+  events::TeamPayingMemberSet payer;
+  payer.set_team_id("t-1");
+  payer.set_customer_id("c-1");
+  Commit("team", "op-1", "t-1", payer);
+  events::TeamSharingChanged sharing;
+  sharing.set_team_id("t-1");
+  sharing.set_share_booking_credit(true);
+  Commit("team", "op-1", "t-1", sharing);
+
+  std::vector<TeamInfo> teams = directory_->TeamsOf("op-1", "c-2").value();
+  ASSERT_EQ(teams.size(), 1u);
+  EXPECT_EQ(teams[0].team_id, "t-1");
+  EXPECT_EQ(teams[0].name, "Acme");
+  EXPECT_EQ(teams[0].location_id, "loc-1");
+  EXPECT_EQ(teams[0].paying_member_id, "c-1");
+  EXPECT_TRUE(teams[0].share_booking_credit);
+  EXPECT_TRUE(directory_->TeamsOf("op-2", "c-2").value().empty());  // another operator's
+
+  events::TeamMemberRemoved removed;
+  removed.set_team_id("t-1");
+  removed.set_customer_id("c-2");
+  Commit("team", "op-1", "t-1", removed);
+  EXPECT_TRUE(directory_->TeamsOf("op-1", "c-2").value().empty());
+  EXPECT_EQ(directory_->TeamsOf("op-1", "c-1").value().size(), 1u);
 }
 
 TEST_F(DirectoryTest, CustomerUpdatedMovesHomeLocation) {

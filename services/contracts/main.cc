@@ -1,5 +1,6 @@
-// cowork-contracts: the contracts service (plans and contracts). Wiring only: flags, the
-// runtime, the directory fed by the customers events, the scheduler, the services.
+// cowork-contracts: the contracts service (plans, contracts, products, purchases, charges and
+// invoices). Wiring only: flags, the runtime, the directory fed by the customers events, the
+// bookings events' charges, the scheduler, the services.
 
 #include <memory>
 
@@ -46,8 +47,27 @@ int main(int argc, char** argv) {
     return service::ExitWith(flags, "cannot start the customers consumer", s);
   }
 
+  // Charges from bookings are this service's own events: never re-read the bookings topic
+  // from zero (App::Rebuild rewrites the views from the log; re-reading would charge again).
+  kafka::ConsumerOptions bookings_options{.name = "contracts.bookings",
+                                          .topics = {kafka::TopicFor("bookings")}};
+  auto bookings = std::make_unique<kafka::EventConsumer>(rt.store(), rt.kafka(), bookings_options);
+  bookings->On<bookings::v1::BookingCreated>(
+      [&app](const common::v1::EventEnvelope& envelope, const bookings::v1::BookingCreated& e,
+             eventstore::WriteSet& writes) { return app.OnBookingCreated(envelope, e, writes); });
+  bookings->On<bookings::v1::BookingCancelled>(
+      [&app](const common::v1::EventEnvelope& envelope, const bookings::v1::BookingCancelled& e,
+             eventstore::WriteSet& writes) { return app.OnBookingCancelled(envelope, e, writes); });
+  if (absl::Status s = rt.AddConsumer("contracts.bookings", std::move(bookings)); !s.ok()) {
+    return service::ExitWith(flags, "cannot start the bookings consumer", s);
+  }
+
   contracts::api::Scheduler scheduler(app, absl::Seconds(1));
   contracts::api::PlansServiceImpl plans_service(app);
   contracts::api::ContractsServiceImpl contracts_service(app);
-  return rt.Serve(app.authenticator(), {&plans_service, &contracts_service});
+  contracts::api::ProductsServiceImpl products_service(app);
+  contracts::api::PurchasesServiceImpl purchases_service(app);
+  contracts::api::InvoicesServiceImpl invoices_service(app);
+  return rt.Serve(app.authenticator(), {&plans_service, &contracts_service, &products_service,
+                                        &purchases_service, &invoices_service});
 }

@@ -88,6 +88,15 @@ std::string LeafMessageText(const Message& m) {
     ts.ParseFromString(m.SerializeAsString());
     return google::protobuf::util::TimeUtil::ToString(ts);
   }
+  if (name == "google.type.Date") {
+    const Reflection* r = m.GetReflection();
+    const Descriptor* d = m.GetDescriptor();
+    const int year = r->GetInt32(m, d->FindFieldByName("year"));
+    const int month = r->GetInt32(m, d->FindFieldByName("month"));
+    const int day = r->GetInt32(m, d->FindFieldByName("day"));
+    if (year == 0 && month == 0 && day == 0) return "";
+    return absl::StrFormat("%04d-%02d-%02d", year, month, day);
+  }
   if (name == "google.protobuf.FieldMask") {
     google::protobuf::FieldMask mask;
     mask.ParseFromString(m.SerializeAsString());
@@ -558,6 +567,8 @@ CLI::Validator EnumValidator(const EnumDescriptor* enum_type) {
     std::string name = enum_type->value(i)->name();
     const std::string prefix = EnumPrefix(enum_type);
     if (!prefix.empty() && absl::StartsWith(name, prefix)) name = name.substr(prefix.size());
+    // Shown as typed on a command line: ONE_OFF -> one-off (Upper maps it back).
+    std::replace(name.begin(), name.end(), '_', '-');
     names.push_back(absl::AsciiStrToLower(name));
   }
   const std::string description = absl::StrCat("{", absl::StrJoin(names, ","), "}");
@@ -581,6 +592,11 @@ int EnumNumber(const EnumDescriptor* enum_type, const std::string& name) {
   if (name.empty()) return 0;
   const auto* v = enum_type->FindValueByName(name);
   return v == nullptr ? 0 : v->number();
+}
+
+void RequiredId(CLI::App& cmd, const std::string& name, std::string* field,
+                const std::string& help) {
+  cmd.add_option(name, *field, help)->required();
 }
 
 }  // namespace cowork::ctl

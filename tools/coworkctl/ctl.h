@@ -161,6 +161,10 @@ CLI::App* AddListCall(CLI::App& group, Context& ctx, const std::string& name,
                       const std::function<Prepare(CLI::App&, Request&)>& bind,
                       const OutputSpec& spec);
 
+// A required positional id: `coworkctl contracts get ct-123`.
+void RequiredId(CLI::App& cmd, const std::string& name, std::string* field,
+                const std::string& help);
+
 // An enum flag (values as EnumValidator takes them). The returned function gives the chosen
 // number after parsing, or `default_number` when the flag was not given.
 std::function<int()> AddEnumOption(CLI::App& cmd, const std::string& flag,
@@ -246,7 +250,8 @@ std::string ToTable(const google::protobuf::Message& message);
 std::string ToListTable(const std::vector<const google::protobuf::Message*>& items,
                         const std::vector<std::string>& columns);
 // The value of `path` ("a" or "a.b") in `message`, as table text: enums by name, timestamps
-// in RFC 3339, repeated values joined with ",", unset messages and empty strings as "".
+// in RFC 3339, dates as YYYY-MM-DD, repeated values joined with ",", unset messages and empty
+// strings as "".
 std::string FieldText(const google::protobuf::Message& message, absl::string_view path);
 // Rows of cells as aligned columns (two spaces between columns, no trailing spaces).
 std::string AlignColumns(const std::vector<std::vector<std::string>>& rows);
@@ -259,7 +264,8 @@ std::string FormatError(const absl::Status& status);
 absl::StatusOr<absl::Duration> ParseTimeout(absl::string_view text);
 
 // A CLI11 validator accepting the value names of `enum_type` case-insensitively (with or
-// without a prefix such as "CUSTOMER_KIND_"), leaving the canonical name in the option.
+// without a prefix such as "CUSTOMER_KIND_", "-" for "_": one-off is ONE_OFF), leaving the
+// canonical name in the option.
 CLI::Validator EnumValidator(const google::protobuf::EnumDescriptor* enum_type);
 // The number of the canonical enum name left by EnumValidator (0 for "").
 int EnumNumber(const google::protobuf::EnumDescriptor* enum_type, const std::string& name);

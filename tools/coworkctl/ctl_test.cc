@@ -12,6 +12,7 @@
 
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "cowork/contracts/v1/contracts.pb.h"
 #include "cowork/customers/v1/customers.pb.h"
 #include "gmock/gmock.h"
 #include "google/protobuf/util/json_util.h"
@@ -19,6 +20,7 @@
 #include "gtest/gtest.h"
 #include "libs/server/grpc_status.h"
 #include "libs/status/field_errors.h"
+#include "tools/coworkctl/contracts_commands.h"
 #include "tools/coworkctl/customers_commands.h"
 
 namespace cowork::ctl {
@@ -79,6 +81,7 @@ Result RunCtl(Recorder& recorder, std::vector<std::string> args, const std::stri
   app.require_subcommand(1);
   ctx.AddGlobalOptions(app);
   AddCustomersCommands(app, ctx);
+  AddContractsCommands(app, ctx);
   args.insert(args.begin(), "coworkctl");
   std::vector<const char*> argv;
   for (const std::string& a : args) argv.push_back(a.c_str());
@@ -121,6 +124,7 @@ class CtlTest : public ::testing::Test {
   void SetUp() override {
     unsetenv("COWORK_TOKEN");
     unsetenv("COWORK_CUSTOMERS_ADDR");
+    unsetenv("COWORK_CONTRACTS_ADDR");
     unsetenv("COWORK_PASSWORD");
   }
   Recorder recorder_;
@@ -489,6 +493,305 @@ TEST_F(CtlTest, ChangePasswordWithSetupCodeNeedsOperatorAndEmail) {
   EXPECT_TRUE(req.current_password().empty());
 }
 
+// ---------------------------------------------------------------- contracts commands
+
+namespace cv1 = ::cowork::contracts::v1;
+
+TEST_F(CtlTest, CreateContractMapsFlagsAndGoesToTheContractsAddress) {
+  Result r = RunCtl(recorder_, {"--contracts-addr", "127.0.0.1:6100", "--request-id", "rid-7",
+                                "contracts", "create", "--customer", "c-1", "--plan", "pl-1",
+                                "--start-date", "2026-05-01", "--end-date", "2027-02-28"});
+  ASSERT_EQ(r.code, kExitOk) << r.err;
+  ASSERT_EQ(recorder_.sent.size(), 1u);
+  EXPECT_EQ(recorder_.sent[0].address, "127.0.0.1:6100");
+  EXPECT_EQ(recorder_.sent[0].method, "/cowork.contracts.v1.ContractsService/CreateContract");
+  auto req = LastRequest<cv1::CreateContractRequest>(recorder_);
+  EXPECT_EQ(req.request_id(), "rid-7");
+  EXPECT_EQ(req.customer_id(), "c-1");
+  EXPECT_EQ(req.plan_id(), "pl-1");
+  ASSERT_TRUE(req.has_start_date());
+  EXPECT_EQ(req.start_date().year(), 2026);
+  EXPECT_EQ(req.start_date().month(), 5);
+  EXPECT_EQ(req.start_date().day(), 1);
+  ASSERT_TRUE(req.has_end_date());
+  EXPECT_EQ(req.end_date().year(), 2027);
+  EXPECT_EQ(req.end_date().month(), 2);
+  EXPECT_EQ(req.end_date().day(), 28);
+}
+
+// An absent date flag leaves the date unset (the server's "today" / "open-ended"), not a
+// zero date the server would reject.
+TEST_F(CtlTest, DatesNotGivenStayUnset) {
+  ASSERT_EQ(RunCtl(recorder_, {"contracts", "create", "--customer", "c-1", "--plan", "pl-1"}).code,
+            kExitOk);
+  auto create = LastRequest<cv1::CreateContractRequest>(recorder_);
+  EXPECT_FALSE(create.has_start_date());
+  EXPECT_FALSE(create.has_end_date());
+  ASSERT_EQ(RunCtl(recorder_, {"contracts", "cancel", "k-1"}).code, kExitOk);
+  auto cancel = LastRequest<cv1::CancelContractRequest>(recorder_);
+  EXPECT_EQ(cancel.contract_id(), "k-1");
+  EXPECT_FALSE(cancel.has_end_date());
+  ASSERT_EQ(RunCtl(recorder_, {"purchases", "cancel", "pu-1", "--end-date", "2026-06-30"}).code,
+            kExitOk);
+  auto purchase = LastRequest<cv1::CancelPurchaseRequest>(recorder_);
+  EXPECT_EQ(purchase.purchase_id(), "pu-1");
+  EXPECT_EQ(purchase.end_date().month(), 6);
+  EXPECT_EQ(purchase.end_date().day(), 30);
+}
+
+TEST_F(CtlTest, ContractsAddressDefaultsAndComesFromTheEnvironment) {
+  ASSERT_EQ(RunCtl(recorder_, {"plans", "get", "pl-1"}).code, kExitOk);
+  ASSERT_EQ(RunCtl(recorder_, {"customers", "get", "c-1"}).code, kExitOk);
+  setenv("COWORK_CONTRACTS_ADDR", "127.0.0.1:7778", 1);
+  Result r = RunCtl(recorder_, {"plans", "get", "pl-2"});
+  unsetenv("COWORK_CONTRACTS_ADDR");
+  ASSERT_EQ(r.code, kExitOk) << r.err;
+  ASSERT_EQ(recorder_.sent.size(), 3u);
+  EXPECT_EQ(recorder_.sent[0].address, "127.0.0.1:50052");
+  EXPECT_EQ(recorder_.sent[1].address, "127.0.0.1:50051");
+  EXPECT_EQ(recorder_.sent[2].address, "127.0.0.1:7778");
+  EXPECT_EQ(LastRequest<cv1::GetPlanRequest>(recorder_).plan_id(), "pl-2");
+}
+
+TEST_F(CtlTest, CreatePlanMapsPriceCycleAndCredit) {
+  Result r = RunCtl(recorder_, {"plans", "create", "--location", "l-1", "--name", "Hot desk",
+                                "--price-minor", "5000", "--cycle", "weekly",
+                                "--booking-credit-minutes", "600"});
+  ASSERT_EQ(r.code, kExitOk) << r.err;
+  auto req = LastRequest<cv1::CreatePlanRequest>(recorder_);
+  EXPECT_EQ(req.location_id(), "l-1");
+  EXPECT_EQ(req.name(), "Hot desk");
+  EXPECT_EQ(req.price_minor(), 5000);
+  EXPECT_EQ(req.cycle(), cv1::WEEKLY);
+  EXPECT_EQ(req.booking_credit_minutes(), 600);
+  EXPECT_FALSE(req.request_id().empty());
+
+  ASSERT_EQ(RunCtl(recorder_, {"plans", "create", "--location", "l-1", "--name", "Desk",
+                               "--price-minor", "1"})
+                .code,
+            kExitOk);
+  EXPECT_EQ(LastRequest<cv1::CreatePlanRequest>(recorder_).cycle(),
+            cv1::BILLING_CYCLE_UNSPECIFIED);  // the server reads it as monthly
+
+  ASSERT_EQ(RunCtl(recorder_, {"plans", "update-price", "pl-1", "--price-minor", "6500"}).code,
+            kExitOk);
+  auto update = LastRequest<cv1::UpdatePlanPriceRequest>(recorder_);
+  EXPECT_EQ(update.plan_id(), "pl-1");
+  EXPECT_EQ(update.price_minor(), 6500);
+}
+
+TEST_F(CtlTest, ProductKindTakesItsLowercaseNameWithADash) {
+  Result r = RunCtl(recorder_, {"products", "create", "--location", "l-1", "--name", "Day pass",
+                                "--price-minor", "1500", "--kind", "one-off"});
+  ASSERT_EQ(r.code, kExitOk) << r.err;
+  auto one_off = LastRequest<cv1::CreateProductRequest>(recorder_);
+  EXPECT_EQ(one_off.kind(), cv1::ONE_OFF);
+  EXPECT_EQ(one_off.cycle(), cv1::BILLING_CYCLE_UNSPECIFIED);
+  EXPECT_EQ(one_off.price_minor(), 1500);
+  EXPECT_EQ(one_off.name(), "Day pass");
+
+  r = RunCtl(recorder_, {"products", "create", "--location", "l-1", "--name", "Locker",
+                         "--price-minor", "900", "--kind", "recurring", "--cycle", "yearly"});
+  ASSERT_EQ(r.code, kExitOk) << r.err;
+  auto recurring = LastRequest<cv1::CreateProductRequest>(recorder_);
+  EXPECT_EQ(recurring.kind(), cv1::RECURRING);
+  EXPECT_EQ(recurring.cycle(), cv1::YEARLY);
+}
+
+TEST_F(CtlTest, PurchasesAndInvoicesMapTheirFlags) {
+  ASSERT_EQ(RunCtl(recorder_, {"purchases", "buy", "--customer", "c-1", "--product", "pr-1",
+                               "--quantity", "3"})
+                .code,
+            kExitOk);
+  auto buy = LastRequest<cv1::BuyRequest>(recorder_);
+  EXPECT_EQ(buy.customer_id(), "c-1");
+  EXPECT_EQ(buy.product_id(), "pr-1");
+  EXPECT_EQ(buy.quantity(), 3);
+
+  ASSERT_EQ(RunCtl(recorder_, {"invoices", "void", "in-1", "--reason", "issued twice"}).code,
+            kExitOk);
+  auto voided = LastRequest<cv1::VoidInvoiceRequest>(recorder_);
+  EXPECT_EQ(voided.invoice_id(), "in-1");
+  EXPECT_EQ(voided.reason(), "issued twice");
+
+  ASSERT_EQ(RunCtl(recorder_, {"invoices", "set-tax-rate", "--location", "l-1",
+                               "--tax-rate-ppm", "210000"})
+                .code,
+            kExitOk);
+  auto tax = LastRequest<cv1::SetTaxRateRequest>(recorder_);
+  EXPECT_EQ(tax.location_id(), "l-1");
+  EXPECT_EQ(tax.tax_rate_ppm(), 210000);
+
+  ASSERT_EQ(RunCtl(recorder_, {"invoices", "account", "--customer", "c-1", "--location", "l-1"})
+                .code,
+            kExitOk);
+  auto account = LastRequest<cv1::GetAccountRequest>(recorder_);
+  EXPECT_EQ(account.customer_id(), "c-1");
+  EXPECT_EQ(account.location_id(), "l-1");
+
+  ASSERT_EQ(RunCtl(recorder_, {"invoices", "set-preference", "--customer", "c-1",
+                               "--invoice-as-they-buy", "true"})
+                .code,
+            kExitOk);
+  auto on = LastRequest<cv1::SetInvoicingPreferenceRequest>(recorder_);
+  EXPECT_EQ(on.customer_id(), "c-1");
+  EXPECT_TRUE(on.invoice_as_they_buy());
+  ASSERT_EQ(RunCtl(recorder_, {"invoices", "set-preference", "--customer", "c-1",
+                               "--invoice-as-they-buy", "false"})
+                .code,
+            kExitOk);
+  EXPECT_FALSE(LastRequest<cv1::SetInvoicingPreferenceRequest>(recorder_).invoice_as_they_buy());
+
+  ASSERT_EQ(RunCtl(recorder_, {"invoices", "list", "--location", "l-1", "--page-size", "5"}).code,
+            kExitOk);
+  auto list = LastRequest<cv1::ListInvoicesRequest>(recorder_);
+  EXPECT_EQ(list.location_id(), "l-1");
+  EXPECT_TRUE(list.customer_id().empty());
+  EXPECT_EQ(list.page_size(), 5);
+}
+
+// A malformed date or enum stops the command before anything is sent, with a message that
+// names the flag and says what it takes.
+TEST_F(CtlTest, BadDatesAndEnumsNameTheFlag) {
+  const std::vector<std::string> create = {"contracts", "create", "--customer", "c-1",
+                                           "--plan", "pl-1"};
+  struct Case {
+    std::vector<std::string> args;
+    std::string flag;
+    std::string says;
+  };
+  auto with = [](std::vector<std::string> args, std::vector<std::string> more) {
+    args.insert(args.end(), more.begin(), more.end());
+    return args;
+  };
+  const std::vector<Case> cases = {
+      {with(create, {"--start-date", "2026-13-01"}), "--start-date", "not a calendar day"},
+      {with(create, {"--start-date", "2026-02-29"}), "--start-date", "not a calendar day"},
+      {with(create, {"--end-date", "31/12/2026"}), "--end-date", "YYYY-MM-DD"},
+      {with(create, {"--end-date", "2026-1-5"}), "--end-date", "YYYY-MM-DD"},
+      {with(create, {"--start-date", "tomorrow"}), "--start-date", "YYYY-MM-DD"},
+      {{"contracts", "cancel", "k-1", "--end-date", "2026-06-31"}, "--end-date",
+       "not a calendar day"},
+      {{"purchases", "cancel", "pu-1", "--end-date", "+2026-06-01"}, "--end-date",
+       "YYYY-MM-DD"},
+      {{"plans", "create", "--location", "l", "--name", "n", "--price-minor", "1", "--cycle",
+        "daily"},
+       "--cycle", "{monthly,weekly,yearly}"},
+      {{"plans", "create", "--location", "l", "--name", "n", "--price-minor", "1", "--cycle",
+        "billing_cycle_unspecified"},
+       "--cycle", "{monthly,weekly,yearly}"},
+      {{"products", "create", "--location", "l", "--name", "n", "--price-minor", "1", "--kind",
+        "once"},
+       "--kind", "{one-off,recurring}"},
+      {{"invoices", "set-preference", "--customer", "c-1", "--invoice-as-they-buy", "yes"},
+       "--invoice-as-they-buy", "true"},
+      {{"plans", "create", "--location", "l", "--name", "n", "--price-minor", "lots"},
+       "--price-minor", ""},
+  };
+  for (const Case& c : cases) {
+    Recorder recorder;
+    Result r = RunCtl(recorder, c.args);
+    EXPECT_EQ(r.code, kExitUsage) << absl::StrJoin(c.args, " ") << "\n" << r.err;
+    EXPECT_THAT(r.err, HasSubstr(c.flag)) << absl::StrJoin(c.args, " ");
+    EXPECT_THAT(r.err, HasSubstr(c.says)) << absl::StrJoin(c.args, " ");
+    EXPECT_TRUE(recorder.sent.empty()) << absl::StrJoin(c.args, " ");
+  }
+}
+
+TEST_F(CtlTest, ContractsUsageErrorsSendNothing) {
+  const std::vector<std::vector<std::string>> cases = {
+      {"plans"},                                                      // no subcommand
+      {"plans", "create", "--location", "l", "--name", "n"},          // no --price-minor
+      {"plans", "list"},                                              // no --location
+      {"plans", "update-price", "pl-1"},                              // no --price-minor
+      {"contracts", "create", "--plan", "pl-1"},                      // no --customer
+      {"contracts", "list"},                                          // neither
+      {"contracts", "list", "--customer", "c", "--location", "l"},    // both
+      {"products", "create", "--location", "l", "--name", "n", "--price-minor", "1"},  // kind
+      {"purchases", "buy", "--customer", "c"},                        // no --product
+      {"purchases", "buy", "--customer", "c", "--product", "p", "--quantity", "1.5"},
+      {"invoices", "list"},                                           // neither
+      {"invoices", "void", "in-1"},                                   // no --reason
+      {"invoices", "set-tax-rate", "--location", "l"},                // no rate
+      {"invoices", "set-preference", "--customer", "c"},              // no switch
+  };
+  for (const auto& args : cases) {
+    Recorder recorder;
+    Result r = RunCtl(recorder, args);
+    EXPECT_EQ(r.code, kExitUsage) << absl::StrJoin(args, " ") << "\n" << r.err;
+    EXPECT_FALSE(r.err.empty()) << absl::StrJoin(args, " ");
+    EXPECT_TRUE(recorder.sent.empty()) << absl::StrJoin(args, " ");
+  }
+}
+
+TEST_F(CtlTest, ContractTablesShowDatesAsDays) {
+  cv1::ListContractsResponse page;
+  cv1::Contract* c = page.add_contracts();
+  c->set_contract_id("k-1");
+  c->set_customer_id("c-1");
+  c->set_state(cv1::ACTIVE);
+  c->mutable_start_date()->set_year(2026);
+  c->mutable_start_date()->set_month(5);
+  c->mutable_start_date()->set_day(1);
+  recorder_.handlers["/cowork.contracts.v1.ContractsService/ListContracts"] = Respond(page);
+  Result r = RunCtl(recorder_, {"contracts", "list", "--customer", "c-1"});
+  ASSERT_EQ(r.code, kExitOk) << r.err;
+  std::vector<std::string> lines = Lines(r.out);
+  ASSERT_EQ(lines.size(), 2u) << r.out;
+  EXPECT_THAT(lines[0], StartsWith("CONTRACT_ID  CUSTOMER_ID  PLAN_ID  LOCATION_ID  START_DATE"));
+  EXPECT_THAT(lines[1], HasSubstr("2026-05-01"));
+  EXPECT_EQ(lines[0].find("START_DATE"), lines[1].find("2026-05-01"));
+  EXPECT_EQ(LastRequest<cv1::ListContractsRequest>(recorder_).customer_id(), "c-1");
+}
+
+TEST_F(CtlTest, EveryContractsCommandCallsAnExistingMethod) {
+  const std::vector<std::pair<std::vector<std::string>, std::string>> cases = {
+      {{"plans", "create", "--location", "l-1", "--name", "P", "--price-minor", "5000"},
+       "PlansService/CreatePlan"},
+      {{"plans", "get", "pl-1"}, "PlansService/GetPlan"},
+      {{"plans", "list", "--location", "l-1"}, "PlansService/ListPlans"},
+      {{"plans", "update-price", "pl-1", "--price-minor", "1"}, "PlansService/UpdatePlanPrice"},
+      {{"contracts", "create", "--customer", "c-1", "--plan", "pl-1"},
+       "ContractsService/CreateContract"},
+      {{"contracts", "get", "k-1"}, "ContractsService/GetContract"},
+      {{"contracts", "list", "--location", "l-1"}, "ContractsService/ListContracts"},
+      {{"contracts", "cancel", "k-1"}, "ContractsService/CancelContract"},
+      {{"products", "create", "--location", "l-1", "--name", "P", "--price-minor", "1",
+        "--kind", "recurring"},
+       "ProductsService/CreateProduct"},
+      {{"products", "get", "pr-1"}, "ProductsService/GetProduct"},
+      {{"products", "list"}, "ProductsService/ListProducts"},
+      {{"purchases", "buy", "--customer", "c-1", "--product", "pr-1"},
+       "PurchasesService/Buy"},
+      {{"purchases", "get", "pu-1"}, "PurchasesService/GetPurchase"},
+      {{"purchases", "list", "--customer", "c-1"}, "PurchasesService/ListPurchases"},
+      {{"purchases", "cancel", "pu-1"}, "PurchasesService/CancelPurchase"},
+      {{"invoices", "get", "in-1"}, "InvoicesService/GetInvoice"},
+      {{"invoices", "list", "--customer", "c-1"}, "InvoicesService/ListInvoices"},
+      {{"invoices", "pay", "in-1"}, "InvoicesService/PayInvoice"},
+      {{"invoices", "void", "in-1", "--reason", "r"}, "InvoicesService/VoidInvoice"},
+      {{"invoices", "account", "--customer", "c-1", "--location", "l-1"},
+       "InvoicesService/GetAccount"},
+      {{"invoices", "set-tax-rate", "--location", "l-1", "--tax-rate-ppm", "0"},
+       "InvoicesService/SetTaxRate"},
+      {{"invoices", "get-tax-rate", "--location", "l-1"}, "InvoicesService/GetTaxRate"},
+      {{"invoices", "set-preference", "--customer", "c-1", "--invoice-as-they-buy", "true"},
+       "InvoicesService/SetInvoicingPreference"},
+  };
+  for (const auto& [args, method] : cases) {
+    for (const char* format : {"table", "json"}) {
+      Recorder recorder;
+      std::vector<std::string> full = {"--output", format};
+      full.insert(full.end(), args.begin(), args.end());
+      Result r = RunCtl(recorder, full);
+      EXPECT_EQ(r.code, kExitOk) << absl::StrJoin(full, " ") << "\n" << r.err;
+      ASSERT_FALSE(recorder.sent.empty()) << absl::StrJoin(full, " ");
+      EXPECT_EQ(recorder.sent.back().method, "/cowork.contracts.v1." + method);
+      EXPECT_EQ(recorder.sent.back().address, "127.0.0.1:50052");
+    }
+  }
+}
+
 // ---------------------------------------------------------------- helpers
 
 TEST(CtlFormat, AlignColumnsPadsByCodePointsAndTrimsTrailingSpace) {
@@ -513,6 +816,12 @@ TEST(CtlFormat, FieldTextHandlesEnumsTimesRepeatedNestedAndControlCharacters) {
   session.mutable_customer()->set_status(v1::SUSPENDED);
   EXPECT_EQ(FieldText(session, "customer.status"), "SUSPENDED");
   EXPECT_EQ(FieldText(session, "no_such_field"), "");
+  ::cowork::contracts::v1::Contract contract;
+  EXPECT_EQ(FieldText(contract, "end_date"), "");
+  contract.mutable_end_date()->set_year(987);
+  contract.mutable_end_date()->set_month(3);
+  contract.mutable_end_date()->set_day(9);
+  EXPECT_EQ(FieldText(contract, "end_date"), "0987-03-09");
 }
 
 TEST(CtlFormat, ParseTimeout) {
@@ -537,6 +846,12 @@ TEST(CtlFormat, EnumValidatorAcceptsShortAndFullNamesButNotUnspecified) {
   EXPECT_NE(v(value), "");
   value = "gone";
   EXPECT_THAT(v(value), HasSubstr("{active,suspended}"));
+  CLI::Validator kind = EnumValidator(::cowork::contracts::v1::ProductKind_descriptor());
+  for (const char* typed : {"one-off", "ONE_OFF", "One-Off", "one_off"}) {
+    value = typed;
+    EXPECT_EQ(kind(value), "") << typed;
+    EXPECT_EQ(value, "ONE_OFF") << typed;
+  }
 }
 
 TEST(CtlFormat, FormatErrorEscapesControlCharacters) {

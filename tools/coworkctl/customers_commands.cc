@@ -27,12 +27,6 @@ const OutputSpec kCustomerList{"customers",
 const OutputSpec kTeamList{"teams",
                            {"team_id", "location_id", "name", "member_ids", "paying_member_id"}};
 
-// Ids are positional: `coworkctl customers get c-123`.
-void RequiredId(CLI::App& cmd, const std::string& name, std::string* field,
-                const std::string& help) {
-  cmd.add_option(name, *field, help)->required();
-}
-
 CLI::Option* BoolText(CLI::App& cmd, const std::string& flag, std::string* value,
                       const std::string& help) {
   return cmd.add_option(flag, *value, help)->check(CLI::IsMember({"true", "false"}));

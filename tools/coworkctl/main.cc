@@ -1,7 +1,8 @@
-// coworkctl: the operator CLI. Wiring only; see ctl.h and customers_commands.h.
+// coworkctl: the operator CLI. Wiring only; see ctl.h and the *_commands.h files.
 #include <iostream>
 
 #include "CLI/CLI.hpp"
+#include "tools/coworkctl/contracts_commands.h"
 #include "tools/coworkctl/ctl.h"
 #include "tools/coworkctl/customers_commands.h"
 
@@ -11,5 +12,6 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   ctx.AddGlobalOptions(app);
   cowork::ctl::AddCustomersCommands(app, ctx);
+  cowork::ctl::AddContractsCommands(app, ctx);
   return ctx.Run(app, argc, argv, cowork::ctl::MakeGrpcTransport);
 }

@@ -11,6 +11,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
+#include "cowork/contracts/v1/contracts.grpc.pb.h"
 #include "cowork/customers/v1/customers.grpc.pb.h"
 #include "grpcpp/grpcpp.h"
 #include "libs/clock/clock.h"
@@ -20,6 +21,7 @@ namespace cowork::loadgen {
 namespace {
 
 namespace v1 = ::cowork::customers::v1;
+namespace cv1 = ::cowork::contracts::v1;
 // Latencies on the monotonic clock: a wall-clock step during a run must not show up as a
 // slow (or negative) call.
 using Steady = std::chrono::steady_clock;
@@ -38,11 +40,17 @@ struct Slot {
   Shared* shared = nullptr;
   int index = 0;
   v1::CustomersService::Stub* stub = nullptr;
+  cv1::ContractsService::Stub* contracts = nullptr;
+  cv1::PurchasesService::Stub* purchases = nullptr;
   std::unique_ptr<grpc::ClientContext> context;
   v1::AddCustomerRequest add;
   v1::UpdateCustomerRequest update;
   v1::GetCustomerRequest get;
   v1::Customer response;
+  cv1::CreateContractRequest create_contract;
+  cv1::Contract contract;
+  cv1::BuyRequest purchase;
+  cv1::Purchase purchased;
   bool is_add = true;
   Steady::time_point sent;
   Steady::time_point scheduled;
@@ -65,12 +73,19 @@ struct Shared {
   Steady::time_point end;
   std::atomic<uint64_t> sent{0};
   std::atomic<uint64_t> total_ok{0};
+  std::atomic<uint64_t> next_customer{0};  // round robin over the pool (contract, purchase)
   absl::Mutex mu;
   int in_flight ABSL_GUARDED_BY(mu) = 0;
   std::vector<Slot*> idle ABSL_GUARDED_BY(mu);  // open loop: clients free to take a call
 };
 
 void OnDone(Slot& s, const grpc::Status& status);
+
+// Contract and purchase modes take the pool's customers in turn, across all clients.
+const std::string& NextCustomer(Shared& sh) {
+  const std::vector<std::string>& pool = sh.options->update_ids;
+  return pool[sh.next_customer.fetch_add(1, std::memory_order_relaxed) % pool.size()];
+}
 
 void Issue(Slot& s, Steady::time_point scheduled) {
   Shared& sh = *s.shared;
@@ -83,7 +98,19 @@ void Issue(Slot& s, Steady::time_point scheduled) {
   s.scheduled = scheduled;
   ++s.seq;
   sh.sent.fetch_add(1, std::memory_order_relaxed);
-  if (s.is_add) {
+  if (o.mode == Mode::kContract) {
+    s.create_contract.set_request_id(crypto::NewUuid());
+    s.create_contract.set_customer_id(NextCustomer(sh));
+    s.sent = Steady::now();
+    s.contracts->async()->CreateContract(s.context.get(), &s.create_contract, &s.contract,
+                                         [&s](grpc::Status status) { OnDone(s, status); });
+  } else if (o.mode == Mode::kPurchase) {
+    s.purchase.set_request_id(crypto::NewUuid());
+    s.purchase.set_customer_id(NextCustomer(sh));
+    s.sent = Steady::now();
+    s.purchases->async()->Buy(s.context.get(), &s.purchase, &s.purchased,
+                              [&s](grpc::Status status) { OnDone(s, status); });
+  } else if (s.is_add) {
     s.add.set_request_id(crypto::NewUuid());
     s.add.set_email(absl::StrCat("lg.", o.run_tag, ".", s.index, ".", s.seq, "@example.com"));
     s.sent = Steady::now();
@@ -152,8 +179,10 @@ absl::StatusOr<Mode> ParseMode(const std::string& text) {
   if (text == "update") return Mode::kUpdate;
   if (text == "mixed") return Mode::kMixed;
   if (text == "get") return Mode::kGet;
+  if (text == "contract") return Mode::kContract;
+  if (text == "purchase") return Mode::kPurchase;
   return absl::InvalidArgumentError(
-      absl::StrCat("mode must be add, update, mixed or get: ", text));
+      absl::StrCat("mode must be add, update, mixed, get, contract or purchase: ", text));
 }
 
 std::string ModeName(Mode mode) {
@@ -166,6 +195,10 @@ std::string ModeName(Mode mode) {
       return "mixed";
     case Mode::kGet:
       return "get";
+    case Mode::kContract:
+      return "contract";
+    case Mode::kPurchase:
+      return "purchase";
   }
   return "?";
 }
@@ -179,7 +212,13 @@ absl::StatusOr<DriverResult> RunLoad(const DriverOptions& options,
     return absl::InvalidArgumentError("clients and channels must be >= 1, rate >= 0");
   }
   if (options.mode != Mode::kAdd && options.update_ids.empty()) {
-    return absl::InvalidArgumentError("update, mixed and get modes need customers to work on");
+    return absl::InvalidArgumentError("every mode but add needs customers to work on");
+  }
+  if (options.mode == Mode::kContract && options.plan_id.empty()) {
+    return absl::InvalidArgumentError("contract mode needs a plan");
+  }
+  if (options.mode == Mode::kPurchase && options.product_id.empty()) {
+    return absl::InvalidArgumentError("purchase mode needs a product");
   }
   if (options.stop_after_ok > 0 && options.rate > 0) {
     return absl::InvalidArgumentError("stop_after_ok runs closed loop only");
@@ -195,13 +234,19 @@ absl::StatusOr<DriverResult> RunLoad(const DriverOptions& options,
 
   // Separate channels, each its own connection: a local subchannel pool stops gRPC from
   // sharing one TCP connection between channels with equal arguments.
+  // Every service's stub on each channel: a stub opens no connection of its own.
   std::vector<std::unique_ptr<v1::CustomersService::Stub>> stubs;
+  std::vector<std::unique_ptr<cv1::ContractsService::Stub>> contracts_stubs;
+  std::vector<std::unique_ptr<cv1::PurchasesService::Stub>> purchases_stubs;
   for (int i = 0; i < options.channels; ++i) {
     grpc::ChannelArguments args;
     args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
     args.SetInt("cowork.loadgen.channel", i);
-    stubs.push_back(v1::CustomersService::NewStub(
-        grpc::CreateCustomChannel(options.target, grpc::InsecureChannelCredentials(), args)));
+    std::shared_ptr<grpc::Channel> channel =
+        grpc::CreateCustomChannel(options.target, grpc::InsecureChannelCredentials(), args);
+    stubs.push_back(v1::CustomersService::NewStub(channel));
+    contracts_stubs.push_back(cv1::ContractsService::NewStub(channel));
+    purchases_stubs.push_back(cv1::PurchasesService::NewStub(channel));
   }
   std::vector<std::unique_ptr<Slot>> slots;
   std::random_device seed;
@@ -210,12 +255,17 @@ absl::StatusOr<DriverResult> RunLoad(const DriverOptions& options,
     s->shared = &sh;
     s->index = i;
     s->stub = stubs[i % stubs.size()].get();
+    s->contracts = contracts_stubs[i % contracts_stubs.size()].get();
+    s->purchases = purchases_stubs[i % purchases_stubs.size()].get();
     s->rng.seed((static_cast<uint64_t>(seed()) << 32) ^ seed() ^ i);
     s->add.set_type(v1::INDIVIDUAL);
     s->add.set_home_location_id(options.location_id);
     s->add.set_first_name("Loadgen");
     s->add.set_last_name("Tester");
     s->update.mutable_update_mask()->add_paths("last_name");
+    s->create_contract.set_plan_id(options.plan_id);
+    s->purchase.set_product_id(options.product_id);
+    s->purchase.set_quantity(1);
     slots.push_back(std::move(s));
   }
 

@@ -1,8 +1,10 @@
 #ifndef COWORK_TOOLS_LOADGEN_DRIVER_H_
 #define COWORK_TOOLS_LOADGEN_DRIVER_H_
 
-// The load driver: N concurrent clients calling AddCustomer / UpdateCustomer on gRPC's
-// callback API, spread over several channels (each its own TCP connection), on loopback.
+// The load driver: N concurrent clients calling one service's command on gRPC's callback API,
+// spread over several channels (each its own TCP connection), on loopback: AddCustomer /
+// UpdateCustomer / GetCustomer on the customers service, or CreateContract / Buy on the
+// contracts service (Mode says which).
 //
 // Two ways to pace:
 //  - closed loop (rate 0): each client sends its next call as soon as the previous one
@@ -32,11 +34,14 @@
 namespace cowork::loadgen {
 
 // kGet reads customers of the update pool: the cost of an authorized call that writes nothing,
-// the floor under every command.
-enum class Mode { kAdd, kUpdate, kMixed, kGet };
+// the floor under every command. On the contracts service, kContract signs pool customers up
+// to `plan_id` (CreateContract) and kPurchase buys one `product_id` for them (Buy), taking the
+// customers round robin.
+enum class Mode { kAdd, kUpdate, kMixed, kGet, kContract, kPurchase };
 
 struct DriverOptions {
-  // gRPC address of the customers service. Required.
+  // gRPC address of the service the mode calls: the customers service (add, update, mixed,
+  // get) or the contracts service (contract, purchase). Required.
   std::string target;
   // Bearer token of an admin of the operator, covering `location_id`. Required.
   std::string token;
@@ -53,8 +58,13 @@ struct DriverOptions {
   absl::Duration duration = absl::Seconds(20);
   // Deadline of each call. Default 10 s.
   absl::Duration call_timeout = absl::Seconds(10);
-  // Customers UpdateCustomer picks from (update and mixed modes; required for them).
+  // The customer pool every mode but add works on (required for them): update, mixed and get
+  // pick from it at random, contract and purchase round robin.
   std::vector<std::string> update_ids;
+  // The plan contracts are signed on (contract mode; required for it).
+  std::string plan_id;
+  // The product bought, one unit per call (purchase mode; required for it).
+  std::string product_id;
   // Makes emails unique across runs against the same data. Default: a random tag.
   std::string run_tag;
   // Stop once this many calls succeeded (0 = run for warmup + duration). With it, no warmup

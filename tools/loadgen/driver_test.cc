@@ -210,8 +210,20 @@ TEST_F(DriverTest, RejectsBadOptions) {
   o.stop_after_ok = 5;
   o.rate = 10;
   EXPECT_EQ(RunLoad(o, nullptr).status().code(), absl::StatusCode::kInvalidArgument);
+  o = Options();
+  o.mode = Mode::kContract;  // no plan
+  o.update_ids = {"c-a"};
+  EXPECT_EQ(RunLoad(o, nullptr).status().code(), absl::StatusCode::kInvalidArgument);
+  o.mode = Mode::kPurchase;  // no product
+  EXPECT_EQ(RunLoad(o, nullptr).status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_FALSE(ParseMode("delete").ok());
   EXPECT_EQ(*ParseMode("mixed"), Mode::kMixed);
+  for (Mode mode : {Mode::kAdd, Mode::kUpdate, Mode::kMixed, Mode::kGet, Mode::kContract,
+                    Mode::kPurchase}) {
+    absl::StatusOr<Mode> parsed = ParseMode(ModeName(mode));
+    ASSERT_TRUE(parsed.ok()) << ModeName(mode);
+    EXPECT_EQ(*parsed, mode);
+  }
 }
 
 }  // namespace

@@ -1,8 +1,12 @@
-// cowork-loadgen: drives AddCustomer / UpdateCustomer against the customers service and, with
-// --kafka-brokers, watches cowork.customers.events for publish rate and commit-to-broker
-// latency. Prints one block of results and a RESULT line for scripts (tools/bench/).
+// cowork-loadgen: drives AddCustomer / UpdateCustomer / GetCustomer against the customers
+// service, or CreateContract / Buy against the contracts service (--mode contract|purchase:
+// the operator, location and customers are still made through the customers service), and,
+// with --kafka-brokers, watches the loaded service's events topic for publish rate and
+// commit-to-broker latency. Prints one block of results and a RESULT line for scripts
+// (tools/bench/).
 //
 //   cowork-loadgen --target 127.0.0.1:50051 --dev --clients 64 --duration 20s --label durable
+//   cowork-loadgen --dev --mode contract --contracts-target 127.0.0.1:50052
 #include <sys/resource.h>
 
 #include <cstdio>
@@ -11,6 +15,7 @@
 #include <optional>
 #include <string>
 #include <thread>
+#include <utility>
 
 #include "CLI/CLI.hpp"
 #include "absl/status/status.h"
@@ -19,6 +24,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/time.h"
+#include "cowork/contracts/v1/contracts.grpc.pb.h"
 #include "cowork/customers/v1/customers.grpc.pb.h"
 #include "grpcpp/grpcpp.h"
 #include "libs/auth/auth.h"
@@ -32,9 +38,11 @@ namespace cowork::loadgen {
 namespace {
 
 namespace v1 = ::cowork::customers::v1;
+namespace cv1 = ::cowork::contracts::v1;
 
 struct Flags {
   std::string target = "127.0.0.1:50051";
+  std::string contracts_target = "127.0.0.1:50052";
   std::string token;
   bool dev = false;
   std::string operator_id;
@@ -114,6 +122,88 @@ absl::Status PrepareIdentity(Flags& flags) {
   return absl::OkStatus();
 }
 
+bool LoadsContracts(Mode mode) { return mode == Mode::kContract || mode == Mode::kPurchase; }
+
+// The contracts service learns locations and customers from the customers events, a moment
+// after the customers service made them: `call` is retried while it answers NOT_FOUND (not
+// known yet there), for at most a minute. Each try is a new command with a new request id (a
+// NOT_FOUND one did nothing).
+template <typename Call>
+auto RetryUntilKnown(const Call& call) -> decltype(call()) {
+  const absl::Time give_up = RealClock::Get().Now() + absl::Minutes(1);
+  while (true) {
+    auto result = call();
+    if (result.ok() || result.status().code() != absl::StatusCode::kNotFound ||
+        RealClock::Get().Now() >= give_up) {
+      return result;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+}
+
+// Contract and purchase modes: makes the plan (monthly, 50.00) or the one-off product (15.00)
+// the calls use, then sends one call of the mode for every pool customer, so the measured run
+// starts only once the contracts service knows them all.
+absl::Status PrepareContracts(const Flags& flags, DriverOptions& o) {
+  auto channel = grpc::CreateChannel(flags.contracts_target, grpc::InsecureChannelCredentials());
+  auto contracts = cv1::ContractsService::NewStub(channel);
+  auto purchases = cv1::PurchasesService::NewStub(channel);
+  if (o.mode == Mode::kContract) {
+    auto plans = cv1::PlansService::NewStub(channel);
+    cv1::CreatePlanRequest req;
+    req.set_location_id(o.location_id);
+    req.set_name("Loadgen plan");
+    req.set_price_minor(5000);
+    req.set_cycle(cv1::MONTHLY);
+    auto plan = RetryUntilKnown([&] {
+      req.set_request_id(crypto::NewUuid());
+      return Unary(*plans, &cv1::PlansService::Stub::CreatePlan, req, o.token);
+    });
+    if (!plan.ok()) return plan.status();
+    o.plan_id = plan->plan_id();
+  } else {
+    auto products = cv1::ProductsService::NewStub(channel);
+    cv1::CreateProductRequest req;
+    req.set_location_id(o.location_id);
+    req.set_name("Loadgen day pass");
+    req.set_price_minor(1500);
+    req.set_kind(cv1::ONE_OFF);
+    auto product = RetryUntilKnown([&] {
+      req.set_request_id(crypto::NewUuid());
+      return Unary(*products, &cv1::ProductsService::Stub::CreateProduct, req, o.token);
+    });
+    if (!product.ok()) return product.status();
+    o.product_id = product->product_id();
+  }
+  for (const std::string& customer_id : o.update_ids) {
+    absl::Status known;
+    if (o.mode == Mode::kContract) {
+      cv1::CreateContractRequest req;
+      req.set_customer_id(customer_id);
+      req.set_plan_id(o.plan_id);
+      known = RetryUntilKnown([&] {
+                req.set_request_id(crypto::NewUuid());
+                return Unary(*contracts, &cv1::ContractsService::Stub::CreateContract, req,
+                             o.token);
+              }).status();
+    } else {
+      cv1::BuyRequest req;
+      req.set_customer_id(customer_id);
+      req.set_product_id(o.product_id);
+      req.set_quantity(1);
+      known = RetryUntilKnown([&] {
+                req.set_request_id(crypto::NewUuid());
+                return Unary(*purchases, &cv1::PurchasesService::Stub::Buy, req, o.token);
+              }).status();
+    }
+    if (!known.ok()) {
+      return absl::Status(known.code(), absl::StrCat("customer ", customer_id, ": ",
+                                                     known.message()));
+    }
+  }
+  return absl::OkStatus();
+}
+
 // CPU seconds (user + system) this process used so far: the client shares the cores with the
 // service, so its share matters when reading the numbers.
 double CpuSeconds() {
@@ -129,13 +219,17 @@ std::string CodeName(int code) {
 
 int Main(int argc, char** argv) {
   Flags flags;
-  CLI::App app{"cowork-loadgen: load the customers service and measure it"};
+  CLI::App app{"cowork-loadgen: load the customers or contracts service and measure it"};
   app.add_option("--target", flags.target, "Customers service address")->capture_default_str();
+  app.add_option("--contracts-target", flags.contracts_target,
+                 "Contracts service address (contract and purchase modes)")
+      ->capture_default_str();
   app.add_option("--token", flags.token, "Admin bearer token")->envname("COWORK_TOKEN");
   app.add_flag("--dev", flags.dev,
                "Mint dev tokens (service in --dev) and create the operator/location needed");
   app.add_option("--operator", flags.operator_id, "Operator id (with --dev: for the token)");
-  app.add_option("--location", flags.location_id, "Home location of the customers added");
+  app.add_option("--location", flags.location_id,
+                 "Home location of the customers added (and of the plan or product)");
   app.add_option("--clients", flags.clients, "Concurrent calls")
       ->check(CLI::Range(1, 100000))
       ->capture_default_str();
@@ -144,8 +238,16 @@ int Main(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--duration", flags.duration, "Measured time")->capture_default_str();
   app.add_option("--warmup", flags.warmup, "Unmeasured time first")->capture_default_str();
-  app.add_option("--mode", flags.mode, "Calls")
-      ->check(CLI::IsMember({"add", "update", "mixed", "get"}))
+  app.add_option("--mode", flags.mode,
+                 "Calls: add, update, mixed, get (customers service); contract, purchase "
+                 "(contracts service: CreateContract on a monthly plan, Buy of a one-off "
+                 "product, for pool customers round robin)")
+      ->check(CLI::Validator(
+          [](std::string& text) -> std::string {
+            absl::StatusOr<Mode> mode = ParseMode(text);
+            return mode.ok() ? "" : std::string(mode.status().message());
+          },
+          "MODE"))
       ->capture_default_str();
   app.add_option("--rate", flags.rate,
                  "Calls per second in total (open loop, latency from the due time); "
@@ -153,10 +255,11 @@ int Main(int argc, char** argv) {
       ->check(CLI::Range(0.0, 1e7))
       ->capture_default_str();
   app.add_option("--kafka-brokers", flags.kafka_brokers,
-                 "Also watch cowork.customers.events: publish rate and event latency");
+                 "Also watch the loaded service's events topic (cowork.customers.events or "
+                 "cowork.contracts.events): publish rate and event latency");
   app.add_option("--label", flags.label, "Printed with the results, e.g. durable=true");
   app.add_option("--update-pool", flags.update_pool,
-                 "Customers added first for update, mixed and get modes")
+                 "Customers added first for every mode but add")
       ->check(CLI::Range(1, 10000000))
       ->capture_default_str();
   app.add_option("--call-timeout", flags.call_timeout, "Deadline of each call")
@@ -202,10 +305,19 @@ int Main(int argc, char** argv) {
     }
     o.update_ids = std::move(made->added_ids);
   }
+  if (LoadsContracts(o.mode)) {
+    if (absl::Status s = PrepareContracts(flags, o); !s.ok()) {
+      std::cerr << "error: setting up the " << ModeName(o.mode) << " run: " << s << "\n";
+      return 1;
+    }
+    o.target = flags.contracts_target;
+  }
 
   std::unique_ptr<EventWatch> watch;
   if (!flags.kafka_brokers.empty()) {
-    auto w = EventWatch::Start({.brokers = flags.kafka_brokers});
+    EventWatchOptions watch_options{.brokers = flags.kafka_brokers};
+    if (LoadsContracts(o.mode)) watch_options.topic = "cowork.contracts.events";
+    auto w = EventWatch::Start(watch_options);
     if (!w.ok()) {
       std::cerr << "error: watching events: " << w.status() << "\n";
       return 1;

@@ -18,84 +18,82 @@
 #include "libs/status/field_errors.h"
 #include "libs/status/macros.h"
 #include "libs/validation/validation.h"
+#include "services/contracts/api/internal.h"
 #include "services/contracts/domain/calendar.h"
 #include "services/contracts/domain/contract.h"
 #include "services/contracts/domain/plan.h"
+#include "services/contracts/domain/product.h"
 
 namespace cowork::contracts::api {
+
+namespace internal {
+
+eventstore::EnvelopeContext Context(absl::string_view operator_id, absl::string_view request_id,
+                                    absl::Time now) {
+  return {.service = std::string(kService),
+          .operator_id = std::string(operator_id),
+          .correlation_id = request_id.empty() ? crypto::NewUuid() : std::string(request_id),
+          .causation_id = std::string(request_id),
+          .now = now};
+}
+
+absl::Status CheckIds(absl::string_view request_id,
+                      std::initializer_list<std::pair<absl::string_view, absl::string_view>> ids) {
+  FieldErrors errors;
+  validation::CheckRequestId(request_id, errors);
+  for (const auto& [field, value] : ids) validation::CheckId(value, field, errors);
+  return errors.ToStatus();
+}
+
+absl::StatusOr<directory::LocationInfo> LocationOf(const directory::Directory& directory,
+                                                   absl::string_view op,
+                                                   absl::string_view location_id) {
+  COWORK_ASSIGN_OR_RETURN(std::optional<directory::LocationInfo> location,
+                          directory.GetLocation(op, location_id));
+  if (!location.has_value()) {
+    return absl::NotFoundError(absl::StrCat("location ", location_id, " not found"));
+  }
+  return *std::move(location);
+}
+
+absl::StatusOr<absl::TimeZone> TimeZoneOf(const directory::LocationInfo& location) {
+  absl::TimeZone tz;
+  if (!absl::LoadTimeZone(location.time_zone, &tz)) {
+    return absl::InternalError(absl::StrCat("time zone ", location.time_zone, " of ",
+                                            location.location_id, " not found"));
+  }
+  return tz;
+}
+
+domain::CustomerInfo CustomerInfoOf(const std::optional<directory::CustomerStanding>& standing) {
+  return {.known = standing.has_value(),
+          .suspended = standing.has_value() && standing->suspended,
+          .erased = standing.has_value() && standing->erased};
+}
+
+std::string DueKey(absl::Time at, absl::string_view op, absl::string_view kind,
+                   absl::string_view id) {
+  return absl::StrFormat("due/%012d/%s/%s/%s", absl::ToUnixSeconds(at), op, kind, id);
+}
+
+}  // namespace internal
+
 namespace {
 
 using eventstore::Decided;
 using eventstore::Loaded;
 using eventstore::PageOf;
 using eventstore::Space;
+using eventstore::Views;
 using eventstore::WriteSet;
-using Views = std::map<std::string, std::string>;
+using eventstore::WriteViews;
+using namespace internal;  // NOLINT: this file's half of the api
 
-constexpr absl::string_view kPlanAggregate = "plan";
-constexpr absl::string_view kContractAggregate = "contract";
-constexpr absl::string_view kTopic = "cowork.contracts.events";
-constexpr absl::string_view kViewPrefixes[] = {"plan/",         "planloc/",     "contract/",
-                                               "contractcust/", "contractloc/", "due/"};
-constexpr int kMaxScan = 20'000;   // entries one List call looks at, at most
-constexpr int kDueBatch = 1'000;   // contracts one RunDue pass handles, at most
-
-// ---------------------------------------------------------------- events
-
-// The payload of a domain event (the set member of its oneof).
-const google::protobuf::Message* PayloadOf(const domain::Event& e) {
-  const google::protobuf::OneofDescriptor* oneof =
-      domain::Event::descriptor()->FindOneofByName("payload");
-  const google::protobuf::FieldDescriptor* field =
-      e.GetReflection()->GetOneofFieldDescriptor(e, oneof);
-  return field == nullptr ? nullptr : &e.GetReflection()->GetMessage(e, field);
-}
-
-// The domain event an envelope carries; nullopt for payloads this service does not know.
-std::optional<domain::Event> EventOf(const common::v1::EventEnvelope& envelope) {
-  const google::protobuf::OneofDescriptor* oneof =
-      domain::Event::descriptor()->FindOneofByName("payload");
-  for (int i = 0; i < oneof->field_count(); ++i) {
-    const google::protobuf::FieldDescriptor* field = oneof->field(i);
-    if (!absl::EndsWith(envelope.payload().type_url(),
-                        absl::StrCat("/", field->message_type()->full_name()))) {
-      continue;
-    }
-    domain::Event e;
-    if (!e.GetReflection()->MutableMessage(&e, field)->ParseFromString(
-            envelope.payload().value())) {
-      return std::nullopt;
-    }
-    *e.mutable_occurred_at() = envelope.occurred_at();
-    e.set_operator_id(envelope.operator_id());
-    return e;
-  }
-  return std::nullopt;
-}
-
-// Wraps `events` in envelopes, applies them and appends them to `writes`; returns the state
-// after them.
-template <typename State>
-State Stage(const eventstore::EnvelopeContext& context, absl::string_view type,
-            absl::string_view id, absl::string_view location_id, const Loaded<State>& before,
-            domain::Events events, WriteSet& writes) {
-  State state = before.state;
-  if (events.empty()) return state;
-  std::vector<common::v1::EventEnvelope> envelopes;
-  for (size_t i = 0; i < events.size(); ++i) {
-    domain::Event& e = events[i];
-    common::v1::EventEnvelope envelope = eventstore::MakeEnvelope(
-        context, type, id, before.version + 1 + static_cast<int64_t>(i), location_id,
-        *PayloadOf(e));
-    *e.mutable_occurred_at() = envelope.occurred_at();
-    e.set_operator_id(envelope.operator_id());
-    state = domain::Apply(std::move(state), e);
-    envelopes.push_back(std::move(envelope));
-  }
-  writes.Append(std::string(type), std::string(id), before.version, std::move(envelopes),
-                state.SerializeAsString(), std::string(kTopic));
-  return state;
-}
+constexpr absl::string_view kViewPrefixes[] = {
+    "plan/",     "planloc/",     "contract/", "contractcust/", "contractloc/", "due/",
+    "product/",  "productloc/",  "purchase/", "purchasecust/", "account/",     "charge/",
+    "invoice/",  "invoicecust/", "invoiceloc/"};
+constexpr int kDueBatch = 1'000;  // contracts and purchases one RunDue pass handles, at most
 
 // ---------------------------------------------------------------- views
 
@@ -150,10 +148,6 @@ std::string ContractsOfPrefix(absl::string_view op, absl::string_view customer) 
 std::string ContractsAtPrefix(absl::string_view op, absl::string_view loc) {
   return absl::StrCat("contractloc/", op, "/", loc, "/");
 }
-std::string DueKey(absl::Time at, absl::string_view op, absl::string_view contract) {
-  return absl::StrFormat("due/%012d/%s/%s", absl::ToUnixSeconds(at), op, contract);
-}
-
 Views PlanViews(const domain::PlanState& s) {
   const std::string view = PlanView(s).SerializeAsString();
   return {{PlanKey(s.operator_id(), s.plan_id()), view},
@@ -166,40 +160,14 @@ Views ContractViews(const domain::ContractState& s, absl::TimeZone tz) {
                {ContractsOfPrefix(s.operator_id(), s.customer_id()) + s.contract_id(), view},
                {ContractsAtPrefix(s.operator_id(), s.location_id()) + s.contract_id(), view}};
   if (std::optional<absl::CivilDay> day = domain::NextBoundary(s); day.has_value()) {
-    out.emplace(DueKey(domain::StartOfDay(*day, tz), s.operator_id(), s.contract_id()), "");
+    out.emplace(DueKey(domain::StartOfDay(*day, tz), s.operator_id(), kContractAggregate,
+                       s.contract_id()),
+                "");
   }
   return out;
 }
 
-// Deletes what `before` had and `after` has not; writes what changed.
-void WriteViews(const Views& before, const Views& after, WriteSet& writes) {
-  for (const auto& [key, value] : before) {
-    if (!after.contains(key)) writes.Delete(Space::kViews, key);
-  }
-  for (const auto& [key, value] : after) {
-    auto it = before.find(key);
-    if (it == before.end() || it->second != value) writes.Put(Space::kViews, key, value);
-  }
-}
-
 // ---------------------------------------------------------------- helpers
-
-eventstore::EnvelopeContext Context(absl::string_view operator_id, absl::string_view request_id,
-                                    absl::Time now) {
-  return {.service = std::string(kService),
-          .operator_id = std::string(operator_id),
-          .correlation_id = request_id.empty() ? crypto::NewUuid() : std::string(request_id),
-          .causation_id = std::string(request_id),
-          .now = now};
-}
-
-absl::Status CheckIds(absl::string_view request_id,
-                      std::initializer_list<std::pair<absl::string_view, absl::string_view>> ids) {
-  FieldErrors errors;
-  validation::CheckRequestId(request_id, errors);
-  for (const auto& [field, value] : ids) validation::CheckId(value, field, errors);
-  return errors.ToStatus();
-}
 
 absl::Status RequireReader(const auth::Principal& p, absl::string_view location_id) {
   if (p.is_customer()) return absl::OkStatus();  // plans of their own operator
@@ -209,17 +177,9 @@ absl::Status RequireReader(const auth::Principal& p, absl::string_view location_
 absl::StatusOr<absl::TimeZone> TimeZoneOf(const directory::Directory& directory,
                                           absl::string_view op,
                                           absl::string_view location_id) {
-  COWORK_ASSIGN_OR_RETURN(std::optional<directory::LocationInfo> location,
-                          directory.GetLocation(op, location_id));
-  if (!location.has_value()) {
-    return absl::NotFoundError(absl::StrCat("location ", location_id, " not found"));
-  }
-  absl::TimeZone tz;
-  if (!absl::LoadTimeZone(location->time_zone, &tz)) {
-    return absl::InternalError(
-        absl::StrCat("time zone ", location->time_zone, " of ", location_id, " not found"));
-  }
-  return tz;
+  COWORK_ASSIGN_OR_RETURN(directory::LocationInfo location,
+                          LocationOf(directory, op, location_id));
+  return internal::TimeZoneOf(location);
 }
 
 // The plan of the caller's operator, or NOT_FOUND.
@@ -253,8 +213,8 @@ v1::Contract StageContract(const eventstore::EnvelopeContext& context,
                            absl::string_view contract_id, absl::string_view location_id,
                            absl::TimeZone tz, domain::Events events, WriteSet& writes) {
   const domain::ContractState after =
-      Stage(context, kContractAggregate, contract_id, location_id, before, std::move(events),
-            writes);
+      eventstore::Stage(context, kContractAggregate, contract_id, location_id, before,
+                        std::move(events), kTopic, writes);
   WriteViews(before.version == 0 ? Views() : ContractViews(before.state, tz),
              ContractViews(after, tz), writes);
   return ContractView(after);
@@ -272,11 +232,8 @@ absl::StatusOr<v1::Plan> App::CreatePlan(const auth::Principal& p,
                                          const v1::CreatePlanRequest& r) {
   COWORK_RETURN_IF_ERROR(CheckIds(r.request_id(), {{"location_id", r.location_id()}}));
   COWORK_RETURN_IF_ERROR(auth::RequireAdmin(p, auth::kContractsWrite, r.location_id()));
-  COWORK_ASSIGN_OR_RETURN(std::optional<directory::LocationInfo> location,
-                          directory_.GetLocation(p.operator_id, r.location_id()));
-  if (!location.has_value()) {
-    return absl::NotFoundError(absl::StrCat("location ", r.location_id(), " not found"));
-  }
+  COWORK_ASSIGN_OR_RETURN(const directory::LocationInfo location,
+                          LocationOf(directory_, p.operator_id, r.location_id()));
   return eventstore::Execute<v1::Plan>(
       store_, eventstore::RequestKeyFor(p.operator_id, r.request_id(), "CreatePlan"),
       [&]() -> absl::StatusOr<Decided<v1::Plan>> {
@@ -285,15 +242,15 @@ absl::StatusOr<v1::Plan> App::CreatePlan(const auth::Principal& p,
             domain::Events events,
             domain::DecideCreatePlan({.plan_id = id,
                                       .location_id = r.location_id(),
-                                      .currency = location->currency,
+                                      .currency = location.currency,
                                       .name = r.name(),
                                       .price_minor = r.price_minor(),
                                       .cycle = r.cycle(),
                                       .booking_credit_minutes = r.booking_credit_minutes()}));
         WriteSet writes;
-        const domain::PlanState after =
-            Stage(Context(p.operator_id, r.request_id(), clock_.Now()), kPlanAggregate, id,
-                  r.location_id(), Loaded<domain::PlanState>(), std::move(events), writes);
+        const domain::PlanState after = eventstore::Stage(
+            Context(p.operator_id, r.request_id(), clock_.Now()), kPlanAggregate, id,
+            r.location_id(), Loaded<domain::PlanState>(), std::move(events), kTopic, writes);
         WriteViews({}, PlanViews(after), writes);
         return Decided<v1::Plan>{std::move(writes), PlanView(after)};
       });
@@ -313,9 +270,9 @@ absl::StatusOr<v1::Plan> App::UpdatePlanPrice(const auth::Principal& p,
         COWORK_ASSIGN_OR_RETURN(domain::Events events,
                                 domain::DecideChangePlanPrice(before.state, r.price_minor()));
         WriteSet writes;
-        const domain::PlanState after =
-            Stage(Context(p.operator_id, r.request_id(), clock_.Now()), kPlanAggregate,
-                  r.plan_id(), before.state.location_id(), before, std::move(events), writes);
+        const domain::PlanState after = eventstore::Stage(
+            Context(p.operator_id, r.request_id(), clock_.Now()), kPlanAggregate, r.plan_id(),
+            before.state.location_id(), before, std::move(events), kTopic, writes);
         WriteViews(PlanViews(before.state), PlanViews(after), writes);
         return Decided<v1::Plan>{std::move(writes), PlanView(after)};
       });
@@ -375,9 +332,7 @@ absl::StatusOr<v1::Contract> App::CreateContract(const auth::Principal& p,
             domain::DecideSignContract(
                 {.contract_id = id,
                  .customer_id = r.customer_id(),
-                 .customer = {.known = standing.has_value(),
-                              .suspended = standing.has_value() && standing->suspended,
-                              .erased = standing.has_value() && standing->erased},
+                 .customer = CustomerInfoOf(standing),
                  .plan = &plan.state,
                  .start_date = r.has_start_date() ? &r.start_date() : nullptr,
                  .end_date = r.has_end_date() ? &r.end_date() : nullptr,
@@ -482,39 +437,85 @@ absl::StatusOr<int> App::RunDue() {
   const absl::Time now = clock_.Now();
   // Every key due by `now` sorts before "due/<now>0" ('0' comes after '/').
   const std::string until = absl::StrFormat("due/%012d0", absl::ToUnixSeconds(now));
-  std::vector<std::pair<std::string, std::string>> due;  // (operator, contract)
+  struct Due {
+    std::string op, kind, id;
+  };
+  std::vector<Due> due;
   COWORK_RETURN_IF_ERROR(store_.Scan(
       Space::kViews, "due/", "", [&](absl::string_view key, absl::string_view) {
         if (key > until) return false;
-        std::vector<absl::string_view> parts = absl::StrSplit(key, '/');
-        if (parts.size() == 4) due.emplace_back(parts[2], parts[3]);
+        std::vector<std::string> parts = absl::StrSplit(key, '/');
+        if (parts.size() == 5) due.push_back({parts[2], parts[3], parts[4]});
         return static_cast<int>(due.size()) < kDueBatch;
       }));
   int changed = 0;
-  for (const auto& [op, contract_id] : due) {
-    bool did_change = false;
-    absl::StatusOr<v1::Contract> result = eventstore::Execute<v1::Contract>(
-        store_, {"", "Tick"}, [&]() -> absl::StatusOr<Decided<v1::Contract>> {
-          COWORK_ASSIGN_OR_RETURN(Loaded<domain::ContractState> before,
-                                  ContractOf(store_, op, contract_id));
-          const std::string location_id = before.state.location_id();
-          COWORK_ASSIGN_OR_RETURN(const absl::TimeZone tz,
-                                  TimeZoneOf(directory_, op, location_id));
-          const absl::Time at = clock_.Now();
-          domain::Events events = domain::DecideTick(before.state, domain::Today(at, tz));
-          did_change = !events.empty();
-          WriteSet writes;
-          v1::Contract view = StageContract(Context(op, "", at), before, contract_id,
-                                            location_id, tz, std::move(events), writes);
-          return Decided<v1::Contract>{std::move(writes), std::move(view)};
-        });
+  for (const Due& d : due) {
+    absl::StatusOr<bool> result = d.kind == kContractAggregate ? TickContract(d.op, d.id)
+                                                                : TickPurchase(d.op, d.id);
     if (!result.ok()) {
-      server::LogJson("error", "scheduled contract change failed",
-                      {{"contract", contract_id}, {"error", result.status().ToString()}});
+      server::LogJson("error", "scheduled change failed",
+                      {{d.kind, d.id}, {"error", result.status().ToString()}});
       continue;
     }
-    if (did_change) ++changed;
+    if (*result) ++changed;
   }
+  return changed;
+}
+
+absl::StatusOr<bool> App::TickContract(absl::string_view op, absl::string_view contract_id) {
+  bool changed = false;
+  COWORK_RETURN_IF_ERROR(
+      eventstore::Execute<v1::Contract>(
+          store_, {"", "Tick"},
+          [&]() -> absl::StatusOr<Decided<v1::Contract>> {
+            COWORK_ASSIGN_OR_RETURN(Loaded<domain::ContractState> before,
+                                    ContractOf(store_, op, contract_id));
+            const domain::ContractState& c = before.state;
+            COWORK_ASSIGN_OR_RETURN(const directory::LocationInfo location,
+                                    LocationOf(directory_, op, c.location_id()));
+            COWORK_ASSIGN_OR_RETURN(const absl::TimeZone tz, internal::TimeZoneOf(location));
+            const absl::Time at = clock_.Now();
+            const absl::CivilDay today = domain::Today(at, tz);
+            domain::Events events = domain::DecideTick(c, today);
+            domain::ContractState ticked = c;
+            for (const domain::Event& e : events) ticked = domain::Apply(std::move(ticked), e);
+
+            // Billing periods that are over: each on its own invoice, the plan fee plus (on
+            // the first) the charges waiting on the customer's account.
+            WriteSet writes;
+            const eventstore::EnvelopeContext context = Context(op, "", at);
+            const std::vector<domain::DuePeriod> due = domain::DuePeriods(ticked, today);
+            if (!due.empty()) {
+              COWORK_ASSIGN_OR_RETURN(Books books,
+                                      OpenBooks(store_, location, c.customer_id()));
+              for (size_t i = 0; i < due.size(); ++i) {
+                const domain::DuePeriod& d = due[i];
+                v1::InvoiceLine fee;
+                fee.set_description(absl::StrCat(
+                    "Plan fee ", absl::FormatCivilTime(d.period.first), " to ",
+                    absl::FormatCivilTime(d.period.last), d.prorated ? " (prorated)" : ""));
+                fee.set_customer_id(c.customer_id());
+                fee.mutable_amount()->set_amount_minor(d.fee);
+                fee.mutable_amount()->set_currency(c.currency());
+                fee.set_contract_id(c.contract_id());
+                *fee.mutable_period_start() = ToDate(d.period.first);
+                *fee.mutable_period_end() = ToDate(d.period.last);
+                const std::string invoice_id = crypto::NewId("in-");
+                COWORK_ASSIGN_OR_RETURN(
+                    std::optional<v1::InvoiceIssued> issued,
+                    books.ledger.Issue(invoice_id, {std::move(fee)}, i == 0, today));
+                events.push_back(
+                    domain::PeriodClosed(ticked, d, issued.has_value() ? invoice_id : ""));
+              }
+              COWORK_RETURN_IF_ERROR(StageBooks(context, books, store_, writes));
+            }
+            changed = !events.empty();
+            v1::Contract view = StageContract(context, before, contract_id, c.location_id(), tz,
+                                              std::move(events), writes);
+            return Decided<v1::Contract>{std::move(writes), std::move(view)};
+          },
+          kBillingAttempts)
+          .status());
   return changed;
 }
 
@@ -526,38 +527,70 @@ absl::Status App::Rebuild() {
   }
   std::map<std::string, domain::PlanState> plans;
   std::map<std::string, domain::ContractState> contracts;
+  std::map<std::string, domain::ProductState> products;
+  std::map<std::string, domain::PurchaseState> purchases;
+  std::map<std::string, domain::AccountState> accounts;
+  std::map<std::pair<std::string, std::string>, v1::Invoice> invoices;  // (op, invoice id)
+  Views charges;
+  absl::Status failed;
   COWORK_RETURN_IF_ERROR(store_.ForEachEvent([&](const common::v1::EventEnvelope& envelope) {
-    std::optional<domain::Event> e = EventOf(envelope);
-    if (!e.has_value()) return true;
-    if (envelope.aggregate_type() == kPlanAggregate) {
-      domain::PlanState& s = plans[envelope.aggregate_id()];
-      s = domain::Apply(std::move(s), *e);
-    } else if (envelope.aggregate_type() == kContractAggregate) {
-      domain::ContractState& s = contracts[envelope.aggregate_id()];
-      s = domain::Apply(std::move(s), *e);
+    absl::StatusOr<std::optional<domain::Event>> e =
+        eventstore::DomainEventOf<domain::Event>(envelope);
+    if (!e.ok()) {
+      failed = e.status();
+      return false;
+    }
+    if (!e->has_value()) return true;
+    const domain::Event& event = **e;
+    const std::string& type = envelope.aggregate_type();
+    const std::string& id = envelope.aggregate_id();
+    auto apply = [&](auto& states) { states[id] = domain::Apply(std::move(states[id]), event); };
+    if (type == kPlanAggregate) apply(plans);
+    else if (type == kContractAggregate) apply(contracts);
+    else if (type == kProductAggregate) apply(products);
+    else if (type == kPurchaseAggregate) apply(purchases);
+    else if (type == kAccountAggregate) {
+      apply(accounts);
+      charges.merge(ChargeIndexViews(envelope.operator_id(), id, event));
+    } else if (type == kBookAggregate) {
+      if (const std::string invoice_id = InvoiceIdOf(event); !invoice_id.empty()) {
+        ApplyToInvoice(invoices[{envelope.operator_id(), invoice_id}], event);
+      }
     }
     return true;
   }));
+  COWORK_RETURN_IF_ERROR(failed);
+
   WriteSet writes;
-  auto flush = [&]() -> absl::Status {
-    if (writes.empty()) return absl::OkStatus();
+  int staged = 0;
+  auto write = [&](const Views& views) -> absl::Status {
+    WriteViews({}, views, writes);
+    if (++staged % 500 != 0) return absl::OkStatus();
     absl::Status s = store_.Commit(std::move(writes));
     writes = WriteSet();
     return s;
   };
-  int staged = 0;
-  for (const auto& [id, plan] : plans) {
-    WriteViews({}, PlanViews(plan), writes);
-    if (++staged % 500 == 0) COWORK_RETURN_IF_ERROR(flush());
-  }
+  auto tz_of = [&](absl::string_view op, absl::string_view location) {
+    return TimeZoneOf(directory_, op, location);
+  };
+  for (const auto& [id, plan] : plans) COWORK_RETURN_IF_ERROR(write(PlanViews(plan)));
   for (const auto& [id, contract] : contracts) {
-    COWORK_ASSIGN_OR_RETURN(
-        const absl::TimeZone tz,
-        TimeZoneOf(directory_, contract.operator_id(), contract.location_id()));
-    WriteViews({}, ContractViews(contract, tz), writes);
-    if (++staged % 500 == 0) COWORK_RETURN_IF_ERROR(flush());
+    COWORK_ASSIGN_OR_RETURN(const absl::TimeZone tz,
+                            tz_of(contract.operator_id(), contract.location_id()));
+    COWORK_RETURN_IF_ERROR(write(ContractViews(contract, tz)));
   }
-  return flush();
+  for (const auto& [id, product] : products) COWORK_RETURN_IF_ERROR(write(ProductViews(product)));
+  for (const auto& [id, purchase] : purchases) {
+    COWORK_ASSIGN_OR_RETURN(const absl::TimeZone tz,
+                            tz_of(purchase.operator_id(), purchase.location_id()));
+    COWORK_RETURN_IF_ERROR(write(PurchaseViews(purchase, tz)));
+  }
+  for (const auto& [id, account] : accounts) COWORK_RETURN_IF_ERROR(write(AccountViews(account)));
+  for (const auto& [key, invoice] : invoices) {
+    COWORK_RETURN_IF_ERROR(write(InvoiceViews(key.first, invoice)));
+  }
+  COWORK_RETURN_IF_ERROR(write(charges));
+  return writes.empty() ? absl::OkStatus() : store_.Commit(std::move(writes));
 }
 
 }  // namespace cowork::contracts::api

@@ -26,6 +26,24 @@ COWORK_CONTRACTS_HANDLER(ContractsServiceImpl, CancelContract, CancelContractReq
 COWORK_CONTRACTS_HANDLER(ContractsServiceImpl, GetContract, GetContractRequest, Contract)
 COWORK_CONTRACTS_HANDLER(ContractsServiceImpl, ListContracts, ListContractsRequest, ListContractsResponse)
 
+COWORK_CONTRACTS_HANDLER(ProductsServiceImpl, CreateProduct, CreateProductRequest, Product)
+COWORK_CONTRACTS_HANDLER(ProductsServiceImpl, GetProduct, GetProductRequest, Product)
+COWORK_CONTRACTS_HANDLER(ProductsServiceImpl, ListProducts, ListProductsRequest, ListProductsResponse)
+
+COWORK_CONTRACTS_HANDLER(PurchasesServiceImpl, Buy, BuyRequest, Purchase)
+COWORK_CONTRACTS_HANDLER(PurchasesServiceImpl, CancelPurchase, CancelPurchaseRequest, Purchase)
+COWORK_CONTRACTS_HANDLER(PurchasesServiceImpl, GetPurchase, GetPurchaseRequest, Purchase)
+COWORK_CONTRACTS_HANDLER(PurchasesServiceImpl, ListPurchases, ListPurchasesRequest, ListPurchasesResponse)
+
+COWORK_CONTRACTS_HANDLER(InvoicesServiceImpl, SetTaxRate, SetTaxRateRequest, TaxRate)
+COWORK_CONTRACTS_HANDLER(InvoicesServiceImpl, GetTaxRate, GetTaxRateRequest, TaxRate)
+COWORK_CONTRACTS_HANDLER(InvoicesServiceImpl, SetInvoicingPreference, SetInvoicingPreferenceRequest, InvoicingPreference)
+COWORK_CONTRACTS_HANDLER(InvoicesServiceImpl, GetAccount, GetAccountRequest, Account)
+COWORK_CONTRACTS_HANDLER(InvoicesServiceImpl, GetInvoice, GetInvoiceRequest, Invoice)
+COWORK_CONTRACTS_HANDLER(InvoicesServiceImpl, ListInvoices, ListInvoicesRequest, ListInvoicesResponse)
+COWORK_CONTRACTS_HANDLER(InvoicesServiceImpl, PayInvoice, PayInvoiceRequest, Invoice)
+COWORK_CONTRACTS_HANDLER(InvoicesServiceImpl, VoidInvoice, VoidInvoiceRequest, Invoice)
+
 #undef COWORK_CONTRACTS_HANDLER
 
 }  // namespace cowork::contracts::api

@@ -49,6 +49,74 @@ class ContractsServiceImpl final : public v1::ContractsService::CallbackService 
   App& app_;
 };
 
+class ProductsServiceImpl final : public v1::ProductsService::CallbackService {
+ public:
+  explicit ProductsServiceImpl(App& app) : app_(app) {}
+  grpc::ServerUnaryReactor* CreateProduct(grpc::CallbackServerContext* ctx,
+                                          const v1::CreateProductRequest* request,
+                                          v1::Product* response) override;
+  grpc::ServerUnaryReactor* GetProduct(grpc::CallbackServerContext* ctx,
+                                       const v1::GetProductRequest* request,
+                                       v1::Product* response) override;
+  grpc::ServerUnaryReactor* ListProducts(grpc::CallbackServerContext* ctx,
+                                         const v1::ListProductsRequest* request,
+                                         v1::ListProductsResponse* response) override;
+
+ private:
+  App& app_;
+};
+
+class PurchasesServiceImpl final : public v1::PurchasesService::CallbackService {
+ public:
+  explicit PurchasesServiceImpl(App& app) : app_(app) {}
+  grpc::ServerUnaryReactor* Buy(grpc::CallbackServerContext* ctx, const v1::BuyRequest* request,
+                                v1::Purchase* response) override;
+  grpc::ServerUnaryReactor* CancelPurchase(grpc::CallbackServerContext* ctx,
+                                           const v1::CancelPurchaseRequest* request,
+                                           v1::Purchase* response) override;
+  grpc::ServerUnaryReactor* GetPurchase(grpc::CallbackServerContext* ctx,
+                                        const v1::GetPurchaseRequest* request,
+                                        v1::Purchase* response) override;
+  grpc::ServerUnaryReactor* ListPurchases(grpc::CallbackServerContext* ctx,
+                                          const v1::ListPurchasesRequest* request,
+                                          v1::ListPurchasesResponse* response) override;
+
+ private:
+  App& app_;
+};
+
+class InvoicesServiceImpl final : public v1::InvoicesService::CallbackService {
+ public:
+  explicit InvoicesServiceImpl(App& app) : app_(app) {}
+  grpc::ServerUnaryReactor* SetTaxRate(grpc::CallbackServerContext* ctx,
+                                       const v1::SetTaxRateRequest* request,
+                                       v1::TaxRate* response) override;
+  grpc::ServerUnaryReactor* GetTaxRate(grpc::CallbackServerContext* ctx,
+                                       const v1::GetTaxRateRequest* request,
+                                       v1::TaxRate* response) override;
+  grpc::ServerUnaryReactor* SetInvoicingPreference(
+      grpc::CallbackServerContext* ctx, const v1::SetInvoicingPreferenceRequest* request,
+      v1::InvoicingPreference* response) override;
+  grpc::ServerUnaryReactor* GetAccount(grpc::CallbackServerContext* ctx,
+                                       const v1::GetAccountRequest* request,
+                                       v1::Account* response) override;
+  grpc::ServerUnaryReactor* GetInvoice(grpc::CallbackServerContext* ctx,
+                                       const v1::GetInvoiceRequest* request,
+                                       v1::Invoice* response) override;
+  grpc::ServerUnaryReactor* ListInvoices(grpc::CallbackServerContext* ctx,
+                                         const v1::ListInvoicesRequest* request,
+                                         v1::ListInvoicesResponse* response) override;
+  grpc::ServerUnaryReactor* PayInvoice(grpc::CallbackServerContext* ctx,
+                                       const v1::PayInvoiceRequest* request,
+                                       v1::Invoice* response) override;
+  grpc::ServerUnaryReactor* VoidInvoice(grpc::CallbackServerContext* ctx,
+                                        const v1::VoidInvoiceRequest* request,
+                                        v1::Invoice* response) override;
+
+ private:
+  App& app_;
+};
+
 }  // namespace cowork::contracts::api
 
 #endif  // COWORK_SERVICES_CONTRACTS_API_SERVICES_H_

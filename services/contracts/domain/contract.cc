@@ -1,5 +1,6 @@
 #include "services/contracts/domain/contract.h"
 
+#include <algorithm>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -148,17 +149,71 @@ Events DecideTick(const ContractState& contract, absl::CivilDay today) {
   return out;
 }
 
+namespace {
+
+// The period `k` of a started contract as far as it is held: cut at the end date; nullopt
+// when the contract ended before it began.
+std::optional<Period> HeldPeriod(const ContractState& c, int k) {
+  Period p = PeriodAt(DayOf(c.start_date()), c.cycle(), k);
+  if (!c.has_end_date()) return p;
+  const absl::CivilDay end = DayOf(c.end_date());
+  if (p.first > end) return std::nullopt;
+  p.last = std::min(p.last, end);
+  return p;
+}
+
+}  // namespace
+
+std::vector<DuePeriod> DuePeriods(const ContractState& contract, absl::CivilDay today,
+                                  int limit) {
+  std::vector<DuePeriod> out;
+  if (!contract.started()) return out;
+  for (int k = contract.periods_closed(); static_cast<int>(out.size()) < limit; ++k) {
+    std::optional<Period> held = HeldPeriod(contract, k);
+    if (!held.has_value() || held->last >= today) break;
+    const int full_days = PeriodAt(DayOf(contract.start_date()), contract.cycle(), k).days();
+    out.push_back({.period = *held,
+                   .fee = Prorate(contract.price_minor(), held->days(), full_days),
+                   .prorated = held->days() < full_days});
+  }
+  return out;
+}
+
+Event PeriodClosed(const ContractState& c, const DuePeriod& due, std::string invoice_id) {
+  Event e;
+  v1::ContractPeriodClosed* closed = e.mutable_contract_period_closed();
+  closed->set_contract_id(c.contract_id());
+  closed->set_customer_id(c.customer_id());
+  closed->set_location_id(c.location_id());
+  *closed->mutable_period_start() = ToDate(due.period.first);
+  *closed->mutable_period_end() = ToDate(due.period.last);
+  closed->mutable_fee()->set_amount_minor(due.fee);
+  closed->mutable_fee()->set_currency(c.currency());
+  closed->set_prorated(due.prorated);
+  closed->set_invoice_id(std::move(invoice_id));
+  return e;
+}
+
 std::optional<absl::CivilDay> NextBoundary(const ContractState& contract) {
+  std::optional<absl::CivilDay> next;
   switch (contract.phase()) {
     case ContractState::PENDING:
-      return DayOf(contract.start_date());
+      next = DayOf(contract.start_date());
+      break;
     case ContractState::ACTIVE:
     case ContractState::ENDING:
-      if (contract.has_end_date()) return DayOf(contract.end_date()) + 1;
-      return std::nullopt;
+      if (contract.has_end_date()) next = DayOf(contract.end_date()) + 1;
+      break;
     default:
-      return std::nullopt;
+      break;
   }
+  if (contract.started()) {
+    if (std::optional<Period> held = HeldPeriod(contract, contract.periods_closed())) {
+      const absl::CivilDay billing = held->last + 1;
+      if (!next.has_value() || billing < *next) next = billing;
+    }
+  }
+  return next;
 }
 
 ContractState Apply(ContractState state, const Event& event) {
@@ -190,6 +245,9 @@ ContractState Apply(ContractState state, const Event& event) {
       break;
     case Event::kContractEnded:
       state.set_phase(ContractState::ENDED);
+      break;
+    case Event::kContractPeriodClosed:
+      state.set_periods_closed(state.periods_closed() + 1);
       break;
     default:
       break;

@@ -17,15 +17,20 @@
 //    new end date is before its start ends at once without ever starting.
 //  - Suspended or erased customers cannot sign new contracts; their running contracts are
 //    untouched (suspension loses nothing).
+//  - Billing (billing.h): a started contract's periods are anchored at its start date and
+//    invoiced in arrears, when each is over (the day after its last day, or after the end
+//    date when the contract ends inside it, prorated). The scheduler closes them.
 //
 // Pure functions; thread-safe.
 
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/time/civil_time.h"
 #include "google/type/date.pb.h"
+#include "services/contracts/domain/billing.h"
 #include "services/contracts/domain/plan.h"
 #include "services/contracts/domain/state.pb.h"
 
@@ -63,8 +68,23 @@ absl::StatusOr<Events> DecideCancelContract(const ContractState& contract,
 // reached, ContractEnded once the end date has passed (both, in order, after a long outage).
 Events DecideTick(const ContractState& contract, absl::CivilDay today);
 
-// The next day whose beginning changes the contract (its start date while pending, the day
-// after its end date once it has one); nullopt when nothing is due.
+// A billing period that is over and not yet invoiced, with its fee.
+struct DuePeriod {
+  Period period;  // `last` is the end date when the contract ended inside the period
+  int64_t fee = 0;
+  bool prorated = false;
+};
+
+// The periods of a started contract that are over by `today` and not closed yet, in order,
+// at most `limit` of them.
+std::vector<DuePeriod> DuePeriods(const ContractState& contract, absl::CivilDay today,
+                                  int limit = 1000);
+
+// ContractPeriodClosed for `due`, invoiced on `invoice_id` (empty: nothing to invoice).
+Event PeriodClosed(const ContractState& contract, const DuePeriod& due, std::string invoice_id);
+
+// The next day whose beginning changes the contract (its start date while pending, the end
+// of its current billing period, the day after its end date); nullopt when nothing is due.
 std::optional<absl::CivilDay> NextBoundary(const ContractState& contract);
 
 ContractState Apply(ContractState state, const Event& event);

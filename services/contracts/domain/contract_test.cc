@@ -55,7 +55,8 @@ TEST(Contract, StartingTodayStartsAtOnce) {
   EXPECT_EQ(s.phase(), ContractState::ACTIVE);
   EXPECT_EQ(FromDate(s.start_date()), kToday);
   EXPECT_EQ(s.price_minor(), 15000);  // the plan's price when signed
-  EXPECT_FALSE(NextBoundary(s).has_value());  // open-ended: nothing due
+  // Open-ended: next due when the first monthly period is over (invoiced in arrears).
+  EXPECT_EQ(NextBoundary(s), absl::CivilDay(kToday.year(), kToday.month() + 1, kToday.day()));
 }
 
 TEST(Contract, FutureStartIsPendingUntilTheDayComes) {
@@ -78,8 +79,15 @@ TEST(Contract, EndDateHoldsThroughThatDayThenEnds) {
   const Events ended = DecideTick(s, kToday + 6);
   ASSERT_THAT(Kinds(ended), ElementsAre(Event::kContractEnded));
   EXPECT_TRUE(ended[0].contract_ended().started());
-  const ContractState after = Fold(s, ended);
+  ContractState after = Fold(s, ended);
   EXPECT_EQ(after.phase(), ContractState::ENDED);
+  // Its one (short) billing period is due the day after the end, then nothing is.
+  const std::vector<DuePeriod> due = DuePeriods(after, kToday + 6);
+  ASSERT_EQ(due.size(), 1u);
+  EXPECT_EQ(due[0].period.first, kToday);
+  EXPECT_EQ(due[0].period.last, kToday + 5);
+  EXPECT_TRUE(due[0].prorated);
+  after = Apply(std::move(after), PeriodClosed(after, due[0], "in-1"));
   EXPECT_FALSE(NextBoundary(after).has_value());
 }
 

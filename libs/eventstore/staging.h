@@ -1,0 +1,109 @@
+#ifndef COWORK_LIBS_EVENTSTORE_STAGING_H_
+#define COWORK_LIBS_EVENTSTORE_STAGING_H_
+
+// What every service's application layer does with its domain events: a service's domain
+// defines one event message with a `oneof payload` of the public event types (plus
+// occurred_at and operator_id); these helpers turn such events into envelopes on an
+// aggregate (Stage), read them back from envelopes (DomainEventOf), and write read views as
+// the difference between two sets (WriteViews).
+//
+// Thread-safe (pure functions over their arguments).
+//
+//   State after = eventstore::Stage(context, "contract", id, location, before, events,
+//                                   "cowork.contracts.events", writes);
+//   eventstore::WriteViews(ViewsOf(before.state), ViewsOf(after), writes);
+
+#include <map>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
+#include "cowork/common/v1/envelope.pb.h"
+#include "google/protobuf/descriptor.h"
+#include "google/protobuf/message.h"
+#include "libs/eventstore/command.h"
+#include "libs/eventstore/store.h"
+
+namespace cowork::eventstore {
+
+// The payload of a domain event (the member set in its oneof `payload`); null when none is.
+template <typename Event>
+const google::protobuf::Message* PayloadOf(const Event& e) {
+  const google::protobuf::OneofDescriptor* oneof = Event::descriptor()->FindOneofByName("payload");
+  const google::protobuf::FieldDescriptor* field =
+      e.GetReflection()->GetOneofFieldDescriptor(e, oneof);
+  return field == nullptr ? nullptr : &e.GetReflection()->GetMessage(e, field);
+}
+
+// The domain event an envelope carries, with its occurred_at and operator_id; nullopt for a
+// payload type the Event does not know; DATA_LOSS when the payload does not parse.
+template <typename Event>
+absl::StatusOr<std::optional<Event>> DomainEventOf(const common::v1::EventEnvelope& envelope) {
+  const google::protobuf::OneofDescriptor* oneof = Event::descriptor()->FindOneofByName("payload");
+  for (int i = 0; i < oneof->field_count(); ++i) {
+    const google::protobuf::FieldDescriptor* field = oneof->field(i);
+    if (!absl::EndsWith(envelope.payload().type_url(),
+                        absl::StrCat("/", field->message_type()->full_name()))) {
+      continue;
+    }
+    Event e;
+    if (!e.GetReflection()->MutableMessage(&e, field)->ParseFromString(
+            envelope.payload().value())) {
+      return absl::DataLossError(absl::StrCat("event ", envelope.event_id(), " does not parse"));
+    }
+    *e.mutable_occurred_at() = envelope.occurred_at();
+    e.set_operator_id(envelope.operator_id());
+    return std::optional<Event>(std::move(e));
+  }
+  return std::optional<Event>();
+}
+
+// Wraps `events` in envelopes (sequences after before.version), applies each to the state
+// with `Apply(State, const Event&)` found by argument-dependent lookup, and appends them with
+// the new state to `writes` for `topic`. Returns the state after them (before.state when
+// there are none).
+template <typename State, typename Event>
+State Stage(const EnvelopeContext& context, absl::string_view type, absl::string_view id,
+            absl::string_view location_id, const Loaded<State>& before, std::vector<Event> events,
+            absl::string_view topic, WriteSet& writes) {
+  State state = before.state;
+  if (events.empty()) return state;
+  std::vector<common::v1::EventEnvelope> envelopes;
+  envelopes.reserve(events.size());
+  for (size_t i = 0; i < events.size(); ++i) {
+    Event& e = events[i];
+    common::v1::EventEnvelope envelope =
+        MakeEnvelope(context, type, id, before.version + 1 + static_cast<int64_t>(i),
+                     location_id, *PayloadOf(e));
+    *e.mutable_occurred_at() = envelope.occurred_at();
+    e.set_operator_id(envelope.operator_id());
+    state = Apply(std::move(state), e);
+    envelopes.push_back(std::move(envelope));
+  }
+  writes.Append(std::string(type), std::string(id), before.version, std::move(envelopes),
+                state.SerializeAsString(), std::string(topic));
+  return state;
+}
+
+// Read views as key -> serialized value.
+using Views = std::map<std::string, std::string>;
+
+// Deletes what `before` had and `after` has not; writes what is new or changed.
+inline void WriteViews(const Views& before, const Views& after, WriteSet& writes) {
+  for (const auto& [key, value] : before) {
+    if (!after.contains(key)) writes.Delete(Space::kViews, key);
+  }
+  for (const auto& [key, value] : after) {
+    auto it = before.find(key);
+    if (it == before.end() || it->second != value) writes.Put(Space::kViews, key, value);
+  }
+}
+
+}  // namespace cowork::eventstore
+
+#endif  // COWORK_LIBS_EVENTSTORE_STAGING_H_

@@ -1,0 +1,843 @@
+// The contracts api's billing half: products, purchases, charges (also from the bookings
+// events), accounts and invoices. See app.h for the rules and the views.
+
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_split.h"
+#include "libs/clock/proto_time.h"
+#include "libs/crypto/crypto.h"
+#include "libs/eventstore/views.h"
+#include "libs/status/field_errors.h"
+#include "libs/status/macros.h"
+#include "services/contracts/api/app.h"
+#include "services/contracts/api/internal.h"
+#include "services/contracts/domain/calendar.h"
+#include "services/contracts/domain/product.h"
+
+namespace cowork::contracts::api {
+namespace {
+
+using eventstore::Decided;
+using eventstore::Loaded;
+using eventstore::PageOf;
+using eventstore::Space;
+using eventstore::Views;
+using eventstore::WriteSet;
+using eventstore::WriteViews;
+using namespace internal;  // NOLINT: this file's half of the api
+
+// ---------------------------------------------------------------- keys and views
+
+std::string ProductKey(absl::string_view op, absl::string_view id) {
+  return absl::StrCat("product/", op, "/", id);
+}
+std::string ProductsAtPrefix(absl::string_view op, absl::string_view loc) {
+  return absl::StrCat("productloc/", op, "/", loc, "/");
+}
+std::string PurchaseKey(absl::string_view op, absl::string_view id) {
+  return absl::StrCat("purchase/", op, "/", id);
+}
+std::string PurchasesOfPrefix(absl::string_view op, absl::string_view customer) {
+  return absl::StrCat("purchasecust/", op, "/", customer, "/");
+}
+std::string AccountKey(absl::string_view op, absl::string_view loc, absl::string_view customer) {
+  return absl::StrCat("account/", op, "/", loc, "/", customer);
+}
+std::string ChargeKey(absl::string_view op, absl::string_view charge_id) {
+  return absl::StrCat("charge/", op, "/", charge_id);
+}
+std::string InvoiceKey(absl::string_view op, absl::string_view id) {
+  return absl::StrCat("invoice/", op, "/", id);
+}
+std::string InvoicesOfPrefix(absl::string_view op, absl::string_view customer) {
+  return absl::StrCat("invoicecust/", op, "/", customer, "/");
+}
+std::string InvoicesAtPrefix(absl::string_view op, absl::string_view loc) {
+  return absl::StrCat("invoiceloc/", op, "/", loc, "/");
+}
+// The account aggregate's id.
+std::string AccountId(absl::string_view loc, absl::string_view customer) {
+  return absl::StrCat(loc, ":", customer);
+}
+
+common::v1::Money MoneyOf(int64_t amount, const std::string& currency) {
+  common::v1::Money out;
+  out.set_amount_minor(amount);
+  out.set_currency(currency);
+  return out;
+}
+
+v1::Product ProductView(const domain::ProductState& s) {
+  v1::Product out;
+  out.set_product_id(s.product_id());
+  out.set_location_id(s.location_id());
+  out.set_name(s.name());
+  *out.mutable_price() = MoneyOf(s.price_minor(), s.currency());
+  out.set_kind(s.kind());
+  out.set_cycle(s.cycle());
+  *out.mutable_create_time() = s.create_time();
+  return out;
+}
+
+v1::Purchase PurchaseView(const domain::PurchaseState& s) {
+  v1::Purchase out;
+  out.set_purchase_id(s.purchase_id());
+  out.set_customer_id(s.customer_id());
+  out.set_product_id(s.product_id());
+  out.set_location_id(s.location_id());
+  out.set_name(s.name());
+  *out.mutable_unit_price() = MoneyOf(s.unit_price_minor(), s.currency());
+  out.set_quantity(s.quantity());
+  out.set_kind(s.kind());
+  out.set_cycle(s.cycle());
+  *out.mutable_start_date() = s.start_date();
+  if (s.has_end_date()) *out.mutable_end_date() = s.end_date();
+  out.set_state(s.kind() != v1::RECURRING ? v1::BOUGHT
+                : s.has_end_date()         ? v1::CANCELLED
+                                           : v1::RUNNING);
+  *out.mutable_create_time() = s.create_time();
+  return out;
+}
+
+// ---------------------------------------------------------------- loading
+
+absl::StatusOr<Loaded<domain::ProductState>> ProductOf(const eventstore::Store& store,
+                                                       absl::string_view op,
+                                                       absl::string_view product_id) {
+  COWORK_ASSIGN_OR_RETURN(
+      Loaded<domain::ProductState> product,
+      eventstore::LoadState<domain::ProductState>(store, kProductAggregate, product_id));
+  if (product.version == 0 || product.state.operator_id() != op) {
+    return absl::NotFoundError(absl::StrCat("product ", product_id, " not found"));
+  }
+  return product;
+}
+
+absl::StatusOr<Loaded<domain::PurchaseState>> PurchaseOf(const eventstore::Store& store,
+                                                         absl::string_view op,
+                                                         absl::string_view purchase_id) {
+  COWORK_ASSIGN_OR_RETURN(
+      Loaded<domain::PurchaseState> purchase,
+      eventstore::LoadState<domain::PurchaseState>(store, kPurchaseAggregate, purchase_id));
+  if (purchase.version == 0 || purchase.state.operator_id() != op) {
+    return absl::NotFoundError(absl::StrCat("purchase ", purchase_id, " not found"));
+  }
+  return purchase;
+}
+
+absl::StatusOr<Loaded<domain::InvoiceBookState>> BookOf(const eventstore::Store& store,
+                                                        absl::string_view op,
+                                                        absl::string_view location_id) {
+  COWORK_ASSIGN_OR_RETURN(
+      Loaded<domain::InvoiceBookState> book,
+      eventstore::LoadState<domain::InvoiceBookState>(store, kBookAggregate, location_id));
+  if (book.version > 0 && book.state.operator_id() != op) {
+    return absl::InternalError(absl::StrCat("invoice book ", location_id, " is not ", op, "'s"));
+  }
+  return book;
+}
+
+// Who pays what `customer_id` incurs: the paying member of the first team (in team id order)
+// the customer is in that has one, else the customer.
+absl::StatusOr<std::string> PayerOf(const directory::Directory& directory, absl::string_view op,
+                                    absl::string_view customer_id) {
+  COWORK_ASSIGN_OR_RETURN(std::vector<directory::TeamInfo> teams,
+                          directory.TeamsOf(op, customer_id));
+  for (const directory::TeamInfo& team : teams) {
+    if (!team.paying_member_id.empty()) return team.paying_member_id;
+  }
+  return std::string(customer_id);
+}
+
+// Whether `customer_id` is invoiced at each charge at the location: set to be invoiced as they
+// buy, or holding no running contract there (a contact has no billing cycle).
+absl::StatusOr<bool> InvoicedAtOnce(const eventstore::Store& store, absl::string_view op,
+                                    absl::string_view customer_id,
+                                    absl::string_view location_id) {
+  COWORK_ASSIGN_OR_RETURN(
+      Loaded<domain::BillingState> billing,
+      eventstore::LoadState<domain::BillingState>(store, kBillingAggregate, customer_id));
+  if (billing.version > 0 && billing.state.operator_id() == op &&
+      billing.state.invoice_as_they_buy()) {
+    return true;
+  }
+  bool holds_contract = false;
+  COWORK_RETURN_IF_ERROR(store.Scan(
+      Space::kViews, absl::StrCat("contractcust/", op, "/", customer_id, "/"), "",
+      [&](absl::string_view, absl::string_view value) {
+        v1::Contract c;
+        holds_contract = c.ParseFromArray(value.data(), static_cast<int>(value.size())) && c.location_id() == location_id &&
+                         (c.state() == v1::ACTIVE || c.state() == v1::ENDING);
+        return !holds_contract;
+      }));
+  return !holds_contract;
+}
+
+// Records `charges` on the books, then invoices the account at once when its customer is
+// invoiced as they buy.
+absl::Status Charge(const eventstore::Store& store, Books& books,
+                    const std::vector<v1::Charge>& charges, absl::CivilDay today) {
+  for (const v1::Charge& charge : charges) books.ledger.Record(charge);
+  if (!books.ledger.has_waiting_charges()) return absl::OkStatus();
+  COWORK_ASSIGN_OR_RETURN(
+      const bool at_once,
+      InvoicedAtOnce(store, books.operator_id, books.customer_id, books.location_id));
+  if (!at_once) return absl::OkStatus();
+  return books.ledger.Issue(crypto::NewId("in-"), {}, /*take_charges=*/true, today).status();
+}
+
+// Stages `events` on the invoice book, with the invoices' views.
+absl::Status StageBook(const eventstore::EnvelopeContext& context,
+                       const Loaded<domain::InvoiceBookState>& book,
+                       absl::string_view location_id, domain::Events events,
+                       const eventstore::Store& store, WriteSet& writes) {
+  for (domain::Event& e : events) {
+    *e.mutable_occurred_at() = ToTimestamp(context.now);
+    const std::string invoice_id = InvoiceIdOf(e);
+    if (invoice_id.empty()) continue;
+    v1::Invoice invoice;
+    if (!e.has_invoice_issued()) {
+      COWORK_ASSIGN_OR_RETURN(
+          std::optional<v1::Invoice> stored,
+          eventstore::ReadView<v1::Invoice>(store, InvoiceKey(context.operator_id, invoice_id)));
+      if (!stored.has_value()) return absl::InternalError("invoice view missing");
+      invoice = *std::move(stored);
+    }
+    ApplyToInvoice(invoice, e);
+    WriteViews({}, InvoiceViews(context.operator_id, invoice), writes);
+  }
+  eventstore::Stage(context, kBookAggregate, location_id, location_id, book, std::move(events),
+                    kTopic, writes);
+  return absl::OkStatus();
+}
+
+// The page of `prefix` a customer-or-admin listing returns: customers only their own (the
+// caller checked), admins only at the locations their token covers.
+template <typename Item>
+absl::StatusOr<PageOf<Item>> PageFor(const eventstore::Store& store, const auth::Principal& p,
+                                     const std::string& prefix, const std::string& page_token,
+                                     int32_t requested_size) {
+  COWORK_ASSIGN_OR_RETURN(const int page_size, eventstore::PageSize(requested_size));
+  return eventstore::Paginate<Item>(
+      store, prefix, page_token, page_size, kMaxScan,
+      [&p](absl::string_view key, absl::string_view value) -> absl::StatusOr<std::optional<Item>> {
+        COWORK_ASSIGN_OR_RETURN(std::optional<Item> item, eventstore::ParseView<Item>(key, value));
+        if (p.is_admin() && !p.CoversLocation(item->location_id())) return std::nullopt;
+        return item;
+      });
+}
+
+// Customers may list their own records; admins need `permission` (the location filter is
+// PageFor's).
+absl::Status RequireListerOf(const auth::Principal& p, absl::string_view customer_id) {
+  if (p.is_customer()) return auth::RequireAdminOrSelf(p, auth::kContractsRead, "", customer_id);
+  return auth::RequirePermission(p, auth::kContractsRead);
+}
+
+// The context of the events a consumed event causes.
+eventstore::EnvelopeContext EventContext(const common::v1::EventEnvelope& cause, absl::Time now) {
+  return {.service = std::string(kService),
+          .operator_id = cause.operator_id(),
+          .correlation_id = cause.correlation_id(),
+          .causation_id = cause.event_id(),
+          .now = now};
+}
+
+absl::Status RequireReader(const auth::Principal& p, absl::string_view location_id) {
+  if (p.is_platform()) return absl::PermissionDeniedError("platform tokens cannot read this");
+  if (p.is_customer()) return absl::OkStatus();  // of their own operator
+  return auth::RequireAdmin(p, auth::kContractsRead, location_id);
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------- shared with app.cc
+
+namespace internal {
+
+absl::StatusOr<Books> OpenBooks(const eventstore::Store& store,
+                                const directory::LocationInfo& location,
+                                absl::string_view customer_id) {
+  const std::string& op = location.operator_id;
+  COWORK_ASSIGN_OR_RETURN(const absl::TimeZone tz, TimeZoneOf(location));
+  COWORK_ASSIGN_OR_RETURN(Loaded<domain::AccountState> account,
+                          eventstore::LoadState<domain::AccountState>(
+                              store, kAccountAggregate,
+                              AccountId(location.location_id, customer_id)));
+  COWORK_ASSIGN_OR_RETURN(Loaded<domain::InvoiceBookState> book,
+                          BookOf(store, op, location.location_id));
+  domain::Ledger ledger(account.state, book.state, std::string(customer_id),
+                        location.location_id, location.currency);
+  return Books{.operator_id = op,
+               .location_id = location.location_id,
+               .customer_id = std::string(customer_id),
+               .tz = tz,
+               .account = std::move(account),
+               .book = std::move(book),
+               .ledger = std::move(ledger)};
+}
+
+absl::Status StageBooks(const eventstore::EnvelopeContext& context, Books& books,
+                        const eventstore::Store& store, WriteSet& writes) {
+  domain::Events& account_events = books.ledger.account_events();
+  if (!account_events.empty()) {
+    const std::string id = AccountId(books.location_id, books.customer_id);
+    for (const domain::Event& e : account_events) {
+      WriteViews({}, ChargeIndexViews(books.operator_id, id, e), writes);
+    }
+    const domain::AccountState after =
+        eventstore::Stage(context, kAccountAggregate, id, books.location_id, books.account,
+                          std::move(account_events), kTopic, writes);
+    WriteViews(books.account.version == 0 ? Views() : AccountViews(books.account.state),
+               AccountViews(after), writes);
+  }
+  return StageBook(context, books.book, books.location_id,
+                   std::move(books.ledger.book_events()), store, writes);
+}
+
+Views ProductViews(const domain::ProductState& s) {
+  const std::string view = ProductView(s).SerializeAsString();
+  return {{ProductKey(s.operator_id(), s.product_id()), view},
+          {ProductsAtPrefix(s.operator_id(), s.location_id()) + s.product_id(), view}};
+}
+
+Views PurchaseViews(const domain::PurchaseState& s, absl::TimeZone tz) {
+  const std::string view = PurchaseView(s).SerializeAsString();
+  Views out = {{PurchaseKey(s.operator_id(), s.purchase_id()), view},
+               {PurchasesOfPrefix(s.operator_id(), s.customer_id()) + s.purchase_id(), view}};
+  if (std::optional<absl::CivilDay> day = domain::NextRenewal(s); day.has_value()) {
+    out.emplace(DueKey(domain::StartOfDay(*day, tz), s.operator_id(), kPurchaseAggregate,
+                       s.purchase_id()),
+                "");
+  }
+  return out;
+}
+
+Views AccountViews(const domain::AccountState& s) {
+  v1::Account account;
+  account.set_customer_id(s.customer_id());
+  account.set_location_id(s.location_id());
+  int64_t total = 0;
+  std::string currency;
+  for (const v1::Charge& c : s.uninvoiced()) {
+    *account.add_uninvoiced() = c;
+    total += c.amount().amount_minor();  // bounded: each charge is, and so is their number
+    currency = c.amount().currency();
+  }
+  *account.mutable_uninvoiced_total() = MoneyOf(total, currency);
+  return {{AccountKey(s.operator_id(), s.location_id(), s.customer_id()),
+           account.SerializeAsString()}};
+}
+
+void ApplyToInvoice(v1::Invoice& invoice, const domain::Event& e) {
+  switch (e.payload_case()) {
+    case domain::Event::kInvoiceIssued: {
+      const v1::InvoiceIssued& issued = e.invoice_issued();
+      invoice.set_invoice_id(issued.invoice_id());
+      invoice.set_location_id(issued.location_id());
+      invoice.set_customer_id(issued.customer_id());
+      invoice.set_number(issued.number());
+      *invoice.mutable_lines() = issued.lines();
+      *invoice.mutable_subtotal() = issued.subtotal();
+      invoice.set_tax_rate_ppm(issued.tax_rate_ppm());
+      *invoice.mutable_tax() = issued.tax();
+      *invoice.mutable_total() = issued.total();
+      *invoice.mutable_issue_date() = issued.issue_date();
+      invoice.set_state(v1::ISSUED);
+      *invoice.mutable_issue_time() = e.occurred_at();
+      break;
+    }
+    case domain::Event::kInvoicePaid:
+      invoice.set_state(v1::PAID);
+      break;
+    case domain::Event::kInvoiceVoided:
+      invoice.set_state(v1::VOIDED);
+      invoice.set_void_reason(e.invoice_voided().reason());
+      break;
+    default:
+      break;
+  }
+}
+
+std::string InvoiceIdOf(const domain::Event& e) {
+  if (e.has_invoice_issued()) return e.invoice_issued().invoice_id();
+  if (e.has_invoice_paid()) return e.invoice_paid().invoice_id();
+  if (e.has_invoice_voided()) return e.invoice_voided().invoice_id();
+  return "";
+}
+
+Views InvoiceViews(absl::string_view op, const v1::Invoice& invoice) {
+  const std::string view = invoice.SerializeAsString();
+  return {{InvoiceKey(op, invoice.invoice_id()), view},
+          {InvoicesOfPrefix(op, invoice.customer_id()) + invoice.invoice_id(), view},
+          {absl::StrFormat("%s%012d", InvoicesAtPrefix(op, invoice.location_id()),
+                           invoice.number()),
+           view}};
+}
+
+Views ChargeIndexViews(absl::string_view op, absl::string_view account_id,
+                       const domain::Event& e) {
+  if (!e.has_charge_recorded()) return {};
+  domain::ChargeIndex index;
+  index.set_account_id(std::string(account_id));
+  *index.mutable_charge() = e.charge_recorded().charge();
+  return {{ChargeKey(op, e.charge_recorded().charge().charge_id()), index.SerializeAsString()}};
+}
+
+}  // namespace internal
+
+// ---------------------------------------------------------------- products
+
+absl::StatusOr<v1::Product> App::CreateProduct(const auth::Principal& p,
+                                               const v1::CreateProductRequest& r) {
+  COWORK_RETURN_IF_ERROR(CheckIds(r.request_id(), {{"location_id", r.location_id()}}));
+  COWORK_RETURN_IF_ERROR(auth::RequireAdmin(p, auth::kContractsWrite, r.location_id()));
+  COWORK_ASSIGN_OR_RETURN(const directory::LocationInfo location,
+                          LocationOf(directory_, p.operator_id, r.location_id()));
+  return eventstore::Execute<v1::Product>(
+      store_, eventstore::RequestKeyFor(p.operator_id, r.request_id(), "CreateProduct"),
+      [&]() -> absl::StatusOr<Decided<v1::Product>> {
+        const std::string id = crypto::NewId("pr-");
+        COWORK_ASSIGN_OR_RETURN(domain::Events events,
+                                domain::DecideCreateProduct({.product_id = id,
+                                                             .location_id = r.location_id(),
+                                                             .currency = location.currency,
+                                                             .name = r.name(),
+                                                             .price_minor = r.price_minor(),
+                                                             .kind = r.kind(),
+                                                             .cycle = r.cycle()}));
+        WriteSet writes;
+        const domain::ProductState after = eventstore::Stage(
+            Context(p.operator_id, r.request_id(), clock_.Now()), kProductAggregate, id,
+            r.location_id(), Loaded<domain::ProductState>(), std::move(events), kTopic, writes);
+        WriteViews({}, ProductViews(after), writes);
+        return Decided<v1::Product>{std::move(writes), ProductView(after)};
+      });
+}
+
+absl::StatusOr<v1::Product> App::GetProduct(const auth::Principal& p,
+                                            const v1::GetProductRequest& r) const {
+  COWORK_RETURN_IF_ERROR(CheckIds("", {{"product_id", r.product_id()}}));
+  COWORK_ASSIGN_OR_RETURN(
+      std::optional<v1::Product> product,
+      eventstore::ReadView<v1::Product>(store_, ProductKey(p.operator_id, r.product_id())));
+  if (!product.has_value()) {
+    return absl::NotFoundError(absl::StrCat("product ", r.product_id(), " not found"));
+  }
+  COWORK_RETURN_IF_ERROR(RequireReader(p, product->location_id()));
+  return *std::move(product);
+}
+
+absl::StatusOr<v1::ListProductsResponse> App::ListProducts(
+    const auth::Principal& p, const v1::ListProductsRequest& r) const {
+  COWORK_RETURN_IF_ERROR(CheckIds("", {{"location_id", r.location_id()}}));
+  COWORK_RETURN_IF_ERROR(RequireReader(p, r.location_id()));
+  COWORK_ASSIGN_OR_RETURN(const int page_size, eventstore::PageSize(r.page_size()));
+  COWORK_ASSIGN_OR_RETURN(
+      PageOf<v1::Product> page,
+      eventstore::Paginate<v1::Product>(store_, ProductsAtPrefix(p.operator_id, r.location_id()),
+                                        r.page_token(), page_size, kMaxScan,
+                                        eventstore::ParseView<v1::Product>));
+  v1::ListProductsResponse out;
+  for (v1::Product& product : page.items) *out.add_products() = std::move(product);
+  out.set_next_page_token(page.next_page_token);
+  return out;
+}
+
+// ---------------------------------------------------------------- purchases
+
+absl::StatusOr<v1::Purchase> App::Buy(const auth::Principal& p,
+                                      const v1::BuyRequest& r) {
+  COWORK_RETURN_IF_ERROR(CheckIds(r.request_id(), {{"customer_id", r.customer_id()},
+                                                   {"product_id", r.product_id()}}));
+  if (p.is_customer()) {
+    COWORK_RETURN_IF_ERROR(auth::RequireAdminOrSelf(p, auth::kContractsWrite, "", r.customer_id()));
+  } else {
+    COWORK_RETURN_IF_ERROR(auth::RequirePermission(p, auth::kContractsWrite));
+  }
+  return eventstore::Execute<v1::Purchase>(
+      store_, eventstore::RequestKeyFor(p.operator_id, r.request_id(), "Buy"),
+      [&]() -> absl::StatusOr<Decided<v1::Purchase>> {
+        COWORK_ASSIGN_OR_RETURN(Loaded<domain::ProductState> product,
+                                ProductOf(store_, p.operator_id, r.product_id()));
+        const std::string& location_id = product.state.location_id();
+        if (p.is_admin()) {
+          COWORK_RETURN_IF_ERROR(auth::RequireAdmin(p, auth::kContractsWrite, location_id));
+        }
+        COWORK_ASSIGN_OR_RETURN(const directory::LocationInfo location,
+                                LocationOf(directory_, p.operator_id, location_id));
+        COWORK_ASSIGN_OR_RETURN(const absl::TimeZone tz, internal::TimeZoneOf(location));
+        COWORK_ASSIGN_OR_RETURN(std::optional<directory::CustomerStanding> standing,
+                                directory_.GetCustomer(p.operator_id, r.customer_id()));
+        const absl::Time now = clock_.Now();
+        const absl::CivilDay today = domain::Today(now, tz);
+        const std::string id = crypto::NewId("pu-");
+        COWORK_ASSIGN_OR_RETURN(domain::Events events,
+                                domain::DecidePurchase({.purchase_id = id,
+                                                        .customer_id = r.customer_id(),
+                                                        .customer = CustomerInfoOf(standing),
+                                                        .product = &product.state,
+                                                        .quantity = r.quantity(),
+                                                        .today = today}));
+        const eventstore::EnvelopeContext context = Context(p.operator_id, r.request_id(), now);
+        WriteSet writes;
+        const domain::PurchaseState after =
+            eventstore::Stage(context, kPurchaseAggregate, id, location_id,
+                              Loaded<domain::PurchaseState>(), std::move(events), kTopic, writes);
+        WriteViews({}, PurchaseViews(after, tz), writes);
+        COWORK_ASSIGN_OR_RETURN(const std::string payer,
+                                PayerOf(directory_, p.operator_id, r.customer_id()));
+        COWORK_ASSIGN_OR_RETURN(Books books, OpenBooks(store_, location, payer));
+        COWORK_RETURN_IF_ERROR(
+            Charge(store_, books, {domain::PurchaseCharge(after, today)}, today));
+        COWORK_RETURN_IF_ERROR(StageBooks(context, books, store_, writes));
+        return Decided<v1::Purchase>{std::move(writes), PurchaseView(after)};
+      },
+      kBillingAttempts);
+}
+
+absl::StatusOr<v1::Purchase> App::CancelPurchase(const auth::Principal& p,
+                                                 const v1::CancelPurchaseRequest& r) {
+  COWORK_RETURN_IF_ERROR(CheckIds(r.request_id(), {{"purchase_id", r.purchase_id()}}));
+  if (p.is_platform()) return absl::PermissionDeniedError("platform tokens cannot cancel");
+  return eventstore::Execute<v1::Purchase>(
+      store_, eventstore::RequestKeyFor(p.operator_id, r.request_id(), "CancelPurchase"),
+      [&]() -> absl::StatusOr<Decided<v1::Purchase>> {
+        COWORK_ASSIGN_OR_RETURN(Loaded<domain::PurchaseState> before,
+                                PurchaseOf(store_, p.operator_id, r.purchase_id()));
+        const domain::PurchaseState& s = before.state;
+        if (p.is_customer() && p.subject != s.customer_id()) {
+          return absl::NotFoundError(absl::StrCat("purchase ", r.purchase_id(), " not found"));
+        }
+        COWORK_RETURN_IF_ERROR(auth::RequireAdminOrSelf(p, auth::kContractsWrite,
+                                                        s.location_id(), s.customer_id()));
+        COWORK_ASSIGN_OR_RETURN(const directory::LocationInfo location,
+                                LocationOf(directory_, p.operator_id, s.location_id()));
+        COWORK_ASSIGN_OR_RETURN(const absl::TimeZone tz, internal::TimeZoneOf(location));
+        const absl::Time now = clock_.Now();
+        COWORK_ASSIGN_OR_RETURN(
+            domain::Events events,
+            domain::DecideCancelPurchase(s, r.has_end_date() ? &r.end_date() : nullptr,
+                                         domain::Today(now, tz)));
+        WriteSet writes;
+        const domain::PurchaseState after = eventstore::Stage(
+            Context(p.operator_id, r.request_id(), now), kPurchaseAggregate, r.purchase_id(),
+            s.location_id(), before, std::move(events), kTopic, writes);
+        WriteViews(PurchaseViews(s, tz), PurchaseViews(after, tz), writes);
+        return Decided<v1::Purchase>{std::move(writes), PurchaseView(after)};
+      });
+}
+
+absl::StatusOr<v1::Purchase> App::GetPurchase(const auth::Principal& p,
+                                              const v1::GetPurchaseRequest& r) const {
+  COWORK_RETURN_IF_ERROR(CheckIds("", {{"purchase_id", r.purchase_id()}}));
+  if (p.is_platform()) return absl::PermissionDeniedError("platform tokens cannot read purchases");
+  COWORK_ASSIGN_OR_RETURN(
+      std::optional<v1::Purchase> purchase,
+      eventstore::ReadView<v1::Purchase>(store_, PurchaseKey(p.operator_id, r.purchase_id())));
+  if (!purchase.has_value() || (p.is_customer() && p.subject != purchase->customer_id())) {
+    return absl::NotFoundError(absl::StrCat("purchase ", r.purchase_id(), " not found"));
+  }
+  COWORK_RETURN_IF_ERROR(auth::RequireAdminOrSelf(p, auth::kContractsRead,
+                                                  purchase->location_id(),
+                                                  purchase->customer_id()));
+  return *std::move(purchase);
+}
+
+absl::StatusOr<v1::ListPurchasesResponse> App::ListPurchases(
+    const auth::Principal& p, const v1::ListPurchasesRequest& r) const {
+  COWORK_RETURN_IF_ERROR(CheckIds("", {{"customer_id", r.customer_id()}}));
+  COWORK_RETURN_IF_ERROR(RequireListerOf(p, r.customer_id()));
+  COWORK_ASSIGN_OR_RETURN(PageOf<v1::Purchase> page,
+                          PageFor<v1::Purchase>(store_, p,
+                                                PurchasesOfPrefix(p.operator_id, r.customer_id()),
+                                                r.page_token(), r.page_size()));
+  v1::ListPurchasesResponse out;
+  for (v1::Purchase& purchase : page.items) *out.add_purchases() = std::move(purchase);
+  out.set_next_page_token(page.next_page_token);
+  return out;
+}
+
+absl::StatusOr<bool> App::TickPurchase(absl::string_view op, absl::string_view purchase_id) {
+  bool changed = false;
+  COWORK_RETURN_IF_ERROR(
+      eventstore::Execute<v1::Purchase>(
+          store_, {"", "Tick"},
+          [&]() -> absl::StatusOr<Decided<v1::Purchase>> {
+            COWORK_ASSIGN_OR_RETURN(Loaded<domain::PurchaseState> before,
+                                    PurchaseOf(store_, op, purchase_id));
+            const domain::PurchaseState& s = before.state;
+            COWORK_ASSIGN_OR_RETURN(const directory::LocationInfo location,
+                                    LocationOf(directory_, op, s.location_id()));
+            COWORK_ASSIGN_OR_RETURN(const absl::TimeZone tz, internal::TimeZoneOf(location));
+            const absl::Time now = clock_.Now();
+            const absl::CivilDay today = domain::Today(now, tz);
+            domain::Events events = domain::DecideRenewals(s, today);
+            changed = !events.empty();
+            std::vector<v1::Charge> charges;
+            for (const domain::Event& e : events) {
+              charges.push_back(domain::PurchaseCharge(
+                  s, *FromDate(e.purchase_renewed().period_start())));
+            }
+            const eventstore::EnvelopeContext context = Context(op, "", now);
+            WriteSet writes;
+            const domain::PurchaseState after =
+                eventstore::Stage(context, kPurchaseAggregate, purchase_id, s.location_id(),
+                                  before, std::move(events), kTopic, writes);
+            WriteViews(PurchaseViews(s, tz), PurchaseViews(after, tz), writes);
+            if (!charges.empty()) {
+              COWORK_ASSIGN_OR_RETURN(const std::string payer,
+                                      PayerOf(directory_, op, s.customer_id()));
+              COWORK_ASSIGN_OR_RETURN(Books books, OpenBooks(store_, location, payer));
+              COWORK_RETURN_IF_ERROR(Charge(store_, books, charges, today));
+              COWORK_RETURN_IF_ERROR(StageBooks(context, books, store_, writes));
+            }
+            return Decided<v1::Purchase>{std::move(writes), PurchaseView(after)};
+          },
+          kBillingAttempts)
+          .status());
+  return changed;
+}
+
+// ---------------------------------------------------------------- bookings
+
+absl::Status App::OnBookingCreated(const common::v1::EventEnvelope& envelope,
+                                   const bookings::v1::BookingCreated& e, WriteSet& writes) {
+  if (e.charge().amount_minor() == 0) return absl::OkStatus();  // credit or a free resource
+  const std::string& op = envelope.operator_id();
+  absl::StatusOr<directory::LocationInfo> location = LocationOf(directory_, op, e.location_id());
+  // The customers events may not have brought the location yet: try again later.
+  if (absl::IsNotFound(location.status())) return absl::UnavailableError(location.status().message());
+  COWORK_RETURN_IF_ERROR(location.status());
+  COWORK_ASSIGN_OR_RETURN(const absl::TimeZone tz, internal::TimeZoneOf(*location));
+  v1::Charge charge;
+  charge.set_charge_id(absl::StrCat("booking/", e.booking_id()));
+  charge.set_customer_id(e.customer_id());
+  charge.set_description(absl::StrCat(
+      "Booking of ", e.resource_name().empty() ? e.resource_id() : e.resource_name(), " on ",
+      absl::FormatTime("%Y-%m-%d %H:%M", FromTimestamp(e.start_time()), tz)));
+  *charge.mutable_amount() = e.charge();
+  const absl::CivilDay today = domain::Today(clock_.Now(), tz);
+  *charge.mutable_day() = ToDate(domain::Today(FromTimestamp(envelope.occurred_at()), tz));
+  COWORK_ASSIGN_OR_RETURN(const std::string payer, PayerOf(directory_, op, e.customer_id()));
+  COWORK_ASSIGN_OR_RETURN(Books books, OpenBooks(store_, *location, payer));
+  COWORK_RETURN_IF_ERROR(Charge(store_, books, {charge}, today));
+  return StageBooks(EventContext(envelope, clock_.Now()), books, store_, writes);
+}
+
+absl::Status App::OnBookingCancelled(const common::v1::EventEnvelope& envelope,
+                                     const bookings::v1::BookingCancelled& e, WriteSet& writes) {
+  const std::string& op = envelope.operator_id();
+  const std::string charge_id = absl::StrCat("booking/", e.booking_id());
+  COWORK_ASSIGN_OR_RETURN(std::optional<domain::ChargeIndex> index,
+                          eventstore::ReadView<domain::ChargeIndex>(store_, ChargeKey(op, charge_id)));
+  if (!index.has_value()) return absl::OkStatus();  // nothing was charged
+  const std::vector<std::string> account = absl::StrSplit(index->account_id(), ':');
+  if (account.size() != 2) return absl::InternalError("bad account id in the charge index");
+  COWORK_ASSIGN_OR_RETURN(const directory::LocationInfo location,
+                          LocationOf(directory_, op, account[0]));
+  COWORK_ASSIGN_OR_RETURN(Books books, OpenBooks(store_, location, account[1]));
+  if (!books.ledger.Void(charge_id)) {
+    // Invoiced already: an invoice is never edited, so the refund goes on the next one.
+    v1::Charge refund = index->charge();
+    refund.set_charge_id(absl::StrCat(charge_id, "/refund"));
+    refund.set_description(absl::StrCat("Refund: ", refund.description()));
+    refund.mutable_amount()->set_amount_minor(-refund.amount().amount_minor());
+    COWORK_RETURN_IF_ERROR(
+        Charge(store_, books, {refund}, domain::Today(clock_.Now(), books.tz)));
+  }
+  return StageBooks(EventContext(envelope, clock_.Now()), books, store_, writes);
+}
+
+// ---------------------------------------------------------------- invoices
+
+absl::StatusOr<v1::TaxRate> App::SetTaxRate(const auth::Principal& p,
+                                             const v1::SetTaxRateRequest& r) {
+  COWORK_RETURN_IF_ERROR(CheckIds(r.request_id(), {{"location_id", r.location_id()}}));
+  COWORK_RETURN_IF_ERROR(auth::RequireAdmin(p, auth::kContractsWrite, r.location_id()));
+  COWORK_RETURN_IF_ERROR(LocationOf(directory_, p.operator_id, r.location_id()).status());
+  return eventstore::Execute<v1::TaxRate>(
+      store_, eventstore::RequestKeyFor(p.operator_id, r.request_id(), "SetTaxRate"),
+      [&]() -> absl::StatusOr<Decided<v1::TaxRate>> {
+        COWORK_ASSIGN_OR_RETURN(Loaded<domain::InvoiceBookState> book,
+                                BookOf(store_, p.operator_id, r.location_id()));
+        COWORK_ASSIGN_OR_RETURN(
+            domain::Events events,
+            domain::DecideSetTaxRate(book.state, r.location_id(), r.tax_rate_ppm()));
+        WriteSet writes;
+        COWORK_RETURN_IF_ERROR(StageBook(Context(p.operator_id, r.request_id(), clock_.Now()),
+                                         book, r.location_id(), std::move(events), store_,
+                                         writes));
+        v1::TaxRate out;
+        out.set_location_id(r.location_id());
+        out.set_tax_rate_ppm(r.tax_rate_ppm());
+        return Decided<v1::TaxRate>{std::move(writes), std::move(out)};
+      },
+      kBillingAttempts);
+}
+
+absl::StatusOr<v1::TaxRate> App::GetTaxRate(const auth::Principal& p,
+                                            const v1::GetTaxRateRequest& r) const {
+  COWORK_RETURN_IF_ERROR(CheckIds("", {{"location_id", r.location_id()}}));
+  COWORK_RETURN_IF_ERROR(RequireReader(p, r.location_id()));
+  COWORK_RETURN_IF_ERROR(LocationOf(directory_, p.operator_id, r.location_id()).status());
+  COWORK_ASSIGN_OR_RETURN(Loaded<domain::InvoiceBookState> book,
+                          BookOf(store_, p.operator_id, r.location_id()));
+  v1::TaxRate out;
+  out.set_location_id(r.location_id());
+  out.set_tax_rate_ppm(book.state.tax_rate_ppm());
+  return out;
+}
+
+absl::StatusOr<v1::InvoicingPreference> App::SetInvoicingPreference(
+    const auth::Principal& p, const v1::SetInvoicingPreferenceRequest& r) {
+  COWORK_RETURN_IF_ERROR(CheckIds(r.request_id(), {{"customer_id", r.customer_id()}}));
+  COWORK_RETURN_IF_ERROR(auth::RequirePermission(p, auth::kContractsWrite));
+  COWORK_ASSIGN_OR_RETURN(std::optional<directory::CustomerStanding> standing,
+                          directory_.GetCustomer(p.operator_id, r.customer_id()));
+  if (!standing.has_value()) {
+    return absl::NotFoundError(absl::StrCat("customer ", r.customer_id(), " not found"));
+  }
+  return eventstore::Execute<v1::InvoicingPreference>(
+      store_, eventstore::RequestKeyFor(p.operator_id, r.request_id(), "SetInvoicingPreference"),
+      [&]() -> absl::StatusOr<Decided<v1::InvoicingPreference>> {
+        COWORK_ASSIGN_OR_RETURN(Loaded<domain::BillingState> billing,
+                                eventstore::LoadState<domain::BillingState>(
+                                    store_, kBillingAggregate, r.customer_id()));
+        WriteSet writes;
+        eventstore::Stage(Context(p.operator_id, r.request_id(), clock_.Now()),
+                          kBillingAggregate, r.customer_id(), "", billing,
+                          domain::DecideSetInvoicingPreference(billing.state, r.customer_id(),
+                                                               r.invoice_as_they_buy()),
+                          kTopic, writes);
+        v1::InvoicingPreference out;
+        out.set_customer_id(r.customer_id());
+        out.set_invoice_as_they_buy(r.invoice_as_they_buy());
+        return Decided<v1::InvoicingPreference>{std::move(writes), std::move(out)};
+      });
+}
+
+absl::StatusOr<v1::Account> App::GetAccount(const auth::Principal& p,
+                                            const v1::GetAccountRequest& r) const {
+  COWORK_RETURN_IF_ERROR(CheckIds("", {{"customer_id", r.customer_id()},
+                                       {"location_id", r.location_id()}}));
+  if (p.is_platform()) return absl::PermissionDeniedError("platform tokens cannot read accounts");
+  COWORK_RETURN_IF_ERROR(auth::RequireAdminOrSelf(p, auth::kContractsRead, r.location_id(),
+                                                  r.customer_id()));
+  COWORK_ASSIGN_OR_RETURN(const directory::LocationInfo location,
+                          LocationOf(directory_, p.operator_id, r.location_id()));
+  COWORK_ASSIGN_OR_RETURN(
+      std::optional<v1::Account> account,
+      eventstore::ReadView<v1::Account>(
+          store_, AccountKey(p.operator_id, r.location_id(), r.customer_id())));
+  if (account.has_value()) return *std::move(account);
+  v1::Account empty;
+  empty.set_customer_id(r.customer_id());
+  empty.set_location_id(r.location_id());
+  *empty.mutable_uninvoiced_total() = MoneyOf(0, location.currency);
+  return empty;
+}
+
+absl::StatusOr<v1::Invoice> App::GetInvoice(const auth::Principal& p,
+                                            const v1::GetInvoiceRequest& r) const {
+  COWORK_RETURN_IF_ERROR(CheckIds("", {{"invoice_id", r.invoice_id()}}));
+  if (p.is_platform()) return absl::PermissionDeniedError("platform tokens cannot read invoices");
+  COWORK_ASSIGN_OR_RETURN(
+      std::optional<v1::Invoice> invoice,
+      eventstore::ReadView<v1::Invoice>(store_, InvoiceKey(p.operator_id, r.invoice_id())));
+  if (!invoice.has_value() || (p.is_customer() && p.subject != invoice->customer_id())) {
+    return absl::NotFoundError(absl::StrCat("invoice ", r.invoice_id(), " not found"));
+  }
+  COWORK_RETURN_IF_ERROR(auth::RequireAdminOrSelf(p, auth::kContractsRead,
+                                                  invoice->location_id(),
+                                                  invoice->customer_id()));
+  return *std::move(invoice);
+}
+
+absl::StatusOr<v1::ListInvoicesResponse> App::ListInvoices(
+    const auth::Principal& p, const v1::ListInvoicesRequest& r) const {
+  if (r.customer_id().empty() == r.location_id().empty()) {
+    return InvalidField("customer_id", "give exactly one of customer_id and location_id");
+  }
+  if (p.is_platform()) return absl::PermissionDeniedError("platform tokens cannot read invoices");
+  std::string prefix;
+  if (!r.customer_id().empty()) {
+    COWORK_RETURN_IF_ERROR(CheckIds("", {{"customer_id", r.customer_id()}}));
+    COWORK_RETURN_IF_ERROR(RequireListerOf(p, r.customer_id()));
+    prefix = InvoicesOfPrefix(p.operator_id, r.customer_id());
+  } else {
+    COWORK_RETURN_IF_ERROR(CheckIds("", {{"location_id", r.location_id()}}));
+    COWORK_RETURN_IF_ERROR(auth::RequireAdmin(p, auth::kContractsRead, r.location_id()));
+    prefix = InvoicesAtPrefix(p.operator_id, r.location_id());
+  }
+  COWORK_ASSIGN_OR_RETURN(
+      PageOf<v1::Invoice> page,
+      PageFor<v1::Invoice>(store_, p, prefix, r.page_token(), r.page_size()));
+  v1::ListInvoicesResponse out;
+  for (v1::Invoice& invoice : page.items) *out.add_invoices() = std::move(invoice);
+  out.set_next_page_token(page.next_page_token);
+  return out;
+}
+
+// PayInvoice and VoidInvoice: load the invoice and its book, decide, stage on the book.
+absl::StatusOr<v1::Invoice> App::ChangeInvoice(
+    const auth::Principal& p, absl::string_view request_id, absl::string_view invoice_id,
+    absl::string_view method,
+    absl::FunctionRef<absl::StatusOr<domain::Events>(const v1::InvoiceIssued&,
+                                                     domain::InvoiceStatus)>
+        decide) {
+  COWORK_RETURN_IF_ERROR(CheckIds(request_id, {{"invoice_id", invoice_id}}));
+  COWORK_RETURN_IF_ERROR(auth::RequirePermission(p, auth::kContractsWrite));
+  return eventstore::Execute<v1::Invoice>(
+      store_, eventstore::RequestKeyFor(p.operator_id, request_id, method),
+      [&]() -> absl::StatusOr<Decided<v1::Invoice>> {
+        COWORK_ASSIGN_OR_RETURN(
+            std::optional<v1::Invoice> invoice,
+            eventstore::ReadView<v1::Invoice>(store_, InvoiceKey(p.operator_id, invoice_id)));
+        if (!invoice.has_value()) {
+          return absl::NotFoundError(absl::StrCat("invoice ", invoice_id, " not found"));
+        }
+        COWORK_RETURN_IF_ERROR(
+            auth::RequireAdmin(p, auth::kContractsWrite, invoice->location_id()));
+        COWORK_ASSIGN_OR_RETURN(Loaded<domain::InvoiceBookState> book,
+                                BookOf(store_, p.operator_id, invoice->location_id()));
+        v1::InvoiceIssued issued;
+        issued.set_invoice_id(invoice->invoice_id());
+        issued.set_location_id(invoice->location_id());
+        issued.set_customer_id(invoice->customer_id());
+        issued.set_number(invoice->number());
+        const domain::InvoiceStatus status =
+            invoice->state() == v1::PAID     ? domain::InvoiceStatus::kPaid
+            : invoice->state() == v1::VOIDED ? domain::InvoiceStatus::kVoided
+                                             : domain::InvoiceStatus::kIssued;
+        COWORK_ASSIGN_OR_RETURN(domain::Events events, decide(issued, status));
+        for (const domain::Event& e : events) ApplyToInvoice(*invoice, e);
+        WriteSet writes;
+        COWORK_RETURN_IF_ERROR(StageBook(Context(p.operator_id, request_id, clock_.Now()), book,
+                                         invoice->location_id(), std::move(events), store_,
+                                         writes));
+        return Decided<v1::Invoice>{std::move(writes), *std::move(invoice)};
+      },
+      kBillingAttempts);
+}
+
+absl::StatusOr<v1::Invoice> App::PayInvoice(const auth::Principal& p,
+                                            const v1::PayInvoiceRequest& r) {
+  return ChangeInvoice(p, r.request_id(), r.invoice_id(), "PayInvoice",
+                       domain::DecidePayInvoice);
+}
+
+absl::StatusOr<v1::Invoice> App::VoidInvoice(const auth::Principal& p,
+                                             const v1::VoidInvoiceRequest& r) {
+  return ChangeInvoice(p, r.request_id(), r.invoice_id(), "VoidInvoice",
+                       [&r](const v1::InvoiceIssued& invoice, domain::InvoiceStatus status) {
+                         return domain::DecideVoidInvoice(invoice, status, r.reason());
+                       });
+}
+
+}  // namespace cowork::contracts::api

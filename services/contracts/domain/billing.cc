@@ -1,0 +1,52 @@
+#include "services/contracts/domain/billing.h"
+
+#include <algorithm>
+
+namespace cowork::contracts::domain {
+namespace {
+
+// `anchor` moved by `months`, keeping its day of month clamped to the month's length.
+absl::CivilDay AddMonths(absl::CivilDay anchor, int64_t months) {
+  const absl::CivilMonth month = absl::CivilMonth(anchor) + months;
+  const absl::CivilDay first_of_next(absl::CivilMonth(month + 1));
+  const int days_in_month = static_cast<int>(first_of_next - absl::CivilDay(month));
+  return absl::CivilDay(month.year(), month.month(), std::min(anchor.day(), days_in_month));
+}
+
+absl::CivilDay Boundary(absl::CivilDay anchor, v1::BillingCycle cycle, int64_t k) {
+  switch (cycle) {
+    case v1::WEEKLY: return anchor + 7 * k;
+    case v1::YEARLY: return AddMonths(anchor, 12 * k);
+    default: return AddMonths(anchor, k);
+  }
+}
+
+// a / b rounded half away from zero (b > 0).
+__int128 DivideRounded(__int128 a, __int128 b) {
+  const __int128 magnitude = ((a < 0 ? -a : a) * 2 + b) / (2 * b);
+  return a < 0 ? -magnitude : magnitude;
+}
+
+}  // namespace
+
+Period PeriodAt(absl::CivilDay anchor, v1::BillingCycle cycle, int k) {
+  return {Boundary(anchor, cycle, k), Boundary(anchor, cycle, k + 1) - 1};
+}
+
+int64_t Prorate(int64_t fee, int days_held, int days_in_period) {
+  if (days_held >= days_in_period || days_in_period <= 0) return fee;
+  return static_cast<int64_t>(
+      DivideRounded(static_cast<__int128>(fee) * days_held, days_in_period));
+}
+
+int64_t TaxOf(int64_t subtotal, int64_t rate_ppm) {
+  return static_cast<int64_t>(DivideRounded(static_cast<__int128>(subtotal) * rate_ppm, 1'000'000));
+}
+
+std::optional<int64_t> CheckedAdd(int64_t a, int64_t b) {
+  int64_t sum = 0;
+  if (__builtin_add_overflow(a, b, &sum)) return std::nullopt;
+  return sum;
+}
+
+}  // namespace cowork::contracts::domain

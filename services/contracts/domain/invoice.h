@@ -1,0 +1,91 @@
+#ifndef COWORK_SERVICES_CONTRACTS_DOMAIN_INVOICE_H_
+#define COWORK_SERVICES_CONTRACTS_DOMAIN_INVOICE_H_
+
+// Charges and invoices (SPEC "Plans, contracts and products"; docs/DECISIONS.md "Charges and
+// invoices").
+//
+// A charge waits on the paying customer's account at a location (AccountState) until an
+// invoice takes it. Invoices are numbered per location by the location's invoice book
+// (InvoiceBookState): the number is the book's last number + 1, committed with the book's
+// version, so numbers have no gaps and are never reused, however many invoice runs race. An
+// invoice is issued, then paid or voided; never edited or deleted.
+//
+// Ledger decides what one command does to one account and its location's book: record or
+// void charges, issue invoices. The caller stages the events it returns on both aggregates in
+// one commit.
+//
+// Pure functions; thread-safe (a Ledger is not: one per command).
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/civil_time.h"
+#include "cowork/contracts/v1/events.pb.h"
+#include "services/contracts/domain/billing.h"
+#include "services/contracts/domain/plan.h"
+#include "services/contracts/domain/state.pb.h"
+
+namespace cowork::contracts::domain {
+
+inline constexpr int kMaxVoidReasonLength = 200;
+
+class Ledger {
+ public:
+  // `account` and `book` as last committed (empty states when new); `currency` is the
+  // location's.
+  Ledger(AccountState account, InvoiceBookState book, std::string customer_id,
+         std::string location_id, std::string currency);
+
+  // ChargeRecorded. Nothing for a zero amount (free things cost nothing to invoice) or for a
+  // charge id that already waits.
+  void Record(const v1::Charge& charge);
+  // ChargeVoided; false when no charge of that id waits (unknown, or already invoiced).
+  bool Void(absl::string_view charge_id);
+  bool has_waiting_charges() const { return !account_.uninvoiced().empty(); }
+
+  // An invoice of `lines` plus, when `take_charges`, every waiting charge; numbered next in
+  // the book and taxed at the book's rate. nullopt (nothing recorded) when every line is
+  // zero. OUT_OF_RANGE when a sum leaves int64.
+  absl::StatusOr<std::optional<v1::InvoiceIssued>> Issue(const std::string& invoice_id,
+                                                         std::vector<v1::InvoiceLine> lines,
+                                                         bool take_charges,
+                                                         absl::CivilDay issue_date);
+
+  Events& account_events() { return account_events_; }
+  Events& book_events() { return book_events_; }
+
+ private:
+  AccountState account_;
+  InvoiceBookState book_;
+  std::string customer_id_, location_id_, currency_;
+  Events account_events_, book_events_;
+};
+
+// TaxRateSet; INVALID_ARGUMENT for a rate outside 0..kMaxTaxRatePpm. No event when unchanged.
+absl::StatusOr<Events> DecideSetTaxRate(const InvoiceBookState& book,
+                                        absl::string_view location_id, int64_t rate_ppm);
+
+enum class InvoiceStatus { kIssued, kPaid, kVoided };
+
+// InvoicePaid; FAILED_PRECONDITION unless issued. Paying a paid invoice again changes nothing.
+absl::StatusOr<Events> DecidePayInvoice(const v1::InvoiceIssued& invoice, InvoiceStatus status);
+// InvoiceVoided; INVALID_ARGUMENT without a reason; FAILED_PRECONDITION for a paid invoice.
+// Voiding a voided invoice again changes nothing.
+absl::StatusOr<Events> DecideVoidInvoice(const v1::InvoiceIssued& invoice, InvoiceStatus status,
+                                         absl::string_view reason);
+
+// InvoicingPreferenceSet; no event when unchanged.
+Events DecideSetInvoicingPreference(const BillingState& billing, absl::string_view customer_id,
+                                    bool invoice_as_they_buy);
+
+AccountState Apply(AccountState state, const Event& event);
+InvoiceBookState Apply(InvoiceBookState state, const Event& event);
+BillingState Apply(BillingState state, const Event& event);
+
+}  // namespace cowork::contracts::domain
+
+#endif  // COWORK_SERVICES_CONTRACTS_DOMAIN_INVOICE_H_

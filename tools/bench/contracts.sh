@@ -1,0 +1,147 @@
+#!/usr/bin/env bash
+# Benchmark of the contracts service, end to end over gRPC on loopback, with events watched
+# on the broker. Starts its own cowork-devbroker, cowork-customers and cowork-contracts on free
+# loopback ports (data in a temp dir), runs cowork-loadgen, stops exactly what it started (by
+# pid) and prints a summary. Modelled on tools/bench/customers.sh.
+#
+# Runs (each: WARMUP unmeasured, then DURATION measured; events watched on
+# cowork.contracts.events). Before each, cowork-loadgen makes an operator, a location and
+# POOL customers through the customers service, the plan or product through the contracts
+# service, and one call per customer so the contracts service knows them all:
+#   1. durable=true   CreateContract (monthly plan, 50.00)   CLIENTS clients, closed loop
+#   2. durable=true   Buy (one-off product, 15.00)           CLIENTS clients, closed loop
+# Customers are taken round robin. Both services run with --durable and --no-log-requests.
+#
+# Usage: tools/bench/contracts.sh            (binaries from build/bin, or BIN=<dir>)
+# Env knobs: BIN, DURATION (20s), WARMUP (3s), CLIENTS (64), POOL (1000 customers), OUT
+#            (results folder, default a new temp dir), KEEP_DATA=1 (keep the services' data).
+set -euo pipefail
+
+HERE=$(cd "$(dirname "$0")" && pwd)
+ROOT=$(cd "$HERE/../.." && pwd)
+BIN=${BIN:-$ROOT/build/bin}
+DURATION=${DURATION:-20s}
+WARMUP=${WARMUP:-3s}
+CLIENTS=${CLIENTS:-64}
+POOL=${POOL:-1000}
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/cowork-bench.XXXXXX")
+OUT=${OUT:-$WORK/results}
+mkdir -p "$OUT"
+
+for exe in cowork-devbroker cowork-customers cowork-contracts cowork-loadgen; do
+  if [ ! -x "$BIN/$exe" ]; then
+    echo "error: $BIN/$exe is missing (build it, or set BIN)" >&2
+    exit 1
+  fi
+done
+
+BROKER_PID=""
+CUSTOMERS_PID=""
+CONTRACTS_PID=""
+stop_pid() { # pid: SIGTERM, then wait for it (bounded), then SIGKILL
+  local pid=$1
+  [ -n "$pid" ] || return 0
+  kill -0 "$pid" 2>/dev/null || { wait "$pid" 2>/dev/null || true; return 0; }
+  kill -TERM "$pid" 2>/dev/null || true
+  for _ in $(seq 1 300); do
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.1
+  done
+  if kill -0 "$pid" 2>/dev/null; then kill -KILL "$pid" 2>/dev/null || true; fi
+  wait "$pid" 2>/dev/null || true
+}
+cleanup() {
+  stop_pid "$CONTRACTS_PID"
+  stop_pid "$CUSTOMERS_PID"
+  stop_pid "$BROKER_PID"
+  if [ "${KEEP_DATA:-0}" != 1 ]; then rm -rf "$WORK/data"; fi
+}
+trap cleanup EXIT
+
+wait_for_line() { # file regex pid -> prints the first capture group
+  local file=$1 regex=$2 pid=$3
+  for _ in $(seq 1 600); do
+    if [ -f "$file" ]; then
+      local m
+      m=$(sed -nE "s/.*${regex}.*/\\1/p" "$file" | head -1)
+      if [ -n "$m" ]; then echo "$m"; return 0; fi
+    fi
+    if ! kill -0 "$pid" 2>/dev/null; then
+      echo "error: process $pid exited; its log:" >&2; tail -20 "$file" >&2; return 1
+    fi
+    sleep 0.1
+  done
+  echo "error: timed out waiting for /$regex/ in $file" >&2; tail -20 "$file" >&2
+  return 1
+}
+
+cpu_ticks() { # pid -> utime+stime in clock ticks
+  awk '{print $14 + $15}' "/proc/$1/stat"
+}
+
+# ---------------------------------------------------------------- machine
+{
+  echo "date:    $(date -u +%FT%TZ)"
+  echo "kernel:  $(uname -r)"
+  echo "cpus:    $(nproc)  ($(lscpu | awk -F: '/Model name/{gsub(/^ +/,"",$2);print $2}'))"
+  echo "mem:     $(free -h | awk '/Mem:/{print $2}')"
+  echo "disk:    $(df -h "$WORK" | awk 'NR==2{print $1, $2, "size,", $4, "free"}') (data dir under $WORK)"
+  bt=$(sed -nE 's/^CMAKE_BUILD_TYPE:[A-Z]+=(.*)/\1/p' "$BIN/../CMakeCache.txt" 2>/dev/null || true)
+  echo "build:   ${bt:-RelWithDebInfo (the project default)} in $BIN"
+  echo "load:    $(cut -d" " -f1-3 /proc/loadavg) (1/5/15-min load average before the runs; other work on the machine skews results)"
+  echo "runs:    warmup $WARMUP, measured $DURATION, $CLIENTS clients, pool of $POOL customers"
+} | tee "$OUT/machine.txt"
+
+# ---------------------------------------------------------------- broker and services
+mkdir -p "$WORK/data"
+"$BIN/cowork-devbroker" --address-file "$WORK/bootstrap.txt" >"$OUT/devbroker.log" 2>&1 &
+BROKER_PID=$!
+BOOTSTRAP=$(wait_for_line "$OUT/devbroker.log" 'bootstrap: ([^ ]+)' "$BROKER_PID")
+echo "devbroker pid $BROKER_PID at $BOOTSTRAP"
+
+start_service() { # name pid-var addr-var: starts cowork-<name>, waits until it listens
+  local name=$1 pid_var=$2 addr_var=$3 addr
+  "$BIN/cowork-$name" --listen 127.0.0.1:0 --metrics-listen 127.0.0.1:0 \
+    --data-dir "$WORK/data/$name" --kafka-brokers "$BOOTSTRAP" --dev --durable \
+    --no-log-requests >"$OUT/$name.log" 2>&1 &
+  printf -v "$pid_var" '%s' "$!"  # set before waiting, so cleanup stops it on failure
+  addr=$(wait_for_line "$OUT/$name.log" "$name listening on ([0-9.]+:[0-9]+)" "${!pid_var}")
+  printf -v "$addr_var" '%s' "$addr"
+  echo "$name pid ${!pid_var} at $addr, durable=true"
+}
+start_service customers CUSTOMERS_PID CUSTOMERS
+start_service contracts CONTRACTS_PID CONTRACTS
+
+run_load() { # name mode
+  local name=$1 mode=$2
+  echo "=== $name: durable=true mode=$mode clients=$CLIENTS"
+  local t0 t1
+  t0=$(cpu_ticks "$CONTRACTS_PID")
+  "$BIN/cowork-loadgen" --target "$CUSTOMERS" --contracts-target "$CONTRACTS" --dev \
+    --clients "$CLIENTS" --mode "$mode" --update-pool "$POOL" --duration "$DURATION" \
+    --warmup "$WARMUP" --kafka-brokers "$BOOTSTRAP" --label "$name:durable=true" \
+    | tee "$OUT/$name.txt"
+  t1=$(cpu_ticks "$CONTRACTS_PID")
+  # Contracts service CPU over the set-up sweep, warmup, measurement and event drain.
+  echo "contracts cpu: $(( (t1 - t0) / $(getconf CLK_TCK) )) s during the run" \
+    | tee -a "$OUT/$name.txt"
+}
+
+# ---------------------------------------------------------------- runs
+run_load 1_durable_contract contract
+run_load 2_durable_purchase purchase
+
+# ---------------------------------------------------------------- summary
+{
+  echo "=== summary (commands/s and latency of answered calls; events = receive - occurred_at)"
+  printf '%-22s %10s %8s %8s %8s %8s %10s %8s %8s %6s  %s\n' run cmd/s p50ms p99ms p999ms maxms \
+    events/s ev_p50 ev_p99 client errors
+  for f in "$OUT"/[0-9]_*.txt; do
+    sed -nE 's/^RESULT //p' "$f" | awk -v name="$(basename "$f" .txt)" '{
+      for (i = 1; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = substr($i, length(kv[1]) + 2) }
+      printf "%-22s %10s %8s %8s %8s %8s %10s %8s %8s %6s  %s\n", name, v["cmd_per_s"], v["p50_ms"],
+        v["p99_ms"], v["p999_ms"], v["max_ms"], v["events_per_s"], v["ev_p50_ms"], v["ev_p99_ms"],
+        v["client_cores"], v["errors"] }'
+  done
+  echo "results in $OUT"
+} | tee "$OUT/summary.txt"
