@@ -65,6 +65,17 @@ absl::StatusOr<absl::TimeZone> TimeZoneOf(const directory::LocationInfo& locatio
   return tz;
 }
 
+absl::Status RequireReader(const auth::Principal& p, absl::string_view location_id) {
+  if (p.is_platform()) return absl::PermissionDeniedError("platform tokens cannot read this");
+  if (p.is_customer()) return absl::OkStatus();  // of their own operator
+  return auth::RequireAdmin(p, auth::kContractsRead, location_id);
+}
+
+absl::Status RequireListerOf(const auth::Principal& p, absl::string_view customer_id) {
+  if (p.is_customer()) return auth::RequireAdminOrSelf(p, auth::kContractsRead, "", customer_id);
+  return auth::RequirePermission(p, auth::kContractsRead);
+}
+
 domain::CustomerInfo CustomerInfoOf(const std::optional<directory::CustomerStanding>& standing) {
   return {.known = standing.has_value(),
           .suspended = standing.has_value() && standing->suspended,
@@ -169,10 +180,6 @@ Views ContractViews(const domain::ContractState& s, absl::TimeZone tz) {
 
 // ---------------------------------------------------------------- helpers
 
-absl::Status RequireReader(const auth::Principal& p, absl::string_view location_id) {
-  if (p.is_customer()) return absl::OkStatus();  // plans of their own operator
-  return auth::RequireAdmin(p, auth::kContractsRead, location_id);
-}
 
 absl::StatusOr<absl::TimeZone> TimeZoneOf(const directory::Directory& directory,
                                           absl::string_view op,
@@ -293,14 +300,11 @@ absl::StatusOr<v1::Plan> App::GetPlan(const auth::Principal& p,
 absl::StatusOr<v1::ListPlansResponse> App::ListPlans(const auth::Principal& p,
                                                      const v1::ListPlansRequest& r) const {
   COWORK_RETURN_IF_ERROR(CheckIds("", {{"location_id", r.location_id()}}));
-  if (p.is_platform()) return absl::PermissionDeniedError("platform tokens cannot read plans");
   COWORK_RETURN_IF_ERROR(RequireReader(p, r.location_id()));
-  COWORK_ASSIGN_OR_RETURN(const int page_size, eventstore::PageSize(r.page_size()));
   COWORK_ASSIGN_OR_RETURN(
       PageOf<v1::Plan> page,
-      eventstore::Paginate<v1::Plan>(store_, PlansAtPrefix(p.operator_id, r.location_id()),
-                                     r.page_token(), page_size, kMaxScan,
-                                     eventstore::ParseView<v1::Plan>));
+      PageFor<v1::Plan>(store_, p, PlansAtPrefix(p.operator_id, r.location_id()),
+                        r.page_token(), r.page_size()));
   v1::ListPlansResponse out;
   for (v1::Plan& plan : page.items) *out.add_plans() = std::move(plan);
   out.set_next_page_token(page.next_page_token);
@@ -400,31 +404,17 @@ absl::StatusOr<v1::ListContractsResponse> App::ListContracts(
   std::string prefix;
   if (!r.customer_id().empty()) {
     COWORK_RETURN_IF_ERROR(CheckIds("", {{"customer_id", r.customer_id()}}));
-    if (p.is_customer()) {
-      COWORK_RETURN_IF_ERROR(
-          auth::RequireAdminOrSelf(p, auth::kContractsRead, "", r.customer_id()));
-    } else {
-      COWORK_RETURN_IF_ERROR(auth::RequirePermission(p, auth::kContractsRead));
-    }
+    COWORK_RETURN_IF_ERROR(RequireListerOf(p, r.customer_id()));
     prefix = ContractsOfPrefix(p.operator_id, r.customer_id());
   } else {
     COWORK_RETURN_IF_ERROR(CheckIds("", {{"location_id", r.location_id()}}));
     COWORK_RETURN_IF_ERROR(auth::RequireAdmin(p, auth::kContractsRead, r.location_id()));
     prefix = ContractsAtPrefix(p.operator_id, r.location_id());
   }
-  COWORK_ASSIGN_OR_RETURN(const int page_size, eventstore::PageSize(r.page_size()));
   // An admin sees a customer's contracts at the locations the token covers only.
   COWORK_ASSIGN_OR_RETURN(
       PageOf<v1::Contract> page,
-      eventstore::Paginate<v1::Contract>(
-          store_, prefix, r.page_token(), page_size, kMaxScan,
-          [&p](absl::string_view key,
-               absl::string_view value) -> absl::StatusOr<std::optional<v1::Contract>> {
-            COWORK_ASSIGN_OR_RETURN(std::optional<v1::Contract> c,
-                                    eventstore::ParseView<v1::Contract>(key, value));
-            if (p.is_admin() && !p.CoversLocation(c->location_id())) return std::nullopt;
-            return c;
-          }));
+      PageFor<v1::Contract>(store_, p, prefix, r.page_token(), r.page_size()));
   v1::ListContractsResponse out;
   for (v1::Contract& c : page.items) *out.add_contracts() = std::move(c);
   out.set_next_page_token(page.next_page_token);

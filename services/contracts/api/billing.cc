@@ -216,29 +216,6 @@ absl::Status StageBook(const eventstore::EnvelopeContext& context,
   return absl::OkStatus();
 }
 
-// The page of `prefix` a customer-or-admin listing returns: customers only their own (the
-// caller checked), admins only at the locations their token covers.
-template <typename Item>
-absl::StatusOr<PageOf<Item>> PageFor(const eventstore::Store& store, const auth::Principal& p,
-                                     const std::string& prefix, const std::string& page_token,
-                                     int32_t requested_size) {
-  COWORK_ASSIGN_OR_RETURN(const int page_size, eventstore::PageSize(requested_size));
-  return eventstore::Paginate<Item>(
-      store, prefix, page_token, page_size, kMaxScan,
-      [&p](absl::string_view key, absl::string_view value) -> absl::StatusOr<std::optional<Item>> {
-        COWORK_ASSIGN_OR_RETURN(std::optional<Item> item, eventstore::ParseView<Item>(key, value));
-        if (p.is_admin() && !p.CoversLocation(item->location_id())) return std::nullopt;
-        return item;
-      });
-}
-
-// Customers may list their own records; admins need `permission` (the location filter is
-// PageFor's).
-absl::Status RequireListerOf(const auth::Principal& p, absl::string_view customer_id) {
-  if (p.is_customer()) return auth::RequireAdminOrSelf(p, auth::kContractsRead, "", customer_id);
-  return auth::RequirePermission(p, auth::kContractsRead);
-}
-
 // The context of the events a consumed event causes.
 eventstore::EnvelopeContext EventContext(const common::v1::EventEnvelope& cause, absl::Time now) {
   return {.service = std::string(kService),
@@ -246,12 +223,6 @@ eventstore::EnvelopeContext EventContext(const common::v1::EventEnvelope& cause,
           .correlation_id = cause.correlation_id(),
           .causation_id = cause.event_id(),
           .now = now};
-}
-
-absl::Status RequireReader(const auth::Principal& p, absl::string_view location_id) {
-  if (p.is_platform()) return absl::PermissionDeniedError("platform tokens cannot read this");
-  if (p.is_customer()) return absl::OkStatus();  // of their own operator
-  return auth::RequireAdmin(p, auth::kContractsRead, location_id);
 }
 
 }  // namespace
@@ -437,12 +408,10 @@ absl::StatusOr<v1::ListProductsResponse> App::ListProducts(
     const auth::Principal& p, const v1::ListProductsRequest& r) const {
   COWORK_RETURN_IF_ERROR(CheckIds("", {{"location_id", r.location_id()}}));
   COWORK_RETURN_IF_ERROR(RequireReader(p, r.location_id()));
-  COWORK_ASSIGN_OR_RETURN(const int page_size, eventstore::PageSize(r.page_size()));
   COWORK_ASSIGN_OR_RETURN(
       PageOf<v1::Product> page,
-      eventstore::Paginate<v1::Product>(store_, ProductsAtPrefix(p.operator_id, r.location_id()),
-                                        r.page_token(), page_size, kMaxScan,
-                                        eventstore::ParseView<v1::Product>));
+      PageFor<v1::Product>(store_, p, ProductsAtPrefix(p.operator_id, r.location_id()),
+                           r.page_token(), r.page_size()));
   v1::ListProductsResponse out;
   for (v1::Product& product : page.items) *out.add_products() = std::move(product);
   out.set_next_page_token(page.next_page_token);

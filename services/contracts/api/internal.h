@@ -20,6 +20,8 @@
 #include "libs/eventstore/command.h"
 #include "libs/eventstore/staging.h"
 #include "libs/eventstore/store.h"
+#include "libs/eventstore/views.h"
+#include "libs/auth/auth.h"
 #include "services/contracts/domain/contract.h"
 #include "services/contracts/domain/invoice.h"
 #include "services/contracts/domain/state.pb.h"
@@ -52,6 +54,33 @@ absl::StatusOr<directory::LocationInfo> LocationOf(const directory::Directory& d
 absl::StatusOr<absl::TimeZone> TimeZoneOf(const directory::LocationInfo& location);
 
 domain::CustomerInfo CustomerInfoOf(const std::optional<directory::CustomerStanding>& standing);
+
+// Readers of a location's catalogue (plans, products, tax rate): its admins with
+// contracts.read, and the operator's customers; never platform tokens.
+absl::Status RequireReader(const auth::Principal& p, absl::string_view location_id);
+// Listing a customer's records: the customer themself, or admins with contracts.read (PageFor
+// keeps the locations their token covers).
+absl::Status RequireListerOf(const auth::Principal& p, absl::string_view customer_id);
+
+// One page of the views under `prefix`; for admins only the items at locations their token
+// covers (Item has location_id()).
+template <typename Item>
+absl::StatusOr<eventstore::PageOf<Item>> PageFor(const eventstore::Store& store,
+                                                 const auth::Principal& p,
+                                                 const std::string& prefix,
+                                                 const std::string& page_token,
+                                                 int32_t requested_size) {
+  absl::StatusOr<int> page_size = eventstore::PageSize(requested_size);
+  if (!page_size.ok()) return page_size.status();
+  return eventstore::Paginate<Item>(
+      store, prefix, page_token, *page_size, kMaxScan,
+      [&p](absl::string_view key, absl::string_view value) -> absl::StatusOr<std::optional<Item>> {
+        absl::StatusOr<std::optional<Item>> item = eventstore::ParseView<Item>(key, value);
+        if (!item.ok()) return item.status();
+        if (p.is_admin() && !p.CoversLocation((*item)->location_id())) return std::nullopt;
+        return item;
+      });
+}
 
 // "due/<unix seconds, 12 digits>/<op>/<kind>/<id>": kind is an aggregate type.
 std::string DueKey(absl::Time at, absl::string_view op, absl::string_view kind,
