@@ -155,6 +155,7 @@ std::vector<std::string> AllPermissions() {
   return {std::string(kCustomersRead), std::string(kCustomersWrite),
           std::string(kCustomersErase), std::string(kLocationsWrite),
           std::string(kContractsRead),  std::string(kContractsWrite),
+          std::string(kBookingsRead),   std::string(kBookingsWrite),
           std::string(kPlatformInvoices)};
 }
 

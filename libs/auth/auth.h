@@ -41,6 +41,9 @@ inline constexpr absl::string_view kLocationsWrite = "locations.write";
 // Plans and contracts (the contracts service).
 inline constexpr absl::string_view kContractsRead = "contracts.read";
 inline constexpr absl::string_view kContractsWrite = "contracts.write";
+// Resources, bookings and booking credit (the bookings service).
+inline constexpr absl::string_view kBookingsRead = "bookings.read";
+inline constexpr absl::string_view kBookingsWrite = "bookings.write";
 // "Invoices from the platform": list and download the operator's subscription invoices.
 inline constexpr absl::string_view kPlatformInvoices = "platform.invoices";
 // Every permission above (dev tokens carry them all).

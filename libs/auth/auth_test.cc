@@ -420,6 +420,7 @@ TEST(AllPermissions, ListsEveryPermission) {
   EXPECT_THAT(AllPermissions(),
               ::testing::UnorderedElementsAre(kCustomersRead, kCustomersWrite, kCustomersErase,
                                               kLocationsWrite, kContractsRead, kContractsWrite,
+                                              kBookingsRead, kBookingsWrite,
                                               kPlatformInvoices));
 }
 

@@ -54,6 +54,10 @@ std::string TeamsOfPrefix(absl::string_view op, absl::string_view customer) {
   return absl::StrCat("dir/teamof/", Segment(op), "/", Segment(customer), "/");
 }
 
+std::string MembersOfPrefix(absl::string_view op, absl::string_view team) {
+  return absl::StrCat("dir/teammember/", Segment(op), "/", Segment(team), "/");
+}
+
 // The payload as T: the object itself when it is one, else a copy through the wire format
 // (a DynamicMessage of the same type, for instance).
 template <typename T>
@@ -187,10 +191,13 @@ absl::Status Directory::Apply(const common::v1::EventEnvelope& envelope,
         return Malformed(envelope, "no customer id");
       }
       const std::string member_key = TeamsOfPrefix(op, storage.customer_id()) + Segment(id);
+      const std::string members_key = MembersOfPrefix(op, id) + Segment(storage.customer_id());
       if (member_added) {
         writes.Put(Space::kViews, member_key, id);  // the value is the team id
+        writes.Put(Space::kViews, members_key, storage.customer_id());
       } else {
         writes.Delete(Space::kViews, member_key);
+        writes.Delete(Space::kViews, members_key);
       }
     } else if (payer_set) {
       events::TeamPayingMemberSet storage;
@@ -390,6 +397,37 @@ absl::StatusOr<std::vector<TeamInfo>> Directory::TeamsOf(absl::string_view opera
                            .share_printing_credit = (*view)->share_printing_credit(),
                            .share_access = (*view)->share_access()});
   }
+  return out;
+}
+
+absl::StatusOr<LocationInfo> Directory::FindLocation(absl::string_view operator_id,
+                                                     absl::string_view location_id) const {
+  absl::StatusOr<std::optional<LocationInfo>> location = GetLocation(operator_id, location_id);
+  if (!location.ok()) return location.status();
+  if (!location->has_value()) {
+    return absl::NotFoundError(absl::StrCat("location ", location_id, " not found"));
+  }
+  return **std::move(location);
+}
+
+absl::StatusOr<absl::TimeZone> TimeZoneOf(const LocationInfo& location) {
+  absl::TimeZone tz;
+  if (!absl::LoadTimeZone(location.time_zone, &tz)) {
+    return absl::InternalError(absl::StrCat("time zone ", location.time_zone, " of ",
+                                            location.location_id, " not found"));
+  }
+  return tz;
+}
+
+absl::StatusOr<std::vector<std::string>> Directory::MembersOf(absl::string_view operator_id,
+                                                           absl::string_view team_id) const {
+  std::vector<std::string> out;
+  absl::Status scanned = store_.Scan(Space::kViews, MembersOfPrefix(operator_id, team_id), "",
+                                     [&](absl::string_view, absl::string_view customer_id) {
+                                       out.push_back(std::string(customer_id));
+                                       return true;
+                                     });
+  if (!scanned.ok()) return scanned;
   return out;
 }
 

@@ -59,6 +59,9 @@ struct TeamInfo {
   bool share_access = false;
 };
 
+// The location's time zone; INTERNAL when this machine does not know it.
+absl::StatusOr<absl::TimeZone> TimeZoneOf(const LocationInfo& location);
+
 class Directory final : public auth::SessionValidator {
  public:
   explicit Directory(eventstore::Store& store) : store_(store) {}
@@ -78,9 +81,17 @@ class Directory final : public auth::SessionValidator {
   absl::StatusOr<std::optional<CustomerStanding>> GetCustomer(absl::string_view operator_id,
                                                               absl::string_view customer_id) const;
 
+  // The location, or NOT_FOUND ("location <id> not found").
+  absl::StatusOr<LocationInfo> FindLocation(absl::string_view operator_id,
+                                            absl::string_view location_id) const;
+
   // The teams a customer is in, in team id order.
   absl::StatusOr<std::vector<TeamInfo>> TeamsOf(absl::string_view operator_id,
                                                 absl::string_view customer_id) const;
+
+  // The members of a team, in customer id order.
+  absl::StatusOr<std::vector<std::string>> MembersOf(absl::string_view operator_id,
+                                                     absl::string_view team_id) const;
 
   // A customer session lives while the customer exists, is not suspended or erased, the
   // token's generation is the current one, and the session was not signed out.

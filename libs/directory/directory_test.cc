@@ -22,6 +22,7 @@ namespace cowork::directory {
 namespace {
 
 namespace events = ::cowork::customers::v1;
+using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 
 constexpr char kTopic[] = "cowork.customers.events";
@@ -350,6 +351,7 @@ TEST_F(DirectoryTest, TeamsKnowTheirPayingMemberAndWhoIsIn) {
   EXPECT_EQ(teams[0].paying_member_id, "c-1");
   EXPECT_TRUE(teams[0].share_booking_credit);
   EXPECT_TRUE(directory_->TeamsOf("op-2", "c-2").value().empty());  // another operator's
+  EXPECT_THAT(directory_->MembersOf("op-1", "t-1").value(), ElementsAre("c-1", "c-2"));
 
   events::TeamMemberRemoved removed;
   removed.set_team_id("t-1");
@@ -357,6 +359,7 @@ TEST_F(DirectoryTest, TeamsKnowTheirPayingMemberAndWhoIsIn) {
   Commit("team", "op-1", "t-1", removed);
   EXPECT_TRUE(directory_->TeamsOf("op-1", "c-2").value().empty());
   EXPECT_EQ(directory_->TeamsOf("op-1", "c-1").value().size(), 1u);
+  EXPECT_THAT(directory_->MembersOf("op-1", "t-1").value(), ElementsAre("c-1"));
 }
 
 TEST_F(DirectoryTest, CustomerUpdatedMovesHomeLocation) {

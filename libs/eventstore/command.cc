@@ -97,4 +97,13 @@ common::v1::EventEnvelope MakeEnvelope(const EnvelopeContext& context,
   return e;
 }
 
+EnvelopeContext CommandContext(absl::string_view service, absl::string_view operator_id,
+                               absl::string_view request_id, absl::Time now) {
+  return {.service = std::string(service),
+          .operator_id = std::string(operator_id),
+          .correlation_id = request_id.empty() ? crypto::NewUuid() : std::string(request_id),
+          .causation_id = std::string(request_id),
+          .now = now};
+}
+
 }  // namespace cowork::eventstore

@@ -112,6 +112,10 @@ struct EnvelopeContext {
   absl::Time now;
 };
 
+// The context of a command: correlated by its request id (a fresh UUID without one).
+EnvelopeContext CommandContext(absl::string_view service, absl::string_view operator_id,
+                               absl::string_view request_id, absl::Time now);
+
 // A new envelope with a fresh event id.
 common::v1::EventEnvelope MakeEnvelope(const EnvelopeContext& context,
                                        absl::string_view aggregate_type,

@@ -41,6 +41,7 @@ namespace cowork::testing {
 // The suite's topics.
 inline constexpr absl::string_view kCustomersTopic = "cowork.customers.events";
 inline constexpr absl::string_view kContractsTopic = "cowork.contracts.events";
+inline constexpr absl::string_view kBookingsTopic = "cowork.bookings.events";
 
 // ---------------------------------------------------------------- dev broker
 

@@ -151,4 +151,12 @@ void CheckRequestId(absl::string_view value, FieldErrors& errors) {
   }
 }
 
+absl::Status CheckIds(absl::string_view request_id,
+                      std::initializer_list<std::pair<absl::string_view, absl::string_view>> ids) {
+  FieldErrors errors;
+  CheckRequestId(request_id, errors);
+  for (const auto& [field, value] : ids) CheckId(value, field, errors);
+  return errors.ToStatus();
+}
+
 }  // namespace cowork::validation

@@ -20,6 +20,10 @@
 #include <cstddef>
 #include <vector>
 
+#include <initializer_list>
+#include <utility>
+
+#include "absl/status/status.h"
 #include "absl/strings/string_view.h"
 #include "libs/status/field_errors.h"
 
@@ -61,6 +65,11 @@ void CheckId(absl::string_view value, absl::string_view field, FieldErrors& erro
 // Request ids: empty (no idempotency) or 1..128 printable ASCII characters.
 inline constexpr size_t kMaxRequestIdLength = 128;
 void CheckRequestId(absl::string_view value, FieldErrors& errors);
+
+// INVALID_ARGUMENT naming each bad id of `ids` (field, value; all required) and a bad request
+// id; OK when all are good.
+absl::Status CheckIds(absl::string_view request_id,
+                      std::initializer_list<std::pair<absl::string_view, absl::string_view>> ids);
 
 // Trims ASCII spaces and tabs at both ends.
 absl::string_view TrimSpaces(absl::string_view value);

@@ -58,18 +58,8 @@ BROKER_PID=$!
 BOOTSTRAP=$(wait_for_line "$OUT/devbroker.log" 'bootstrap: ([^ ]+)' "$BROKER_PID")
 echo "devbroker pid $BROKER_PID at $BOOTSTRAP"
 
-start_service() { # name pid-var addr-var: starts cowork-<name>, waits until it listens
-  local name=$1 pid_var=$2 addr_var=$3 addr
-  "$BIN/cowork-$name" --listen 127.0.0.1:0 --metrics-listen 127.0.0.1:0 \
-    --data-dir "$WORK/data/$name" --kafka-brokers "$BOOTSTRAP" --dev --durable \
-    --no-log-requests >"$OUT/$name.log" 2>&1 &
-  printf -v "$pid_var" '%s' "$!"  # set before waiting, so cleanup stops it on failure
-  addr=$(wait_for_line "$OUT/$name.log" "$name listening on ([0-9.]+:[0-9]+)" "${!pid_var}")
-  printf -v "$addr_var" '%s' "$addr"
-  echo "$name pid ${!pid_var} at $addr, durable=true"
-}
-start_service customers CUSTOMERS_PID CUSTOMERS
-start_service contracts CONTRACTS_PID CONTRACTS
+start_service customers CUSTOMERS_PID CUSTOMERS "$BOOTSTRAP" --durable
+start_service contracts CONTRACTS_PID CONTRACTS "$BOOTSTRAP" --durable
 
 run_load() { # name mode
   local name=$1 mode=$2
@@ -91,16 +81,4 @@ run_load 1_durable_contract contract
 run_load 2_durable_purchase purchase
 
 # ---------------------------------------------------------------- summary
-{
-  echo "=== summary (commands/s and latency of answered calls; events = receive - occurred_at)"
-  printf '%-22s %10s %8s %8s %8s %8s %10s %8s %8s %6s  %s\n' run cmd/s p50ms p99ms p999ms maxms \
-    events/s ev_p50 ev_p99 client errors
-  for f in "$OUT"/[0-9]_*.txt; do
-    sed -nE 's/^RESULT //p' "$f" | awk -v name="$(basename "$f" .txt)" '{
-      for (i = 1; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = substr($i, length(kv[1]) + 2) }
-      printf "%-22s %10s %8s %8s %8s %8s %10s %8s %8s %6s  %s\n", name, v["cmd_per_s"], v["p50_ms"],
-        v["p99_ms"], v["p999_ms"], v["max_ms"], v["events_per_s"], v["ev_p50_ms"], v["ev_p99_ms"],
-        v["client_cores"], v["errors"] }'
-  done
-  echo "results in $OUT"
-} | tee "$OUT/summary.txt"
+print_summary

@@ -66,7 +66,7 @@ BROKER_PID=$!
 BOOTSTRAP=$(wait_for_line "$OUT/devbroker.log" 'bootstrap: ([^ ]+)' "$BROKER_PID")
 echo "devbroker pid $BROKER_PID at $BOOTSTRAP"
 
-start_service() { # durable(true|false)
+start_customers() { # durable(true|false): its own data dir per durability
   local durable=$1 flag
   if [ "$durable" = true ]; then flag=--durable; else flag=--no-durable; fi
   "$BIN/cowork-customers" --listen 127.0.0.1:0 --metrics-listen 127.0.0.1:0 \
@@ -114,7 +114,7 @@ rate_of() { # results file -> commands/s (integer)
 }
 
 # ---------------------------------------------------------------- runs
-start_service true
+start_customers true
 run_load 1_durable_add true add 0
 run_load 2_durable_mixed true mixed 0
 DURABLE_RATE=$(rate_of "$OUT/1_durable_add.txt")
@@ -122,7 +122,7 @@ run_load 6_durable_half true add $(( DURABLE_RATE / 2 ))
 run_load 7_durable_light true add "$LIGHT_RATE"
 stop_pid "$SERVICE_PID"; SERVICE_PID=""
 
-start_service false
+start_customers false
 run_load 3_nondurable_add false add 0
 run_load 4_nondurable_mixed false mixed 0
 run_load 5_nondurable_half false add "$HALF_RATE"
@@ -130,17 +130,4 @@ run_load 8_nondurable_get false get 0
 stop_pid "$SERVICE_PID"; SERVICE_PID=""
 
 # ---------------------------------------------------------------- summary
-{
-  echo "=== summary (commands/s and latency of answered calls; events = receive - occurred_at)"
-  printf '%-22s %10s %8s %8s %8s %8s %10s %8s %8s %6s  %s\n' run cmd/s p50ms p99ms p999ms maxms \
-    events/s ev_p50 ev_p99 client errors
-  for f in "$OUT"/[0-9]_*.txt; do
-    case "$f" in *.vmstat.txt) continue ;; esac
-    sed -nE 's/^RESULT //p' "$f" | awk -v name="$(basename "$f" .txt)" '{
-      for (i = 1; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = substr($i, length(kv[1]) + 2) }
-      printf "%-22s %10s %8s %8s %8s %8s %10s %8s %8s %6s  %s\n", name, v["cmd_per_s"], v["p50_ms"],
-        v["p99_ms"], v["p999_ms"], v["max_ms"], v["events_per_s"], v["ev_p50_ms"], v["ev_p99_ms"],
-        v["client_cores"], v["errors"] }'
-  done
-  echo "results in $OUT"
-} | tee "$OUT/summary.txt"
+print_summary

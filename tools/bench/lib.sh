@@ -1,5 +1,6 @@
 # Shared by the benchmark scripts (sourced): stopping what they started, waiting for a log
-# line, CPU time of a process, and the machine summary. Needs BIN, WORK and OUT set.
+# line, starting a service, CPU time of a process, the machine summary and the results table.
+# Needs BIN, WORK and OUT set.
 
 stop_pid() { # pid: SIGTERM, then wait for it (bounded), then SIGKILL
   local pid=$1
@@ -48,4 +49,34 @@ print_machine() { # runs-description -> the machine and conditions, also in $OUT
     echo "load:    $(cut -d" " -f1-3 /proc/loadavg) (1/5/15-min load average before the runs; other work on the machine skews results)"
     echo "runs:    $1"
   } | tee "$OUT/machine.txt"
+}
+
+start_service() { # name pid-var addr-var bootstrap [flags...]: starts cowork-<name> on free
+  # loopback ports with data in $WORK/data/<name>, waits until it listens
+  local name=$1 pid_var=$2 addr_var=$3 bootstrap=$4 addr
+  shift 4
+  "$BIN/cowork-$name" --listen 127.0.0.1:0 --metrics-listen 127.0.0.1:0 \
+    --data-dir "$WORK/data/$name" --kafka-brokers "$bootstrap" --dev --no-log-requests "$@" \
+    >>"$OUT/$name.log" 2>&1 &
+  printf -v "$pid_var" '%s' "$!"  # set before waiting, so cleanup stops it on failure
+  addr=$(wait_for_line "$OUT/$name.log" "$name listening on ([0-9.]+:[0-9]+)" "${!pid_var}")
+  printf -v "$addr_var" '%s' "$addr"
+  echo "$name pid ${!pid_var} at $addr $*"
+}
+
+print_summary() { # the RESULT lines of $OUT/[0-9]_*.txt as one table, also in $OUT/summary.txt
+  {
+    echo "=== summary (commands/s and latency of answered calls; events = receive - occurred_at)"
+    printf '%-22s %10s %8s %8s %8s %8s %10s %8s %8s %6s  %s\n' run cmd/s p50ms p99ms p999ms maxms \
+      events/s ev_p50 ev_p99 client errors
+    for f in "$OUT"/[0-9]_*.txt; do
+      case "$f" in *.vmstat.txt) continue ;; esac
+      sed -nE 's/^RESULT //p' "$f" | awk -v name="$(basename "$f" .txt)" '{
+        for (i = 1; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = substr($i, length(kv[1]) + 2) }
+        printf "%-22s %10s %8s %8s %8s %8s %10s %8s %8s %6s  %s\n", name, v["cmd_per_s"], v["p50_ms"],
+          v["p99_ms"], v["p999_ms"], v["max_ms"], v["events_per_s"], v["ev_p50_ms"], v["ev_p99_ms"],
+          v["client_cores"], v["errors"] }'
+    done
+    echo "results in $OUT"
+  } | tee "$OUT/summary.txt"
 }

@@ -11,10 +11,12 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
+#include "cowork/bookings/v1/bookings.grpc.pb.h"
 #include "cowork/contracts/v1/contracts.grpc.pb.h"
 #include "cowork/customers/v1/customers.grpc.pb.h"
 #include "grpcpp/grpcpp.h"
 #include "libs/clock/clock.h"
+#include "libs/clock/proto_time.h"
 #include "libs/crypto/crypto.h"
 
 namespace cowork::loadgen {
@@ -22,6 +24,7 @@ namespace {
 
 namespace v1 = ::cowork::customers::v1;
 namespace cv1 = ::cowork::contracts::v1;
+namespace bv1 = ::cowork::bookings::v1;
 // Latencies on the monotonic clock: a wall-clock step during a run must not show up as a
 // slow (or negative) call.
 using Steady = std::chrono::steady_clock;
@@ -42,6 +45,7 @@ struct Slot {
   v1::CustomersService::Stub* stub = nullptr;
   cv1::ContractsService::Stub* contracts = nullptr;
   cv1::PurchasesService::Stub* purchases = nullptr;
+  bv1::BookingsService::Stub* bookings = nullptr;
   std::unique_ptr<grpc::ClientContext> context;
   v1::AddCustomerRequest add;
   v1::UpdateCustomerRequest update;
@@ -51,6 +55,10 @@ struct Slot {
   cv1::Contract contract;
   cv1::BuyRequest purchase;
   cv1::Purchase purchased;
+  bv1::CreateBookingRequest book;
+  bv1::Booking booked;
+  bv1::GetAvailabilityRequest availability;
+  bv1::GetAvailabilityResponse available;
   bool is_add = true;
   Steady::time_point sent;
   Steady::time_point scheduled;
@@ -74,6 +82,7 @@ struct Shared {
   std::atomic<uint64_t> sent{0};
   std::atomic<uint64_t> total_ok{0};
   std::atomic<uint64_t> next_customer{0};  // round robin over the pool (contract, purchase)
+  std::atomic<uint64_t> next_booking{0};   // book mode: the next booking's number
   absl::Mutex mu;
   int in_flight ABSL_GUARDED_BY(mu) = 0;
   std::vector<Slot*> idle ABSL_GUARDED_BY(mu);  // open loop: clients free to take a call
@@ -110,6 +119,40 @@ void Issue(Slot& s, Steady::time_point scheduled) {
     s.sent = Steady::now();
     s.purchases->async()->Buy(s.context.get(), &s.purchase, &s.purchased,
                               [&s](grpc::Status status) { OnDone(s, status); });
+  } else if (o.mode == Mode::kBook || o.mode == Mode::kBookHot) {
+    absl::Time start;
+    std::string resource;
+    if (o.mode == Mode::kBook) {
+      const uint64_t k = sh.next_booking.fetch_add(1, std::memory_order_relaxed);
+      const uint64_t n = k / o.resource_ids.size();
+      resource = o.resource_ids[k % o.resource_ids.size()];
+      start = o.book_from + absl::Hours(24 * static_cast<int64_t>(n / o.bookings_per_day)) +
+              absl::Hours(2 * static_cast<int64_t>(n % o.bookings_per_day));
+    } else {
+      // Every 4 x (rooms x slots) calls move on to the next day: at most a quarter can win.
+      const uint64_t k = sh.next_booking.fetch_add(1, std::memory_order_relaxed);
+      const uint64_t day = k / (4 * o.resource_ids.size() * o.hot_slots);
+      resource = o.resource_ids[s.rng() % o.resource_ids.size()];
+      start = o.book_from + absl::Hours(24 * static_cast<int64_t>(day)) +
+              absl::Hours(static_cast<int64_t>(s.rng() % o.hot_slots));
+    }
+    s.book.set_request_id(crypto::NewUuid());
+    s.book.set_resource_id(resource);
+    s.book.set_customer_id(NextCustomer(sh));
+    *s.book.mutable_start_time() = ToTimestamp(start);
+    *s.book.mutable_end_time() = ToTimestamp(start + absl::Hours(1));
+    s.sent = Steady::now();
+    s.bookings->async()->CreateBooking(s.context.get(), &s.book, &s.booked,
+                                       [&s](grpc::Status status) { OnDone(s, status); });
+  } else if (o.mode == Mode::kAvailability) {
+    const absl::Time from =
+        o.book_from + absl::Hours(24 * static_cast<int64_t>(s.rng() % o.availability_days));
+    s.availability.set_location_id(o.location_id);
+    *s.availability.mutable_from() = ToTimestamp(from);
+    *s.availability.mutable_to() = ToTimestamp(from + absl::Hours(24));
+    s.sent = Steady::now();
+    s.bookings->async()->GetAvailability(s.context.get(), &s.availability, &s.available,
+                                         [&s](grpc::Status status) { OnDone(s, status); });
   } else if (s.is_add) {
     s.add.set_request_id(crypto::NewUuid());
     s.add.set_email(absl::StrCat("lg.", o.run_tag, ".", s.index, ".", s.seq, "@example.com"));
@@ -181,8 +224,13 @@ absl::StatusOr<Mode> ParseMode(const std::string& text) {
   if (text == "get") return Mode::kGet;
   if (text == "contract") return Mode::kContract;
   if (text == "purchase") return Mode::kPurchase;
-  return absl::InvalidArgumentError(
-      absl::StrCat("mode must be add, update, mixed, get, contract or purchase: ", text));
+  if (text == "book") return Mode::kBook;
+  if (text == "book-hot") return Mode::kBookHot;
+  if (text == "availability") return Mode::kAvailability;
+  return absl::InvalidArgumentError(absl::StrCat(
+      "mode must be add, update, mixed, get, contract, purchase, book, book-hot or "
+      "availability: ",
+      text));
 }
 
 std::string ModeName(Mode mode) {
@@ -199,6 +247,12 @@ std::string ModeName(Mode mode) {
       return "contract";
     case Mode::kPurchase:
       return "purchase";
+    case Mode::kBook:
+      return "book";
+    case Mode::kBookHot:
+      return "book-hot";
+    case Mode::kAvailability:
+      return "availability";
   }
   return "?";
 }
@@ -220,11 +274,21 @@ absl::StatusOr<DriverResult> RunLoad(const DriverOptions& options,
   if (options.mode == Mode::kPurchase && options.product_id.empty()) {
     return absl::InvalidArgumentError("purchase mode needs a product");
   }
+  if ((options.mode == Mode::kBook || options.mode == Mode::kBookHot) &&
+      (options.resource_ids.empty() || options.bookings_per_day < 1 ||
+       options.bookings_per_day > 12 || options.hot_slots < 1)) {
+    return absl::InvalidArgumentError(
+        "book modes need resources, 1..12 bookings per day and at least one hot slot");
+  }
+  if (options.mode == Mode::kAvailability && options.availability_days < 1) {
+    return absl::InvalidArgumentError("availability mode needs at least one day");
+  }
   if (options.stop_after_ok > 0 && options.rate > 0) {
     return absl::InvalidArgumentError("stop_after_ok runs closed loop only");
   }
 
   Shared sh;
+  sh.next_booking = options.first_booking;
   sh.options = &options;
   sh.bearer = absl::StrCat("Bearer ", options.token);
   const std::string tag = options.run_tag.empty() ? crypto::NewId("r") : options.run_tag;
@@ -238,6 +302,7 @@ absl::StatusOr<DriverResult> RunLoad(const DriverOptions& options,
   std::vector<std::unique_ptr<v1::CustomersService::Stub>> stubs;
   std::vector<std::unique_ptr<cv1::ContractsService::Stub>> contracts_stubs;
   std::vector<std::unique_ptr<cv1::PurchasesService::Stub>> purchases_stubs;
+  std::vector<std::unique_ptr<bv1::BookingsService::Stub>> bookings_stubs;
   for (int i = 0; i < options.channels; ++i) {
     grpc::ChannelArguments args;
     args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
@@ -247,6 +312,7 @@ absl::StatusOr<DriverResult> RunLoad(const DriverOptions& options,
     stubs.push_back(v1::CustomersService::NewStub(channel));
     contracts_stubs.push_back(cv1::ContractsService::NewStub(channel));
     purchases_stubs.push_back(cv1::PurchasesService::NewStub(channel));
+    bookings_stubs.push_back(bv1::BookingsService::NewStub(channel));
   }
   std::vector<std::unique_ptr<Slot>> slots;
   std::random_device seed;
@@ -257,6 +323,7 @@ absl::StatusOr<DriverResult> RunLoad(const DriverOptions& options,
     s->stub = stubs[i % stubs.size()].get();
     s->contracts = contracts_stubs[i % contracts_stubs.size()].get();
     s->purchases = purchases_stubs[i % purchases_stubs.size()].get();
+    s->bookings = bookings_stubs[i % bookings_stubs.size()].get();
     s->rng.seed((static_cast<uint64_t>(seed()) << 32) ^ seed() ^ i);
     s->add.set_type(v1::INDIVIDUAL);
     s->add.set_home_location_id(options.location_id);

@@ -37,11 +37,20 @@ namespace cowork::loadgen {
 // the floor under every command. On the contracts service, kContract signs pool customers up
 // to `plan_id` (CreateContract) and kPurchase buys one `product_id` for them (Buy), taking the
 // customers round robin.
-enum class Mode { kAdd, kUpdate, kMixed, kGet, kContract, kPurchase };
+//
+// On the bookings service, kBook books `resource_ids` without ever colliding: booking k takes
+// resource k % R on day (k / R) / bookings_per_day from `book_from`, in the next free two-hour
+// step, for an hour; kBookHot makes every client fight for `hot_slots` one-hour slots of one
+// day on `resource_ids`, moving to the next day every 4 x rooms x slots calls (so three calls
+// in four lose with FAILED_PRECONDITION, counted as failed); kAvailability
+// asks GetAvailability of `location_id` for a random day of the `availability_days` from
+// `book_from`.
+enum class Mode { kAdd, kUpdate, kMixed, kGet, kContract, kPurchase, kBook, kBookHot, kAvailability };
 
 struct DriverOptions {
   // gRPC address of the service the mode calls: the customers service (add, update, mixed,
-  // get) or the contracts service (contract, purchase). Required.
+  // get), the contracts service (contract, purchase) or the bookings service (book, book-hot,
+  // availability). Required.
   std::string target;
   // Bearer token of an admin of the operator, covering `location_id`. Required.
   std::string token;
@@ -65,6 +74,15 @@ struct DriverOptions {
   std::string plan_id;
   // The product bought, one unit per call (purchase mode; required for it).
   std::string product_id;
+  // The resources booked (book and book-hot modes; required for them).
+  std::vector<std::string> resource_ids;
+  // The first instant bookings and availability queries use: a UTC midnight in the future.
+  absl::Time book_from;
+  int bookings_per_day = 4;
+  int hot_slots = 8;
+  int availability_days = 365;
+  // Book mode: the number of the first booking (a run after a prefill goes on from it).
+  uint64_t first_booking = 0;
   // Makes emails unique across runs against the same data. Default: a random tag.
   std::string run_tag;
   // Stop once this many calls succeeded (0 = run for warmup + duration). With it, no warmup

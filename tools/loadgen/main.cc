@@ -1,6 +1,8 @@
 // cowork-loadgen: drives AddCustomer / UpdateCustomer / GetCustomer against the customers
-// service, or CreateContract / Buy against the contracts service (--mode contract|purchase:
-// the operator, location and customers are still made through the customers service), and,
+// service, CreateContract / Buy against the contracts service (--mode contract|purchase), or
+// CreateBooking / GetAvailability against the bookings service (--mode
+// book|book-hot|availability); the operator, location and customers are always made through
+// the customers service. And,
 // with --kafka-brokers, watches the loaded service's events topic for publish rate and
 // commit-to-broker latency. Prints one block of results and a RESULT line for scripts
 // (tools/bench/).
@@ -24,11 +26,13 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/time.h"
+#include "cowork/bookings/v1/bookings.grpc.pb.h"
 #include "cowork/contracts/v1/contracts.grpc.pb.h"
 #include "cowork/customers/v1/customers.grpc.pb.h"
 #include "grpcpp/grpcpp.h"
 #include "libs/auth/auth.h"
 #include "libs/clock/clock.h"
+#include "libs/clock/proto_time.h"
 #include "libs/crypto/crypto.h"
 #include "libs/server/grpc_status.h"
 #include "tools/loadgen/driver.h"
@@ -39,10 +43,12 @@ namespace {
 
 namespace v1 = ::cowork::customers::v1;
 namespace cv1 = ::cowork::contracts::v1;
+namespace bv1 = ::cowork::bookings::v1;
 
 struct Flags {
   std::string target = "127.0.0.1:50051";
   std::string contracts_target = "127.0.0.1:50052";
+  std::string bookings_target = "127.0.0.1:50053";
   std::string token;
   bool dev = false;
   std::string operator_id;
@@ -57,6 +63,10 @@ struct Flags {
   std::string label;
   int update_pool = 1000;
   std::string call_timeout = "10s";
+  int resources = 500;
+  int bookings_per_day = 4;
+  int hot_slots = 8;
+  uint64_t prefill = 0;
 };
 
 template <typename Stub, typename Request, typename Response>
@@ -123,6 +133,9 @@ absl::Status PrepareIdentity(Flags& flags) {
 }
 
 bool LoadsContracts(Mode mode) { return mode == Mode::kContract || mode == Mode::kPurchase; }
+bool LoadsBookings(Mode mode) {
+  return mode == Mode::kBook || mode == Mode::kBookHot || mode == Mode::kAvailability;
+}
 
 // The contracts service learns locations and customers from the customers events, a moment
 // after the customers service made them: `call` is retried while it answers NOT_FOUND (not
@@ -204,6 +217,75 @@ absl::Status PrepareContracts(const Flags& flags, DriverOptions& o) {
   return absl::OkStatus();
 }
 
+// Book, book-hot and availability modes: makes --resources meeting rooms (capacity 1, 20.00
+// an hour, so every booking is charged) at the location, books one free far-future slot of a
+// spare room for every pool customer (so the measured run starts only once the bookings
+// service knows them all), then, with --prefill N, makes N bookings the way book mode does
+// (a year of bookings for the availability queries). The bookings start tomorrow, 00:00 UTC.
+absl::Status PrepareBookings(const Flags& flags, DriverOptions& o) {
+  auto channel = grpc::CreateChannel(flags.bookings_target, grpc::InsecureChannelCredentials());
+  auto resources = bv1::ResourcesService::NewStub(channel);
+  auto bookings = bv1::BookingsService::NewStub(channel);
+  auto create = [&](const std::string& name, int capacity, int64_t price) {
+    bv1::CreateResourceRequest req;
+    req.set_location_id(o.location_id);
+    req.mutable_spec()->set_name(name);
+    req.mutable_spec()->set_kind(bv1::MEETING_ROOM);
+    req.mutable_spec()->set_capacity(capacity);
+    req.mutable_spec()->set_hourly_price_minor(price);
+    return RetryUntilKnown([&] {
+      req.set_request_id(crypto::NewUuid());
+      return Unary(*resources, &bv1::ResourcesService::Stub::CreateResource, req, o.token);
+    });
+  };
+  for (int i = 0; i < flags.resources; ++i) {
+    auto room = create(absl::StrCat("Room ", i + 1), 1, 2000);
+    if (!room.ok()) return room.status();
+    o.resource_ids.push_back(room->resource_id());
+  }
+  auto spare = create("Spare room", 10000, 0);
+  if (!spare.ok()) return spare.status();
+  const absl::CivilDay tomorrow = absl::ToCivilDay(RealClock::Get().Now(), absl::UTCTimeZone()) + 1;
+  o.book_from = absl::FromCivil(tomorrow, absl::UTCTimeZone());
+  o.bookings_per_day = flags.bookings_per_day;
+  o.hot_slots = flags.hot_slots;
+  for (const std::string& customer_id : o.update_ids) {
+    bv1::CreateBookingRequest req;
+    req.set_resource_id(spare->resource_id());
+    req.set_customer_id(customer_id);
+    *req.mutable_start_time() = ToTimestamp(o.book_from + absl::Hours(24 * 400));
+    *req.mutable_end_time() = ToTimestamp(o.book_from + absl::Hours(24 * 400 + 1));
+    auto known = RetryUntilKnown([&] {
+      req.set_request_id(crypto::NewUuid());
+      return Unary(*bookings, &bv1::BookingsService::Stub::CreateBooking, req, o.token);
+    });
+    if (!known.ok()) {
+      return absl::Status(known.status().code(), absl::StrCat("customer ", customer_id, ": ",
+                                                              known.status().message()));
+    }
+  }
+  if (flags.prefill > 0) {
+    DriverOptions fill = o;
+    fill.target = flags.bookings_target;
+    fill.mode = Mode::kBook;
+    fill.rate = 0;
+    fill.stop_after_ok = flags.prefill;
+    fill.duration = absl::Hours(2);  // a cap; it stops after --prefill bookings
+    auto filled = RunLoad(fill, nullptr);
+    if (!filled.ok()) return filled.status();
+    if (filled->ok < flags.prefill) {
+      return absl::InternalError(absl::StrCat("prefill made ", filled->ok, " bookings: ",
+                                              filled->first_error));
+    }
+    o.first_booking = filled->sent;
+    std::printf("prefill      %llu bookings over %d rooms\n",
+                static_cast<unsigned long long>(filled->ok), flags.resources);
+  }
+  o.availability_days = static_cast<int>(std::max<uint64_t>(
+      1, (o.first_booking / o.resource_ids.size() + o.bookings_per_day - 1) / o.bookings_per_day));
+  return absl::OkStatus();
+}
+
 // CPU seconds (user + system) this process used so far: the client shares the cores with the
 // service, so its share matters when reading the numbers.
 double CpuSeconds() {
@@ -224,6 +306,24 @@ int Main(int argc, char** argv) {
   app.add_option("--contracts-target", flags.contracts_target,
                  "Contracts service address (contract and purchase modes)")
       ->capture_default_str();
+  app.add_option("--bookings-target", flags.bookings_target,
+                 "Bookings service address (book, book-hot and availability modes)")
+      ->capture_default_str();
+  app.add_option("--resources", flags.resources,
+                 "Rooms booked (book modes) or in the location (availability)")
+      ->check(CLI::Range(1, 100000))
+      ->capture_default_str();
+  app.add_option("--bookings-per-day", flags.bookings_per_day,
+                 "Book mode: one-hour bookings per room and day, two hours apart")
+      ->check(CLI::Range(1, 12))
+      ->capture_default_str();
+  app.add_option("--hot-slots", flags.hot_slots,
+                 "Book-hot mode: the one-hour slots every client fights for")
+      ->check(CLI::Range(1, 10000))
+      ->capture_default_str();
+  app.add_option("--prefill", flags.prefill,
+                 "Book modes and availability: bookings made before the measured run")
+      ->capture_default_str();
   app.add_option("--token", flags.token, "Admin bearer token")->envname("COWORK_TOKEN");
   app.add_flag("--dev", flags.dev,
                "Mint dev tokens (service in --dev) and create the operator/location needed");
@@ -241,7 +341,9 @@ int Main(int argc, char** argv) {
   app.add_option("--mode", flags.mode,
                  "Calls: add, update, mixed, get (customers service); contract, purchase "
                  "(contracts service: CreateContract on a monthly plan, Buy of a one-off "
-                 "product, for pool customers round robin)")
+                 "product, for pool customers round robin); book, book-hot, availability "
+                 "(bookings service: CreateBooking spread over --resources rooms, or fighting "
+                 "for --hot-slots; GetAvailability of the location for one day)")
       ->check(CLI::Validator(
           [](std::string& text) -> std::string {
             absl::StatusOr<Mode> mode = ParseMode(text);
@@ -255,8 +357,9 @@ int Main(int argc, char** argv) {
       ->check(CLI::Range(0.0, 1e7))
       ->capture_default_str();
   app.add_option("--kafka-brokers", flags.kafka_brokers,
-                 "Also watch the loaded service's events topic (cowork.customers.events or "
-                 "cowork.contracts.events): publish rate and event latency");
+                 "Also watch the loaded service's events topic (cowork.customers.events, "
+                 "cowork.contracts.events or cowork.bookings.events): publish rate and event "
+                 "latency");
   app.add_option("--label", flags.label, "Printed with the results, e.g. durable=true");
   app.add_option("--update-pool", flags.update_pool,
                  "Customers added first for every mode but add")
@@ -312,11 +415,19 @@ int Main(int argc, char** argv) {
     }
     o.target = flags.contracts_target;
   }
+  if (LoadsBookings(o.mode)) {
+    if (absl::Status s = PrepareBookings(flags, o); !s.ok()) {
+      std::cerr << "error: setting up the " << ModeName(o.mode) << " run: " << s << "\n";
+      return 1;
+    }
+    o.target = flags.bookings_target;
+  }
 
   std::unique_ptr<EventWatch> watch;
   if (!flags.kafka_brokers.empty()) {
     EventWatchOptions watch_options{.brokers = flags.kafka_brokers};
     if (LoadsContracts(o.mode)) watch_options.topic = "cowork.contracts.events";
+    if (LoadsBookings(o.mode)) watch_options.topic = "cowork.bookings.events";
     auto w = EventWatch::Start(watch_options);
     if (!w.ok()) {
       std::cerr << "error: watching events: " << w.status() << "\n";

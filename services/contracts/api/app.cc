@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
+#include "libs/calendar/calendar.h"
 #include "libs/clock/proto_time.h"
 #include "libs/crypto/crypto.h"
 #include "libs/eventstore/command.h"
@@ -19,7 +20,6 @@
 #include "libs/status/macros.h"
 #include "libs/validation/validation.h"
 #include "services/contracts/api/internal.h"
-#include "services/contracts/domain/calendar.h"
 #include "services/contracts/domain/contract.h"
 #include "services/contracts/domain/plan.h"
 #include "services/contracts/domain/product.h"
@@ -30,39 +30,7 @@ namespace internal {
 
 eventstore::EnvelopeContext Context(absl::string_view operator_id, absl::string_view request_id,
                                     absl::Time now) {
-  return {.service = std::string(kService),
-          .operator_id = std::string(operator_id),
-          .correlation_id = request_id.empty() ? crypto::NewUuid() : std::string(request_id),
-          .causation_id = std::string(request_id),
-          .now = now};
-}
-
-absl::Status CheckIds(absl::string_view request_id,
-                      std::initializer_list<std::pair<absl::string_view, absl::string_view>> ids) {
-  FieldErrors errors;
-  validation::CheckRequestId(request_id, errors);
-  for (const auto& [field, value] : ids) validation::CheckId(value, field, errors);
-  return errors.ToStatus();
-}
-
-absl::StatusOr<directory::LocationInfo> LocationOf(const directory::Directory& directory,
-                                                   absl::string_view op,
-                                                   absl::string_view location_id) {
-  COWORK_ASSIGN_OR_RETURN(std::optional<directory::LocationInfo> location,
-                          directory.GetLocation(op, location_id));
-  if (!location.has_value()) {
-    return absl::NotFoundError(absl::StrCat("location ", location_id, " not found"));
-  }
-  return *std::move(location);
-}
-
-absl::StatusOr<absl::TimeZone> TimeZoneOf(const directory::LocationInfo& location) {
-  absl::TimeZone tz;
-  if (!absl::LoadTimeZone(location.time_zone, &tz)) {
-    return absl::InternalError(absl::StrCat("time zone ", location.time_zone, " of ",
-                                            location.location_id, " not found"));
-  }
-  return tz;
+  return eventstore::CommandContext(kService, operator_id, request_id, now);
 }
 
 absl::Status RequireReader(const auth::Principal& p, absl::string_view location_id) {
@@ -104,7 +72,7 @@ constexpr absl::string_view kViewPrefixes[] = {
     "plan/",     "planloc/",     "contract/", "contractcust/", "contractloc/", "due/",
     "product/",  "productloc/",  "purchase/", "purchasecust/", "account/",     "charge/",
     "invoice/",  "invoicecust/", "invoiceloc/"};
-constexpr int kDueBatch = 1'000;  // contracts and purchases one RunDue pass handles, at most
+constexpr int kDueBatch = 1'000;  // due entries read at once
 
 // ---------------------------------------------------------------- views
 
@@ -171,7 +139,7 @@ Views ContractViews(const domain::ContractState& s, absl::TimeZone tz) {
                {ContractsOfPrefix(s.operator_id(), s.customer_id()) + s.contract_id(), view},
                {ContractsAtPrefix(s.operator_id(), s.location_id()) + s.contract_id(), view}};
   if (std::optional<absl::CivilDay> day = domain::NextBoundary(s); day.has_value()) {
-    out.emplace(DueKey(domain::StartOfDay(*day, tz), s.operator_id(), kContractAggregate,
+    out.emplace(DueKey(calendar::StartOfDay(*day, tz), s.operator_id(), kContractAggregate,
                        s.contract_id()),
                 "");
   }
@@ -185,8 +153,8 @@ absl::StatusOr<absl::TimeZone> TimeZoneOf(const directory::Directory& directory,
                                           absl::string_view op,
                                           absl::string_view location_id) {
   COWORK_ASSIGN_OR_RETURN(directory::LocationInfo location,
-                          LocationOf(directory, op, location_id));
-  return internal::TimeZoneOf(location);
+                          directory.FindLocation(op, location_id));
+  return directory::TimeZoneOf(location);
 }
 
 // The plan of the caller's operator, or NOT_FOUND.
@@ -237,10 +205,10 @@ App::App(eventstore::Store& store, const directory::Directory& directory, const 
 
 absl::StatusOr<v1::Plan> App::CreatePlan(const auth::Principal& p,
                                          const v1::CreatePlanRequest& r) {
-  COWORK_RETURN_IF_ERROR(CheckIds(r.request_id(), {{"location_id", r.location_id()}}));
+  COWORK_RETURN_IF_ERROR(validation::CheckIds(r.request_id(), {{"location_id", r.location_id()}}));
   COWORK_RETURN_IF_ERROR(auth::RequireAdmin(p, auth::kContractsWrite, r.location_id()));
   COWORK_ASSIGN_OR_RETURN(const directory::LocationInfo location,
-                          LocationOf(directory_, p.operator_id, r.location_id()));
+                          directory_.FindLocation(p.operator_id, r.location_id()));
   return eventstore::Execute<v1::Plan>(
       store_, eventstore::RequestKeyFor(p.operator_id, r.request_id(), "CreatePlan"),
       [&]() -> absl::StatusOr<Decided<v1::Plan>> {
@@ -265,7 +233,7 @@ absl::StatusOr<v1::Plan> App::CreatePlan(const auth::Principal& p,
 
 absl::StatusOr<v1::Plan> App::UpdatePlanPrice(const auth::Principal& p,
                                               const v1::UpdatePlanPriceRequest& r) {
-  COWORK_RETURN_IF_ERROR(CheckIds(r.request_id(), {{"plan_id", r.plan_id()}}));
+  COWORK_RETURN_IF_ERROR(validation::CheckIds(r.request_id(), {{"plan_id", r.plan_id()}}));
   COWORK_RETURN_IF_ERROR(auth::RequirePermission(p, auth::kContractsWrite));
   return eventstore::Execute<v1::Plan>(
       store_, eventstore::RequestKeyFor(p.operator_id, r.request_id(), "UpdatePlanPrice"),
@@ -287,7 +255,7 @@ absl::StatusOr<v1::Plan> App::UpdatePlanPrice(const auth::Principal& p,
 
 absl::StatusOr<v1::Plan> App::GetPlan(const auth::Principal& p,
                                       const v1::GetPlanRequest& r) const {
-  COWORK_RETURN_IF_ERROR(CheckIds("", {{"plan_id", r.plan_id()}}));
+  COWORK_RETURN_IF_ERROR(validation::CheckIds("", {{"plan_id", r.plan_id()}}));
   if (p.is_platform()) return absl::PermissionDeniedError("platform tokens cannot read plans");
   COWORK_ASSIGN_OR_RETURN(std::optional<v1::Plan> plan,
                           eventstore::ReadView<v1::Plan>(store_, PlanKey(p.operator_id,
@@ -299,11 +267,11 @@ absl::StatusOr<v1::Plan> App::GetPlan(const auth::Principal& p,
 
 absl::StatusOr<v1::ListPlansResponse> App::ListPlans(const auth::Principal& p,
                                                      const v1::ListPlansRequest& r) const {
-  COWORK_RETURN_IF_ERROR(CheckIds("", {{"location_id", r.location_id()}}));
+  COWORK_RETURN_IF_ERROR(validation::CheckIds("", {{"location_id", r.location_id()}}));
   COWORK_RETURN_IF_ERROR(RequireReader(p, r.location_id()));
   COWORK_ASSIGN_OR_RETURN(
       PageOf<v1::Plan> page,
-      PageFor<v1::Plan>(store_, p, PlansAtPrefix(p.operator_id, r.location_id()),
+      service::PageFor<v1::Plan>(store_, p, PlansAtPrefix(p.operator_id, r.location_id()),
                         r.page_token(), r.page_size()));
   v1::ListPlansResponse out;
   for (v1::Plan& plan : page.items) *out.add_plans() = std::move(plan);
@@ -315,7 +283,7 @@ absl::StatusOr<v1::ListPlansResponse> App::ListPlans(const auth::Principal& p,
 
 absl::StatusOr<v1::Contract> App::CreateContract(const auth::Principal& p,
                                                  const v1::CreateContractRequest& r) {
-  COWORK_RETURN_IF_ERROR(CheckIds(r.request_id(), {{"customer_id", r.customer_id()},
+  COWORK_RETURN_IF_ERROR(validation::CheckIds(r.request_id(), {{"customer_id", r.customer_id()},
                                                    {"plan_id", r.plan_id()}}));
   COWORK_RETURN_IF_ERROR(auth::RequirePermission(p, auth::kContractsWrite));
   return eventstore::Execute<v1::Contract>(
@@ -340,7 +308,7 @@ absl::StatusOr<v1::Contract> App::CreateContract(const auth::Principal& p,
                  .plan = &plan.state,
                  .start_date = r.has_start_date() ? &r.start_date() : nullptr,
                  .end_date = r.has_end_date() ? &r.end_date() : nullptr,
-                 .today = domain::Today(now, tz)}));
+                 .today = calendar::Today(now, tz)}));
         WriteSet writes;
         v1::Contract view =
             StageContract(Context(p.operator_id, r.request_id(), now),
@@ -352,7 +320,7 @@ absl::StatusOr<v1::Contract> App::CreateContract(const auth::Principal& p,
 
 absl::StatusOr<v1::Contract> App::CancelContract(const auth::Principal& p,
                                                  const v1::CancelContractRequest& r) {
-  COWORK_RETURN_IF_ERROR(CheckIds(r.request_id(), {{"contract_id", r.contract_id()}}));
+  COWORK_RETURN_IF_ERROR(validation::CheckIds(r.request_id(), {{"contract_id", r.contract_id()}}));
   COWORK_RETURN_IF_ERROR(auth::RequirePermission(p, auth::kContractsWrite));
   return eventstore::Execute<v1::Contract>(
       store_, eventstore::RequestKeyFor(p.operator_id, r.request_id(), "CancelContract"),
@@ -368,7 +336,7 @@ absl::StatusOr<v1::Contract> App::CancelContract(const auth::Principal& p,
             domain::Events events,
             domain::DecideCancelContract(before.state,
                                          r.has_end_date() ? &r.end_date() : nullptr,
-                                         domain::Today(now, tz)));
+                                         calendar::Today(now, tz)));
         WriteSet writes;
         v1::Contract view =
             StageContract(Context(p.operator_id, r.request_id(), now), before, r.contract_id(),
@@ -379,7 +347,7 @@ absl::StatusOr<v1::Contract> App::CancelContract(const auth::Principal& p,
 
 absl::StatusOr<v1::Contract> App::GetContract(const auth::Principal& p,
                                               const v1::GetContractRequest& r) const {
-  COWORK_RETURN_IF_ERROR(CheckIds("", {{"contract_id", r.contract_id()}}));
+  COWORK_RETURN_IF_ERROR(validation::CheckIds("", {{"contract_id", r.contract_id()}}));
   if (p.is_platform()) return absl::PermissionDeniedError("platform tokens cannot read contracts");
   COWORK_ASSIGN_OR_RETURN(
       std::optional<v1::Contract> contract,
@@ -403,18 +371,18 @@ absl::StatusOr<v1::ListContractsResponse> App::ListContracts(
   if (p.is_platform()) return absl::PermissionDeniedError("platform tokens cannot read contracts");
   std::string prefix;
   if (!r.customer_id().empty()) {
-    COWORK_RETURN_IF_ERROR(CheckIds("", {{"customer_id", r.customer_id()}}));
+    COWORK_RETURN_IF_ERROR(validation::CheckIds("", {{"customer_id", r.customer_id()}}));
     COWORK_RETURN_IF_ERROR(RequireListerOf(p, r.customer_id()));
     prefix = ContractsOfPrefix(p.operator_id, r.customer_id());
   } else {
-    COWORK_RETURN_IF_ERROR(CheckIds("", {{"location_id", r.location_id()}}));
+    COWORK_RETURN_IF_ERROR(validation::CheckIds("", {{"location_id", r.location_id()}}));
     COWORK_RETURN_IF_ERROR(auth::RequireAdmin(p, auth::kContractsRead, r.location_id()));
     prefix = ContractsAtPrefix(p.operator_id, r.location_id());
   }
   // An admin sees a customer's contracts at the locations the token covers only.
   COWORK_ASSIGN_OR_RETURN(
       PageOf<v1::Contract> page,
-      PageFor<v1::Contract>(store_, p, prefix, r.page_token(), r.page_size()));
+      service::PageFor<v1::Contract>(store_, p, prefix, r.page_token(), r.page_size()));
   v1::ListContractsResponse out;
   for (v1::Contract& c : page.items) *out.add_contracts() = std::move(c);
   out.set_next_page_token(page.next_page_token);
@@ -430,26 +398,32 @@ absl::StatusOr<int> App::RunDue() {
   struct Due {
     std::string op, kind, id;
   };
-  std::vector<Due> due;
-  COWORK_RETURN_IF_ERROR(store_.Scan(
-      Space::kViews, "due/", "", [&](absl::string_view key, absl::string_view) {
-        if (key > until) return false;
-        std::vector<std::string> parts = absl::StrSplit(key, '/');
-        if (parts.size() == 5) due.push_back({parts[2], parts[3], parts[4]});
-        return static_cast<int>(due.size()) < kDueBatch;
-      }));
   int changed = 0;
-  for (const Due& d : due) {
-    absl::StatusOr<bool> result = d.kind == kContractAggregate ? TickContract(d.op, d.id)
-                                                                : TickPurchase(d.op, d.id);
-    if (!result.ok()) {
-      server::LogJson("error", "scheduled change failed",
-                      {{d.kind, d.id}, {"error", result.status().ToString()}});
-      continue;
+  // In batches, each scan going on from the last key seen: a done entry's key is deleted,
+  // and scanning from the start again would step over every deletion of this run.
+  std::string last_key;
+  for (;;) {
+    std::vector<Due> due;
+    COWORK_RETURN_IF_ERROR(store_.Scan(
+        Space::kViews, "due/", last_key, [&](absl::string_view key, absl::string_view) {
+          if (key > until) return false;
+          last_key = std::string(key);
+          std::vector<std::string> parts = absl::StrSplit(key, '/');
+          if (parts.size() == 5) due.push_back({parts[2], parts[3], parts[4]});
+          return static_cast<int>(due.size()) < kDueBatch;
+        }));
+    for (const Due& d : due) {
+      absl::StatusOr<bool> result = d.kind == kContractAggregate ? TickContract(d.op, d.id)
+                                                                  : TickPurchase(d.op, d.id);
+      if (!result.ok()) {
+        server::LogJson("error", "scheduled change failed",
+                        {{d.kind, d.id}, {"error", result.status().ToString()}});
+        continue;
+      }
+      if (*result) ++changed;
     }
-    if (*result) ++changed;
+    if (static_cast<int>(due.size()) < kDueBatch) return changed;
   }
-  return changed;
 }
 
 absl::StatusOr<bool> App::TickContract(absl::string_view op, absl::string_view contract_id) {
@@ -462,10 +436,10 @@ absl::StatusOr<bool> App::TickContract(absl::string_view op, absl::string_view c
                                     ContractOf(store_, op, contract_id));
             const domain::ContractState& c = before.state;
             COWORK_ASSIGN_OR_RETURN(const directory::LocationInfo location,
-                                    LocationOf(directory_, op, c.location_id()));
-            COWORK_ASSIGN_OR_RETURN(const absl::TimeZone tz, internal::TimeZoneOf(location));
+                                    directory_.FindLocation(op, c.location_id()));
+            COWORK_ASSIGN_OR_RETURN(const absl::TimeZone tz, directory::TimeZoneOf(location));
             const absl::Time at = clock_.Now();
-            const absl::CivilDay today = domain::Today(at, tz);
+            const absl::CivilDay today = calendar::Today(at, tz);
             domain::Events events = domain::DecideTick(c, today);
             domain::ContractState ticked = c;
             for (const domain::Event& e : events) ticked = domain::Apply(std::move(ticked), e);

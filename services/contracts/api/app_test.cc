@@ -560,6 +560,25 @@ TEST_F(BillingTest, InvoiceAsTheyBuyAndSuspendedCustomers) {
   EXPECT_TRUE(InvoicesOf("c-2").empty());
 }
 
+TEST_F(BillingTest, ASuspendedMembersInvoicesStillIssue) {
+  const v1::Plan desk = MakePlan("loc-mad", 15000);
+  ASSERT_TRUE(Sign("c-1", desk.plan_id()).ok());  // 2026-05-20
+  ASSERT_TRUE(Buy("c-1", MakeProduct(v1::ONE_OFF, 1500).product_id()).ok());
+  ASSERT_TRUE(Booking(Booked("bk-1", "c-1", 2000), "bk-1", 1).ok());
+  EXPECT_EQ(Waiting("c-1"), 2);
+
+  events::CustomerSuspended suspended;
+  suspended.set_customer_id("c-1");
+  Feed("customer", "c-1", 2, suspended);
+  MoveTo(absl::CivilSecond(2026, 6, 20, 0, 0, 1));
+  ASSERT_TRUE(app_.RunDue().ok());
+  const std::vector<v1::Invoice> invoices = InvoicesOf("c-1");
+  ASSERT_EQ(invoices.size(), 1u);  // the fee, the pass and the booking they owe
+  EXPECT_EQ(invoices[0].lines_size(), 3);
+  EXPECT_EQ(invoices[0].total().amount_minor(), 18500);
+  EXPECT_EQ(Waiting("c-1"), 0);
+}
+
 TEST_F(BillingTest, CustomersBuyForThemselvesOnly) {
   const v1::Product pass = MakeProduct(v1::ONE_OFF, 1500);
   EXPECT_TRUE(Buy("c-1", pass.product_id(), 1, Customer("c-1")).ok());

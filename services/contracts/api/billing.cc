@@ -9,14 +9,15 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
+#include "libs/calendar/calendar.h"
 #include "libs/clock/proto_time.h"
 #include "libs/crypto/crypto.h"
 #include "libs/eventstore/views.h"
 #include "libs/status/field_errors.h"
 #include "libs/status/macros.h"
+#include "libs/validation/validation.h"
 #include "services/contracts/api/app.h"
 #include "services/contracts/api/internal.h"
-#include "services/contracts/domain/calendar.h"
 #include "services/contracts/domain/product.h"
 
 namespace cowork::contracts::api {
@@ -235,7 +236,7 @@ absl::StatusOr<Books> OpenBooks(const eventstore::Store& store,
                                 const directory::LocationInfo& location,
                                 absl::string_view customer_id) {
   const std::string& op = location.operator_id;
-  COWORK_ASSIGN_OR_RETURN(const absl::TimeZone tz, TimeZoneOf(location));
+  COWORK_ASSIGN_OR_RETURN(const absl::TimeZone tz, directory::TimeZoneOf(location));
   COWORK_ASSIGN_OR_RETURN(Loaded<domain::AccountState> account,
                           eventstore::LoadState<domain::AccountState>(
                               store, kAccountAggregate,
@@ -282,7 +283,7 @@ Views PurchaseViews(const domain::PurchaseState& s, absl::TimeZone tz) {
   Views out = {{PurchaseKey(s.operator_id(), s.purchase_id()), view},
                {PurchasesOfPrefix(s.operator_id(), s.customer_id()) + s.purchase_id(), view}};
   if (std::optional<absl::CivilDay> day = domain::NextRenewal(s); day.has_value()) {
-    out.emplace(DueKey(domain::StartOfDay(*day, tz), s.operator_id(), kPurchaseAggregate,
+    out.emplace(DueKey(calendar::StartOfDay(*day, tz), s.operator_id(), kPurchaseAggregate,
                        s.purchase_id()),
                 "");
   }
@@ -366,10 +367,10 @@ Views ChargeIndexViews(absl::string_view op, absl::string_view account_id,
 
 absl::StatusOr<v1::Product> App::CreateProduct(const auth::Principal& p,
                                                const v1::CreateProductRequest& r) {
-  COWORK_RETURN_IF_ERROR(CheckIds(r.request_id(), {{"location_id", r.location_id()}}));
+  COWORK_RETURN_IF_ERROR(validation::CheckIds(r.request_id(), {{"location_id", r.location_id()}}));
   COWORK_RETURN_IF_ERROR(auth::RequireAdmin(p, auth::kContractsWrite, r.location_id()));
   COWORK_ASSIGN_OR_RETURN(const directory::LocationInfo location,
-                          LocationOf(directory_, p.operator_id, r.location_id()));
+                          directory_.FindLocation(p.operator_id, r.location_id()));
   return eventstore::Execute<v1::Product>(
       store_, eventstore::RequestKeyFor(p.operator_id, r.request_id(), "CreateProduct"),
       [&]() -> absl::StatusOr<Decided<v1::Product>> {
@@ -393,7 +394,7 @@ absl::StatusOr<v1::Product> App::CreateProduct(const auth::Principal& p,
 
 absl::StatusOr<v1::Product> App::GetProduct(const auth::Principal& p,
                                             const v1::GetProductRequest& r) const {
-  COWORK_RETURN_IF_ERROR(CheckIds("", {{"product_id", r.product_id()}}));
+  COWORK_RETURN_IF_ERROR(validation::CheckIds("", {{"product_id", r.product_id()}}));
   COWORK_ASSIGN_OR_RETURN(
       std::optional<v1::Product> product,
       eventstore::ReadView<v1::Product>(store_, ProductKey(p.operator_id, r.product_id())));
@@ -406,11 +407,11 @@ absl::StatusOr<v1::Product> App::GetProduct(const auth::Principal& p,
 
 absl::StatusOr<v1::ListProductsResponse> App::ListProducts(
     const auth::Principal& p, const v1::ListProductsRequest& r) const {
-  COWORK_RETURN_IF_ERROR(CheckIds("", {{"location_id", r.location_id()}}));
+  COWORK_RETURN_IF_ERROR(validation::CheckIds("", {{"location_id", r.location_id()}}));
   COWORK_RETURN_IF_ERROR(RequireReader(p, r.location_id()));
   COWORK_ASSIGN_OR_RETURN(
       PageOf<v1::Product> page,
-      PageFor<v1::Product>(store_, p, ProductsAtPrefix(p.operator_id, r.location_id()),
+      service::PageFor<v1::Product>(store_, p, ProductsAtPrefix(p.operator_id, r.location_id()),
                            r.page_token(), r.page_size()));
   v1::ListProductsResponse out;
   for (v1::Product& product : page.items) *out.add_products() = std::move(product);
@@ -422,7 +423,7 @@ absl::StatusOr<v1::ListProductsResponse> App::ListProducts(
 
 absl::StatusOr<v1::Purchase> App::Buy(const auth::Principal& p,
                                       const v1::BuyRequest& r) {
-  COWORK_RETURN_IF_ERROR(CheckIds(r.request_id(), {{"customer_id", r.customer_id()},
+  COWORK_RETURN_IF_ERROR(validation::CheckIds(r.request_id(), {{"customer_id", r.customer_id()},
                                                    {"product_id", r.product_id()}}));
   if (p.is_customer()) {
     COWORK_RETURN_IF_ERROR(auth::RequireAdminOrSelf(p, auth::kContractsWrite, "", r.customer_id()));
@@ -439,12 +440,12 @@ absl::StatusOr<v1::Purchase> App::Buy(const auth::Principal& p,
           COWORK_RETURN_IF_ERROR(auth::RequireAdmin(p, auth::kContractsWrite, location_id));
         }
         COWORK_ASSIGN_OR_RETURN(const directory::LocationInfo location,
-                                LocationOf(directory_, p.operator_id, location_id));
-        COWORK_ASSIGN_OR_RETURN(const absl::TimeZone tz, internal::TimeZoneOf(location));
+                                directory_.FindLocation(p.operator_id, location_id));
+        COWORK_ASSIGN_OR_RETURN(const absl::TimeZone tz, directory::TimeZoneOf(location));
         COWORK_ASSIGN_OR_RETURN(std::optional<directory::CustomerStanding> standing,
                                 directory_.GetCustomer(p.operator_id, r.customer_id()));
         const absl::Time now = clock_.Now();
-        const absl::CivilDay today = domain::Today(now, tz);
+        const absl::CivilDay today = calendar::Today(now, tz);
         const std::string id = crypto::NewId("pu-");
         COWORK_ASSIGN_OR_RETURN(domain::Events events,
                                 domain::DecidePurchase({.purchase_id = id,
@@ -472,7 +473,7 @@ absl::StatusOr<v1::Purchase> App::Buy(const auth::Principal& p,
 
 absl::StatusOr<v1::Purchase> App::CancelPurchase(const auth::Principal& p,
                                                  const v1::CancelPurchaseRequest& r) {
-  COWORK_RETURN_IF_ERROR(CheckIds(r.request_id(), {{"purchase_id", r.purchase_id()}}));
+  COWORK_RETURN_IF_ERROR(validation::CheckIds(r.request_id(), {{"purchase_id", r.purchase_id()}}));
   if (p.is_platform()) return absl::PermissionDeniedError("platform tokens cannot cancel");
   return eventstore::Execute<v1::Purchase>(
       store_, eventstore::RequestKeyFor(p.operator_id, r.request_id(), "CancelPurchase"),
@@ -486,13 +487,13 @@ absl::StatusOr<v1::Purchase> App::CancelPurchase(const auth::Principal& p,
         COWORK_RETURN_IF_ERROR(auth::RequireAdminOrSelf(p, auth::kContractsWrite,
                                                         s.location_id(), s.customer_id()));
         COWORK_ASSIGN_OR_RETURN(const directory::LocationInfo location,
-                                LocationOf(directory_, p.operator_id, s.location_id()));
-        COWORK_ASSIGN_OR_RETURN(const absl::TimeZone tz, internal::TimeZoneOf(location));
+                                directory_.FindLocation(p.operator_id, s.location_id()));
+        COWORK_ASSIGN_OR_RETURN(const absl::TimeZone tz, directory::TimeZoneOf(location));
         const absl::Time now = clock_.Now();
         COWORK_ASSIGN_OR_RETURN(
             domain::Events events,
             domain::DecideCancelPurchase(s, r.has_end_date() ? &r.end_date() : nullptr,
-                                         domain::Today(now, tz)));
+                                         calendar::Today(now, tz)));
         WriteSet writes;
         const domain::PurchaseState after = eventstore::Stage(
             Context(p.operator_id, r.request_id(), now), kPurchaseAggregate, r.purchase_id(),
@@ -504,7 +505,7 @@ absl::StatusOr<v1::Purchase> App::CancelPurchase(const auth::Principal& p,
 
 absl::StatusOr<v1::Purchase> App::GetPurchase(const auth::Principal& p,
                                               const v1::GetPurchaseRequest& r) const {
-  COWORK_RETURN_IF_ERROR(CheckIds("", {{"purchase_id", r.purchase_id()}}));
+  COWORK_RETURN_IF_ERROR(validation::CheckIds("", {{"purchase_id", r.purchase_id()}}));
   if (p.is_platform()) return absl::PermissionDeniedError("platform tokens cannot read purchases");
   COWORK_ASSIGN_OR_RETURN(
       std::optional<v1::Purchase> purchase,
@@ -520,10 +521,10 @@ absl::StatusOr<v1::Purchase> App::GetPurchase(const auth::Principal& p,
 
 absl::StatusOr<v1::ListPurchasesResponse> App::ListPurchases(
     const auth::Principal& p, const v1::ListPurchasesRequest& r) const {
-  COWORK_RETURN_IF_ERROR(CheckIds("", {{"customer_id", r.customer_id()}}));
+  COWORK_RETURN_IF_ERROR(validation::CheckIds("", {{"customer_id", r.customer_id()}}));
   COWORK_RETURN_IF_ERROR(RequireListerOf(p, r.customer_id()));
   COWORK_ASSIGN_OR_RETURN(PageOf<v1::Purchase> page,
-                          PageFor<v1::Purchase>(store_, p,
+                          service::PageFor<v1::Purchase>(store_, p,
                                                 PurchasesOfPrefix(p.operator_id, r.customer_id()),
                                                 r.page_token(), r.page_size()));
   v1::ListPurchasesResponse out;
@@ -542,10 +543,10 @@ absl::StatusOr<bool> App::TickPurchase(absl::string_view op, absl::string_view p
                                     PurchaseOf(store_, op, purchase_id));
             const domain::PurchaseState& s = before.state;
             COWORK_ASSIGN_OR_RETURN(const directory::LocationInfo location,
-                                    LocationOf(directory_, op, s.location_id()));
-            COWORK_ASSIGN_OR_RETURN(const absl::TimeZone tz, internal::TimeZoneOf(location));
+                                    directory_.FindLocation(op, s.location_id()));
+            COWORK_ASSIGN_OR_RETURN(const absl::TimeZone tz, directory::TimeZoneOf(location));
             const absl::Time now = clock_.Now();
-            const absl::CivilDay today = domain::Today(now, tz);
+            const absl::CivilDay today = calendar::Today(now, tz);
             domain::Events events = domain::DecideRenewals(s, today);
             changed = !events.empty();
             std::vector<v1::Charge> charges;
@@ -579,11 +580,11 @@ absl::Status App::OnBookingCreated(const common::v1::EventEnvelope& envelope,
                                    const bookings::v1::BookingCreated& e, WriteSet& writes) {
   if (e.charge().amount_minor() == 0) return absl::OkStatus();  // credit or a free resource
   const std::string& op = envelope.operator_id();
-  absl::StatusOr<directory::LocationInfo> location = LocationOf(directory_, op, e.location_id());
+  absl::StatusOr<directory::LocationInfo> location = directory_.FindLocation(op, e.location_id());
   // The customers events may not have brought the location yet: try again later.
   if (absl::IsNotFound(location.status())) return absl::UnavailableError(location.status().message());
   COWORK_RETURN_IF_ERROR(location.status());
-  COWORK_ASSIGN_OR_RETURN(const absl::TimeZone tz, internal::TimeZoneOf(*location));
+  COWORK_ASSIGN_OR_RETURN(const absl::TimeZone tz, directory::TimeZoneOf(*location));
   v1::Charge charge;
   charge.set_charge_id(absl::StrCat("booking/", e.booking_id()));
   charge.set_customer_id(e.customer_id());
@@ -591,8 +592,8 @@ absl::Status App::OnBookingCreated(const common::v1::EventEnvelope& envelope,
       "Booking of ", e.resource_name().empty() ? e.resource_id() : e.resource_name(), " on ",
       absl::FormatTime("%Y-%m-%d %H:%M", FromTimestamp(e.start_time()), tz)));
   *charge.mutable_amount() = e.charge();
-  const absl::CivilDay today = domain::Today(clock_.Now(), tz);
-  *charge.mutable_day() = ToDate(domain::Today(FromTimestamp(envelope.occurred_at()), tz));
+  const absl::CivilDay today = calendar::Today(clock_.Now(), tz);
+  *charge.mutable_day() = ToDate(calendar::Today(FromTimestamp(envelope.occurred_at()), tz));
   COWORK_ASSIGN_OR_RETURN(const std::string payer, PayerOf(directory_, op, e.customer_id()));
   COWORK_ASSIGN_OR_RETURN(Books books, OpenBooks(store_, *location, payer));
   COWORK_RETURN_IF_ERROR(Charge(store_, books, {charge}, today));
@@ -609,7 +610,7 @@ absl::Status App::OnBookingCancelled(const common::v1::EventEnvelope& envelope,
   const std::vector<std::string> account = absl::StrSplit(index->account_id(), ':');
   if (account.size() != 2) return absl::InternalError("bad account id in the charge index");
   COWORK_ASSIGN_OR_RETURN(const directory::LocationInfo location,
-                          LocationOf(directory_, op, account[0]));
+                          directory_.FindLocation(op, account[0]));
   COWORK_ASSIGN_OR_RETURN(Books books, OpenBooks(store_, location, account[1]));
   if (!books.ledger.Void(charge_id)) {
     // Invoiced already: an invoice is never edited, so the refund goes on the next one.
@@ -618,7 +619,7 @@ absl::Status App::OnBookingCancelled(const common::v1::EventEnvelope& envelope,
     refund.set_description(absl::StrCat("Refund: ", refund.description()));
     refund.mutable_amount()->set_amount_minor(-refund.amount().amount_minor());
     COWORK_RETURN_IF_ERROR(
-        Charge(store_, books, {refund}, domain::Today(clock_.Now(), books.tz)));
+        Charge(store_, books, {refund}, calendar::Today(clock_.Now(), books.tz)));
   }
   return StageBooks(EventContext(envelope, clock_.Now()), books, store_, writes);
 }
@@ -627,9 +628,9 @@ absl::Status App::OnBookingCancelled(const common::v1::EventEnvelope& envelope,
 
 absl::StatusOr<v1::TaxRate> App::SetTaxRate(const auth::Principal& p,
                                              const v1::SetTaxRateRequest& r) {
-  COWORK_RETURN_IF_ERROR(CheckIds(r.request_id(), {{"location_id", r.location_id()}}));
+  COWORK_RETURN_IF_ERROR(validation::CheckIds(r.request_id(), {{"location_id", r.location_id()}}));
   COWORK_RETURN_IF_ERROR(auth::RequireAdmin(p, auth::kContractsWrite, r.location_id()));
-  COWORK_RETURN_IF_ERROR(LocationOf(directory_, p.operator_id, r.location_id()).status());
+  COWORK_RETURN_IF_ERROR(directory_.FindLocation(p.operator_id, r.location_id()).status());
   return eventstore::Execute<v1::TaxRate>(
       store_, eventstore::RequestKeyFor(p.operator_id, r.request_id(), "SetTaxRate"),
       [&]() -> absl::StatusOr<Decided<v1::TaxRate>> {
@@ -652,9 +653,9 @@ absl::StatusOr<v1::TaxRate> App::SetTaxRate(const auth::Principal& p,
 
 absl::StatusOr<v1::TaxRate> App::GetTaxRate(const auth::Principal& p,
                                             const v1::GetTaxRateRequest& r) const {
-  COWORK_RETURN_IF_ERROR(CheckIds("", {{"location_id", r.location_id()}}));
+  COWORK_RETURN_IF_ERROR(validation::CheckIds("", {{"location_id", r.location_id()}}));
   COWORK_RETURN_IF_ERROR(RequireReader(p, r.location_id()));
-  COWORK_RETURN_IF_ERROR(LocationOf(directory_, p.operator_id, r.location_id()).status());
+  COWORK_RETURN_IF_ERROR(directory_.FindLocation(p.operator_id, r.location_id()).status());
   COWORK_ASSIGN_OR_RETURN(Loaded<domain::InvoiceBookState> book,
                           BookOf(store_, p.operator_id, r.location_id()));
   v1::TaxRate out;
@@ -665,7 +666,7 @@ absl::StatusOr<v1::TaxRate> App::GetTaxRate(const auth::Principal& p,
 
 absl::StatusOr<v1::InvoicingPreference> App::SetInvoicingPreference(
     const auth::Principal& p, const v1::SetInvoicingPreferenceRequest& r) {
-  COWORK_RETURN_IF_ERROR(CheckIds(r.request_id(), {{"customer_id", r.customer_id()}}));
+  COWORK_RETURN_IF_ERROR(validation::CheckIds(r.request_id(), {{"customer_id", r.customer_id()}}));
   COWORK_RETURN_IF_ERROR(auth::RequirePermission(p, auth::kContractsWrite));
   COWORK_ASSIGN_OR_RETURN(std::optional<directory::CustomerStanding> standing,
                           directory_.GetCustomer(p.operator_id, r.customer_id()));
@@ -693,13 +694,13 @@ absl::StatusOr<v1::InvoicingPreference> App::SetInvoicingPreference(
 
 absl::StatusOr<v1::Account> App::GetAccount(const auth::Principal& p,
                                             const v1::GetAccountRequest& r) const {
-  COWORK_RETURN_IF_ERROR(CheckIds("", {{"customer_id", r.customer_id()},
+  COWORK_RETURN_IF_ERROR(validation::CheckIds("", {{"customer_id", r.customer_id()},
                                        {"location_id", r.location_id()}}));
   if (p.is_platform()) return absl::PermissionDeniedError("platform tokens cannot read accounts");
   COWORK_RETURN_IF_ERROR(auth::RequireAdminOrSelf(p, auth::kContractsRead, r.location_id(),
                                                   r.customer_id()));
   COWORK_ASSIGN_OR_RETURN(const directory::LocationInfo location,
-                          LocationOf(directory_, p.operator_id, r.location_id()));
+                          directory_.FindLocation(p.operator_id, r.location_id()));
   COWORK_ASSIGN_OR_RETURN(
       std::optional<v1::Account> account,
       eventstore::ReadView<v1::Account>(
@@ -714,7 +715,7 @@ absl::StatusOr<v1::Account> App::GetAccount(const auth::Principal& p,
 
 absl::StatusOr<v1::Invoice> App::GetInvoice(const auth::Principal& p,
                                             const v1::GetInvoiceRequest& r) const {
-  COWORK_RETURN_IF_ERROR(CheckIds("", {{"invoice_id", r.invoice_id()}}));
+  COWORK_RETURN_IF_ERROR(validation::CheckIds("", {{"invoice_id", r.invoice_id()}}));
   if (p.is_platform()) return absl::PermissionDeniedError("platform tokens cannot read invoices");
   COWORK_ASSIGN_OR_RETURN(
       std::optional<v1::Invoice> invoice,
@@ -736,17 +737,17 @@ absl::StatusOr<v1::ListInvoicesResponse> App::ListInvoices(
   if (p.is_platform()) return absl::PermissionDeniedError("platform tokens cannot read invoices");
   std::string prefix;
   if (!r.customer_id().empty()) {
-    COWORK_RETURN_IF_ERROR(CheckIds("", {{"customer_id", r.customer_id()}}));
+    COWORK_RETURN_IF_ERROR(validation::CheckIds("", {{"customer_id", r.customer_id()}}));
     COWORK_RETURN_IF_ERROR(RequireListerOf(p, r.customer_id()));
     prefix = InvoicesOfPrefix(p.operator_id, r.customer_id());
   } else {
-    COWORK_RETURN_IF_ERROR(CheckIds("", {{"location_id", r.location_id()}}));
+    COWORK_RETURN_IF_ERROR(validation::CheckIds("", {{"location_id", r.location_id()}}));
     COWORK_RETURN_IF_ERROR(auth::RequireAdmin(p, auth::kContractsRead, r.location_id()));
     prefix = InvoicesAtPrefix(p.operator_id, r.location_id());
   }
   COWORK_ASSIGN_OR_RETURN(
       PageOf<v1::Invoice> page,
-      PageFor<v1::Invoice>(store_, p, prefix, r.page_token(), r.page_size()));
+      service::PageFor<v1::Invoice>(store_, p, prefix, r.page_token(), r.page_size()));
   v1::ListInvoicesResponse out;
   for (v1::Invoice& invoice : page.items) *out.add_invoices() = std::move(invoice);
   out.set_next_page_token(page.next_page_token);
@@ -760,7 +761,7 @@ absl::StatusOr<v1::Invoice> App::ChangeInvoice(
     absl::FunctionRef<absl::StatusOr<domain::Events>(const v1::InvoiceIssued&,
                                                      domain::InvoiceStatus)>
         decide) {
-  COWORK_RETURN_IF_ERROR(CheckIds(request_id, {{"invoice_id", invoice_id}}));
+  COWORK_RETURN_IF_ERROR(validation::CheckIds(request_id, {{"invoice_id", invoice_id}}));
   COWORK_RETURN_IF_ERROR(auth::RequirePermission(p, auth::kContractsWrite));
   return eventstore::Execute<v1::Invoice>(
       store_, eventstore::RequestKeyFor(p.operator_id, request_id, method),

@@ -21,6 +21,7 @@
 #include "libs/eventstore/staging.h"
 #include "libs/eventstore/store.h"
 #include "libs/eventstore/views.h"
+#include "libs/service/pages.h"
 #include "libs/auth/auth.h"
 #include "services/contracts/domain/contract.h"
 #include "services/contracts/domain/invoice.h"
@@ -36,22 +37,11 @@ inline constexpr absl::string_view kPurchaseAggregate = "purchase";
 inline constexpr absl::string_view kAccountAggregate = "account";
 inline constexpr absl::string_view kBookAggregate = "invoicebook";
 inline constexpr absl::string_view kBillingAggregate = "billing";
-inline constexpr int kMaxScan = 20'000;  // entries one List call looks at, at most
 // Commands on an invoice book race every other invoice of the location: retry more.
 inline constexpr int kBillingAttempts = 64;
 
 eventstore::EnvelopeContext Context(absl::string_view operator_id, absl::string_view request_id,
                                     absl::Time now);
-
-// INVALID_ARGUMENT naming each bad id (and a bad request id).
-absl::Status CheckIds(absl::string_view request_id,
-                      std::initializer_list<std::pair<absl::string_view, absl::string_view>> ids);
-
-// The location of the operator, or NOT_FOUND.
-absl::StatusOr<directory::LocationInfo> LocationOf(const directory::Directory& directory,
-                                                   absl::string_view op,
-                                                   absl::string_view location_id);
-absl::StatusOr<absl::TimeZone> TimeZoneOf(const directory::LocationInfo& location);
 
 domain::CustomerInfo CustomerInfoOf(const std::optional<directory::CustomerStanding>& standing);
 
@@ -61,26 +51,6 @@ absl::Status RequireReader(const auth::Principal& p, absl::string_view location_
 // Listing a customer's records: the customer themself, or admins with contracts.read (PageFor
 // keeps the locations their token covers).
 absl::Status RequireListerOf(const auth::Principal& p, absl::string_view customer_id);
-
-// One page of the views under `prefix`; for admins only the items at locations their token
-// covers (Item has location_id()).
-template <typename Item>
-absl::StatusOr<eventstore::PageOf<Item>> PageFor(const eventstore::Store& store,
-                                                 const auth::Principal& p,
-                                                 const std::string& prefix,
-                                                 const std::string& page_token,
-                                                 int32_t requested_size) {
-  absl::StatusOr<int> page_size = eventstore::PageSize(requested_size);
-  if (!page_size.ok()) return page_size.status();
-  return eventstore::Paginate<Item>(
-      store, prefix, page_token, *page_size, kMaxScan,
-      [&p](absl::string_view key, absl::string_view value) -> absl::StatusOr<std::optional<Item>> {
-        absl::StatusOr<std::optional<Item>> item = eventstore::ParseView<Item>(key, value);
-        if (!item.ok()) return item.status();
-        if (p.is_admin() && !p.CoversLocation((*item)->location_id())) return std::nullopt;
-        return item;
-      });
-}
 
 // "due/<unix seconds, 12 digits>/<op>/<kind>/<id>": kind is an aggregate type.
 std::string DueKey(absl::Time at, absl::string_view op, absl::string_view kind,

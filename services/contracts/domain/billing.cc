@@ -5,22 +5,6 @@
 namespace cowork::contracts::domain {
 namespace {
 
-// `anchor` moved by `months`, keeping its day of month clamped to the month's length.
-absl::CivilDay AddMonths(absl::CivilDay anchor, int64_t months) {
-  const absl::CivilMonth month = absl::CivilMonth(anchor) + months;
-  const absl::CivilDay first_of_next(absl::CivilMonth(month + 1));
-  const int days_in_month = static_cast<int>(first_of_next - absl::CivilDay(month));
-  return absl::CivilDay(month.year(), month.month(), std::min(anchor.day(), days_in_month));
-}
-
-absl::CivilDay Boundary(absl::CivilDay anchor, v1::BillingCycle cycle, int64_t k) {
-  switch (cycle) {
-    case v1::WEEKLY: return anchor + 7 * k;
-    case v1::YEARLY: return AddMonths(anchor, 12 * k);
-    default: return AddMonths(anchor, k);
-  }
-}
-
 // a / b rounded half away from zero (b > 0).
 __int128 DivideRounded(__int128 a, __int128 b) {
   const __int128 magnitude = ((a < 0 ? -a : a) * 2 + b) / (2 * b);
@@ -29,8 +13,12 @@ __int128 DivideRounded(__int128 a, __int128 b) {
 
 }  // namespace
 
-Period PeriodAt(absl::CivilDay anchor, v1::BillingCycle cycle, int k) {
-  return {Boundary(anchor, cycle, k), Boundary(anchor, cycle, k + 1) - 1};
+calendar::Cycle CycleOf(v1::BillingCycle cycle) {
+  switch (cycle) {
+    case v1::WEEKLY: return calendar::Cycle::kWeekly;
+    case v1::YEARLY: return calendar::Cycle::kYearly;
+    default: return calendar::Cycle::kMonthly;
+  }
 }
 
 int64_t Prorate(int64_t fee, int days_held, int days_in_period) {

@@ -5,9 +5,7 @@
 // written down in docs/DECISIONS.md "Charges and invoices").
 //
 //  - Periods are anchored at the first day (a contract's start date, a recurring purchase's
-//    start date): period k runs from anchor + k cycles to the day before anchor + k + 1
-//    cycles. Monthly and yearly periods keep the anchor's day of month, clamped to the month's
-//    last day (31 Jan, 28 Feb, 31 Mar, ...); weekly periods are 7 days.
+//    start date), as libs/calendar computes them.
 //  - Proration: a period cut short (a contract's end date inside it) costs
 //    fee * days held / days in the period, rounded half up.
 //  - Tax: once per invoice, subtotal * rate_ppm / 10^6 rounded half away from zero.
@@ -19,20 +17,21 @@
 
 #include "absl/time/civil_time.h"
 #include "cowork/contracts/v1/events.pb.h"
+#include "libs/calendar/calendar.h"
 
 namespace cowork::contracts::domain {
 
 inline constexpr int64_t kMaxTaxRatePpm = 1'000'000;  // 100%
 
-struct Period {
-  absl::CivilDay first;
-  absl::CivilDay last;  // inclusive
-  int days() const { return static_cast<int>(last - first) + 1; }
-};
+using calendar::Period;
 
-// The period with index `k` (0 = the one starting on `anchor`) of `cycle` (UNSPECIFIED is
-// MONTHLY).
-Period PeriodAt(absl::CivilDay anchor, v1::BillingCycle cycle, int k);
+// The calendar's cycle for a plan's or product's billing cycle (UNSPECIFIED is MONTHLY).
+calendar::Cycle CycleOf(v1::BillingCycle cycle);
+
+// The period with index `k` (0 = the one starting on `anchor`) of `cycle`.
+inline Period PeriodAt(absl::CivilDay anchor, v1::BillingCycle cycle, int k) {
+  return calendar::PeriodAt(anchor, CycleOf(cycle), k);
+}
 
 // fee * days_held / days_in_period, half up; the fee itself when the period is held whole.
 int64_t Prorate(int64_t fee, int days_held, int days_in_period);

@@ -21,24 +21,12 @@ const absl::CivilDay kToday(2026, 5, 20);
 
 // ---------------------------------------------------------------- periods and money
 
-TEST(Periods, MonthlyKeepTheAnchorDayClampedToShortMonths) {
-  const absl::CivilDay jan31(2026, 1, 31);
-  EXPECT_EQ(PeriodAt(jan31, v1::MONTHLY, 0).first, jan31);
-  EXPECT_EQ(PeriodAt(jan31, v1::MONTHLY, 0).last, absl::CivilDay(2026, 2, 27));
-  EXPECT_EQ(PeriodAt(jan31, v1::MONTHLY, 1).first, absl::CivilDay(2026, 2, 28));
-  EXPECT_EQ(PeriodAt(jan31, v1::MONTHLY, 1).last, absl::CivilDay(2026, 3, 30));
-  EXPECT_EQ(PeriodAt(jan31, v1::MONTHLY, 2).first, absl::CivilDay(2026, 3, 31));
-  // Unspecified is monthly; a leap year's February.
-  EXPECT_EQ(PeriodAt(absl::CivilDay(2028, 1, 30), v1::BILLING_CYCLE_UNSPECIFIED, 1).first,
-            absl::CivilDay(2028, 2, 29));
-}
-
-TEST(Periods, WeeklyAndYearly) {
-  EXPECT_EQ(PeriodAt(kToday, v1::WEEKLY, 2).first, kToday + 14);
-  EXPECT_EQ(PeriodAt(kToday, v1::WEEKLY, 2).days(), 7);
-  const absl::CivilDay leap(2028, 2, 29);
-  EXPECT_EQ(PeriodAt(leap, v1::YEARLY, 1).first, absl::CivilDay(2029, 2, 28));
-  EXPECT_EQ(PeriodAt(leap, v1::YEARLY, 0).days(), 365);
+TEST(Periods, ThePlansCycleChoosesTheCalendarsPeriods) {
+  // Unspecified is monthly (libs/calendar tests the periods themselves).
+  EXPECT_EQ(PeriodAt(kToday, v1::BILLING_CYCLE_UNSPECIFIED, 1).first, absl::CivilDay(2026, 6, 20));
+  EXPECT_EQ(PeriodAt(kToday, v1::MONTHLY, 1).first, absl::CivilDay(2026, 6, 20));
+  EXPECT_EQ(PeriodAt(kToday, v1::WEEKLY, 1).first, absl::CivilDay(2026, 5, 27));
+  EXPECT_EQ(PeriodAt(kToday, v1::YEARLY, 1).first, absl::CivilDay(2027, 5, 20));
 }
 
 TEST(Money, ProrationRoundsHalfUp) {

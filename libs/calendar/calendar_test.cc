@@ -1,8 +1,8 @@
-#include "services/contracts/domain/calendar.h"
+#include "libs/calendar/calendar.h"
 
 #include "gtest/gtest.h"
 
-namespace cowork::contracts::domain {
+namespace cowork::calendar {
 namespace {
 
 absl::TimeZone Zone(const char* name) {
@@ -41,5 +41,37 @@ TEST(Calendar, SkippedMidnightStartsTheDayAtTheTransition) {
   EXPECT_EQ(Today(start - absl::Seconds(1), santiago), absl::CivilDay(2026, 9, 5));
 }
 
+TEST(Periods, MonthlyKeepTheAnchorDayClampedToShortMonths) {
+  const absl::CivilDay jan31(2026, 1, 31);
+  EXPECT_EQ(PeriodAt(jan31, Cycle::kMonthly, 0).first, jan31);
+  EXPECT_EQ(PeriodAt(jan31, Cycle::kMonthly, 0).last, absl::CivilDay(2026, 2, 27));
+  EXPECT_EQ(PeriodAt(jan31, Cycle::kMonthly, 1).first, absl::CivilDay(2026, 2, 28));
+  EXPECT_EQ(PeriodAt(jan31, Cycle::kMonthly, 1).last, absl::CivilDay(2026, 3, 30));
+  EXPECT_EQ(PeriodAt(jan31, Cycle::kMonthly, 2).first, absl::CivilDay(2026, 3, 31));
+  EXPECT_EQ(PeriodAt(absl::CivilDay(2028, 1, 30), Cycle::kMonthly, 1).first,
+            absl::CivilDay(2028, 2, 29));  // a leap year's February
+}
+
+TEST(Periods, WeeklyAndYearly) {
+  const absl::CivilDay may20(2026, 5, 20);
+  EXPECT_EQ(PeriodAt(may20, Cycle::kWeekly, 2).first, may20 + 14);
+  EXPECT_EQ(PeriodAt(may20, Cycle::kWeekly, 2).days(), 7);
+  const absl::CivilDay leap(2028, 2, 29);
+  EXPECT_EQ(PeriodAt(leap, Cycle::kYearly, 1).first, absl::CivilDay(2029, 2, 28));
+  EXPECT_EQ(PeriodAt(leap, Cycle::kYearly, 0).days(), 365);
+}
+
+TEST(Periods, TheIndexOfADayIsThePeriodContainingIt) {
+  for (Cycle cycle : {Cycle::kMonthly, Cycle::kWeekly, Cycle::kYearly}) {
+    const absl::CivilDay anchor(2026, 1, 31);
+    EXPECT_EQ(PeriodIndexOf(anchor, cycle, anchor - 1), -1);
+    for (absl::CivilDay day = anchor; day < anchor + 1200; day += 1) {
+      const int64_t k = PeriodIndexOf(anchor, cycle, day);
+      ASSERT_GE(k, 0);
+      ASSERT_TRUE(PeriodAt(anchor, cycle, k).Contains(day)) << day << " in period " << k;
+    }
+  }
+}
+
 }  // namespace
-}  // namespace cowork::contracts::domain
+}  // namespace cowork::calendar

@@ -1,0 +1,65 @@
+// cowork-bookings: the bookings service (resources, bookings, booking credit). Wiring only:
+// flags, the runtime, the directory fed by the customers events, plan credit from the
+// contracts events, the services.
+
+#include <memory>
+
+#include "CLI/CLI.hpp"
+#include "libs/directory/directory.h"
+#include "libs/kafka/kafka.h"
+#include "libs/server/server.h"
+#include "libs/service/runtime.h"
+#include "services/bookings/api/app.h"
+#include "services/bookings/api/services.h"
+
+int main(int argc, char** argv) {
+  using namespace cowork;
+  server::BlockTerminationSignals();
+  CLI::App cli{"cowork-bookings: resources, bookings and booking credit"};
+  server::ServiceFlags flags;
+  server::AddStandardFlags(cli, flags, {.service = "bookings", .port = 50053, .metrics_port = 9103});
+  CLI11_PARSE(cli, argc, argv);
+
+  absl::StatusOr<std::unique_ptr<service::Runtime>> runtime = service::Runtime::Start(flags);
+  if (!runtime.ok()) return service::ExitWith(flags, "start-up", runtime.status());
+  service::Runtime& rt = **runtime;
+
+  directory::Directory directory(rt.store());
+  auth::TokenVerifier verifier(rt.secrets());
+  bookings::api::App app(rt.store(), directory, rt.clock(), verifier);
+  if (flags.rebuild_projections) {
+    if (absl::Status s = app.Rebuild(); !s.ok()) {
+      return service::ExitWith(flags, "cannot rebuild the views", s);
+    }
+    server::LogJson("info", "views rebuilt from the event log");
+  }
+
+  kafka::ConsumerOptions customers_options{
+      .name = "bookings.customers",
+      .topics = {kafka::TopicFor("customers")},
+      .rebuild = flags.rebuild_projections,
+      .reset = [&directory](eventstore::Store&) { return directory.Reset(); }};
+  auto customers = std::make_unique<kafka::EventConsumer>(rt.store(), rt.kafka(),
+                                                          customers_options);
+  directory.Subscribe(*customers);
+  if (absl::Status s = rt.AddConsumer("bookings.customers", std::move(customers)); !s.ok()) {
+    return service::ExitWith(flags, "cannot start the customers consumer", s);
+  }
+
+  kafka::ConsumerOptions contracts_options{
+      .name = "bookings.contracts",
+      .topics = {kafka::TopicFor("contracts")},
+      .rebuild = flags.rebuild_projections,
+      .reset = [&app](eventstore::Store&) { return app.ResetContracts(); }};
+  auto contracts = std::make_unique<kafka::EventConsumer>(rt.store(), rt.kafka(),
+                                                          contracts_options);
+  app.SubscribeToContracts(*contracts);
+  if (absl::Status s = rt.AddConsumer("bookings.contracts", std::move(contracts)); !s.ok()) {
+    return service::ExitWith(flags, "cannot start the contracts consumer", s);
+  }
+
+  bookings::api::ResourcesServiceImpl resources_service(app);
+  bookings::api::BookingsServiceImpl bookings_service(app);
+  bookings::api::CreditServiceImpl credit_service(app);
+  return rt.Serve(app.authenticator(), {&resources_service, &bookings_service, &credit_service});
+}
