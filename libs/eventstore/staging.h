@@ -104,6 +104,36 @@ inline void WriteViews(const Views& before, const Views& after, WriteSet& writes
   }
 }
 
+// Writes the views of a rebuild (too many for one commit) in commits of `batch` sets.
+//
+//   ViewBatches out(store);
+//   for (...) RETURN_IF_ERROR(out.Write(ViewsOf(state)));
+//   RETURN_IF_ERROR(out.Finish());
+class ViewBatches {
+ public:
+  explicit ViewBatches(Store& store, int batch = 500) : store_(store), batch_(batch) {}
+
+  absl::Status Write(const Views& views) {
+    WriteViews({}, views, writes_);
+    if (++staged_ % batch_ != 0) return absl::OkStatus();
+    return Flush();
+  }
+  // Commits what is left.
+  absl::Status Finish() { return writes_.empty() ? absl::OkStatus() : Flush(); }
+
+ private:
+  absl::Status Flush() {
+    absl::Status s = store_.Commit(std::move(writes_));
+    writes_ = WriteSet();
+    return s;
+  }
+
+  Store& store_;
+  const int batch_;
+  int staged_ = 0;
+  WriteSet writes_;
+};
+
 }  // namespace cowork::eventstore
 
 #endif  // COWORK_LIBS_EVENTSTORE_STAGING_H_

@@ -62,4 +62,18 @@ grpc::ServerUnaryReactor* Authed(const Authenticator& authn, grpc::CallbackServe
 
 }  // namespace cowork::service
 
+// Defines the handler Service::Method as Authed calling `app_.Method(principal, request)`;
+// the service class holds `App& app_` (whose authenticator() authenticates).
+//
+//   COWORK_AUTHED_HANDLER(PlansServiceImpl, GetPlan, v1::GetPlanRequest, v1::Plan)
+#define COWORK_AUTHED_HANDLER(Service, Method, Request, Response)                            \
+  grpc::ServerUnaryReactor* Service::Method(grpc::CallbackServerContext* ctx,                \
+                                            const Request* request, Response* response) {    \
+    return ::cowork::service::Authed(                                                        \
+        app_.authenticator(), ctx, request, response,                                        \
+        [this](const ::cowork::auth::Principal& p, const Request& r) {                       \
+          return app_.Method(p, r);                                                          \
+        });                                                                                  \
+  }
+
 #endif  // COWORK_LIBS_SERVICE_HANDLERS_H_

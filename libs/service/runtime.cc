@@ -93,6 +93,18 @@ Runtime::~Runtime() {
   store_.reset();
 }
 
+absl::Status Runtime::FollowCustomers(const directory::Directory& directory) {
+  const std::string name = absl::StrCat(flags_.service, ".customers");
+  kafka::ConsumerOptions options{
+      .name = name,
+      .topics = {kafka::TopicFor("customers")},
+      .rebuild = flags_.rebuild_projections,
+      .reset = [&directory](eventstore::Store&) { return directory.Reset(); }};
+  auto consumer = std::make_unique<kafka::EventConsumer>(*store_, kafka_, options);
+  directory.Subscribe(*consumer);
+  return AddConsumer(name, std::move(consumer));
+}
+
 absl::Status Runtime::AddConsumer(absl::string_view name,
                                   std::unique_ptr<kafka::EventConsumer> consumer) {
   if (absl::Status s = consumer->Start(); !s.ok()) return s;

@@ -30,6 +30,7 @@
 #include "grpcpp/grpcpp.h"
 #include "libs/auth/auth.h"
 #include "libs/clock/clock.h"
+#include "libs/directory/directory.h"
 #include "libs/eventstore/store.h"
 #include "libs/kafka/kafka.h"
 #include "libs/server/server.h"
@@ -55,6 +56,10 @@ class Runtime {
 
   // Starts `consumer` and reports its lag as cowork_consumer_lag{consumer=<name>}.
   absl::Status AddConsumer(absl::string_view name, std::unique_ptr<kafka::EventConsumer> consumer);
+
+  // Starts the consumer "<service>.customers" of cowork.customers.events feeding `directory`
+  // (re-read from offset zero with --rebuild-projections). `directory` must outlive this.
+  absl::Status FollowCustomers(const directory::Directory& directory);
 
   // Starts the gRPC server with `services` and the TestClockService (authenticated by
   // `authn`), prints "<service> listening on <host>:<port>" on stdout (tests and the launcher

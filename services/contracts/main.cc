@@ -35,15 +35,7 @@ int main(int argc, char** argv) {
     server::LogJson("info", "views rebuilt from the event log");
   }
 
-  kafka::ConsumerOptions customers_options{
-      .name = "contracts.customers",
-      .topics = {kafka::TopicFor("customers")},
-      .rebuild = flags.rebuild_projections,
-      .reset = [&directory](eventstore::Store&) { return directory.Reset(); }};
-  auto customers = std::make_unique<kafka::EventConsumer>(rt.store(), rt.kafka(),
-                                                          customers_options);
-  directory.Subscribe(*customers);
-  if (absl::Status s = rt.AddConsumer("contracts.customers", std::move(customers)); !s.ok()) {
+  if (absl::Status s = rt.FollowCustomers(directory); !s.ok()) {
     return service::ExitWith(flags, "cannot start the customers consumer", s);
   }
 

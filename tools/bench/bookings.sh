@@ -38,12 +38,7 @@ WORK=$(mktemp -d "${TMPDIR:-/tmp}/cowork-bench.XXXXXX")
 OUT=${OUT:-$WORK/results}
 mkdir -p "$OUT"
 
-for exe in cowork-devbroker cowork-customers cowork-bookings cowork-loadgen; do
-  if [ ! -x "$BIN/$exe" ]; then
-    echo "error: $BIN/$exe is missing (build it, or set BIN)" >&2
-    exit 1
-  fi
-done
+require_binaries cowork-devbroker cowork-customers cowork-bookings cowork-loadgen
 
 BROKER_PID=""
 CUSTOMERS_PID=""
@@ -59,10 +54,7 @@ trap cleanup EXIT
 print_machine "warmup $WARMUP, measured $DURATION, $CLIENTS clients, $ROOMS rooms, hot: $HOT_ROOMS rooms x $HOT_SLOTS slots, availability after $PREFILL bookings with $AVAIL_CLIENTS clients"
 
 mkdir -p "$WORK/data"
-"$BIN/cowork-devbroker" --address-file "$WORK/bootstrap.txt" >"$OUT/devbroker.log" 2>&1 &
-BROKER_PID=$!
-BOOTSTRAP=$(wait_for_line "$OUT/devbroker.log" 'bootstrap: ([^ ]+)' "$BROKER_PID")
-echo "devbroker pid $BROKER_PID at $BOOTSTRAP"
+start_broker BROKER_PID BOOTSTRAP
 start_service customers CUSTOMERS_PID CUSTOMERS "$BOOTSTRAP" --durable
 start_service bookings BOOKINGS_PID BOOKINGS "$BOOTSTRAP" --durable
 

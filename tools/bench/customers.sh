@@ -40,12 +40,7 @@ WORK=$(mktemp -d "${TMPDIR:-/tmp}/cowork-bench.XXXXXX")
 OUT=${OUT:-$WORK/results}
 mkdir -p "$OUT"
 
-for exe in cowork-devbroker cowork-customers cowork-loadgen; do
-  if [ ! -x "$BIN/$exe" ]; then
-    echo "error: $BIN/$exe is missing (build it, or set BIN)" >&2
-    exit 1
-  fi
-done
+require_binaries cowork-devbroker cowork-customers cowork-loadgen
 
 BROKER_PID=""
 SERVICE_PID=""
@@ -61,10 +56,7 @@ print_machine "warmup $WARMUP, measured $DURATION, $CLIENTS clients, half-load r
 
 # ---------------------------------------------------------------- broker
 mkdir -p "$WORK/data"
-"$BIN/cowork-devbroker" --address-file "$WORK/bootstrap.txt" >"$OUT/devbroker.log" 2>&1 &
-BROKER_PID=$!
-BOOTSTRAP=$(wait_for_line "$OUT/devbroker.log" 'bootstrap: ([^ ]+)' "$BROKER_PID")
-echo "devbroker pid $BROKER_PID at $BOOTSTRAP"
+start_broker BROKER_PID BOOTSTRAP
 
 start_customers() { # durable(true|false): its own data dir per durability
   local durable=$1 flag

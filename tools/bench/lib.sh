@@ -80,3 +80,22 @@ print_summary() { # the RESULT lines of $OUT/[0-9]_*.txt as one table, also in $
     echo "results in $OUT"
   } | tee "$OUT/summary.txt"
 }
+
+require_binaries() { # exe...: each must be in $BIN
+  local exe
+  for exe in "$@"; do
+    if [ ! -x "$BIN/$exe" ]; then
+      echo "error: $BIN/$exe is missing (build it, or set BIN)" >&2
+      exit 1
+    fi
+  done
+}
+
+start_broker() { # pid-var addr-var: the dev broker on a free loopback port
+  "$BIN/cowork-devbroker" --address-file "$WORK/bootstrap.txt" >"$OUT/devbroker.log" 2>&1 &
+  printf -v "$1" '%s' "$!"
+  local addr
+  addr=$(wait_for_line "$OUT/devbroker.log" 'bootstrap: ([^ ]+)' "${!1}")
+  printf -v "$2" '%s' "$addr"
+  echo "devbroker pid ${!1} at $addr"
+}

@@ -43,47 +43,6 @@ const OutputSpec kInvoiceList{"invoices",
                               {"invoice_id", "location_id", "customer_id", "number", "issue_date",
                                "state", "total.amount_minor", "total.currency"}};
 
-// "2026-05-31" -> that day; INVALID_ARGUMENT (saying why) for anything else, including days
-// that do not exist (2026-02-30).
-absl::StatusOr<google::type::Date> ParseDate(absl::string_view text) {
-  bool shaped = text.size() == 10 && text[4] == '-' && text[7] == '-';
-  for (size_t i = 0; shaped && i < text.size(); ++i) {
-    if (i != 4 && i != 7 && !absl::ascii_isdigit(static_cast<unsigned char>(text[i]))) {
-      shaped = false;
-    }
-  }
-  int year = 0;
-  int month = 0;
-  int day = 0;
-  if (!shaped || !absl::SimpleAtoi(text.substr(0, 4), &year) ||
-      !absl::SimpleAtoi(text.substr(5, 2), &month) || !absl::SimpleAtoi(text.substr(8, 2), &day)) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("\"", text, "\" is not a date: use YYYY-MM-DD, e.g. 2026-05-31"));
-  }
-  google::type::Date date;
-  date.set_year(year);
-  date.set_month(month);
-  date.set_day(day);
-  if (!FromDate(date).has_value()) {
-    return absl::InvalidArgumentError(absl::StrCat("\"", text, "\" is not a calendar day"));
-  }
-  return date;
-}
-
-// A YYYY-MM-DD flag. `field` is called only when the flag is given, so an absent flag leaves
-// the date unset (the server's default) rather than an empty date.
-void DateOption(CLI::App& cmd, const std::string& flag, std::function<google::type::Date*()> field,
-                const std::string& help) {
-  cmd.add_option_function<std::string>(
-         flag, [field](const std::string& text) { *field() = *ParseDate(text); }, help)
-      ->check(CLI::Validator(
-          [](std::string& text) -> std::string {
-            absl::StatusOr<google::type::Date> date = ParseDate(text);
-            return date.ok() ? "" : std::string(date.status().message());
-          },
-          "YYYY-MM-DD"));
-}
-
 // --customer / --location where the request takes exactly one of them.
 Prepare CustomerOrLocation(CLI::App& cmd, std::string* customer_id, std::string* location_id,
                            const std::string& what) {

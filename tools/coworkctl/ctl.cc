@@ -19,6 +19,7 @@
 #include "grpcpp/generic/generic_stub.h"
 #include "grpcpp/impl/codegen/proto_utils.h"
 #include "libs/clock/clock.h"
+#include "libs/clock/proto_time.h"
 #include "libs/crypto/crypto.h"
 #include "libs/server/grpc_status.h"
 #include "libs/status/field_errors.h"
@@ -597,6 +598,72 @@ int EnumNumber(const EnumDescriptor* enum_type, const std::string& name) {
 void RequiredId(CLI::App& cmd, const std::string& name, std::string* field,
                 const std::string& help) {
   cmd.add_option(name, *field, help)->required();
+}
+
+// "2026-05-31" -> that day; INVALID_ARGUMENT (saying why) for anything else, including days
+// that do not exist (2026-02-30).
+absl::StatusOr<google::type::Date> ParseDate(absl::string_view text) {
+  bool shaped = text.size() == 10 && text[4] == '-' && text[7] == '-';
+  for (size_t i = 0; shaped && i < text.size(); ++i) {
+    if (i != 4 && i != 7 && !absl::ascii_isdigit(static_cast<unsigned char>(text[i]))) {
+      shaped = false;
+    }
+  }
+  int year = 0;
+  int month = 0;
+  int day = 0;
+  if (!shaped || !absl::SimpleAtoi(text.substr(0, 4), &year) ||
+      !absl::SimpleAtoi(text.substr(5, 2), &month) || !absl::SimpleAtoi(text.substr(8, 2), &day)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("\"", text, "\" is not a date: use YYYY-MM-DD, e.g. 2026-05-31"));
+  }
+  google::type::Date date;
+  date.set_year(year);
+  date.set_month(month);
+  date.set_day(day);
+  if (!FromDate(date).has_value()) {
+    return absl::InvalidArgumentError(absl::StrCat("\"", text, "\" is not a calendar day"));
+  }
+  return date;
+}
+
+// A YYYY-MM-DD flag. `field` is called only when the flag is given, so an absent flag leaves
+// the date unset (the server's default) rather than an empty date.
+void DateOption(CLI::App& cmd, const std::string& flag, std::function<google::type::Date*()> field,
+                const std::string& help) {
+  cmd.add_option_function<std::string>(
+         flag, [field](const std::string& text) { *field() = *ParseDate(text); }, help)
+      ->check(CLI::Validator(
+          [](std::string& text) -> std::string {
+            absl::StatusOr<google::type::Date> date = ParseDate(text);
+            return date.ok() ? "" : std::string(date.status().message());
+          },
+          "YYYY-MM-DD"));
+}
+
+absl::StatusOr<google::protobuf::Timestamp> ParseInstant(absl::string_view text) {
+  absl::Time t;
+  std::string why;
+  if (!absl::ParseTime(absl::RFC3339_full, text, &t, &why)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "\"", text, "\" is not an instant: use RFC 3339, e.g. 2026-06-01T10:00:00+02:00"));
+  }
+  return ToTimestamp(t);
+}
+
+void InstantOption(CLI::App& cmd, const std::string& flag,
+                   std::function<google::protobuf::Timestamp*()> field, const std::string& help,
+                   bool required) {
+  CLI::Option* option =
+      cmd.add_option_function<std::string>(
+             flag, [field](const std::string& text) { *field() = *ParseInstant(text); }, help)
+          ->check(CLI::Validator(
+              [](std::string& text) -> std::string {
+                absl::StatusOr<google::protobuf::Timestamp> t = ParseInstant(text);
+                return t.ok() ? "" : std::string(t.status().message());
+              },
+              "RFC3339"));
+  if (required) option->required();
 }
 
 }  // namespace cowork::ctl

@@ -37,6 +37,8 @@
 #include "absl/time/time.h"
 #include "google/protobuf/descriptor.h"
 #include "google/protobuf/message.h"
+#include "google/protobuf/timestamp.pb.h"
+#include "google/type/date.pb.h"
 #include "grpcpp/grpcpp.h"
 
 namespace cowork::ctl {
@@ -170,6 +172,21 @@ void RequiredId(CLI::App& cmd, const std::string& name, std::string* field,
 std::function<int()> AddEnumOption(CLI::App& cmd, const std::string& flag,
                                    const google::protobuf::EnumDescriptor* enum_type,
                                    const std::string& help, int default_number = 0);
+
+// "2026-05-31" -> that day; INVALID_ARGUMENT (saying why) for anything else, including days
+// that do not exist (2026-02-30).
+absl::StatusOr<google::type::Date> ParseDate(absl::string_view text);
+// A YYYY-MM-DD flag. `field` is called only when the flag is given, so an absent flag leaves
+// the date unset (the server's default) rather than an empty date.
+void DateOption(CLI::App& cmd, const std::string& flag, std::function<google::type::Date*()> field,
+                const std::string& help);
+
+// An RFC 3339 instant ("2026-06-01T10:00:00+02:00", "2026-06-01T08:00:00Z").
+absl::StatusOr<google::protobuf::Timestamp> ParseInstant(absl::string_view text);
+// An instant flag, set through `field` only when given.
+void InstantOption(CLI::App& cmd, const std::string& flag,
+                   std::function<google::protobuf::Timestamp*()> field, const std::string& help,
+                   bool required);
 
 // Update commands: each flag writes one field of the resource and, when given, adds its path
 // to the FieldMask.

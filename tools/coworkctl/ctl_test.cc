@@ -12,6 +12,7 @@
 
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "cowork/bookings/v1/bookings.pb.h"
 #include "cowork/contracts/v1/contracts.pb.h"
 #include "cowork/customers/v1/customers.pb.h"
 #include "gmock/gmock.h"
@@ -20,6 +21,7 @@
 #include "gtest/gtest.h"
 #include "libs/server/grpc_status.h"
 #include "libs/status/field_errors.h"
+#include "tools/coworkctl/bookings_commands.h"
 #include "tools/coworkctl/contracts_commands.h"
 #include "tools/coworkctl/customers_commands.h"
 
@@ -82,6 +84,7 @@ Result RunCtl(Recorder& recorder, std::vector<std::string> args, const std::stri
   ctx.AddGlobalOptions(app);
   AddCustomersCommands(app, ctx);
   AddContractsCommands(app, ctx);
+  AddBookingsCommands(app, ctx);
   args.insert(args.begin(), "coworkctl");
   std::vector<const char*> argv;
   for (const std::string& a : args) argv.push_back(a.c_str());
@@ -856,6 +859,64 @@ TEST(CtlFormat, EnumValidatorAcceptsShortAndFullNamesButNotUnspecified) {
 
 TEST(CtlFormat, FormatErrorEscapesControlCharacters) {
   EXPECT_EQ(FormatError(absl::NotFoundError("no\ncustomer")), "error: NOT_FOUND: no\\x0acustomer\n");
+}
+
+// ---------------------------------------------------------------- bookings commands
+
+namespace bv1 = ::cowork::bookings::v1;
+
+TEST_F(CtlTest, CreateResourceMapsTheSpecAndGoesToTheBookingsAddress) {
+  Result r = RunCtl(recorder_, {"resources", "create", "--location", "l-1", "--name", "Room A",
+                                "--kind", "meeting-room", "--capacity", "6",
+                                "--hourly-price-minor", "2500", "--portal", "--max-minutes",
+                                "240"});
+  ASSERT_EQ(r.code, kExitOk) << r.err;
+  EXPECT_EQ(recorder_.sent[0].address, "127.0.0.1:50053");
+  EXPECT_EQ(recorder_.sent[0].method, "/cowork.bookings.v1.ResourcesService/CreateResource");
+  auto req = LastRequest<bv1::CreateResourceRequest>(recorder_);
+  EXPECT_EQ(req.location_id(), "l-1");
+  EXPECT_EQ(req.spec().kind(), bv1::MEETING_ROOM);
+  EXPECT_EQ(req.spec().capacity(), 6);
+  EXPECT_EQ(req.spec().hourly_price_minor(), 2500);
+  EXPECT_TRUE(req.spec().portal_bookable());
+  EXPECT_EQ(req.spec().max_minutes(), 240);
+  EXPECT_FALSE(req.request_id().empty());
+}
+
+TEST_F(CtlTest, BookingTimesAreRfc3339Instants) {
+  Result r = RunCtl(recorder_, {"bookings", "create", "--resource", "rs-1", "--customer", "c-1",
+                                "--start", "2026-06-01T10:00:00+02:00", "--end",
+                                "2026-06-01T09:00:00Z"});
+  ASSERT_EQ(r.code, kExitOk) << r.err;
+  auto req = LastRequest<bv1::CreateBookingRequest>(recorder_);
+  EXPECT_EQ(req.start_time().seconds(), req.end_time().seconds() - 3600);
+  ASSERT_EQ(RunCtl(recorder_, {"bookings", "list", "--location", "l-1", "--day", "2026-10-25"})
+                .code,
+            kExitOk);
+  auto list = LastRequest<bv1::ListBookingsRequest>(recorder_);
+  EXPECT_EQ(list.location_id(), "l-1");
+  EXPECT_EQ(list.day().day(), 25);
+  ASSERT_EQ(RunCtl(recorder_, {"credit", "grant", "--customer", "c-1", "--location", "l-1",
+                               "--minutes", "120"})
+                .code,
+            kExitOk);
+  EXPECT_EQ(LastRequest<bv1::GrantCreditRequest>(recorder_).minutes(), 120);
+}
+
+TEST_F(CtlTest, BookingsUsageErrorsSendNothing) {
+  for (const std::vector<std::string>& args : std::vector<std::vector<std::string>>{
+           {"bookings", "create", "--resource", "rs-1", "--start", "tomorrow", "--end",
+            "2026-06-01T09:00:00Z"},                                       // not an instant
+           {"bookings", "list"},                                           // no one
+           {"bookings", "list", "--resource", "r", "--customer", "c"},     // two
+           {"bookings", "availability", "--from", "2026-06-01T00:00:00Z",
+            "--to", "2026-06-02T00:00:00Z"},                               // nothing to ask
+           {"resources", "create", "--location", "l", "--name", "x", "--kind", "sofa"},
+       }) {
+    Result r = RunCtl(recorder_, args);
+    EXPECT_EQ(r.code, kExitUsage) << args[1] << ": " << r.err;
+  }
+  EXPECT_TRUE(recorder_.sent.empty());
 }
 
 }  // namespace

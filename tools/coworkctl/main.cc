@@ -2,6 +2,7 @@
 #include <iostream>
 
 #include "CLI/CLI.hpp"
+#include "tools/coworkctl/bookings_commands.h"
 #include "tools/coworkctl/contracts_commands.h"
 #include "tools/coworkctl/ctl.h"
 #include "tools/coworkctl/customers_commands.h"
@@ -13,5 +14,6 @@ int main(int argc, char** argv) {
   ctx.AddGlobalOptions(app);
   cowork::ctl::AddCustomersCommands(app, ctx);
   cowork::ctl::AddContractsCommands(app, ctx);
+  cowork::ctl::AddBookingsCommands(app, ctx);
   return ctx.Run(app, argc, argv, cowork::ctl::MakeGrpcTransport);
 }

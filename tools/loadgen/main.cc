@@ -11,6 +11,7 @@
 //   cowork-loadgen --dev --mode contract --contracts-target 127.0.0.1:50052
 #include <sys/resource.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <iostream>
 #include <memory>
@@ -269,6 +270,8 @@ absl::Status PrepareBookings(const Flags& flags, DriverOptions& o) {
     fill.target = flags.bookings_target;
     fill.mode = Mode::kBook;
     fill.rate = 0;
+    fill.clients = std::max(o.clients, 64);  // as fast as the service goes
+    fill.channels = std::max(o.channels, 4);
     fill.stop_after_ok = flags.prefill;
     fill.duration = absl::Hours(2);  // a cap; it stops after --prefill bookings
     auto filled = RunLoad(fill, nullptr);

@@ -45,8 +45,7 @@ constexpr int kMaxAvailabilityDays = 31;
 constexpr int64_t kMaxGrantMinutes = 1'000'000;
 constexpr int kMaxReasonLength = 500;
 constexpr int kMaxScan = 20'000;  // entries one List call looks at, at most
-constexpr absl::string_view kViewPrefixes[] = {"resource/", "resloc/", "booking/", "bkcust/",
-                                               "bkres/",    "bkloc/"};
+constexpr absl::string_view kViewPrefixes[] = {"resloc/", "bkcust/", "bkres/", "bkloc/"};
 
 eventstore::EnvelopeContext Context(absl::string_view op, absl::string_view request_id,
                                     absl::Time now) {
@@ -76,8 +75,7 @@ std::string ResourcesAtPrefix(absl::string_view op, absl::string_view location) 
 
 Views ResourceViews(const domain::ResourceState& s) {
   const std::string view = ResourceView(s).SerializeAsString();
-  return {{absl::StrCat("resource/", s.operator_id(), "/", s.resource_id()), view},
-          {ResourcesAtPrefix(s.operator_id(), s.location_id()) + s.resource_id(), view}};
+  return {{ResourcesAtPrefix(s.operator_id(), s.location_id()) + s.resource_id(), view}};
 }
 
 v1::Booking BookingView(const domain::BookingState& s) {
@@ -98,9 +96,6 @@ v1::Booking BookingView(const domain::BookingState& s) {
   return out;
 }
 
-std::string BookingKey(absl::string_view op, absl::string_view id) {
-  return absl::StrCat("booking/", op, "/", id);
-}
 std::string Start12(absl::Time t) { return absl::StrFormat("%012d", absl::ToUnixSeconds(t)); }
 std::string DayPrefix(absl::string_view kind, absl::string_view op, absl::string_view id,
                       absl::CivilDay day) {
@@ -123,8 +118,7 @@ Views BookingViews(const domain::BookingState& s, absl::TimeZone tz) {
   const std::string view = BookingView(s).SerializeAsString();
   const absl::Time start = FromTimestamp(c.start_time());
   const std::string tail = absl::StrCat(Start12(start), "/", c.booking_id());
-  Views out = {{BookingKey(s.operator_id(), c.booking_id()), view},
-               {CustomerBookingsPrefix(s.operator_id(), c.customer_id()) + tail, view}};
+  Views out = {{CustomerBookingsPrefix(s.operator_id(), c.customer_id()) + tail, view}};
   for (absl::CivilDay d : LocalDays(start, FromTimestamp(c.end_time()), tz)) {
     out.emplace(DayPrefix("bkres", s.operator_id(), c.resource_id(), d) + tail, view);
     out.emplace(DayPrefix("bkloc", s.operator_id(), c.location_id(), d) + tail, view);
@@ -1072,24 +1066,18 @@ absl::Status App::Rebuild() {
   }));
   COWORK_RETURN_IF_ERROR(failed);
 
-  WriteSet writes;
-  int staged = 0;
-  auto write = [&](const Views& views) -> absl::Status {
-    WriteViews({}, views, writes);
-    if (++staged % 500 != 0) return absl::OkStatus();
-    absl::Status s = store_.Commit(std::move(writes));
-    writes = WriteSet();
-    return s;
-  };
-  for (const auto& [id, resource] : resources) COWORK_RETURN_IF_ERROR(write(ResourceViews(resource)));
+  eventstore::ViewBatches out(store_);
+  for (const auto& [id, resource] : resources) {
+    COWORK_RETURN_IF_ERROR(out.Write(ResourceViews(resource)));
+  }
   for (const auto& [id, booking] : bookings) {
     COWORK_ASSIGN_OR_RETURN(const directory::LocationInfo location,
                             directory_.FindLocation(booking.operator_id(),
                                                     booking.created().location_id()));
     COWORK_ASSIGN_OR_RETURN(const absl::TimeZone tz, directory::TimeZoneOf(location));
-    COWORK_RETURN_IF_ERROR(write(BookingViews(booking, tz)));
+    COWORK_RETURN_IF_ERROR(out.Write(BookingViews(booking, tz)));
   }
-  return writes.empty() ? absl::OkStatus() : store_.Commit(std::move(writes));
+  return out.Finish();
 }
 
 }  // namespace cowork::bookings::api

@@ -15,9 +15,9 @@
 // and availability, book portal-bookable resources for themselves, cancel and move their own
 // bookings, and read their own bookings and credit. Another operator's records are NOT_FOUND.
 //
-// Read views (Space::kViews), all starting with the operator id after the kind:
-//   resource/<op>/<resource>, resloc/<op>/<location>/<resource>      cowork.bookings.v1.Resource
-//   booking/<op>/<booking>                                            Booking
+// Read views (Space::kViews), all starting with the operator id after the kind (single
+// resources and bookings are read from their aggregate's state):
+//   resloc/<op>/<location>/<resource>                                 cowork.bookings.v1.Resource
 //   bkcust/<op>/<customer>/<start, 12 digits>/<booking>              Booking
 //   bkres/<op>/<resource>/<local day>/<start>/<booking>               Booking, one per local day
 //   bkloc/<op>/<location>/<local day>/<start>/<booking>               it touches

@@ -4,32 +4,20 @@
 
 namespace cowork::bookings::api {
 
-// Each handler: authenticate, then `*response = app.<Method>(principal, *request)`.
-#define COWORK_BOOKINGS_HANDLER(Service, Method, Request, Response)                           \
-  grpc::ServerUnaryReactor* Service::Method(grpc::CallbackServerContext* ctx,                 \
-                                            const v1::Request* request,                       \
-                                            v1::Response* response) {                         \
-    return service::Authed(app_.authenticator(), ctx, request, response,                     \
-                           [this](const auth::Principal& p, const v1::Request& r) {           \
-                             return app_.Method(p, r);                                        \
-                           });                                                                \
-  }
+// Each handler authenticates, then answers with the App method of the same name.
+COWORK_AUTHED_HANDLER(ResourcesServiceImpl, CreateResource, v1::CreateResourceRequest, v1::Resource)
+COWORK_AUTHED_HANDLER(ResourcesServiceImpl, UpdateResource, v1::UpdateResourceRequest, v1::Resource)
+COWORK_AUTHED_HANDLER(ResourcesServiceImpl, GetResource, v1::GetResourceRequest, v1::Resource)
+COWORK_AUTHED_HANDLER(ResourcesServiceImpl, ListResources, v1::ListResourcesRequest, v1::ListResourcesResponse)
 
-COWORK_BOOKINGS_HANDLER(ResourcesServiceImpl, CreateResource, CreateResourceRequest, Resource)
-COWORK_BOOKINGS_HANDLER(ResourcesServiceImpl, UpdateResource, UpdateResourceRequest, Resource)
-COWORK_BOOKINGS_HANDLER(ResourcesServiceImpl, GetResource, GetResourceRequest, Resource)
-COWORK_BOOKINGS_HANDLER(ResourcesServiceImpl, ListResources, ListResourcesRequest, ListResourcesResponse)
+COWORK_AUTHED_HANDLER(BookingsServiceImpl, CreateBooking, v1::CreateBookingRequest, v1::Booking)
+COWORK_AUTHED_HANDLER(BookingsServiceImpl, CancelBooking, v1::CancelBookingRequest, v1::Booking)
+COWORK_AUTHED_HANDLER(BookingsServiceImpl, MoveBooking, v1::MoveBookingRequest, v1::Booking)
+COWORK_AUTHED_HANDLER(BookingsServiceImpl, GetBooking, v1::GetBookingRequest, v1::Booking)
+COWORK_AUTHED_HANDLER(BookingsServiceImpl, ListBookings, v1::ListBookingsRequest, v1::ListBookingsResponse)
+COWORK_AUTHED_HANDLER(BookingsServiceImpl, GetAvailability, v1::GetAvailabilityRequest, v1::GetAvailabilityResponse)
 
-COWORK_BOOKINGS_HANDLER(BookingsServiceImpl, CreateBooking, CreateBookingRequest, Booking)
-COWORK_BOOKINGS_HANDLER(BookingsServiceImpl, CancelBooking, CancelBookingRequest, Booking)
-COWORK_BOOKINGS_HANDLER(BookingsServiceImpl, MoveBooking, MoveBookingRequest, Booking)
-COWORK_BOOKINGS_HANDLER(BookingsServiceImpl, GetBooking, GetBookingRequest, Booking)
-COWORK_BOOKINGS_HANDLER(BookingsServiceImpl, ListBookings, ListBookingsRequest, ListBookingsResponse)
-COWORK_BOOKINGS_HANDLER(BookingsServiceImpl, GetAvailability, GetAvailabilityRequest, GetAvailabilityResponse)
-
-COWORK_BOOKINGS_HANDLER(CreditServiceImpl, GrantCredit, GrantCreditRequest, CreditBalance)
-COWORK_BOOKINGS_HANDLER(CreditServiceImpl, GetCredit, GetCreditRequest, CreditBalance)
-
-#undef COWORK_BOOKINGS_HANDLER
+COWORK_AUTHED_HANDLER(CreditServiceImpl, GrantCredit, v1::GrantCreditRequest, v1::CreditBalance)
+COWORK_AUTHED_HANDLER(CreditServiceImpl, GetCredit, v1::GetCreditRequest, v1::CreditBalance)
 
 }  // namespace cowork::bookings::api

@@ -525,15 +525,8 @@ absl::Status App::Rebuild() {
   }));
   COWORK_RETURN_IF_ERROR(failed);
 
-  WriteSet writes;
-  int staged = 0;
-  auto write = [&](const Views& views) -> absl::Status {
-    WriteViews({}, views, writes);
-    if (++staged % 500 != 0) return absl::OkStatus();
-    absl::Status s = store_.Commit(std::move(writes));
-    writes = WriteSet();
-    return s;
-  };
+  eventstore::ViewBatches out(store_);
+  auto write = [&out](const Views& views) { return out.Write(views); };
   auto tz_of = [&](absl::string_view op, absl::string_view location) {
     return TimeZoneOf(directory_, op, location);
   };
@@ -554,7 +547,7 @@ absl::Status App::Rebuild() {
     COWORK_RETURN_IF_ERROR(write(InvoiceViews(key.first, invoice)));
   }
   COWORK_RETURN_IF_ERROR(write(charges));
-  return writes.empty() ? absl::OkStatus() : store_.Commit(std::move(writes));
+  return out.Finish();
 }
 
 }  // namespace cowork::contracts::api

@@ -16,6 +16,7 @@
 #include "libs/clock/proto_time.h"
 #include "libs/eventstore/command.h"
 #include "libs/status/field_errors.h"
+#include "libs/testing/app_fixtures.h"
 #include "libs/testing/process.h"
 
 namespace cowork::contracts::api {
@@ -28,22 +29,9 @@ using ::testing::UnorderedElementsAre;
 constexpr char kOp[] = "op-1";
 
 auth::Principal Admin(std::vector<std::string> locations = {"*"}, std::string op = kOp) {
-  auth::Principal p;
-  p.role = auth::Role::kAdmin;
-  p.subject = "admin-1";
-  p.operator_id = std::move(op);
-  p.locations = std::move(locations);
-  for (const std::string& perm : auth::AllPermissions()) p.permissions.insert(perm);
-  return p;
+  return cowork::testing::AdminOf(std::move(op), std::move(locations));
 }
-
-auth::Principal Customer(std::string id) {
-  auth::Principal p;
-  p.role = auth::Role::kCustomer;
-  p.subject = std::move(id);
-  p.operator_id = kOp;
-  return p;
-}
+auth::Principal Customer(std::string id) { return cowork::testing::CustomerOf(kOp, std::move(id)); }
 
 class ContractsAppTest : public ::testing::Test {
  protected:
@@ -66,23 +54,17 @@ class ContractsAppTest : public ::testing::Test {
   }
 
   static events::LocationCreated Location(const std::string& id, const std::string& tz) {
-    events::LocationCreated e;
-    e.set_location_id(id);
-    e.set_name(id);
-    e.set_time_zone(tz);
-    e.set_currency(tz == "America/New_York" ? "USD" : "EUR");
-    return e;
+    return cowork::testing::LocationEvent(id, tz, tz == "America/New_York" ? "USD" : "EUR");
   }
 
   // A customers event as the customers consumer applies it.
   void Feed(const std::string& type, const std::string& id, int64_t sequence,
             const google::protobuf::Message& payload) {
-    const common::v1::EventEnvelope envelope = eventstore::MakeEnvelope(
-        {.service = "customers", .operator_id = kOp, .now = clock_.Now()}, type, id, sequence,
-        "", payload);
-    eventstore::WriteSet writes;
-    ASSERT_TRUE(directory_.Apply(envelope, payload, writes).ok());
-    ASSERT_TRUE(store_->Commit(std::move(writes)).ok());
+    ASSERT_TRUE(cowork::testing::FeedDirectory(
+                    *store_, directory_,
+                    {.service = "customers", .operator_id = kOp, .now = clock_.Now()}, type, id,
+                    sequence, payload)
+                    .ok());
   }
 
   v1::Plan MakePlan(const std::string& location = "loc-mad", int64_t price = 15000) {

@@ -31,6 +31,7 @@
 #include "libs/clock/clock.h"
 #include "libs/clock/proto_time.h"
 #include "libs/eventstore/command.h"
+#include "libs/testing/app_fixtures.h"
 #include "services/contracts/api/app.h"
 
 namespace cowork::contracts::api {
@@ -39,15 +40,7 @@ namespace {
 constexpr char kOp[] = "op-bench";
 constexpr char kLocation[] = "loc-bench";
 
-auth::Principal Admin() {
-  auth::Principal p;
-  p.role = auth::Role::kAdmin;
-  p.subject = "admin-bench";
-  p.operator_id = kOp;
-  p.locations = {"*"};
-  for (const std::string& perm : auth::AllPermissions()) p.permissions.insert(perm);
-  return p;
-}
+auth::Principal Admin() { return testing::AdminOf(kOp, {"*"}); }
 
 std::string CustomerId(int i) { return absl::StrCat("c-", i); }
 
@@ -62,11 +55,8 @@ void FeedDirectory(eventstore::Store& store, directory::Directory& dir, absl::Ti
                    int members) {
   const eventstore::EnvelopeContext context{.service = "customers", .operator_id = kOp, .now = now};
   eventstore::WriteSet writes;
-  customers::v1::LocationCreated location;
-  location.set_location_id(kLocation);
-  location.set_name("Bench");
-  location.set_time_zone("Europe/Madrid");
-  location.set_currency("EUR");
+  const customers::v1::LocationCreated location =
+      testing::LocationEvent(kLocation, "Europe/Madrid", "EUR");
   Check(dir.Apply(eventstore::MakeEnvelope(context, "location", kLocation, 1, "", location),
                   location, writes),
         "location");

@@ -9,16 +9,6 @@
 namespace cowork::customers::api {
 namespace {
 
-// The body of every handler that needs a token: `*response = (app.*method)(principal, *request)`.
-template <typename Request, typename Response, typename Method>
-grpc::ServerUnaryReactor* Authed(App& app, grpc::CallbackServerContext* ctx,
-                                 const Request* request, Response* response, Method method) {
-  return service::Authed(app.authenticator(), ctx, request, response,
-                         [&app, method](const auth::Principal& p, const Request& r) {
-                           return (app.*method)(p, r);
-                         });
-}
-
 // Calls without a token (portal registration, sign-in).
 template <typename Request, typename Response, typename Fn>
 grpc::ServerUnaryReactor* Public(grpc::CallbackServerContext* ctx, const Request* request,
@@ -35,82 +25,37 @@ grpc::ServerUnaryReactor* Public(grpc::CallbackServerContext* ctx, const Request
 
 // ---------------------------------------------------------------- directory
 
-grpc::ServerUnaryReactor* DirectoryServiceImpl::CreateOperator(
-    grpc::CallbackServerContext* ctx, const v1::CreateOperatorRequest* request, v1::Operator* response) {
-  return Authed(app_, ctx, request, response, &App::CreateOperator);
-}
+COWORK_AUTHED_HANDLER(DirectoryServiceImpl, CreateOperator, v1::CreateOperatorRequest, v1::Operator)
 
-grpc::ServerUnaryReactor* DirectoryServiceImpl::CreateLocation(
-    grpc::CallbackServerContext* ctx, const v1::CreateLocationRequest* request, v1::Location* response) {
-  return Authed(app_, ctx, request, response, &App::CreateLocation);
-}
+COWORK_AUTHED_HANDLER(DirectoryServiceImpl, CreateLocation, v1::CreateLocationRequest, v1::Location)
 
-grpc::ServerUnaryReactor* DirectoryServiceImpl::UpdateLocation(
-    grpc::CallbackServerContext* ctx, const v1::UpdateLocationRequest* request, v1::Location* response) {
-  return Authed(app_, ctx, request, response, &App::UpdateLocation);
-}
+COWORK_AUTHED_HANDLER(DirectoryServiceImpl, UpdateLocation, v1::UpdateLocationRequest, v1::Location)
 
-grpc::ServerUnaryReactor* DirectoryServiceImpl::GetLocation(
-    grpc::CallbackServerContext* ctx, const v1::GetLocationRequest* request, v1::Location* response) {
-  return Authed(app_, ctx, request, response, &App::GetLocation);
-}
+COWORK_AUTHED_HANDLER(DirectoryServiceImpl, GetLocation, v1::GetLocationRequest, v1::Location)
 
-grpc::ServerUnaryReactor* DirectoryServiceImpl::ListLocations(
-    grpc::CallbackServerContext* ctx, const v1::ListLocationsRequest* request, v1::ListLocationsResponse* response) {
-  return Authed(app_, ctx, request, response, &App::ListLocations);
-}
+COWORK_AUTHED_HANDLER(DirectoryServiceImpl, ListLocations, v1::ListLocationsRequest, v1::ListLocationsResponse)
 
 // ---------------------------------------------------------------- customers
 
-grpc::ServerUnaryReactor* CustomersServiceImpl::AddCustomer(
-    grpc::CallbackServerContext* ctx, const v1::AddCustomerRequest* request, v1::Customer* response) {
-  return Authed(app_, ctx, request, response, &App::AddCustomer);
-}
+COWORK_AUTHED_HANDLER(CustomersServiceImpl, AddCustomer, v1::AddCustomerRequest, v1::Customer)
 
-grpc::ServerUnaryReactor* CustomersServiceImpl::GetCustomer(
-    grpc::CallbackServerContext* ctx, const v1::GetCustomerRequest* request, v1::Customer* response) {
-  return Authed(app_, ctx, request, response, &App::GetCustomer);
-}
+COWORK_AUTHED_HANDLER(CustomersServiceImpl, GetCustomer, v1::GetCustomerRequest, v1::Customer)
 
-grpc::ServerUnaryReactor* CustomersServiceImpl::ListCustomers(
-    grpc::CallbackServerContext* ctx, const v1::ListCustomersRequest* request, v1::ListCustomersResponse* response) {
-  return Authed(app_, ctx, request, response, &App::ListCustomers);
-}
+COWORK_AUTHED_HANDLER(CustomersServiceImpl, ListCustomers, v1::ListCustomersRequest, v1::ListCustomersResponse)
 
-grpc::ServerUnaryReactor* CustomersServiceImpl::UpdateCustomer(
-    grpc::CallbackServerContext* ctx, const v1::UpdateCustomerRequest* request, v1::Customer* response) {
-  return Authed(app_, ctx, request, response, &App::UpdateCustomer);
-}
+COWORK_AUTHED_HANDLER(CustomersServiceImpl, UpdateCustomer, v1::UpdateCustomerRequest, v1::Customer)
 
-grpc::ServerUnaryReactor* CustomersServiceImpl::ChangeCustomerType(
-    grpc::CallbackServerContext* ctx, const v1::ChangeCustomerTypeRequest* request, v1::Customer* response) {
-  return Authed(app_, ctx, request, response, &App::ChangeCustomerType);
-}
+COWORK_AUTHED_HANDLER(CustomersServiceImpl, ChangeCustomerType, v1::ChangeCustomerTypeRequest, v1::Customer)
 
-grpc::ServerUnaryReactor* CustomersServiceImpl::SuspendCustomer(
-    grpc::CallbackServerContext* ctx, const v1::SuspendCustomerRequest* request, v1::Customer* response) {
-  return Authed(app_, ctx, request, response, &App::SuspendCustomer);
-}
+COWORK_AUTHED_HANDLER(CustomersServiceImpl, SuspendCustomer, v1::SuspendCustomerRequest, v1::Customer)
 
-grpc::ServerUnaryReactor* CustomersServiceImpl::ReactivateCustomer(
-    grpc::CallbackServerContext* ctx, const v1::ReactivateCustomerRequest* request, v1::Customer* response) {
-  return Authed(app_, ctx, request, response, &App::ReactivateCustomer);
-}
+COWORK_AUTHED_HANDLER(CustomersServiceImpl, ReactivateCustomer, v1::ReactivateCustomerRequest, v1::Customer)
 
-grpc::ServerUnaryReactor* CustomersServiceImpl::CreateUserAccount(
-    grpc::CallbackServerContext* ctx, const v1::CreateUserAccountRequest* request, v1::Customer* response) {
-  return Authed(app_, ctx, request, response, &App::CreateUserAccount);
-}
+COWORK_AUTHED_HANDLER(CustomersServiceImpl, CreateUserAccount, v1::CreateUserAccountRequest, v1::Customer)
 
-grpc::ServerUnaryReactor* CustomersServiceImpl::ImportCustomers(
-    grpc::CallbackServerContext* ctx, const v1::ImportCustomersRequest* request, v1::ImportCustomersResponse* response) {
-  return Authed(app_, ctx, request, response, &App::ImportCustomers);
-}
+COWORK_AUTHED_HANDLER(CustomersServiceImpl, ImportCustomers, v1::ImportCustomersRequest, v1::ImportCustomersResponse)
 
-grpc::ServerUnaryReactor* CustomersServiceImpl::EraseCustomer(
-    grpc::CallbackServerContext* ctx, const v1::EraseCustomerRequest* request, v1::Customer* response) {
-  return Authed(app_, ctx, request, response, &App::EraseCustomer);
-}
+COWORK_AUTHED_HANDLER(CustomersServiceImpl, EraseCustomer, v1::EraseCustomerRequest, v1::Customer)
 
 // ---------------------------------------------------------------- accounts
 
@@ -143,46 +88,22 @@ grpc::ServerUnaryReactor* AccountsServiceImpl::ChangePassword(
   });
 }
 
-grpc::ServerUnaryReactor* AccountsServiceImpl::SignOut(
-    grpc::CallbackServerContext* ctx, const v1::SignOutRequest* request, v1::SignOutResponse* response) {
-  return Authed(app_, ctx, request, response, &App::SignOut);
-}
+COWORK_AUTHED_HANDLER(AccountsServiceImpl, SignOut, v1::SignOutRequest, v1::SignOutResponse)
 
 // ---------------------------------------------------------------- teams
 
-grpc::ServerUnaryReactor* TeamsServiceImpl::CreateTeam(
-    grpc::CallbackServerContext* ctx, const v1::CreateTeamRequest* request, v1::Team* response) {
-  return Authed(app_, ctx, request, response, &App::CreateTeam);
-}
+COWORK_AUTHED_HANDLER(TeamsServiceImpl, CreateTeam, v1::CreateTeamRequest, v1::Team)
 
-grpc::ServerUnaryReactor* TeamsServiceImpl::GetTeam(
-    grpc::CallbackServerContext* ctx, const v1::GetTeamRequest* request, v1::Team* response) {
-  return Authed(app_, ctx, request, response, &App::GetTeam);
-}
+COWORK_AUTHED_HANDLER(TeamsServiceImpl, GetTeam, v1::GetTeamRequest, v1::Team)
 
-grpc::ServerUnaryReactor* TeamsServiceImpl::ListTeams(
-    grpc::CallbackServerContext* ctx, const v1::ListTeamsRequest* request, v1::ListTeamsResponse* response) {
-  return Authed(app_, ctx, request, response, &App::ListTeams);
-}
+COWORK_AUTHED_HANDLER(TeamsServiceImpl, ListTeams, v1::ListTeamsRequest, v1::ListTeamsResponse)
 
-grpc::ServerUnaryReactor* TeamsServiceImpl::AddTeamMember(
-    grpc::CallbackServerContext* ctx, const v1::AddTeamMemberRequest* request, v1::Team* response) {
-  return Authed(app_, ctx, request, response, &App::AddTeamMember);
-}
+COWORK_AUTHED_HANDLER(TeamsServiceImpl, AddTeamMember, v1::AddTeamMemberRequest, v1::Team)
 
-grpc::ServerUnaryReactor* TeamsServiceImpl::RemoveTeamMember(
-    grpc::CallbackServerContext* ctx, const v1::RemoveTeamMemberRequest* request, v1::Team* response) {
-  return Authed(app_, ctx, request, response, &App::RemoveTeamMember);
-}
+COWORK_AUTHED_HANDLER(TeamsServiceImpl, RemoveTeamMember, v1::RemoveTeamMemberRequest, v1::Team)
 
-grpc::ServerUnaryReactor* TeamsServiceImpl::SetPayingMember(
-    grpc::CallbackServerContext* ctx, const v1::SetPayingMemberRequest* request, v1::Team* response) {
-  return Authed(app_, ctx, request, response, &App::SetPayingMember);
-}
+COWORK_AUTHED_HANDLER(TeamsServiceImpl, SetPayingMember, v1::SetPayingMemberRequest, v1::Team)
 
-grpc::ServerUnaryReactor* TeamsServiceImpl::UpdateTeamSharing(
-    grpc::CallbackServerContext* ctx, const v1::UpdateTeamSharingRequest* request, v1::Team* response) {
-  return Authed(app_, ctx, request, response, &App::UpdateTeamSharing);
-}
+COWORK_AUTHED_HANDLER(TeamsServiceImpl, UpdateTeamSharing, v1::UpdateTeamSharingRequest, v1::Team)
 
 }  // namespace cowork::customers::api
