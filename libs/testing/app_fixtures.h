@@ -2,22 +2,30 @@
 #define COWORK_LIBS_TESTING_APP_FIXTURES_H_
 
 // For tests of a service's application layer over a real Store: principals as a verified
-// token would give them, and the customers events a service's directory is fed with, applied
-// the way its customers consumer applies them.
+// token would give them, the customers events a service's directory is fed with (applied the
+// way its customers consumer applies them), and AppTest, the fixture every service's App test
+// starts from.
 //
-//   FeedDirectory(*store, directory, {.service = "customers", .operator_id = "op-1", .now = t},
-//                 "location", "loc-mad", 1, LocationEvent("loc-mad", "Europe/Madrid", "EUR"));
+//   class BookingsAppTest : public cowork::testing::AppTest<App> {
+//    protected:
+//     BookingsAppTest() : AppTest(absl::FromCivil(...)) {}
+//   };
 
+#include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "absl/status/status.h"
 #include "cowork/customers/v1/events.pb.h"
 #include "google/protobuf/message.h"
+#include "gtest/gtest.h"
 #include "libs/auth/auth.h"
+#include "libs/clock/clock.h"
 #include "libs/directory/directory.h"
 #include "libs/eventstore/command.h"
 #include "libs/eventstore/store.h"
+#include "libs/testing/process.h"
 
 namespace cowork::testing {
 
@@ -63,6 +71,78 @@ inline absl::Status FeedDirectory(eventstore::Store& store, const directory::Dir
   if (absl::Status s = directory.Apply(envelope, payload, writes); !s.ok()) return s;
   return store.Commit(std::move(writes));
 }
+
+// An App (constructed from a Store, a Directory, a Clock and a TokenVerifier) over a Store in a
+// temp dir, on a simulated clock from `start`, with operator kOperator's locations loc-mad
+// (Europe/Madrid, EUR) and loc-nyc (America/New_York, USD) and customers c-1, c-2, c-3 at
+// loc-mad in its directory.
+template <typename App>
+class AppTest : public ::testing::Test {
+ protected:
+  static constexpr char kOperator[] = "op-1";
+
+  explicit AppTest(absl::Time start)
+      : store_(*eventstore::Store::Open({.path = dir_.Sub("store"), .durable = false})),
+        directory_(*store_),
+        clock_(start),
+        verifier_(auth::VerifierOptions{.admin_secret = std::string(auth::kDevAdminSecret),
+                                        .session_secret = std::string(auth::kDevSessionSecret)}),
+        app_(*store_, directory_, clock_, verifier_) {
+    Feed("location", "loc-mad", 1, LocationEvent("loc-mad", "Europe/Madrid", "EUR"));
+    Feed("location", "loc-nyc", 1, LocationEvent("loc-nyc", "America/New_York", "USD"));
+    for (const char* id : {"c-1", "c-2", "c-3"}) {
+      customers::v1::CustomerAdded added;
+      added.set_customer_id(id);
+      added.set_home_location_id("loc-mad");
+      Feed("customer", id, 1, added);
+    }
+  }
+
+  // A customers event of kOperator as the customers consumer applies it.
+  void Feed(const std::string& type, const std::string& id, int64_t sequence,
+            const google::protobuf::Message& payload) {
+    ASSERT_TRUE(FeedDirectory(*store_, directory_,
+                              {.service = "customers", .operator_id = kOperator,
+                               .now = clock_.Now()},
+                              type, id, sequence, payload)
+                    .ok());
+  }
+
+  // The payload type (message name without its package) of every event in the log, in
+  // order, leaving out the events of aggregates of type `skip_aggregate`.
+  std::vector<std::string> EventTypes(const std::string& skip_aggregate = "") {
+    std::vector<std::string> out;
+    EXPECT_TRUE(store_
+                    ->ForEachEvent([&](const common::v1::EventEnvelope& e) {
+                      if (e.aggregate_type() == skip_aggregate) return true;
+                      const std::string& url = e.payload().type_url();
+                      out.push_back(url.substr(url.rfind('.') + 1));
+                      return true;
+                    })
+                    .ok());
+    return out;
+  }
+
+  // Every read view (the directory's too).
+  std::map<std::string, std::string> AllViews() {
+    std::map<std::string, std::string> out;
+    EXPECT_TRUE(store_
+                    ->Scan(eventstore::Space::kViews, "", "",
+                           [&](absl::string_view k, absl::string_view v) {
+                             out.emplace(k, v);
+                             return true;
+                           })
+                    .ok());
+    return out;
+  }
+
+  TempDir dir_;
+  std::unique_ptr<eventstore::Store> store_;
+  directory::Directory directory_;
+  SimulatedClock clock_;
+  auth::TokenVerifier verifier_;
+  App app_;
+};
 
 }  // namespace cowork::testing
 

@@ -26,46 +26,18 @@ namespace events = ::cowork::customers::v1;
 using ::testing::ElementsAre;
 using ::testing::UnorderedElementsAre;
 
-constexpr char kOp[] = "op-1";
+constexpr char kOp[] = "op-1";  // AppTest's operator
 
 auth::Principal Admin(std::vector<std::string> locations = {"*"}, std::string op = kOp) {
   return cowork::testing::AdminOf(std::move(op), std::move(locations));
 }
 auth::Principal Customer(std::string id) { return cowork::testing::CustomerOf(kOp, std::move(id)); }
 
-class ContractsAppTest : public ::testing::Test {
+class ContractsAppTest : public cowork::testing::AppTest<App> {
  protected:
+  // 2026-05-20 10:00 in Madrid.
   ContractsAppTest()
-      : store_(*eventstore::Store::Open({.path = dir_.Sub("store"), .durable = false})),
-        directory_(*store_),
-        // 2026-05-20 10:00 in Madrid.
-        clock_(absl::FromCivil(absl::CivilSecond(2026, 5, 20, 8, 0, 0), absl::UTCTimeZone())),
-        verifier_(auth::VerifierOptions{.admin_secret = std::string(auth::kDevAdminSecret),
-                                        .session_secret = std::string(auth::kDevSessionSecret)}),
-        app_(*store_, directory_, clock_, verifier_) {
-    Feed("location", "loc-mad", 1, Location("loc-mad", "Europe/Madrid"));
-    Feed("location", "loc-nyc", 1, Location("loc-nyc", "America/New_York"));
-    for (const char* id : {"c-1", "c-2", "c-3"}) {
-      events::CustomerAdded added;
-      added.set_customer_id(id);
-      added.set_home_location_id("loc-mad");
-      Feed("customer", id, 1, added);
-    }
-  }
-
-  static events::LocationCreated Location(const std::string& id, const std::string& tz) {
-    return cowork::testing::LocationEvent(id, tz, tz == "America/New_York" ? "USD" : "EUR");
-  }
-
-  // A customers event as the customers consumer applies it.
-  void Feed(const std::string& type, const std::string& id, int64_t sequence,
-            const google::protobuf::Message& payload) {
-    ASSERT_TRUE(cowork::testing::FeedDirectory(
-                    *store_, directory_,
-                    {.service = "customers", .operator_id = kOp, .now = clock_.Now()}, type, id,
-                    sequence, payload)
-                    .ok());
-  }
+      : AppTest(absl::FromCivil(absl::CivilSecond(2026, 5, 20, 8, 0, 0), absl::UTCTimeZone())) {}
 
   v1::Plan MakePlan(const std::string& location = "loc-mad", int64_t price = 15000) {
     v1::CreatePlanRequest r;
@@ -106,37 +78,6 @@ class ContractsAppTest : public ::testing::Test {
     ASSERT_TRUE(clock_.AdvanceTo(absl::FromCivil(local, madrid)));
   }
 
-  std::vector<std::string> EventTypes() {
-    std::vector<std::string> out;
-    EXPECT_TRUE(store_
-                    ->ForEachEvent([&](const common::v1::EventEnvelope& e) {
-                      out.push_back(std::string(
-                          absl::string_view(e.payload().type_url()).substr(
-                              e.payload().type_url().rfind('.') + 1)));
-                      return true;
-                    })
-                    .ok());
-    return out;
-  }
-
-  std::map<std::string, std::string> AllViews() {
-    std::map<std::string, std::string> out;
-    EXPECT_TRUE(store_
-                    ->Scan(eventstore::Space::kViews, "", "",
-                           [&](absl::string_view k, absl::string_view v) {
-                             out.emplace(k, v);
-                             return true;
-                           })
-                    .ok());
-    return out;
-  }
-
-  cowork::testing::TempDir dir_;
-  std::unique_ptr<eventstore::Store> store_;
-  directory::Directory directory_;
-  SimulatedClock clock_;
-  auth::TokenVerifier verifier_;
-  App app_;
 };
 
 TEST_F(ContractsAppTest, PlansAreCreatedListedAndRepriced) {
