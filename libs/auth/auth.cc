@@ -156,6 +156,7 @@ std::vector<std::string> AllPermissions() {
           std::string(kCustomersErase), std::string(kLocationsWrite),
           std::string(kContractsRead),  std::string(kContractsWrite),
           std::string(kBookingsRead),   std::string(kBookingsWrite),
+          std::string(kCheckinsRead),   std::string(kCheckinsWrite),
           std::string(kPlatformInvoices)};
 }
 
@@ -421,6 +422,19 @@ absl::Status RequireAdminOrSelf(const Principal& p, absl::string_view permission
     return absl::PermissionDeniedError("customers may only act on themselves");
   }
   return RequireAdmin(p, permission, location_id);
+}
+
+absl::Status RequireCatalogueReader(const Principal& p, absl::string_view permission,
+                                    absl::string_view location_id) {
+  if (p.is_platform()) return absl::PermissionDeniedError("platform tokens cannot read this");
+  if (p.is_customer()) return absl::OkStatus();
+  return RequireAdmin(p, permission, location_id);
+}
+
+absl::Status RequireSelfOrPermission(const Principal& p, absl::string_view permission,
+                                     absl::string_view customer_id) {
+  if (p.is_customer()) return RequireAdminOrSelf(p, permission, "", customer_id);
+  return RequirePermission(p, permission);
 }
 
 }  // namespace cowork::auth

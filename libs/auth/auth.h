@@ -44,6 +44,9 @@ inline constexpr absl::string_view kContractsWrite = "contracts.write";
 // Resources, bookings and booking credit (the bookings service).
 inline constexpr absl::string_view kBookingsRead = "bookings.read";
 inline constexpr absl::string_view kBookingsWrite = "bookings.write";
+// Check-ins, visitors and check-out policies (the checkins service).
+inline constexpr absl::string_view kCheckinsRead = "checkins.read";
+inline constexpr absl::string_view kCheckinsWrite = "checkins.write";
 // "Invoices from the platform": list and download the operator's subscription invoices.
 inline constexpr absl::string_view kPlatformInvoices = "platform.invoices";
 // Every permission above (dev tokens carry them all).
@@ -155,6 +158,16 @@ absl::Status RequirePermission(const Principal& p, absl::string_view permission)
 // An admin as above, or the customer `customer_id` themself.
 absl::Status RequireAdminOrSelf(const Principal& p, absl::string_view permission,
                                 absl::string_view location_id, absl::string_view customer_id);
+
+// A location's catalogue (plans, products, resources, availability): admins holding
+// `permission` at `location_id`, or any customer (of the operator the caller checks); never
+// platform tokens.
+absl::Status RequireCatalogueReader(const Principal& p, absl::string_view permission,
+                                    absl::string_view location_id);
+// A customer's own records: the customer `customer_id` themself, or an admin holding
+// `permission` (whose location scope the caller applies once it knows the location).
+absl::Status RequireSelfOrPermission(const Principal& p, absl::string_view permission,
+                                     absl::string_view customer_id);
 
 }  // namespace cowork::auth
 

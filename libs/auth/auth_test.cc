@@ -416,11 +416,42 @@ TEST(RequireAdminOrSelf, AdminsFollowAdminRules) {
             absl::StatusCode::kPermissionDenied);
 }
 
+TEST(RequireCatalogueReader, CustomersAndScopedAdminsNeverPlatformTokens) {
+  EXPECT_TRUE(RequireCatalogueReader(CustomerPrincipal("c-1"), kBookingsRead, "loc-1").ok());
+  EXPECT_TRUE(
+      RequireCatalogueReader(AdminPrincipal({"loc-1"}, {"bookings.read"}), kBookingsRead, "loc-1")
+          .ok());
+  EXPECT_EQ(
+      RequireCatalogueReader(AdminPrincipal({"loc-2"}, {"bookings.read"}), kBookingsRead, "loc-1")
+          .code(),
+      absl::StatusCode::kPermissionDenied);
+  EXPECT_EQ(RequireCatalogueReader(AdminPrincipal({"*"}, {}), kBookingsRead, "loc-1").code(),
+            absl::StatusCode::kPermissionDenied);
+  Principal platform;
+  platform.role = Role::kPlatform;
+  EXPECT_EQ(RequireCatalogueReader(platform, kBookingsRead, "loc-1").code(),
+            absl::StatusCode::kPermissionDenied);
+}
+
+TEST(RequireSelfOrPermission, TheCustomerThemselfOrAnAdminWithThePermission) {
+  EXPECT_TRUE(RequireSelfOrPermission(CustomerPrincipal("c-1"), kBookingsRead, "c-1").ok());
+  EXPECT_EQ(RequireSelfOrPermission(CustomerPrincipal("c-1"), kBookingsRead, "c-2").code(),
+            absl::StatusCode::kPermissionDenied);
+  EXPECT_TRUE(
+      RequireSelfOrPermission(AdminPrincipal({"loc-1"}, {"bookings.read"}), kBookingsRead, "c-2")
+          .ok());
+  EXPECT_EQ(RequireSelfOrPermission(AdminPrincipal({"*"}, {"bookings.write"}), kBookingsRead,
+                                    "c-2")
+                .code(),
+            absl::StatusCode::kPermissionDenied);
+}
+
 TEST(AllPermissions, ListsEveryPermission) {
   EXPECT_THAT(AllPermissions(),
               ::testing::UnorderedElementsAre(kCustomersRead, kCustomersWrite, kCustomersErase,
                                               kLocationsWrite, kContractsRead, kContractsWrite,
                                               kBookingsRead, kBookingsWrite,
+                                              kCheckinsRead, kCheckinsWrite,
                                               kPlatformInvoices));
 }
 

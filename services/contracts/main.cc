@@ -9,8 +9,8 @@
 #include "libs/kafka/kafka.h"
 #include "libs/server/server.h"
 #include "libs/service/runtime.h"
+#include "libs/service/scheduler.h"
 #include "services/contracts/api/app.h"
-#include "services/contracts/api/scheduler.h"
 #include "services/contracts/api/services.h"
 
 int main(int argc, char** argv) {
@@ -54,7 +54,7 @@ int main(int argc, char** argv) {
     return service::ExitWith(flags, "cannot start the bookings consumer", s);
   }
 
-  contracts::api::Scheduler scheduler(app, absl::Seconds(1));
+  service::Scheduler scheduler("contracts", [&app] { return app.RunDue(); }, absl::Seconds(1));
   contracts::api::PlansServiceImpl plans_service(app);
   contracts::api::ContractsServiceImpl contracts_service(app);
   contracts::api::ProductsServiceImpl products_service(app);

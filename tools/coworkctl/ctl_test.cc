@@ -13,6 +13,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "cowork/bookings/v1/bookings.pb.h"
+#include "cowork/checkins/v1/checkins.pb.h"
 #include "cowork/contracts/v1/contracts.pb.h"
 #include "cowork/customers/v1/customers.pb.h"
 #include "gmock/gmock.h"
@@ -22,6 +23,7 @@
 #include "libs/server/grpc_status.h"
 #include "libs/status/field_errors.h"
 #include "tools/coworkctl/bookings_commands.h"
+#include "tools/coworkctl/checkins_commands.h"
 #include "tools/coworkctl/contracts_commands.h"
 #include "tools/coworkctl/customers_commands.h"
 
@@ -85,6 +87,7 @@ Result RunCtl(Recorder& recorder, std::vector<std::string> args, const std::stri
   AddCustomersCommands(app, ctx);
   AddContractsCommands(app, ctx);
   AddBookingsCommands(app, ctx);
+  AddCheckinsCommands(app, ctx);
   args.insert(args.begin(), "coworkctl");
   std::vector<const char*> argv;
   for (const std::string& a : args) argv.push_back(a.c_str());
@@ -917,6 +920,27 @@ TEST_F(CtlTest, BookingsUsageErrorsSendNothing) {
     EXPECT_EQ(r.code, kExitUsage) << args[1] << ": " << r.err;
   }
   EXPECT_TRUE(recorder_.sent.empty());
+}
+
+// ---------------------------------------------------------------- checkins commands
+
+namespace kv1 = ::cowork::checkins::v1;
+
+TEST_F(CtlTest, CheckInMapsTheMethodAndGoesToTheCheckinsAddress) {
+  Result r = RunCtl(recorder_, {"checkins", "in", "--customer", "c-1", "--location", "l-1",
+                                "--method", "access-card"});
+  ASSERT_EQ(r.code, kExitOk) << r.err;
+  EXPECT_EQ(recorder_.sent[0].address, "127.0.0.1:50054");
+  EXPECT_EQ(recorder_.sent[0].method, "/cowork.checkins.v1.CheckinsService/CheckIn");
+  auto req = LastRequest<kv1::CheckInRequest>(recorder_);
+  EXPECT_EQ(req.method(), kv1::ACCESS_CARD);
+  ASSERT_EQ(RunCtl(recorder_, {"checkins", "in", "--location", "l-1"}).code, kExitOk);
+  EXPECT_EQ(LastRequest<kv1::CheckInRequest>(recorder_).method(), kv1::MANUAL);
+  ASSERT_EQ(RunCtl(recorder_, {"checkins", "list", "--location", "l-1", "--day", "2026-06-01"})
+                .code,
+            kExitOk);
+  EXPECT_EQ(LastRequest<kv1::ListCheckinsRequest>(recorder_).day().month(), 6);
+  EXPECT_EQ(RunCtl(recorder_, {"checkins", "list", "--location", "l-1"}).code, kExitUsage);
 }
 
 }  // namespace

@@ -3,6 +3,7 @@
 
 #include "CLI/CLI.hpp"
 #include "tools/coworkctl/bookings_commands.h"
+#include "tools/coworkctl/checkins_commands.h"
 #include "tools/coworkctl/contracts_commands.h"
 #include "tools/coworkctl/ctl.h"
 #include "tools/coworkctl/customers_commands.h"
@@ -15,5 +16,6 @@ int main(int argc, char** argv) {
   cowork::ctl::AddCustomersCommands(app, ctx);
   cowork::ctl::AddContractsCommands(app, ctx);
   cowork::ctl::AddBookingsCommands(app, ctx);
+  cowork::ctl::AddCheckinsCommands(app, ctx);
   return ctx.Run(app, argc, argv, cowork::ctl::MakeGrpcTransport);
 }

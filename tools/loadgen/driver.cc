@@ -12,6 +12,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "cowork/bookings/v1/bookings.grpc.pb.h"
+#include "cowork/checkins/v1/checkins.grpc.pb.h"
 #include "cowork/contracts/v1/contracts.grpc.pb.h"
 #include "cowork/customers/v1/customers.grpc.pb.h"
 #include "grpcpp/grpcpp.h"
@@ -25,6 +26,7 @@ namespace {
 namespace v1 = ::cowork::customers::v1;
 namespace cv1 = ::cowork::contracts::v1;
 namespace bv1 = ::cowork::bookings::v1;
+namespace kv1 = ::cowork::checkins::v1;
 // Latencies on the monotonic clock: a wall-clock step during a run must not show up as a
 // slow (or negative) call.
 using Steady = std::chrono::steady_clock;
@@ -46,6 +48,7 @@ struct Slot {
   cv1::ContractsService::Stub* contracts = nullptr;
   cv1::PurchasesService::Stub* purchases = nullptr;
   bv1::BookingsService::Stub* bookings = nullptr;
+  kv1::CheckinsService::Stub* checkins = nullptr;
   std::unique_ptr<grpc::ClientContext> context;
   v1::AddCustomerRequest add;
   v1::UpdateCustomerRequest update;
@@ -59,6 +62,10 @@ struct Slot {
   bv1::Booking booked;
   bv1::GetAvailabilityRequest availability;
   bv1::GetAvailabilityResponse available;
+  kv1::CheckInRequest check_in;
+  kv1::CheckInRecord checked_in;
+  kv1::ListPresentRequest present;
+  kv1::ListPresentResponse who;
   bool is_add = true;
   Steady::time_point sent;
   Steady::time_point scheduled;
@@ -82,7 +89,7 @@ struct Shared {
   std::atomic<uint64_t> sent{0};
   std::atomic<uint64_t> total_ok{0};
   std::atomic<uint64_t> next_customer{0};  // round robin over the pool (contract, purchase)
-  std::atomic<uint64_t> next_booking{0};   // book mode: the next booking's number
+  std::atomic<uint64_t> next_booking{0};   // book and check-in modes: the next call's number
   absl::Mutex mu;
   int in_flight ABSL_GUARDED_BY(mu) = 0;
   std::vector<Slot*> idle ABSL_GUARDED_BY(mu);  // open loop: clients free to take a call
@@ -153,6 +160,22 @@ void Issue(Slot& s, Steady::time_point scheduled) {
     s.sent = Steady::now();
     s.bookings->async()->GetAvailability(s.context.get(), &s.availability, &s.available,
                                          [&s](grpc::Status status) { OnDone(s, status); });
+  } else if (o.mode == Mode::kCheckIn) {
+    const uint64_t k = sh.next_booking.fetch_add(1, std::memory_order_relaxed);
+    const std::vector<std::string>& pool = o.update_ids;
+    s.check_in.set_request_id(crypto::NewUuid());
+    s.check_in.set_customer_id(pool[k % pool.size()]);
+    s.check_in.set_location_id(
+        o.location_ids[(k % pool.size() + k / pool.size()) % o.location_ids.size()]);
+    s.check_in.set_method(kv1::ACCESS_CARD);
+    s.sent = Steady::now();
+    s.checkins->async()->CheckIn(s.context.get(), &s.check_in, &s.checked_in,
+                                 [&s](grpc::Status status) { OnDone(s, status); });
+  } else if (o.mode == Mode::kPresent) {
+    s.present.set_location_id(o.location_ids[0]);
+    s.sent = Steady::now();
+    s.checkins->async()->ListPresent(s.context.get(), &s.present, &s.who,
+                                     [&s](grpc::Status status) { OnDone(s, status); });
   } else if (s.is_add) {
     s.add.set_request_id(crypto::NewUuid());
     s.add.set_email(absl::StrCat("lg.", o.run_tag, ".", s.index, ".", s.seq, "@example.com"));
@@ -227,9 +250,11 @@ absl::StatusOr<Mode> ParseMode(const std::string& text) {
   if (text == "book") return Mode::kBook;
   if (text == "book-hot") return Mode::kBookHot;
   if (text == "availability") return Mode::kAvailability;
+  if (text == "checkin") return Mode::kCheckIn;
+  if (text == "present") return Mode::kPresent;
   return absl::InvalidArgumentError(absl::StrCat(
-      "mode must be add, update, mixed, get, contract, purchase, book, book-hot or "
-      "availability: ",
+      "mode must be add, update, mixed, get, contract, purchase, book, book-hot, "
+      "availability, checkin or present: ",
       text));
 }
 
@@ -253,6 +278,10 @@ std::string ModeName(Mode mode) {
       return "book-hot";
     case Mode::kAvailability:
       return "availability";
+    case Mode::kCheckIn:
+      return "checkin";
+    case Mode::kPresent:
+      return "present";
   }
   return "?";
 }
@@ -280,6 +309,10 @@ absl::StatusOr<DriverResult> RunLoad(const DriverOptions& options,
     return absl::InvalidArgumentError(
         "book modes need resources, 1..12 bookings per day and at least one hot slot");
   }
+  if ((options.mode == Mode::kCheckIn || options.mode == Mode::kPresent) &&
+      options.location_ids.empty()) {
+    return absl::InvalidArgumentError("check-in modes need locations");
+  }
   if (options.mode == Mode::kAvailability && options.availability_days < 1) {
     return absl::InvalidArgumentError("availability mode needs at least one day");
   }
@@ -303,6 +336,7 @@ absl::StatusOr<DriverResult> RunLoad(const DriverOptions& options,
   std::vector<std::unique_ptr<cv1::ContractsService::Stub>> contracts_stubs;
   std::vector<std::unique_ptr<cv1::PurchasesService::Stub>> purchases_stubs;
   std::vector<std::unique_ptr<bv1::BookingsService::Stub>> bookings_stubs;
+  std::vector<std::unique_ptr<kv1::CheckinsService::Stub>> checkins_stubs;
   for (int i = 0; i < options.channels; ++i) {
     grpc::ChannelArguments args;
     args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
@@ -313,6 +347,7 @@ absl::StatusOr<DriverResult> RunLoad(const DriverOptions& options,
     contracts_stubs.push_back(cv1::ContractsService::NewStub(channel));
     purchases_stubs.push_back(cv1::PurchasesService::NewStub(channel));
     bookings_stubs.push_back(bv1::BookingsService::NewStub(channel));
+    checkins_stubs.push_back(kv1::CheckinsService::NewStub(channel));
   }
   std::vector<std::unique_ptr<Slot>> slots;
   std::random_device seed;
@@ -324,6 +359,7 @@ absl::StatusOr<DriverResult> RunLoad(const DriverOptions& options,
     s->contracts = contracts_stubs[i % contracts_stubs.size()].get();
     s->purchases = purchases_stubs[i % purchases_stubs.size()].get();
     s->bookings = bookings_stubs[i % bookings_stubs.size()].get();
+    s->checkins = checkins_stubs[i % checkins_stubs.size()].get();
     s->rng.seed((static_cast<uint64_t>(seed()) << 32) ^ seed() ^ i);
     s->add.set_type(v1::INDIVIDUAL);
     s->add.set_home_location_id(options.location_id);

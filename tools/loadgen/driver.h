@@ -45,12 +45,20 @@ namespace cowork::loadgen {
 // in four lose with FAILED_PRECONDITION, counted as failed); kAvailability
 // asks GetAvailability of `location_id` for a random day of the `availability_days` from
 // `book_from`.
-enum class Mode { kAdd, kUpdate, kMixed, kGet, kContract, kPurchase, kBook, kBookHot, kAvailability };
+//
+// On the checkins service, kCheckIn checks pool customers in round robin: call k checks
+// customer k % P in at location (k % P + k / P) % L of `location_ids` (the first round
+// arrives, spread over the locations; every later one moves each customer to the next
+// location); kPresent asks ListPresent of the first location (a page of 50 and the count).
+enum class Mode {
+  kAdd, kUpdate, kMixed, kGet, kContract, kPurchase, kBook, kBookHot, kAvailability, kCheckIn,
+  kPresent
+};
 
 struct DriverOptions {
   // gRPC address of the service the mode calls: the customers service (add, update, mixed,
-  // get), the contracts service (contract, purchase) or the bookings service (book, book-hot,
-  // availability). Required.
+  // get), the contracts service (contract, purchase), the bookings service (book, book-hot,
+  // availability) or the checkins service (checkin, present). Required.
   std::string target;
   // Bearer token of an admin of the operator, covering `location_id`. Required.
   std::string token;
@@ -81,8 +89,11 @@ struct DriverOptions {
   int bookings_per_day = 4;
   int hot_slots = 8;
   int availability_days = 365;
-  // Book mode: the number of the first booking (a run after a prefill goes on from it).
+  // Book and check-in modes: the number of the first call (a run after a prefill goes on
+  // from it).
   uint64_t first_booking = 0;
+  // The locations check-ins go to (checkin and present modes; required for them).
+  std::vector<std::string> location_ids;
   // Makes emails unique across runs against the same data. Default: a random tag.
   std::string run_tag;
   // Stop once this many calls succeeded (0 = run for warmup + duration). With it, no warmup

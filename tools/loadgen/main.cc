@@ -1,11 +1,11 @@
 // cowork-loadgen: drives AddCustomer / UpdateCustomer / GetCustomer against the customers
-// service, CreateContract / Buy against the contracts service (--mode contract|purchase), or
+// service, CreateContract / Buy against the contracts service (--mode contract|purchase),
 // CreateBooking / GetAvailability against the bookings service (--mode
-// book|book-hot|availability); the operator, location and customers are always made through
-// the customers service. And,
-// with --kafka-brokers, watches the loaded service's events topic for publish rate and
-// commit-to-broker latency. Prints one block of results and a RESULT line for scripts
-// (tools/bench/).
+// book|book-hot|availability), or CheckIn / ListPresent against the checkins service (--mode
+// checkin|present); the operator, locations and customers are always made through the
+// customers service. With --kafka-brokers it also watches the loaded service's events topic
+// for publish rate and commit-to-broker latency. Prints one block of results and a RESULT
+// line for scripts (tools/bench/).
 //
 //   cowork-loadgen --target 127.0.0.1:50051 --dev --clients 64 --duration 20s --label durable
 //   cowork-loadgen --dev --mode contract --contracts-target 127.0.0.1:50052
@@ -28,6 +28,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/time/time.h"
 #include "cowork/bookings/v1/bookings.grpc.pb.h"
+#include "cowork/checkins/v1/checkins.grpc.pb.h"
 #include "cowork/contracts/v1/contracts.grpc.pb.h"
 #include "cowork/customers/v1/customers.grpc.pb.h"
 #include "grpcpp/grpcpp.h"
@@ -45,11 +46,14 @@ namespace {
 namespace v1 = ::cowork::customers::v1;
 namespace cv1 = ::cowork::contracts::v1;
 namespace bv1 = ::cowork::bookings::v1;
+namespace kv1 = ::cowork::checkins::v1;
 
 struct Flags {
   std::string target = "127.0.0.1:50051";
   std::string contracts_target = "127.0.0.1:50052";
   std::string bookings_target = "127.0.0.1:50053";
+  std::string checkins_target = "127.0.0.1:50054";
+  int locations = 4;
   std::string token;
   bool dev = false;
   std::string operator_id;
@@ -134,6 +138,7 @@ absl::Status PrepareIdentity(Flags& flags) {
 }
 
 bool LoadsContracts(Mode mode) { return mode == Mode::kContract || mode == Mode::kPurchase; }
+bool LoadsCheckins(Mode mode) { return mode == Mode::kCheckIn || mode == Mode::kPresent; }
 bool LoadsBookings(Mode mode) {
   return mode == Mode::kBook || mode == Mode::kBookHot || mode == Mode::kAvailability;
 }
@@ -289,6 +294,61 @@ absl::Status PrepareBookings(const Flags& flags, DriverOptions& o) {
   return absl::OkStatus();
 }
 
+// Check-in and present modes: makes --locations - 1 more locations (the first is the
+// run's) and waits until the checkins service knows the pool (a check-in and out of the last
+// customer added: the rest arrived before it). Present mode then checks every pool customer
+// in at the first location, so the measured run asks with everyone in.
+absl::Status PrepareCheckins(const Flags& flags, DriverOptions& o) {
+  auto customers = grpc::CreateChannel(flags.target, grpc::InsecureChannelCredentials());
+  auto directory = v1::DirectoryService::NewStub(customers);
+  o.location_ids = {o.location_id};
+  for (int i = 1; i < flags.locations; ++i) {
+    v1::CreateLocationRequest req;
+    req.set_request_id(crypto::NewUuid());
+    req.set_name(absl::StrCat("Loadgen location ", i + 1));
+    req.set_time_zone("Europe/Madrid");
+    req.set_currency("EUR");
+    auto loc = Unary(*directory, &v1::DirectoryService::Stub::CreateLocation, req, o.token);
+    if (!loc.ok()) return loc.status();
+    o.location_ids.push_back(loc->location_id());
+  }
+  auto checkins = kv1::CheckinsService::NewStub(
+      grpc::CreateChannel(flags.checkins_target, grpc::InsecureChannelCredentials()));
+  kv1::CheckInRequest probe;
+  probe.set_customer_id(o.update_ids.back());
+  probe.set_location_id(o.location_ids.back());
+  probe.set_method(kv1::ACCESS_CARD);
+  auto known = RetryUntilKnown([&] {
+    probe.set_request_id(crypto::NewUuid());
+    return Unary(*checkins, &kv1::CheckinsService::Stub::CheckIn, probe, o.token);
+  });
+  if (!known.ok()) return known.status();
+  kv1::CheckOutRequest out;
+  out.set_request_id(crypto::NewUuid());
+  out.set_customer_id(o.update_ids.back());
+  if (auto left = Unary(*checkins, &kv1::CheckinsService::Stub::CheckOut, out, o.token);
+      !left.ok()) {
+    return left.status();
+  }
+  if (o.mode != Mode::kPresent) return absl::OkStatus();
+  DriverOptions fill = o;
+  fill.target = flags.checkins_target;
+  fill.mode = Mode::kCheckIn;
+  fill.rate = 0;
+  fill.clients = std::max(o.clients, 64);  // as fast as the service goes
+  fill.channels = std::max(o.channels, 4);
+  fill.location_ids = {o.location_ids[0]};
+  fill.stop_after_ok = fill.update_ids.size();
+  fill.duration = absl::Hours(1);  // a cap
+  auto filled = RunLoad(fill, nullptr);
+  if (!filled.ok()) return filled.status();
+  std::printf("prefill      %llu customers checked in (%llu failed%s%s)\n",
+              static_cast<unsigned long long>(filled->ok),
+              static_cast<unsigned long long>(filled->failed),
+              filled->first_error.empty() ? "" : ": ", filled->first_error.c_str());
+  return absl::OkStatus();
+}
+
 // CPU seconds (user + system) this process used so far: the client shares the cores with the
 // service, so its share matters when reading the numbers.
 double CpuSeconds() {
@@ -311,6 +371,13 @@ int Main(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--bookings-target", flags.bookings_target,
                  "Bookings service address (book, book-hot and availability modes)")
+      ->capture_default_str();
+  app.add_option("--checkins-target", flags.checkins_target,
+                 "Checkins service address (checkin and present modes)")
+      ->capture_default_str();
+  app.add_option("--locations", flags.locations,
+                 "Checkin mode: locations customers move between (the first is --location)")
+      ->check(CLI::Range(1, 1000))
       ->capture_default_str();
   app.add_option("--resources", flags.resources,
                  "Rooms booked (book modes) or in the location (availability)")
@@ -346,7 +413,9 @@ int Main(int argc, char** argv) {
                  "(contracts service: CreateContract on a monthly plan, Buy of a one-off "
                  "product, for pool customers round robin); book, book-hot, availability "
                  "(bookings service: CreateBooking spread over --resources rooms, or fighting "
-                 "for --hot-slots; GetAvailability of the location for one day)")
+                 "for --hot-slots; GetAvailability of the location for one day); checkin, "
+                 "present (checkins service: CheckIn of pool customers round the locations; "
+                 "ListPresent with everyone in)")
       ->check(CLI::Validator(
           [](std::string& text) -> std::string {
             absl::StatusOr<Mode> mode = ParseMode(text);
@@ -425,12 +494,20 @@ int Main(int argc, char** argv) {
     }
     o.target = flags.bookings_target;
   }
+  if (LoadsCheckins(o.mode)) {
+    if (absl::Status s = PrepareCheckins(flags, o); !s.ok()) {
+      std::cerr << "error: setting up the " << ModeName(o.mode) << " run: " << s << "\n";
+      return 1;
+    }
+    o.target = flags.checkins_target;
+  }
 
   std::unique_ptr<EventWatch> watch;
   if (!flags.kafka_brokers.empty()) {
     EventWatchOptions watch_options{.brokers = flags.kafka_brokers};
     if (LoadsContracts(o.mode)) watch_options.topic = "cowork.contracts.events";
     if (LoadsBookings(o.mode)) watch_options.topic = "cowork.bookings.events";
+    if (LoadsCheckins(o.mode)) watch_options.topic = "cowork.checkins.events";
     auto w = EventWatch::Start(watch_options);
     if (!w.ok()) {
       std::cerr << "error: watching events: " << w.status() << "\n";

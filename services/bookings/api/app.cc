@@ -340,22 +340,6 @@ absl::Status RequireCustomerInGoodStanding(const directory::Directory& directory
   return absl::OkStatus();
 }
 
-// Readers of a location's resources and availability: its admins with bookings.read, and the
-// operator's customers; never platform tokens.
-absl::Status RequireReader(const auth::Principal& p, absl::string_view location_id) {
-  if (p.is_platform()) return absl::PermissionDeniedError("platform tokens cannot read this");
-  if (p.is_customer()) return absl::OkStatus();
-  return auth::RequireAdmin(p, auth::kBookingsRead, location_id);
-}
-
-// The customer `customer_id` themself, or an admin holding `permission` (whose location is
-// checked once it is known).
-absl::Status RequireSelfOrAdmin(const auth::Principal& p, absl::string_view permission,
-                                absl::string_view customer_id) {
-  if (p.is_customer()) return auth::RequireAdminOrSelf(p, permission, "", customer_id);
-  return auth::RequirePermission(p, permission);
-}
-
 }  // namespace
 
 App::App(eventstore::Store& store, const directory::Directory& directory, const Clock& clock,
@@ -418,14 +402,14 @@ absl::StatusOr<v1::Resource> App::GetResource(const auth::Principal& p,
                           LoadOwned<domain::ResourceState>(store_, kResourceAggregate,
                                                            p.operator_id, r.resource_id(),
                                                            "resource"));
-  COWORK_RETURN_IF_ERROR(RequireReader(p, resource.state.location_id()));
+  COWORK_RETURN_IF_ERROR(auth::RequireCatalogueReader(p, auth::kBookingsRead, resource.state.location_id()));
   return ResourceView(resource.state);
 }
 
 absl::StatusOr<v1::ListResourcesResponse> App::ListResources(
     const auth::Principal& p, const v1::ListResourcesRequest& r) const {
   COWORK_RETURN_IF_ERROR(validation::CheckIds("", {{"location_id", r.location_id()}}));
-  COWORK_RETURN_IF_ERROR(RequireReader(p, r.location_id()));
+  COWORK_RETURN_IF_ERROR(auth::RequireCatalogueReader(p, auth::kBookingsRead, r.location_id()));
   COWORK_ASSIGN_OR_RETURN(
       eventstore::PageOf<v1::Resource> page,
       service::PageFor<v1::Resource>(store_, p, ResourcesAtPrefix(p.operator_id, r.location_id()),
@@ -444,7 +428,7 @@ absl::StatusOr<v1::Booking> App::CreateBooking(const auth::Principal& p,
       r.customer_id().empty() && p.is_customer() ? p.subject : r.customer_id();
   COWORK_RETURN_IF_ERROR(validation::CheckIds(
       r.request_id(), {{"resource_id", r.resource_id()}, {"customer_id", customer_id}}));
-  COWORK_RETURN_IF_ERROR(RequireSelfOrAdmin(p, auth::kBookingsWrite, customer_id));
+  COWORK_RETURN_IF_ERROR(auth::RequireSelfOrPermission(p, auth::kBookingsWrite, customer_id));
   return eventstore::Execute<v1::Booking>(
       store_, eventstore::RequestKeyFor(p.operator_id, r.request_id(), "CreateBooking"),
       [&]() -> absl::StatusOr<Decided<v1::Booking>> {
@@ -756,7 +740,7 @@ absl::StatusOr<v1::ListBookingsResponse> App::ListBookings(const auth::Principal
     prefix = day.has_value() ? DayPrefix(kind, p.operator_id, id, *day)
                              : absl::StrCat(kind, "/", p.operator_id, "/", id, "/");
   } else {
-    COWORK_RETURN_IF_ERROR(RequireSelfOrAdmin(p, auth::kBookingsRead, r.customer_id()));
+    COWORK_RETURN_IF_ERROR(auth::RequireSelfOrPermission(p, auth::kBookingsRead, r.customer_id()));
     prefix = CustomerBookingsPrefix(p.operator_id, r.customer_id());
   }
 
@@ -829,7 +813,7 @@ absl::StatusOr<v1::GetAvailabilityResponse> App::GetAvailability(
   } else {
     COWORK_RETURN_IF_ERROR(directory_.FindLocation(p.operator_id, location_id).status());
   }
-  COWORK_RETURN_IF_ERROR(RequireReader(p, location_id));
+  COWORK_RETURN_IF_ERROR(auth::RequireCatalogueReader(p, auth::kBookingsRead, location_id));
   if (!by_resource) {
     absl::Status bad;
     COWORK_RETURN_IF_ERROR(store_.Scan(

@@ -8,7 +8,6 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
 #include "libs/calendar/calendar.h"
 #include "libs/clock/proto_time.h"
@@ -16,6 +15,7 @@
 #include "libs/eventstore/command.h"
 #include "libs/eventstore/views.h"
 #include "libs/server/server.h"
+#include "libs/service/scheduler.h"
 #include "libs/status/field_errors.h"
 #include "libs/status/macros.h"
 #include "libs/validation/validation.h"
@@ -33,17 +33,6 @@ eventstore::EnvelopeContext Context(absl::string_view operator_id, absl::string_
   return eventstore::CommandContext(kService, operator_id, request_id, now);
 }
 
-absl::Status RequireReader(const auth::Principal& p, absl::string_view location_id) {
-  if (p.is_platform()) return absl::PermissionDeniedError("platform tokens cannot read this");
-  if (p.is_customer()) return absl::OkStatus();  // of their own operator
-  return auth::RequireAdmin(p, auth::kContractsRead, location_id);
-}
-
-absl::Status RequireListerOf(const auth::Principal& p, absl::string_view customer_id) {
-  if (p.is_customer()) return auth::RequireAdminOrSelf(p, auth::kContractsRead, "", customer_id);
-  return auth::RequirePermission(p, auth::kContractsRead);
-}
-
 domain::CustomerInfo CustomerInfoOf(const std::optional<directory::CustomerStanding>& standing) {
   return {.known = standing.has_value(),
           .suspended = standing.has_value() && standing->suspended,
@@ -52,7 +41,7 @@ domain::CustomerInfo CustomerInfoOf(const std::optional<directory::CustomerStand
 
 std::string DueKey(absl::Time at, absl::string_view op, absl::string_view kind,
                    absl::string_view id) {
-  return absl::StrFormat("due/%012d/%s/%s/%s", absl::ToUnixSeconds(at), op, kind, id);
+  return service::DueKey(at, absl::StrCat(op, "/", kind, "/", id));
 }
 
 }  // namespace internal
@@ -72,7 +61,6 @@ constexpr absl::string_view kViewPrefixes[] = {
     "plan/",     "planloc/",     "contract/", "contractcust/", "contractloc/", "due/",
     "product/",  "productloc/",  "purchase/", "purchasecust/", "account/",     "charge/",
     "invoice/",  "invoicecust/", "invoiceloc/"};
-constexpr int kDueBatch = 1'000;  // due entries read at once
 
 // ---------------------------------------------------------------- views
 
@@ -261,14 +249,14 @@ absl::StatusOr<v1::Plan> App::GetPlan(const auth::Principal& p,
                           eventstore::ReadView<v1::Plan>(store_, PlanKey(p.operator_id,
                                                                          r.plan_id())));
   if (!plan.has_value()) return absl::NotFoundError(absl::StrCat("plan ", r.plan_id(), " not found"));
-  COWORK_RETURN_IF_ERROR(RequireReader(p, plan->location_id()));
+  COWORK_RETURN_IF_ERROR(auth::RequireCatalogueReader(p, auth::kContractsRead, plan->location_id()));
   return *std::move(plan);
 }
 
 absl::StatusOr<v1::ListPlansResponse> App::ListPlans(const auth::Principal& p,
                                                      const v1::ListPlansRequest& r) const {
   COWORK_RETURN_IF_ERROR(validation::CheckIds("", {{"location_id", r.location_id()}}));
-  COWORK_RETURN_IF_ERROR(RequireReader(p, r.location_id()));
+  COWORK_RETURN_IF_ERROR(auth::RequireCatalogueReader(p, auth::kContractsRead, r.location_id()));
   COWORK_ASSIGN_OR_RETURN(
       PageOf<v1::Plan> page,
       service::PageFor<v1::Plan>(store_, p, PlansAtPrefix(p.operator_id, r.location_id()),
@@ -372,7 +360,7 @@ absl::StatusOr<v1::ListContractsResponse> App::ListContracts(
   std::string prefix;
   if (!r.customer_id().empty()) {
     COWORK_RETURN_IF_ERROR(validation::CheckIds("", {{"customer_id", r.customer_id()}}));
-    COWORK_RETURN_IF_ERROR(RequireListerOf(p, r.customer_id()));
+    COWORK_RETURN_IF_ERROR(auth::RequireSelfOrPermission(p, auth::kContractsRead, r.customer_id()));
     prefix = ContractsOfPrefix(p.operator_id, r.customer_id());
   } else {
     COWORK_RETURN_IF_ERROR(validation::CheckIds("", {{"location_id", r.location_id()}}));
@@ -392,38 +380,13 @@ absl::StatusOr<v1::ListContractsResponse> App::ListContracts(
 // ---------------------------------------------------------------- the clock
 
 absl::StatusOr<int> App::RunDue() {
-  const absl::Time now = clock_.Now();
-  // Every key due by `now` sorts before "due/<now>0" ('0' comes after '/').
-  const std::string until = absl::StrFormat("due/%012d0", absl::ToUnixSeconds(now));
-  struct Due {
-    std::string op, kind, id;
-  };
-  int changed = 0;
-  // In batches, each scan going on from the last key seen: a done entry's key is deleted,
-  // and scanning from the start again would step over every deletion of this run.
-  std::string last_key;
-  for (;;) {
-    std::vector<Due> due;
-    COWORK_RETURN_IF_ERROR(store_.Scan(
-        Space::kViews, "due/", last_key, [&](absl::string_view key, absl::string_view) {
-          if (key > until) return false;
-          last_key = std::string(key);
-          std::vector<std::string> parts = absl::StrSplit(key, '/');
-          if (parts.size() == 5) due.push_back({parts[2], parts[3], parts[4]});
-          return static_cast<int>(due.size()) < kDueBatch;
-        }));
-    for (const Due& d : due) {
-      absl::StatusOr<bool> result = d.kind == kContractAggregate ? TickContract(d.op, d.id)
-                                                                  : TickPurchase(d.op, d.id);
-      if (!result.ok()) {
-        server::LogJson("error", "scheduled change failed",
-                        {{d.kind, d.id}, {"error", result.status().ToString()}});
-        continue;
-      }
-      if (*result) ++changed;
-    }
-    if (static_cast<int>(due.size()) < kDueBatch) return changed;
-  }
+  return service::RunDueIndex(store_, clock_.Now(), [this](absl::string_view rest) {
+    // "<op>/<kind>/<id>"
+    std::vector<std::string> parts = absl::StrSplit(rest, '/');
+    if (parts.size() != 3) return absl::StatusOr<bool>(false);
+    return parts[1] == kContractAggregate ? TickContract(parts[0], parts[2])
+                                          : TickPurchase(parts[0], parts[2]);
+  });
 }
 
 absl::StatusOr<bool> App::TickContract(absl::string_view op, absl::string_view contract_id) {

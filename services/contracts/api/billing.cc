@@ -401,14 +401,14 @@ absl::StatusOr<v1::Product> App::GetProduct(const auth::Principal& p,
   if (!product.has_value()) {
     return absl::NotFoundError(absl::StrCat("product ", r.product_id(), " not found"));
   }
-  COWORK_RETURN_IF_ERROR(RequireReader(p, product->location_id()));
+  COWORK_RETURN_IF_ERROR(auth::RequireCatalogueReader(p, auth::kContractsRead, product->location_id()));
   return *std::move(product);
 }
 
 absl::StatusOr<v1::ListProductsResponse> App::ListProducts(
     const auth::Principal& p, const v1::ListProductsRequest& r) const {
   COWORK_RETURN_IF_ERROR(validation::CheckIds("", {{"location_id", r.location_id()}}));
-  COWORK_RETURN_IF_ERROR(RequireReader(p, r.location_id()));
+  COWORK_RETURN_IF_ERROR(auth::RequireCatalogueReader(p, auth::kContractsRead, r.location_id()));
   COWORK_ASSIGN_OR_RETURN(
       PageOf<v1::Product> page,
       service::PageFor<v1::Product>(store_, p, ProductsAtPrefix(p.operator_id, r.location_id()),
@@ -522,7 +522,7 @@ absl::StatusOr<v1::Purchase> App::GetPurchase(const auth::Principal& p,
 absl::StatusOr<v1::ListPurchasesResponse> App::ListPurchases(
     const auth::Principal& p, const v1::ListPurchasesRequest& r) const {
   COWORK_RETURN_IF_ERROR(validation::CheckIds("", {{"customer_id", r.customer_id()}}));
-  COWORK_RETURN_IF_ERROR(RequireListerOf(p, r.customer_id()));
+  COWORK_RETURN_IF_ERROR(auth::RequireSelfOrPermission(p, auth::kContractsRead, r.customer_id()));
   COWORK_ASSIGN_OR_RETURN(PageOf<v1::Purchase> page,
                           service::PageFor<v1::Purchase>(store_, p,
                                                 PurchasesOfPrefix(p.operator_id, r.customer_id()),
@@ -654,7 +654,7 @@ absl::StatusOr<v1::TaxRate> App::SetTaxRate(const auth::Principal& p,
 absl::StatusOr<v1::TaxRate> App::GetTaxRate(const auth::Principal& p,
                                             const v1::GetTaxRateRequest& r) const {
   COWORK_RETURN_IF_ERROR(validation::CheckIds("", {{"location_id", r.location_id()}}));
-  COWORK_RETURN_IF_ERROR(RequireReader(p, r.location_id()));
+  COWORK_RETURN_IF_ERROR(auth::RequireCatalogueReader(p, auth::kContractsRead, r.location_id()));
   COWORK_RETURN_IF_ERROR(directory_.FindLocation(p.operator_id, r.location_id()).status());
   COWORK_ASSIGN_OR_RETURN(Loaded<domain::InvoiceBookState> book,
                           BookOf(store_, p.operator_id, r.location_id()));
@@ -738,7 +738,7 @@ absl::StatusOr<v1::ListInvoicesResponse> App::ListInvoices(
   std::string prefix;
   if (!r.customer_id().empty()) {
     COWORK_RETURN_IF_ERROR(validation::CheckIds("", {{"customer_id", r.customer_id()}}));
-    COWORK_RETURN_IF_ERROR(RequireListerOf(p, r.customer_id()));
+    COWORK_RETURN_IF_ERROR(auth::RequireSelfOrPermission(p, auth::kContractsRead, r.customer_id()));
     prefix = InvoicesOfPrefix(p.operator_id, r.customer_id());
   } else {
     COWORK_RETURN_IF_ERROR(validation::CheckIds("", {{"location_id", r.location_id()}}));

@@ -45,12 +45,6 @@ eventstore::EnvelopeContext Context(absl::string_view operator_id, absl::string_
 
 domain::CustomerInfo CustomerInfoOf(const std::optional<directory::CustomerStanding>& standing);
 
-// Readers of a location's catalogue (plans, products, tax rate): its admins with
-// contracts.read, and the operator's customers; never platform tokens.
-absl::Status RequireReader(const auth::Principal& p, absl::string_view location_id);
-// Listing a customer's records: the customer themself, or admins with contracts.read (PageFor
-// keeps the locations their token covers).
-absl::Status RequireListerOf(const auth::Principal& p, absl::string_view customer_id);
 
 // "due/<unix seconds, 12 digits>/<op>/<kind>/<id>": kind is an aggregate type.
 std::string DueKey(absl::Time at, absl::string_view op, absl::string_view kind,

@@ -1,0 +1,78 @@
+#ifndef COWORK_SERVICES_CHECKINS_API_APP_H_
+#define COWORK_SERVICES_CHECKINS_API_APP_H_
+
+// The application layer of the checkins service: one method per RPC (principal + request ->
+// response or absl::Status), the scheduler's RunDue (automatic check-outs), and the rebuild of
+// the read views. Each command loads its aggregate, decides (domain/), and commits the events,
+// the new state, the read views and the outbox rows in one WriteSet through eventstore::Execute
+// (idempotent by request id).
+//
+// Aggregates: presence (id = customer id), policy (id = location id).
+//
+// Authorization: admins of the operator with checkins.write (check in and out anyone at their
+// locations, policies) or checkins.read (lists, presence); customers check themselves in (app
+// or QR code) and out, and read their own presence and history. Another operator's records
+// are NOT_FOUND.
+//
+// Read views (Space::kViews), all starting with the operator id after the kind; values are
+// cowork.checkins.v1.CheckInRecord:
+//   in/<op>/<location>/<customer>                              who is in now
+//   cihist/<op>/<location>/<local day of arrival>/<in, 12 digits>/<checkin>
+//   cicust/<op>/<customer>/<in, 12 digits>/<checkin>
+//   due/<unix seconds, 12 digits>/<op>/<customer>   ""  (the automatic check-out)
+//
+// Thread-safe: methods may run concurrently (the Store serialises what must be).
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "cowork/checkins/v1/checkins.pb.h"
+#include "libs/auth/auth.h"
+#include "libs/clock/clock.h"
+#include "libs/directory/directory.h"
+#include "libs/eventstore/store.h"
+#include "libs/service/handlers.h"
+
+namespace cowork::checkins::api {
+
+inline constexpr absl::string_view kService = "checkins";
+
+class App {
+ public:
+  // Everything referenced must outlive the App.
+  App(eventstore::Store& store, const directory::Directory& directory, const Clock& clock,
+      const auth::TokenVerifier& verifier);
+
+  const service::Authenticator& authenticator() const { return authn_; }
+
+  absl::StatusOr<v1::CheckInRecord> CheckIn(const auth::Principal& p, const v1::CheckInRequest& r);
+  absl::StatusOr<v1::CheckInRecord> CheckOut(const auth::Principal& p, const v1::CheckOutRequest& r);
+  absl::StatusOr<v1::Presence> GetPresence(const auth::Principal& p,
+                                           const v1::GetPresenceRequest& r) const;
+  absl::StatusOr<v1::ListPresentResponse> ListPresent(const auth::Principal& p,
+                                                      const v1::ListPresentRequest& r) const;
+  absl::StatusOr<v1::ListCheckinsResponse> ListCheckins(const auth::Principal& p,
+                                                        const v1::ListCheckinsRequest& r) const;
+  absl::StatusOr<v1::CheckoutPolicy> SetCheckoutPolicy(const auth::Principal& p,
+                                                       const v1::SetCheckoutPolicyRequest& r);
+  absl::StatusOr<v1::CheckoutPolicy> GetCheckoutPolicy(
+      const auth::Principal& p, const v1::GetCheckoutPolicyRequest& r) const;
+
+  // Checks out everyone whose automatic check-out time has passed by the clock's now (also
+  // after the service was down: timed when it fell due). Returns how many.
+  absl::StatusOr<int> RunDue();
+
+  // Deletes this service's own read views and writes them again from the event log.
+  absl::Status Rebuild();
+
+ private:
+  absl::StatusOr<bool> AutoCheckOut(absl::string_view op, absl::string_view customer_id);
+
+  eventstore::Store& store_;
+  const directory::Directory& directory_;
+  const Clock& clock_;
+  const service::Authenticator authn_;
+};
+
+}  // namespace cowork::checkins::api
+
+#endif  // COWORK_SERVICES_CHECKINS_API_APP_H_

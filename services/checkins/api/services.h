@@ -1,0 +1,43 @@
+#ifndef COWORK_SERVICES_CHECKINS_API_SERVICES_H_
+#define COWORK_SERVICES_CHECKINS_API_SERVICES_H_
+
+// The gRPC service of checkins.proto on the callback API: each handler authenticates and runs
+// the App method (service::Authed). Thread-safe as the App is; the App must outlive it.
+
+#include "cowork/checkins/v1/checkins.grpc.pb.h"
+#include "services/checkins/api/app.h"
+
+namespace cowork::checkins::api {
+
+class CheckinsServiceImpl final : public v1::CheckinsService::CallbackService {
+ public:
+  explicit CheckinsServiceImpl(App& app) : app_(app) {}
+  grpc::ServerUnaryReactor* CheckIn(grpc::CallbackServerContext* ctx,
+                                    const v1::CheckInRequest* request,
+                                    v1::CheckInRecord* response) override;
+  grpc::ServerUnaryReactor* CheckOut(grpc::CallbackServerContext* ctx,
+                                     const v1::CheckOutRequest* request,
+                                     v1::CheckInRecord* response) override;
+  grpc::ServerUnaryReactor* GetPresence(grpc::CallbackServerContext* ctx,
+                                        const v1::GetPresenceRequest* request,
+                                        v1::Presence* response) override;
+  grpc::ServerUnaryReactor* ListPresent(grpc::CallbackServerContext* ctx,
+                                        const v1::ListPresentRequest* request,
+                                        v1::ListPresentResponse* response) override;
+  grpc::ServerUnaryReactor* ListCheckins(grpc::CallbackServerContext* ctx,
+                                         const v1::ListCheckinsRequest* request,
+                                         v1::ListCheckinsResponse* response) override;
+  grpc::ServerUnaryReactor* SetCheckoutPolicy(grpc::CallbackServerContext* ctx,
+                                              const v1::SetCheckoutPolicyRequest* request,
+                                              v1::CheckoutPolicy* response) override;
+  grpc::ServerUnaryReactor* GetCheckoutPolicy(grpc::CallbackServerContext* ctx,
+                                              const v1::GetCheckoutPolicyRequest* request,
+                                              v1::CheckoutPolicy* response) override;
+
+ private:
+  App& app_;
+};
+
+}  // namespace cowork::checkins::api
+
+#endif  // COWORK_SERVICES_CHECKINS_API_SERVICES_H_

@@ -1,0 +1,43 @@
+// cowork-checkins: the checkins service (check-ins, who is in, automatic check-outs). Wiring
+// only: flags, the runtime, the directory fed by the customers events, the scheduler, the
+// service.
+
+#include <memory>
+
+#include "CLI/CLI.hpp"
+#include "libs/directory/directory.h"
+#include "libs/server/server.h"
+#include "libs/service/runtime.h"
+#include "libs/service/scheduler.h"
+#include "services/checkins/api/app.h"
+#include "services/checkins/api/services.h"
+
+int main(int argc, char** argv) {
+  using namespace cowork;
+  server::BlockTerminationSignals();
+  CLI::App cli{"cowork-checkins: check-ins and who is in"};
+  server::ServiceFlags flags;
+  server::AddStandardFlags(cli, flags, {.service = "checkins", .port = 50054, .metrics_port = 9104});
+  CLI11_PARSE(cli, argc, argv);
+
+  absl::StatusOr<std::unique_ptr<service::Runtime>> runtime = service::Runtime::Start(flags);
+  if (!runtime.ok()) return service::ExitWith(flags, "start-up", runtime.status());
+  service::Runtime& rt = **runtime;
+
+  directory::Directory directory(rt.store());
+  auth::TokenVerifier verifier(rt.secrets());
+  checkins::api::App app(rt.store(), directory, rt.clock(), verifier);
+  if (flags.rebuild_projections) {
+    if (absl::Status s = app.Rebuild(); !s.ok()) {
+      return service::ExitWith(flags, "cannot rebuild the views", s);
+    }
+    server::LogJson("info", "views rebuilt from the event log");
+  }
+  if (absl::Status s = rt.FollowCustomers(directory); !s.ok()) {
+    return service::ExitWith(flags, "cannot start the customers consumer", s);
+  }
+
+  service::Scheduler scheduler("check-ins", [&app] { return app.RunDue(); }, absl::Seconds(1));
+  checkins::api::CheckinsServiceImpl checkins_service(app);
+  return rt.Serve(app.authenticator(), {&checkins_service});
+}
