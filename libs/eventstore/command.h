@@ -103,6 +103,30 @@ absl::StatusOr<Loaded<State>> LoadState(const Store& store, absl::string_view ty
   return out;
 }
 
+// LoadState of an aggregate whose state has an operator_id: as if it did not exist (version 0,
+// empty state) when it belongs to another operator, whose records are never visible.
+template <typename State>
+absl::StatusOr<Loaded<State>> LoadStateOf(const Store& store, absl::string_view type,
+                                          absl::string_view operator_id, absl::string_view id) {
+  absl::StatusOr<Loaded<State>> loaded = LoadState<State>(store, type, id);
+  if (loaded.ok() && loaded->version > 0 && loaded->state.operator_id() != operator_id) {
+    return Loaded<State>();
+  }
+  return loaded;
+}
+
+// LoadStateOf, NOT_FOUND ("<what> <id> not found") when there is none of the operator's.
+template <typename State>
+absl::StatusOr<Loaded<State>> LoadOwned(const Store& store, absl::string_view type,
+                                        absl::string_view operator_id, absl::string_view id,
+                                        absl::string_view what) {
+  absl::StatusOr<Loaded<State>> loaded = LoadStateOf<State>(store, type, operator_id, id);
+  if (loaded.ok() && loaded->version == 0) {
+    return absl::NotFoundError(absl::StrCat(what, " ", id, " not found"));
+  }
+  return loaded;
+}
+
 // What every envelope of one command shares.
 struct EnvelopeContext {
   std::string service;         // "customers"

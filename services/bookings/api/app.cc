@@ -132,16 +132,6 @@ std::string ContractCreditPrefix(absl::string_view op, absl::string_view custome
 
 // ---------------------------------------------------------------- loading
 
-template <typename State>
-absl::StatusOr<Loaded<State>> LoadOwned(const eventstore::Store& store, absl::string_view type,
-                                        absl::string_view op, absl::string_view id,
-                                        absl::string_view what) {
-  COWORK_ASSIGN_OR_RETURN(Loaded<State> loaded, eventstore::LoadState<State>(store, type, id));
-  if (loaded.version == 0 || loaded.state.operator_id() != op) {
-    return absl::NotFoundError(absl::StrCat(what, " ", id, " not found"));
-  }
-  return loaded;
-}
 
 std::string ScheduleId(absl::string_view resource_id, absl::string_view day) {
   return absl::StrCat(resource_id, ":", day);
@@ -378,7 +368,7 @@ absl::StatusOr<v1::Resource> App::UpdateResource(const auth::Principal& p,
       store_, eventstore::RequestKeyFor(p.operator_id, r.request_id(), "UpdateResource"),
       [&]() -> absl::StatusOr<Decided<v1::Resource>> {
         COWORK_ASSIGN_OR_RETURN(Loaded<domain::ResourceState> before,
-                                LoadOwned<domain::ResourceState>(store_, kResourceAggregate,
+                                eventstore::LoadOwned<domain::ResourceState>(store_, kResourceAggregate,
                                                                  p.operator_id, r.resource_id(),
                                                                  "resource"));
         COWORK_RETURN_IF_ERROR(
@@ -399,7 +389,7 @@ absl::StatusOr<v1::Resource> App::GetResource(const auth::Principal& p,
                                               const v1::GetResourceRequest& r) const {
   COWORK_RETURN_IF_ERROR(validation::CheckIds("", {{"resource_id", r.resource_id()}}));
   COWORK_ASSIGN_OR_RETURN(Loaded<domain::ResourceState> resource,
-                          LoadOwned<domain::ResourceState>(store_, kResourceAggregate,
+                          eventstore::LoadOwned<domain::ResourceState>(store_, kResourceAggregate,
                                                            p.operator_id, r.resource_id(),
                                                            "resource"));
   COWORK_RETURN_IF_ERROR(auth::RequireCatalogueReader(p, auth::kBookingsRead, resource.state.location_id()));
@@ -433,7 +423,7 @@ absl::StatusOr<v1::Booking> App::CreateBooking(const auth::Principal& p,
       store_, eventstore::RequestKeyFor(p.operator_id, r.request_id(), "CreateBooking"),
       [&]() -> absl::StatusOr<Decided<v1::Booking>> {
         COWORK_ASSIGN_OR_RETURN(Loaded<domain::ResourceState> resource,
-                                LoadOwned<domain::ResourceState>(store_, kResourceAggregate,
+                                eventstore::LoadOwned<domain::ResourceState>(store_, kResourceAggregate,
                                                                  p.operator_id, r.resource_id(),
                                                                  "resource"));
         const v1::ResourceSettings& settings = resource.state.settings();
@@ -525,7 +515,7 @@ absl::StatusOr<Loaded<domain::BookingState>> ChangeableBooking(const eventstore:
                                                                const auth::Principal& p,
                                                                absl::string_view booking_id) {
   COWORK_ASSIGN_OR_RETURN(Loaded<domain::BookingState> booking,
-                          LoadOwned<domain::BookingState>(store, kBookingAggregate,
+                          eventstore::LoadOwned<domain::BookingState>(store, kBookingAggregate,
                                                           p.operator_id, booking_id, "booking"));
   const v1::BookingCreated& b = booking.state.created();
   COWORK_RETURN_IF_ERROR(
@@ -605,7 +595,7 @@ absl::StatusOr<v1::Booking> App::MoveBooking(const auth::Principal& p,
                                 ChangeableBooking(store_, p, r.booking_id()));
         const v1::BookingCreated& b = before.state.created();
         COWORK_ASSIGN_OR_RETURN(Loaded<domain::ResourceState> resource,
-                                LoadOwned<domain::ResourceState>(store_, kResourceAggregate,
+                                eventstore::LoadOwned<domain::ResourceState>(store_, kResourceAggregate,
                                                                  p.operator_id, b.resource_id(),
                                                                  "resource"));
         const absl::Time now = clock_.Now();
@@ -675,7 +665,7 @@ absl::StatusOr<v1::Booking> App::GetBooking(const auth::Principal& p,
                                             const v1::GetBookingRequest& r) const {
   COWORK_RETURN_IF_ERROR(validation::CheckIds("", {{"booking_id", r.booking_id()}}));
   COWORK_ASSIGN_OR_RETURN(Loaded<domain::BookingState> booking,
-                          LoadOwned<domain::BookingState>(store_, kBookingAggregate,
+                          eventstore::LoadOwned<domain::BookingState>(store_, kBookingAggregate,
                                                           p.operator_id, r.booking_id(),
                                                           "booking"));
   const v1::BookingCreated& b = booking.state.created();
@@ -725,7 +715,7 @@ absl::StatusOr<v1::ListBookingsResponse> App::ListBookings(const auth::Principal
     std::string location_id = r.location_id();
     if (by_resource) {
       COWORK_ASSIGN_OR_RETURN(Loaded<domain::ResourceState> resource,
-                              LoadOwned<domain::ResourceState>(store_, kResourceAggregate,
+                              eventstore::LoadOwned<domain::ResourceState>(store_, kResourceAggregate,
                                                                p.operator_id, r.resource_id(),
                                                                "resource"));
       location_id = resource.state.location_id();
@@ -805,7 +795,7 @@ absl::StatusOr<v1::GetAvailabilityResponse> App::GetAvailability(
   std::string location_id = r.location_id();
   if (by_resource) {
     COWORK_ASSIGN_OR_RETURN(Loaded<domain::ResourceState> resource,
-                            LoadOwned<domain::ResourceState>(store_, kResourceAggregate,
+                            eventstore::LoadOwned<domain::ResourceState>(store_, kResourceAggregate,
                                                              p.operator_id, r.resource_id(),
                                                              "resource"));
     location_id = resource.state.location_id();

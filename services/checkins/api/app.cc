@@ -158,25 +158,14 @@ absl::StatusOr<v1::CheckInRecord> StagePresence(const eventstore::EnvelopeContex
 absl::StatusOr<Loaded<domain::PresenceState>> PresenceOf(const eventstore::Store& store,
                                                          absl::string_view op,
                                                          absl::string_view customer_id) {
-  COWORK_ASSIGN_OR_RETURN(Loaded<domain::PresenceState> presence,
-                          eventstore::LoadState<domain::PresenceState>(
-                              store, kPresenceAggregate, customer_id));
-  if (presence.version > 0 && presence.state.operator_id() != op) {
-    return Loaded<domain::PresenceState>();  // another operator's customer: unknown here
-  }
-  return presence;
+  return eventstore::LoadStateOf<domain::PresenceState>(store, kPresenceAggregate, op,
+                                                         customer_id);
 }
 
 absl::StatusOr<Loaded<domain::PolicyState>> PolicyOf(const eventstore::Store& store,
                                                      absl::string_view op,
                                                      absl::string_view location_id) {
-  COWORK_ASSIGN_OR_RETURN(Loaded<domain::PolicyState> policy,
-                          eventstore::LoadState<domain::PolicyState>(store, kPolicyAggregate,
-                                                                     location_id));
-  if (policy.version > 0 && policy.state.operator_id() != op) {
-    return Loaded<domain::PolicyState>();
-  }
-  return policy;
+  return eventstore::LoadStateOf<domain::PolicyState>(store, kPolicyAggregate, op, location_id);
 }
 
 v1::CheckoutPolicy PolicyView(absl::string_view location_id, const Loaded<domain::PolicyState>& p) {

@@ -149,25 +149,15 @@ absl::StatusOr<absl::TimeZone> TimeZoneOf(const directory::Directory& directory,
 absl::StatusOr<Loaded<domain::PlanState>> PlanOf(const eventstore::Store& store,
                                                  const auth::Principal& p,
                                                  absl::string_view plan_id) {
-  COWORK_ASSIGN_OR_RETURN(Loaded<domain::PlanState> plan,
-                          eventstore::LoadState<domain::PlanState>(store, kPlanAggregate,
-                                                                   plan_id));
-  if (plan.version == 0 || plan.state.operator_id() != p.operator_id) {
-    return absl::NotFoundError(absl::StrCat("plan ", plan_id, " not found"));
-  }
-  return plan;
+  return eventstore::LoadOwned<domain::PlanState>(store, kPlanAggregate, p.operator_id, plan_id,
+                                                  "plan");
 }
 
 absl::StatusOr<Loaded<domain::ContractState>> ContractOf(const eventstore::Store& store,
                                                          absl::string_view operator_id,
                                                          absl::string_view contract_id) {
-  COWORK_ASSIGN_OR_RETURN(Loaded<domain::ContractState> contract,
-                          eventstore::LoadState<domain::ContractState>(
-                              store, kContractAggregate, contract_id));
-  if (contract.version == 0 || contract.state.operator_id() != operator_id) {
-    return absl::NotFoundError(absl::StrCat("contract ", contract_id, " not found"));
-  }
-  return contract;
+  return eventstore::LoadOwned<domain::ContractState>(store, kContractAggregate, operator_id,
+                                                      contract_id, "contract");
 }
 
 // Stages `events` on a contract with its views; returns its view after them.

@@ -110,25 +110,15 @@ v1::Purchase PurchaseView(const domain::PurchaseState& s) {
 absl::StatusOr<Loaded<domain::ProductState>> ProductOf(const eventstore::Store& store,
                                                        absl::string_view op,
                                                        absl::string_view product_id) {
-  COWORK_ASSIGN_OR_RETURN(
-      Loaded<domain::ProductState> product,
-      eventstore::LoadState<domain::ProductState>(store, kProductAggregate, product_id));
-  if (product.version == 0 || product.state.operator_id() != op) {
-    return absl::NotFoundError(absl::StrCat("product ", product_id, " not found"));
-  }
-  return product;
+  return eventstore::LoadOwned<domain::ProductState>(store, kProductAggregate, op, product_id,
+                                                     "product");
 }
 
 absl::StatusOr<Loaded<domain::PurchaseState>> PurchaseOf(const eventstore::Store& store,
                                                          absl::string_view op,
                                                          absl::string_view purchase_id) {
-  COWORK_ASSIGN_OR_RETURN(
-      Loaded<domain::PurchaseState> purchase,
-      eventstore::LoadState<domain::PurchaseState>(store, kPurchaseAggregate, purchase_id));
-  if (purchase.version == 0 || purchase.state.operator_id() != op) {
-    return absl::NotFoundError(absl::StrCat("purchase ", purchase_id, " not found"));
-  }
-  return purchase;
+  return eventstore::LoadOwned<domain::PurchaseState>(store, kPurchaseAggregate, op,
+                                                      purchase_id, "purchase");
 }
 
 absl::StatusOr<Loaded<domain::InvoiceBookState>> BookOf(const eventstore::Store& store,
