@@ -28,6 +28,26 @@ namespace cowork::contracts::api {
 
 namespace internal {
 
+absl::StatusOr<bool> CheckCustomerOrLocationListing(const auth::Principal& p,
+                                                    absl::string_view customer_id,
+                                                    absl::string_view location_id,
+                                                    absl::string_view what) {
+  if (customer_id.empty() == location_id.empty()) {
+    return InvalidField("customer_id", "give exactly one of customer_id and location_id");
+  }
+  if (p.is_platform()) {
+    return absl::PermissionDeniedError(absl::StrCat("platform tokens cannot read ", what));
+  }
+  if (!customer_id.empty()) {
+    COWORK_RETURN_IF_ERROR(validation::CheckIds("", {{"customer_id", customer_id}}));
+    COWORK_RETURN_IF_ERROR(auth::RequireSelfOrPermission(p, auth::kContractsRead, customer_id));
+    return true;
+  }
+  COWORK_RETURN_IF_ERROR(validation::CheckIds("", {{"location_id", location_id}}));
+  COWORK_RETURN_IF_ERROR(auth::RequireAdmin(p, auth::kContractsRead, location_id));
+  return false;
+}
+
 eventstore::EnvelopeContext Context(absl::string_view operator_id, absl::string_view request_id,
                                     absl::Time now) {
   return eventstore::CommandContext(kService, operator_id, request_id, now);
@@ -343,20 +363,12 @@ absl::StatusOr<v1::Contract> App::GetContract(const auth::Principal& p,
 
 absl::StatusOr<v1::ListContractsResponse> App::ListContracts(
     const auth::Principal& p, const v1::ListContractsRequest& r) const {
-  if (r.customer_id().empty() == r.location_id().empty()) {
-    return InvalidField("customer_id", "give exactly one of customer_id and location_id");
-  }
-  if (p.is_platform()) return absl::PermissionDeniedError("platform tokens cannot read contracts");
-  std::string prefix;
-  if (!r.customer_id().empty()) {
-    COWORK_RETURN_IF_ERROR(validation::CheckIds("", {{"customer_id", r.customer_id()}}));
-    COWORK_RETURN_IF_ERROR(auth::RequireSelfOrPermission(p, auth::kContractsRead, r.customer_id()));
-    prefix = ContractsOfPrefix(p.operator_id, r.customer_id());
-  } else {
-    COWORK_RETURN_IF_ERROR(validation::CheckIds("", {{"location_id", r.location_id()}}));
-    COWORK_RETURN_IF_ERROR(auth::RequireAdmin(p, auth::kContractsRead, r.location_id()));
-    prefix = ContractsAtPrefix(p.operator_id, r.location_id());
-  }
+  COWORK_ASSIGN_OR_RETURN(
+      const bool by_customer,
+      CheckCustomerOrLocationListing(p, r.customer_id(), r.location_id(), "contracts"));
+  const std::string prefix = by_customer
+                                 ? ContractsOfPrefix(p.operator_id, r.customer_id())
+                                 : ContractsAtPrefix(p.operator_id, r.location_id());
   // An admin sees a customer's contracts at the locations the token covers only.
   COWORK_ASSIGN_OR_RETURN(
       PageOf<v1::Contract> page,

@@ -721,20 +721,11 @@ absl::StatusOr<v1::Invoice> App::GetInvoice(const auth::Principal& p,
 
 absl::StatusOr<v1::ListInvoicesResponse> App::ListInvoices(
     const auth::Principal& p, const v1::ListInvoicesRequest& r) const {
-  if (r.customer_id().empty() == r.location_id().empty()) {
-    return InvalidField("customer_id", "give exactly one of customer_id and location_id");
-  }
-  if (p.is_platform()) return absl::PermissionDeniedError("platform tokens cannot read invoices");
-  std::string prefix;
-  if (!r.customer_id().empty()) {
-    COWORK_RETURN_IF_ERROR(validation::CheckIds("", {{"customer_id", r.customer_id()}}));
-    COWORK_RETURN_IF_ERROR(auth::RequireSelfOrPermission(p, auth::kContractsRead, r.customer_id()));
-    prefix = InvoicesOfPrefix(p.operator_id, r.customer_id());
-  } else {
-    COWORK_RETURN_IF_ERROR(validation::CheckIds("", {{"location_id", r.location_id()}}));
-    COWORK_RETURN_IF_ERROR(auth::RequireAdmin(p, auth::kContractsRead, r.location_id()));
-    prefix = InvoicesAtPrefix(p.operator_id, r.location_id());
-  }
+  COWORK_ASSIGN_OR_RETURN(
+      const bool by_customer,
+      CheckCustomerOrLocationListing(p, r.customer_id(), r.location_id(), "invoices"));
+  const std::string prefix = by_customer ? InvoicesOfPrefix(p.operator_id, r.customer_id())
+                                         : InvoicesAtPrefix(p.operator_id, r.location_id());
   COWORK_ASSIGN_OR_RETURN(
       PageOf<v1::Invoice> page,
       service::PageFor<v1::Invoice>(store_, p, prefix, r.page_token(), r.page_size()));

@@ -46,6 +46,15 @@ eventstore::EnvelopeContext Context(absl::string_view operator_id, absl::string_
 domain::CustomerInfo CustomerInfoOf(const std::optional<directory::CustomerStanding>& standing);
 
 
+// A listing of one customer's or one location's records (contracts, invoices): exactly one
+// of the two given; by customer, the customer themself or an admin with contracts.read
+// (PageFor keeps the locations their token covers); by location, an admin of it. `what`
+// names the records ("contracts"). Returns true when the listing is by customer.
+absl::StatusOr<bool> CheckCustomerOrLocationListing(const auth::Principal& p,
+                                                    absl::string_view customer_id,
+                                                    absl::string_view location_id,
+                                                    absl::string_view what);
+
 // "due/<unix seconds, 12 digits>/<op>/<kind>/<id>": kind is an aggregate type.
 std::string DueKey(absl::Time at, absl::string_view op, absl::string_view kind,
                    absl::string_view id);
