@@ -24,16 +24,6 @@ namespace bv1 = ::cowork::bookings::v1;
 namespace cv1 = ::cowork::contracts::v1;
 using testing::Call;
 
-// Polls `fn` until `done(result)` holds (bounded); returns the last result.
-template <typename Fn, typename Done>
-auto Until(Fn fn, Done done) -> decltype(fn()) {
-  const absl::Time deadline = absl::Now() + absl::Seconds(30);
-  for (;;) {
-    auto result = fn();
-    if (done(result) || absl::Now() > deadline) return result;
-    absl::SleepFor(absl::Milliseconds(100));
-  }
-}
 // Retries while the answer is NOT_FOUND: services learn locations, customers and contracts
 // from the other services' events a moment after they are committed.
 template <typename Fn>

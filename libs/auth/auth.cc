@@ -157,6 +157,7 @@ std::vector<std::string> AllPermissions() {
           std::string(kContractsRead),  std::string(kContractsWrite),
           std::string(kBookingsRead),   std::string(kBookingsWrite),
           std::string(kCheckinsRead),   std::string(kCheckinsWrite),
+          std::string(kHelpdeskRead),   std::string(kHelpdeskWrite),
           std::string(kPlatformInvoices)};
 }
 

@@ -47,6 +47,10 @@ inline constexpr absl::string_view kBookingsWrite = "bookings.write";
 // Check-ins, visitors and check-out policies (the checkins service).
 inline constexpr absl::string_view kCheckinsRead = "checkins.read";
 inline constexpr absl::string_view kCheckinsWrite = "checkins.write";
+// Tickets: reading them and their internal notes; opening, replying, notes, closing (the
+// helpdesk service).
+inline constexpr absl::string_view kHelpdeskRead = "helpdesk.read";
+inline constexpr absl::string_view kHelpdeskWrite = "helpdesk.write";
 // "Invoices from the platform": list and download the operator's subscription invoices.
 inline constexpr absl::string_view kPlatformInvoices = "platform.invoices";
 // Every permission above (dev tokens carry them all).

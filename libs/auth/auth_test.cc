@@ -452,6 +452,7 @@ TEST(AllPermissions, ListsEveryPermission) {
                                               kLocationsWrite, kContractsRead, kContractsWrite,
                                               kBookingsRead, kBookingsWrite,
                                               kCheckinsRead, kCheckinsWrite,
+                                              kHelpdeskRead, kHelpdeskWrite,
                                               kPlatformInvoices));
 }
 

@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "cowork/customers/v1/events.pb.h"
 #include "libs/directory/views.pb.h"
+#include "libs/eventstore/key_vault.h"
 
 namespace cowork::directory {
 namespace {
@@ -302,6 +303,8 @@ absl::Status Directory::Apply(const common::v1::EventEnvelope& envelope,
             return true;
           });
       if (!scanned.ok()) return scanned;
+      // Whatever this service sealed with the customer's key becomes unreadable for good.
+      eventstore::KeyVault::Erase(op, id, writes);
       break;
     }
     case Kind::kOther:
@@ -450,6 +453,16 @@ absl::Status Directory::CheckSession(const auth::Principal& principal) const {
   if (!signed_out.ok()) return signed_out.status();
   if (signed_out->has_value()) return absl::UnauthenticatedError("session ended: signed out");
   return absl::OkStatus();
+}
+
+absl::StatusOr<absl::TimeZone> ZoneCache::Of(const std::string& location_id) {
+  auto it = zones_.find(location_id);
+  if (it != zones_.end()) return it->second;
+  absl::StatusOr<LocationInfo> location = directory_.FindLocation(operator_id_, location_id);
+  if (!location.ok()) return location.status();
+  absl::StatusOr<absl::TimeZone> tz = TimeZoneOf(*location);
+  if (!tz.ok()) return tz.status();
+  return zones_.emplace(location_id, *tz).first->second;
 }
 
 }  // namespace cowork::directory

@@ -3,10 +3,11 @@
 
 // What every service knows from the customers events: operators, locations (name, time
 // zone, currency), each customer's standing (home location, suspended, erased, session
-// generation, signed-out sessions), and teams (paying member, sharing, who is in them). A projection in the service's own Store (Space::kViews,
-// keys under "dir/"). Other services feed it from cowork.customers.events with
-// Directory::Subscribe; the customers service feeds it from its own commits with
-// Directory::Apply, so the rules live once.
+// generation, signed-out sessions), and teams (paying member, sharing, who is in them). A
+// projection in the service's own Store (Space::kViews, keys under "dir/"). Other services
+// feed it from cowork.customers.events with Directory::Subscribe; the customers service feeds
+// it from its own commits with Directory::Apply, so the rules live once. A customer's erasure
+// also erases their key in the service's eventstore::KeyVault, in the same commit.
 //
 // Thread-safe: reads go to the Store.
 //
@@ -15,6 +16,7 @@
 //   auto location = directory.GetLocation("op-1", "loc-1");
 //   RETURN_IF_ERROR(directory.CheckSession(principal));  // as an auth::SessionValidator
 
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -99,6 +101,21 @@ class Directory final : public auth::SessionValidator {
 
  private:
   eventstore::Store& store_;
+};
+
+// Time zones of an operator's locations, each looked up once (one command, one rebuild).
+// Not thread-safe.
+class ZoneCache {
+ public:
+  ZoneCache(const Directory& directory, absl::string_view operator_id)
+      : directory_(directory), operator_id_(operator_id) {}
+  // NOT_FOUND for an unknown location, INTERNAL for an unknown time zone.
+  absl::StatusOr<absl::TimeZone> Of(const std::string& location_id);
+
+ private:
+  const Directory& directory_;
+  const std::string operator_id_;
+  std::map<std::string, absl::TimeZone> zones_;
 };
 
 }  // namespace cowork::directory

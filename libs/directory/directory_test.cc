@@ -14,6 +14,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "libs/eventstore/command.h"
+#include "libs/eventstore/key_vault.h"
 #include "libs/kafka/dev_broker.h"
 #include "libs/kafka/kafka.h"
 #include "libs/testing/process.h"
@@ -215,6 +216,21 @@ TEST_F(DirectoryTest, ErasedCustomerHasNoSessions) {
                          })
                   .ok());
   EXPECT_EQ(signed_out_keys, 0);
+}
+
+TEST_F(DirectoryTest, ErasureDeletesTheCustomersKeyInThisService) {
+  CreateOperatorAndLocation("op-1", "loc-1");
+  AddCustomerWithAccount("op-1", "c-1", "loc-1", 1);
+  AddCustomerWithAccount("op-1", "c-2", "loc-1", 1);
+  eventstore::KeyVault vault(*store_);
+  ASSERT_TRUE(vault.Ensure("op-1", "c-1").ok());
+  ASSERT_TRUE(vault.Ensure("op-1", "c-2").ok());
+  events::CustomerErased erased;
+  erased.set_customer_id("c-1");
+  erased.set_session_generation(2);
+  Commit("customer", "op-1", "c-1", erased);
+  EXPECT_FALSE(vault.Get("op-1", "c-1")->has_value());
+  EXPECT_TRUE(vault.Get("op-1", "c-2")->has_value());
 }
 
 TEST_F(DirectoryTest, UnknownCustomerHasNoSession) {

@@ -13,6 +13,7 @@
 //                                   "cowork.contracts.events", writes);
 //   eventstore::WriteViews(ViewsOf(before.state), ViewsOf(after), writes);
 
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -61,6 +62,26 @@ absl::StatusOr<std::optional<Event>> DomainEventOf(const common::v1::EventEnvelo
     return std::optional<Event>(std::move(e));
   }
   return std::optional<Event>();
+}
+
+// Calls fn(envelope, event) for every event of the store's log, in commit order, whose payload
+// the domain's Event knows (rebuilds of read views). DATA_LOSS for a payload that does not
+// parse.
+template <typename Event>
+absl::Status ForEachDomainEvent(
+    const Store& store,
+    const std::function<void(const common::v1::EventEnvelope&, const Event&)>& fn) {
+  absl::Status failed;
+  absl::Status scanned = store.ForEachEvent([&](const common::v1::EventEnvelope& envelope) {
+    absl::StatusOr<std::optional<Event>> e = DomainEventOf<Event>(envelope);
+    if (!e.ok()) {
+      failed = e.status();
+      return false;
+    }
+    if (e->has_value()) fn(envelope, **e);
+    return true;
+  });
+  return scanned.ok() ? failed : scanned;
 }
 
 // Wraps `events` in envelopes (sequences after before.version), applies each to the state

@@ -93,6 +93,16 @@ Runtime::~Runtime() {
   store_.reset();
 }
 
+absl::Status Runtime::RebuildViews(
+    std::initializer_list<std::function<absl::Status()>> rebuilds) {
+  if (!flags_.rebuild_projections) return absl::OkStatus();
+  for (const std::function<absl::Status()>& rebuild : rebuilds) {
+    if (absl::Status s = rebuild(); !s.ok()) return s;
+  }
+  server::LogJson("info", "views rebuilt from the event log");
+  return absl::OkStatus();
+}
+
 absl::Status Runtime::FollowCustomers(const directory::Directory& directory) {
   const std::string name = absl::StrCat(flags_.service, ".customers");
   kafka::ConsumerOptions options{

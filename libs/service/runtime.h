@@ -21,6 +21,8 @@
 //     return (*runtime)->Serve({&svc_a, &svc_b});
 //   }
 
+#include <functional>
+#include <initializer_list>
 #include <memory>
 #include <string>
 #include <vector>
@@ -53,6 +55,11 @@ class Runtime {
   const auth::VerifierOptions& secrets() const { return secrets_; }
   const kafka::KafkaOptions& kafka() const { return kafka_; }
   server::Metrics& metrics() { return metrics_; }
+
+  // With --rebuild-projections: deletes and rewrites the service's own read views from its event
+  // log, one `rebuild` after another (each App's Rebuild), before anything is served. Without
+  // the flag: nothing.
+  absl::Status RebuildViews(std::initializer_list<std::function<absl::Status()>> rebuilds);
 
   // Starts `consumer` and reports its lag as cowork_consumer_lag{consumer=<name>}.
   absl::Status AddConsumer(absl::string_view name, std::unique_ptr<kafka::EventConsumer> consumer);

@@ -89,6 +89,37 @@ void CheckLabel(absl::string_view raw, absl::string_view field, int max, FieldEr
 }
 
 
+absl::string_view TrimText(absl::string_view value) { return absl::StripAsciiWhitespace(value); }
+
+void CheckText(absl::string_view raw, absl::string_view field, int max, FieldErrors& errors) {
+  const absl::string_view value = TrimText(raw);
+  if (value.empty()) {
+    errors.Add(std::string(field), "is required");
+    return;
+  }
+  const std::string too_long = absl::StrCat("must have at most ", max, " characters");
+  if (value.size() > static_cast<size_t>(max) * kMaxBytesPerCodePoint) {
+    errors.Add(std::string(field), too_long);
+    return;
+  }
+  std::vector<UChar32> cps;
+  if (!DecodeUtf8(value, cps)) {
+    errors.Add(std::string(field), "must be valid UTF-8 text");
+    return;
+  }
+  if (cps.size() > static_cast<size_t>(max)) {
+    errors.Add(std::string(field), too_long);
+    return;
+  }
+  // Line breaks and tabs are how people lay out a message; other controls are not text.
+  if (std::any_of(cps.begin(), cps.end(), [](UChar32 c) {
+        return c != '\n' && c != '\r' && c != '\t' && IsControlLike(c);
+      })) {
+    errors.Add(std::string(field), "must not contain control characters");
+  }
+}
+
+
 void CheckTimeZone(absl::string_view value, absl::string_view field, FieldErrors& errors) {
   const std::string message = "must be an IANA time zone name, e.g. Europe/Madrid";
   bool valid = !value.empty() && value.size() <= 64 && value.front() != '/' &&

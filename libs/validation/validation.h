@@ -2,10 +2,11 @@
 #define COWORK_LIBS_VALIDATION_VALIDATION_H_
 
 // Input checks every service shares: ids, request ids, labels (free text naming a thing),
-// time zones and currencies. Each adds one violation per bad field to a FieldErrors, so a
-// caller reports every bad field at once; each bounds the input's size before decoding it, so a
-// hostile 1 MB value costs nothing, and invalid UTF-8 is a violation, never a crash.
-// Service-specific rules (person names, emails, passwords) live in the service's domain.
+// texts (what a person writes), time zones and currencies. Each adds one violation per bad
+// field to a FieldErrors, so a caller reports every bad field at once; each bounds the input's
+// size before decoding it, so a hostile 1 MB value costs nothing, and invalid UTF-8 is a
+// violation, never a crash.
+// Person names and emails: person.h. Passwords are the customers service's own rule.
 //
 // Thread-safe (pure functions).
 //
@@ -44,6 +45,13 @@ bool IsControlLike(UChar32 c);
 // valid UTF-8, no control or formatting characters. `required` false accepts "".
 void CheckLabel(absl::string_view value, absl::string_view field, int max, FieldErrors& errors,
                 bool required = true);
+
+// Free text a person writes (a message, a note): 1..`max` characters after trimming ASCII
+// whitespace, valid UTF-8, no control or formatting characters but line breaks and tabs.
+// Callers store TrimText(value).
+void CheckText(absl::string_view value, absl::string_view field, int max, FieldErrors& errors);
+// Trims ASCII whitespace (line breaks too) at both ends.
+absl::string_view TrimText(absl::string_view value);
 
 // An IANA time zone name that absl::LoadTimeZone accepts (the system's tzdata), e.g.
 // "Europe/Madrid" or "UTC". Names that are not IANA names ("localtime", absl's "Fixed/...")

@@ -73,5 +73,19 @@ TEST(Labels, BoundedAndNoControlCharacters) {
   EXPECT_THAT(label("\xFF"), testing::SizeIs(1));
 }
 
+TEST(Texts, LineBreaksAllowedOtherControlsNot) {
+  auto text = [](absl::string_view v) {
+    return Violations([&](FieldErrors& e) { CheckText(v, "message", 20, e); });
+  };
+  EXPECT_THAT(text("Hello,\r\n\tthe printer\nis jammed"), testing::SizeIs(1));  // 33 > 20
+  EXPECT_THAT(text("Hi,\n\tthanks!"), IsEmpty());
+  EXPECT_THAT(text(" \n\t "), ElementsAre(FieldViolation{"message", "is required"}));
+  EXPECT_THAT(text("a\x07"), testing::SizeIs(1));
+  EXPECT_THAT(text("a\xE2\x80\xAE"), testing::SizeIs(1));  // a bidi override
+  EXPECT_THAT(text("\xFF"), testing::SizeIs(1));
+  EXPECT_THAT(text(std::string(20, 'a') + "\n\n"), IsEmpty());  // trimmed first
+  EXPECT_EQ(TrimText("\n  hi there \r\n"), "hi there");
+}
+
 }  // namespace
 }  // namespace cowork::validation

@@ -1,6 +1,6 @@
-// cowork-checkins: the checkins service (check-ins, who is in, automatic check-outs). Wiring
-// only: flags, the runtime, the directory fed by the customers events, the scheduler, the
-// service.
+// cowork-checkins: the checkins service (check-ins, who is in, automatic check-outs,
+// visitors). Wiring only: flags, the runtime, the directory fed by the customers events, the
+// scheduler, the services.
 
 #include <memory>
 
@@ -27,11 +27,11 @@ int main(int argc, char** argv) {
   directory::Directory directory(rt.store());
   auth::TokenVerifier verifier(rt.secrets());
   checkins::api::App app(rt.store(), directory, rt.clock(), verifier);
-  if (flags.rebuild_projections) {
-    if (absl::Status s = app.Rebuild(); !s.ok()) {
-      return service::ExitWith(flags, "cannot rebuild the views", s);
-    }
-    server::LogJson("info", "views rebuilt from the event log");
+  checkins::api::VisitorsApp visitors(rt.store(), directory, rt.clock(), verifier);
+  if (absl::Status s = rt.RebuildViews({[&app] { return app.Rebuild(); },
+                                         [&visitors] { return visitors.Rebuild(); }});
+      !s.ok()) {
+    return service::ExitWith(flags, "cannot rebuild the views", s);
   }
   if (absl::Status s = rt.FollowCustomers(directory); !s.ok()) {
     return service::ExitWith(flags, "cannot start the customers consumer", s);
@@ -39,5 +39,6 @@ int main(int argc, char** argv) {
 
   service::Scheduler scheduler("check-ins", [&app] { return app.RunDue(); }, absl::Seconds(1));
   checkins::api::CheckinsServiceImpl checkins_service(app);
-  return rt.Serve(app.authenticator(), {&checkins_service});
+  checkins::api::VisitorsServiceImpl visitors_service(visitors);
+  return rt.Serve(app.authenticator(), {&checkins_service, &visitors_service});
 }

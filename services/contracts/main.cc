@@ -28,11 +28,8 @@ int main(int argc, char** argv) {
   directory::Directory directory(rt.store());
   auth::TokenVerifier verifier(rt.secrets());
   contracts::api::App app(rt.store(), directory, rt.clock(), verifier);
-  if (flags.rebuild_projections) {
-    if (absl::Status s = app.Rebuild(); !s.ok()) {
-      return service::ExitWith(flags, "cannot rebuild the views", s);
-    }
-    server::LogJson("info", "views rebuilt from the event log");
+  if (absl::Status s = rt.RebuildViews({[&app] { return app.Rebuild(); }}); !s.ok()) {
+    return service::ExitWith(flags, "cannot rebuild the views", s);
   }
 
   if (absl::Status s = rt.FollowCustomers(directory); !s.ok()) {

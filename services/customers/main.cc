@@ -28,11 +28,8 @@ int main(int argc, char** argv) {
   auth::TokenVerifier verifier(rt.secrets());
   customers::api::App app(rt.store(), directory, rt.clock(), verifier,
                           rt.secrets().session_secret);
-  if (flags.rebuild_projections) {
-    if (absl::Status s = app.projection().Rebuild(); !s.ok()) {
-      return service::ExitWith(flags, "cannot rebuild the views", s);
-    }
-    server::LogJson("info", "views rebuilt from the event log");
+  if (absl::Status s = rt.RebuildViews({[&app] { return app.projection().Rebuild(); }}); !s.ok()) {
+    return service::ExitWith(flags, "cannot rebuild the views", s);
   }
   if (absl::Status s = rt.AddConsumer(
           customers::api::kContractsConsumerName,

@@ -422,6 +422,22 @@ absl::StatusOr<customers::v1::Location> CreateLocation(testing::CustomersStubs& 
                        request, admin_token);
 }
 
+absl::StatusOr<customers::v1::Session> RegisterPortalCustomer(testing::CustomersStubs& stubs,
+                                                              const Tenant& tenant,
+                                                              absl::string_view first_name,
+                                                              absl::string_view email,
+                                                              absl::string_view password) {
+  customers::v1::RegisterRequest r;
+  r.set_request_id(testing::NewRequestId());
+  r.set_operator_id(tenant.operator_id);
+  r.set_location_id(tenant.location_id);
+  r.set_first_name(std::string(first_name));
+  r.set_last_name("Portal");
+  r.set_email(std::string(email));
+  r.set_password(std::string(password));
+  return testing::Call(*stubs.accounts, &customers::v1::AccountsService::Stub::Register, r, "");
+}
+
 absl::StatusOr<Tenant> CreateTenant(testing::CustomersStubs& stubs, absl::string_view name) {
   customers::v1::CreateOperatorRequest request;
   request.set_request_id(testing::NewRequestId());

@@ -20,6 +20,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "cowork/common/v1/envelope.pb.h"
 #include "cowork/customers/v1/customers.grpc.pb.h"
@@ -163,6 +164,34 @@ absl::StatusOr<Tenant> CreateTenant(testing::CustomersStubs& stubs, absl::string
 absl::StatusOr<customers::v1::Location> CreateLocation(testing::CustomersStubs& stubs,
                                                        absl::string_view admin_token,
                                                        absl::string_view name);
+
+// A customer who registers in the tenant's portal (an individual at its location, last name
+// "Portal"), with their session.
+absl::StatusOr<customers::v1::Session> RegisterPortalCustomer(testing::CustomersStubs& stubs,
+                                                              const Tenant& tenant,
+                                                              absl::string_view first_name,
+                                                              absl::string_view email,
+                                                              absl::string_view password);
+
+// Polls `fn` until `done(result)` holds, for at most 30 seconds; returns the last result.
+template <typename Fn, typename Done>
+auto Until(Fn fn, Done done) -> decltype(fn()) {
+  const absl::Time deadline = absl::Now() + absl::Seconds(30);
+  for (;;) {
+    auto result = fn();
+    if (done(result) || absl::Now() > deadline) return result;
+    absl::SleepFor(absl::Milliseconds(100));
+  }
+}
+
+// Whether a service knew the caller and what they named: services learn customers (and their
+// sessions) from the customers events a moment after they are committed, answering NOT_FOUND
+// or UNAUTHENTICATED until then.
+template <typename T>
+bool Known(const absl::StatusOr<T>& r) {
+  return r.status().code() != absl::StatusCode::kNotFound &&
+         r.status().code() != absl::StatusCode::kUnauthenticated;
+}
 
 customers::v1::AddCustomerRequest Individual(absl::string_view location_id,
                                              absl::string_view first_name,

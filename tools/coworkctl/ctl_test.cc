@@ -16,6 +16,7 @@
 #include "cowork/checkins/v1/checkins.pb.h"
 #include "cowork/contracts/v1/contracts.pb.h"
 #include "cowork/customers/v1/customers.pb.h"
+#include "cowork/helpdesk/v1/helpdesk.pb.h"
 #include "gmock/gmock.h"
 #include "google/protobuf/util/json_util.h"
 #include "google/protobuf/util/message_differencer.h"
@@ -26,6 +27,7 @@
 #include "tools/coworkctl/checkins_commands.h"
 #include "tools/coworkctl/contracts_commands.h"
 #include "tools/coworkctl/customers_commands.h"
+#include "tools/coworkctl/helpdesk_commands.h"
 
 namespace cowork::ctl {
 namespace {
@@ -88,6 +90,7 @@ Result RunCtl(Recorder& recorder, std::vector<std::string> args, const std::stri
   AddContractsCommands(app, ctx);
   AddBookingsCommands(app, ctx);
   AddCheckinsCommands(app, ctx);
+  AddHelpdeskCommands(app, ctx);
   args.insert(args.begin(), "coworkctl");
   std::vector<const char*> argv;
   for (const std::string& a : args) argv.push_back(a.c_str());
@@ -131,6 +134,7 @@ class CtlTest : public ::testing::Test {
     unsetenv("COWORK_TOKEN");
     unsetenv("COWORK_CUSTOMERS_ADDR");
     unsetenv("COWORK_CONTRACTS_ADDR");
+    unsetenv("COWORK_HELPDESK_ADDR");
     unsetenv("COWORK_PASSWORD");
   }
   Recorder recorder_;
@@ -941,6 +945,79 @@ TEST_F(CtlTest, CheckInMapsTheMethodAndGoesToTheCheckinsAddress) {
             kExitOk);
   EXPECT_EQ(LastRequest<kv1::ListCheckinsRequest>(recorder_).day().month(), 6);
   EXPECT_EQ(RunCtl(recorder_, {"checkins", "list", "--location", "l-1"}).code, kExitUsage);
+}
+
+TEST_F(CtlTest, VisitorCommandsGoToTheCheckinsAddress) {
+  Result r = RunCtl(recorder_, {"visitors", "register", "--location", "l-1", "--host", "c-1",
+                                "--name", "Olga K", "--email", "olga@example.test",
+                                "--expected", "2026-06-01T10:00:00+02:00"});
+  ASSERT_EQ(r.code, kExitOk) << r.err;
+  EXPECT_EQ(recorder_.sent[0].address, "127.0.0.1:50054");
+  EXPECT_EQ(recorder_.sent[0].method, "/cowork.checkins.v1.VisitorsService/RegisterVisitor");
+  auto req = LastRequest<kv1::RegisterVisitorRequest>(recorder_);
+  EXPECT_EQ(req.name(), "Olga K");
+  EXPECT_EQ(req.expected_arrival().seconds(), 1780300800);
+  EXPECT_EQ(RunCtl(recorder_, {"visitors", "register", "--location", "l-1", "--name", "Olga K",
+                               "--email", "olga@example.test"})
+                .code,
+            kExitUsage);
+  ASSERT_EQ(RunCtl(recorder_, {"visitors", "arrive", "v-1"}).code, kExitOk);
+  EXPECT_EQ(recorder_.sent.back().method,
+            "/cowork.checkins.v1.VisitorsService/RecordVisitorArrival");
+  EXPECT_EQ(LastRequest<kv1::RecordVisitorArrivalRequest>(recorder_).visitor_id(), "v-1");
+  EXPECT_EQ(RunCtl(recorder_, {"visitors", "list", "--location", "l-1"}).code, kExitUsage);
+}
+
+// ---------------------------------------------------------------- helpdesk commands
+
+namespace hv1 = ::cowork::helpdesk::v1;
+
+TEST_F(CtlTest, TicketCommandsGoToTheHelpdeskAddressWithTheirTexts) {
+  Result r = RunCtl(recorder_, {"tickets", "open", "--customer", "c-1", "--location", "l-1",
+                                "--subject", "Wi-Fi", "--message", "Down", "--priority", "high"});
+  ASSERT_EQ(r.code, kExitOk) << r.err;
+  EXPECT_EQ(recorder_.sent[0].address, "127.0.0.1:50055");
+  EXPECT_EQ(recorder_.sent[0].method, "/cowork.helpdesk.v1.HelpdeskService/OpenTicket");
+  auto open = LastRequest<hv1::OpenTicketRequest>(recorder_);
+  EXPECT_EQ(open.priority(), hv1::HIGH);
+  EXPECT_EQ(open.message(), "Down");
+  EXPECT_FALSE(open.request_id().empty());
+  // Without --priority: normal. Without a message: a usage error, nothing sent.
+  ASSERT_EQ(RunCtl(recorder_, {"tickets", "open", "--location", "l-1", "--subject", "S",
+                               "--message", "M"})
+                .code,
+            kExitOk);
+  EXPECT_EQ(LastRequest<hv1::OpenTicketRequest>(recorder_).priority(), hv1::NORMAL);
+  const size_t sent = recorder_.sent.size();
+  EXPECT_EQ(RunCtl(recorder_, {"tickets", "open", "--location", "l-1", "--subject", "S"}).code,
+            kExitUsage);
+  EXPECT_EQ(recorder_.sent.size(), sent);
+
+  ASSERT_EQ(RunCtl(recorder_, {"tickets", "reply", "t-1", "--message-stdin"},
+                   "First line\nSecond line\n")
+                .code,
+            kExitOk);
+  EXPECT_EQ(LastRequest<hv1::ReplyToTicketRequest>(recorder_).message(),
+            "First line\nSecond line\n");
+  ASSERT_EQ(RunCtl(recorder_, {"tickets", "note", "t-1", "--message", "VIP"}).code, kExitOk);
+  EXPECT_EQ(recorder_.sent.back().method, "/cowork.helpdesk.v1.HelpdeskService/AddTicketNote");
+  ASSERT_EQ(RunCtl(recorder_, {"tickets", "list", "--location", "l-1", "--status",
+                               "awaiting-customer"})
+                .code,
+            kExitOk);
+  EXPECT_EQ(LastRequest<hv1::ListTicketsRequest>(recorder_).status(), hv1::AWAITING_CUSTOMER);
+  ASSERT_EQ(RunCtl(recorder_, {"--helpdesk-addr", "10.0.0.5:7000", "tickets", "close", "t-1"})
+                .code,
+            kExitOk);
+  EXPECT_EQ(recorder_.sent.back().address, "10.0.0.5:7000");
+  EXPECT_EQ(LastRequest<hv1::CloseTicketRequest>(recorder_).ticket_id(), "t-1");
+  ASSERT_EQ(RunCtl(recorder_, {"tickets", "reopen", "t-1"}).code, kExitOk);
+  ASSERT_EQ(RunCtl(recorder_, {"tickets", "get", "t-1"}).code, kExitOk);
+  EXPECT_EQ(recorder_.sent.back().method, "/cowork.helpdesk.v1.HelpdeskService/GetTicket");
+  EXPECT_EQ(RunCtl(recorder_, {"tickets", "set-priority", "t-1"}).code, kExitUsage);
+  ASSERT_EQ(RunCtl(recorder_, {"tickets", "set-priority", "t-1", "--priority", "critical"}).code,
+            kExitOk);
+  EXPECT_EQ(LastRequest<hv1::SetTicketPriorityRequest>(recorder_).priority(), hv1::CRITICAL);
 }
 
 }  // namespace

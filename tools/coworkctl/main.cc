@@ -7,6 +7,7 @@
 #include "tools/coworkctl/contracts_commands.h"
 #include "tools/coworkctl/ctl.h"
 #include "tools/coworkctl/customers_commands.h"
+#include "tools/coworkctl/helpdesk_commands.h"
 
 int main(int argc, char** argv) {
   cowork::ctl::Context ctx(std::cout, std::cerr, std::cin);
@@ -17,5 +18,6 @@ int main(int argc, char** argv) {
   cowork::ctl::AddContractsCommands(app, ctx);
   cowork::ctl::AddBookingsCommands(app, ctx);
   cowork::ctl::AddCheckinsCommands(app, ctx);
+  cowork::ctl::AddHelpdeskCommands(app, ctx);
   return ctx.Run(app, argc, argv, cowork::ctl::MakeGrpcTransport);
 }

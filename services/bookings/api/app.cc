@@ -1019,26 +1019,16 @@ absl::Status App::Rebuild() {
   }
   std::map<std::string, domain::ResourceState> resources;
   std::map<std::string, domain::BookingState> bookings;
-  absl::Status failed;
-  COWORK_RETURN_IF_ERROR(store_.ForEachEvent([&](const common::v1::EventEnvelope& envelope) {
-    const std::string& type = envelope.aggregate_type();
-    if (type != kResourceAggregate && type != kBookingAggregate) return true;
-    absl::StatusOr<std::optional<domain::Event>> e =
-        eventstore::DomainEventOf<domain::Event>(envelope);
-    if (!e.ok()) {
-      failed = e.status();
-      return false;
-    }
-    if (!e->has_value()) return true;
-    const std::string& id = envelope.aggregate_id();
-    if (type == kResourceAggregate) {
-      resources[id] = domain::Apply(std::move(resources[id]), **e);
-    } else {
-      bookings[id] = domain::Apply(std::move(bookings[id]), **e);
-    }
-    return true;
-  }));
-  COWORK_RETURN_IF_ERROR(failed);
+  COWORK_RETURN_IF_ERROR(eventstore::ForEachDomainEvent<domain::Event>(
+      store_, [&](const common::v1::EventEnvelope& envelope, const domain::Event& e) {
+        const std::string& type = envelope.aggregate_type();
+        const std::string& id = envelope.aggregate_id();
+        if (type == kResourceAggregate) {
+          resources[id] = domain::Apply(std::move(resources[id]), e);
+        } else if (type == kBookingAggregate) {
+          bookings[id] = domain::Apply(std::move(bookings[id]), e);
+        }
+      }));
 
   eventstore::ViewBatches out(store_);
   for (const auto& [id, resource] : resources) {

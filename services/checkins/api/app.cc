@@ -33,7 +33,6 @@ using eventstore::Views;
 using eventstore::WriteSet;
 using eventstore::WriteViews;
 
-constexpr absl::string_view kTopic = "cowork.checkins.events";
 constexpr absl::string_view kPresenceAggregate = "presence";
 constexpr absl::string_view kPolicyAggregate = "policy";
 constexpr int kMaxScan = 20'000;
@@ -110,29 +109,9 @@ Views RecordViews(absl::string_view op, const v1::CheckInRecord& r, absl::TimeZo
   return out;
 }
 
-// Time zones of locations, looked up once per command.
-class Zones {
- public:
-  Zones(const directory::Directory& directory, absl::string_view op)
-      : directory_(directory), op_(op) {}
-  absl::StatusOr<absl::TimeZone> Of(const std::string& location_id) {
-    auto it = zones_.find(location_id);
-    if (it != zones_.end()) return it->second;
-    COWORK_ASSIGN_OR_RETURN(const directory::LocationInfo location,
-                            directory_.FindLocation(op_, location_id));
-    COWORK_ASSIGN_OR_RETURN(const absl::TimeZone tz, directory::TimeZoneOf(location));
-    return zones_.emplace(location_id, tz).first->second;
-  }
-
- private:
-  const directory::Directory& directory_;
-  const std::string op_;
-  std::map<std::string, absl::TimeZone> zones_;
-};
-
 // Stages presence events with the views they change; returns the record of the last one.
 absl::StatusOr<v1::CheckInRecord> StagePresence(const eventstore::EnvelopeContext& context,
-                                          Zones& zones, absl::string_view customer_id,
+                                          directory::ZoneCache& zones, absl::string_view customer_id,
                                           const Loaded<domain::PresenceState>& before,
                                           domain::Events events, WriteSet& writes) {
   const std::string& op = context.operator_id;
@@ -232,7 +211,7 @@ absl::StatusOr<v1::CheckInRecord> App::CheckIn(const auth::Principal& p, const v
                                    .policy = policy.version > 0 ? &policy.state : nullptr,
                                    .tz = tz}));
             WriteSet writes;
-            Zones zones(directory_, p.operator_id);
+            directory::ZoneCache zones(directory_, p.operator_id);
             COWORK_ASSIGN_OR_RETURN(
                 v1::CheckInRecord last,
                 StagePresence(Context(p.operator_id, r.request_id(), now), zones, customer_id,
@@ -265,7 +244,7 @@ absl::StatusOr<v1::CheckInRecord> App::CheckOut(const auth::Principal& p,
         const absl::Time now = clock_.Now();
         COWORK_ASSIGN_OR_RETURN(domain::Events events, domain::DecideCheckOut(before.state, now));
         WriteSet writes;
-        Zones zones(directory_, p.operator_id);
+        directory::ZoneCache zones(directory_, p.operator_id);
         COWORK_ASSIGN_OR_RETURN(
             v1::CheckInRecord last,
             StagePresence(Context(p.operator_id, r.request_id(), now), zones, customer_id,
@@ -310,27 +289,39 @@ absl::StatusOr<v1::ListPresentResponse> App::ListPresent(const auth::Principal& 
   return out;
 }
 
+absl::StatusOr<std::optional<absl::CivilDay>> CheckCustomerOrDayListing(
+    const auth::Principal& p, const directory::Directory& directory,
+    absl::string_view customer_field, absl::string_view customer_id,
+    absl::string_view location_id, const google::type::Date* day) {
+  if (!customer_id.empty()) {
+    if (!location_id.empty() || day != nullptr) {
+      return InvalidField(std::string(customer_field),
+                          absl::StrCat("give ", customer_field, " alone, or location_id and day"));
+    }
+    COWORK_RETURN_IF_ERROR(validation::CheckIds("", {{customer_field, customer_id}}));
+    COWORK_RETURN_IF_ERROR(auth::RequireSelfOrPermission(p, auth::kCheckinsRead, customer_id));
+    return std::nullopt;
+  }
+  FieldErrors errors;
+  validation::CheckId(location_id, "location_id", errors);
+  const std::optional<absl::CivilDay> civil =
+      day == nullptr ? std::nullopt : FromDate(*day);
+  if (!civil.has_value()) errors.Add("day", "a calendar date is required");
+  COWORK_RETURN_IF_ERROR(errors.ToStatus());
+  COWORK_RETURN_IF_ERROR(auth::RequireAdmin(p, auth::kCheckinsRead, location_id));
+  COWORK_RETURN_IF_ERROR(directory.FindLocation(p.operator_id, location_id).status());
+  return civil;
+}
+
 absl::StatusOr<v1::ListCheckinsResponse> App::ListCheckins(
     const auth::Principal& p, const v1::ListCheckinsRequest& r) const {
-  std::string prefix;
-  if (!r.customer_id().empty()) {
-    if (!r.location_id().empty() || r.has_day()) {
-      return InvalidField("customer_id", "give customer_id alone, or location_id and day");
-    }
-    COWORK_RETURN_IF_ERROR(validation::CheckIds("", {{"customer_id", r.customer_id()}}));
-    COWORK_RETURN_IF_ERROR(
-        auth::RequireSelfOrPermission(p, auth::kCheckinsRead, r.customer_id()));
-    prefix = CustomerPrefix(p.operator_id, r.customer_id());
-  } else {
-    FieldErrors errors;
-    validation::CheckId(r.location_id(), "location_id", errors);
-    const std::optional<absl::CivilDay> day = FromDate(r.day());
-    if (!r.has_day() || !day.has_value()) errors.Add("day", "a calendar date is required");
-    COWORK_RETURN_IF_ERROR(errors.ToStatus());
-    COWORK_RETURN_IF_ERROR(auth::RequireAdmin(p, auth::kCheckinsRead, r.location_id()));
-    COWORK_RETURN_IF_ERROR(directory_.FindLocation(p.operator_id, r.location_id()).status());
-    prefix = DayPrefix(p.operator_id, r.location_id(), *day);
-  }
+  COWORK_ASSIGN_OR_RETURN(
+      const std::optional<absl::CivilDay> day,
+      CheckCustomerOrDayListing(p, directory_, "customer_id", r.customer_id(), r.location_id(),
+                                r.has_day() ? &r.day() : nullptr));
+  const std::string prefix = day.has_value()
+                                 ? DayPrefix(p.operator_id, r.location_id(), *day)
+                                 : CustomerPrefix(p.operator_id, r.customer_id());
   COWORK_ASSIGN_OR_RETURN(eventstore::PageOf<v1::CheckInRecord> page,
                           service::PageFor<v1::CheckInRecord>(store_, p, prefix, r.page_token(),
                                                         r.page_size(), kMaxScan));
@@ -398,7 +389,7 @@ absl::StatusOr<bool> App::AutoCheckOut(absl::string_view op, absl::string_view c
             changed = !events.empty();
             if (events.empty()) return Decided<v1::CheckInRecord>{WriteSet(), v1::CheckInRecord()};
             WriteSet writes;
-            Zones zones(directory_, op);
+            directory::ZoneCache zones(directory_, op);
             COWORK_ASSIGN_OR_RETURN(
                 v1::CheckInRecord last,
                 StagePresence(Context(op, "", clock_.Now()), zones, customer_id, before,
@@ -417,32 +408,22 @@ absl::Status App::Rebuild() {
   }
   // (op, check-in id) -> its record as the events left it.
   std::map<std::pair<std::string, std::string>, v1::CheckInRecord> records;
-  absl::Status failed;
-  COWORK_RETURN_IF_ERROR(store_.ForEachEvent([&](const common::v1::EventEnvelope& envelope) {
-    if (envelope.aggregate_type() != kPresenceAggregate) return true;
-    absl::StatusOr<std::optional<domain::Event>> e =
-        eventstore::DomainEventOf<domain::Event>(envelope);
-    if (!e.ok()) {
-      failed = e.status();
-      return false;
-    }
-    if (!e->has_value()) return true;
-    const domain::Event& event = **e;
-    const std::string& op = envelope.operator_id();
-    if (event.has_checked_in()) {
-      records[{op, event.checked_in().checkin_id()}] = RecordOf(event.checked_in());
-    } else if (event.has_check_in_refused()) {
-      records[{op, event.check_in_refused().checkin_id()}] = RecordOf(event.check_in_refused());
-    } else if (event.has_checked_out()) {
-      v1::CheckInRecord& r = records[{op, event.checked_out().checkin_id()}];
-      r = Closed(std::move(r), event.checked_out());
-    }
-    return true;
-  }));
-  COWORK_RETURN_IF_ERROR(failed);
+  COWORK_RETURN_IF_ERROR(eventstore::ForEachDomainEvent<domain::Event>(
+      store_, [&](const common::v1::EventEnvelope& envelope, const domain::Event& event) {
+        const std::string& op = envelope.operator_id();
+        if (event.has_checked_in()) {
+          records[{op, event.checked_in().checkin_id()}] = RecordOf(event.checked_in());
+        } else if (event.has_check_in_refused()) {
+          records[{op, event.check_in_refused().checkin_id()}] =
+              RecordOf(event.check_in_refused());
+        } else if (event.has_checked_out()) {
+          v1::CheckInRecord& r = records[{op, event.checked_out().checkin_id()}];
+          r = Closed(std::move(r), event.checked_out());
+        }
+      }));
   eventstore::ViewBatches out(store_);
   for (const auto& [key, record] : records) {
-    Zones zones(directory_, key.first);
+    directory::ZoneCache zones(directory_, key.first);
     COWORK_ASSIGN_OR_RETURN(const absl::TimeZone tz, zones.Of(record.location_id()));
     COWORK_RETURN_IF_ERROR(out.Write(RecordViews(key.first, record, tz)));
   }

@@ -23,8 +23,11 @@
 //
 // Thread-safe: methods may run concurrently (the Store serialises what must be).
 
+#include <optional>
+
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/time/civil_time.h"
 #include "cowork/checkins/v1/checkins.pb.h"
 #include "libs/auth/auth.h"
 #include "libs/clock/clock.h"
@@ -35,6 +38,16 @@
 namespace cowork::checkins::api {
 
 inline constexpr absl::string_view kService = "checkins";
+inline constexpr absl::string_view kTopic = "cowork.checkins.events";
+
+// The check of a listing by customer (`customer_field` names the request's field), or by
+// location and local day (checkins.read at the location): INVALID_ARGUMENT naming the bad
+// fields, PERMISSION_DENIED, NOT_FOUND for an unknown location. Returns the day of a location
+// listing, nullopt for a customer listing.
+absl::StatusOr<std::optional<absl::CivilDay>> CheckCustomerOrDayListing(
+    const auth::Principal& p, const directory::Directory& directory,
+    absl::string_view customer_field, absl::string_view customer_id,
+    absl::string_view location_id, const google::type::Date* day);
 
 class App {
  public:

@@ -6,6 +6,7 @@
 
 #include "cowork/checkins/v1/checkins.grpc.pb.h"
 #include "services/checkins/api/app.h"
+#include "services/checkins/api/visitors.h"
 
 namespace cowork::checkins::api {
 
@@ -36,6 +37,35 @@ class CheckinsServiceImpl final : public v1::CheckinsService::CallbackService {
 
  private:
   App& app_;
+};
+
+class VisitorsServiceImpl final : public v1::VisitorsService::CallbackService {
+ public:
+  explicit VisitorsServiceImpl(VisitorsApp& app) : app_(app) {}
+  grpc::ServerUnaryReactor* RegisterVisitor(grpc::CallbackServerContext* ctx,
+                                            const v1::RegisterVisitorRequest* request,
+                                            v1::Visitor* response) override;
+  grpc::ServerUnaryReactor* GetVisitor(grpc::CallbackServerContext* ctx,
+                                       const v1::GetVisitorRequest* request,
+                                       v1::Visitor* response) override;
+  grpc::ServerUnaryReactor* ListVisitors(grpc::CallbackServerContext* ctx,
+                                         const v1::ListVisitorsRequest* request,
+                                         v1::ListVisitorsResponse* response) override;
+  grpc::ServerUnaryReactor* RecordVisitorArrival(grpc::CallbackServerContext* ctx,
+                                                 const v1::RecordVisitorArrivalRequest* request,
+                                                 v1::Visitor* response) override;
+  grpc::ServerUnaryReactor* RecordVisitorDeparture(
+      grpc::CallbackServerContext* ctx, const v1::RecordVisitorDepartureRequest* request,
+      v1::Visitor* response) override;
+  grpc::ServerUnaryReactor* CancelVisitor(grpc::CallbackServerContext* ctx,
+                                          const v1::CancelVisitorRequest* request,
+                                          v1::Visitor* response) override;
+  grpc::ServerUnaryReactor* EraseVisitor(grpc::CallbackServerContext* ctx,
+                                         const v1::EraseVisitorRequest* request,
+                                         v1::Visitor* response) override;
+
+ private:
+  VisitorsApp& app_;
 };
 
 }  // namespace cowork::checkins::api

@@ -461,34 +461,26 @@ absl::Status App::Rebuild() {
   std::map<std::string, domain::AccountState> accounts;
   std::map<std::pair<std::string, std::string>, v1::Invoice> invoices;  // (op, invoice id)
   Views charges;
-  absl::Status failed;
-  COWORK_RETURN_IF_ERROR(store_.ForEachEvent([&](const common::v1::EventEnvelope& envelope) {
-    absl::StatusOr<std::optional<domain::Event>> e =
-        eventstore::DomainEventOf<domain::Event>(envelope);
-    if (!e.ok()) {
-      failed = e.status();
-      return false;
-    }
-    if (!e->has_value()) return true;
-    const domain::Event& event = **e;
-    const std::string& type = envelope.aggregate_type();
-    const std::string& id = envelope.aggregate_id();
-    auto apply = [&](auto& states) { states[id] = domain::Apply(std::move(states[id]), event); };
-    if (type == kPlanAggregate) apply(plans);
-    else if (type == kContractAggregate) apply(contracts);
-    else if (type == kProductAggregate) apply(products);
-    else if (type == kPurchaseAggregate) apply(purchases);
-    else if (type == kAccountAggregate) {
-      apply(accounts);
-      charges.merge(ChargeIndexViews(envelope.operator_id(), id, event));
-    } else if (type == kBookAggregate) {
-      if (const std::string invoice_id = InvoiceIdOf(event); !invoice_id.empty()) {
-        ApplyToInvoice(invoices[{envelope.operator_id(), invoice_id}], event);
-      }
-    }
-    return true;
-  }));
-  COWORK_RETURN_IF_ERROR(failed);
+  COWORK_RETURN_IF_ERROR(eventstore::ForEachDomainEvent<domain::Event>(
+      store_, [&](const common::v1::EventEnvelope& envelope, const domain::Event& event) {
+        const std::string& type = envelope.aggregate_type();
+        const std::string& id = envelope.aggregate_id();
+        auto apply = [&](auto& states) {
+          states[id] = domain::Apply(std::move(states[id]), event);
+        };
+        if (type == kPlanAggregate) apply(plans);
+        else if (type == kContractAggregate) apply(contracts);
+        else if (type == kProductAggregate) apply(products);
+        else if (type == kPurchaseAggregate) apply(purchases);
+        else if (type == kAccountAggregate) {
+          apply(accounts);
+          charges.merge(ChargeIndexViews(envelope.operator_id(), id, event));
+        } else if (type == kBookAggregate) {
+          if (const std::string invoice_id = InvoiceIdOf(event); !invoice_id.empty()) {
+            ApplyToInvoice(invoices[{envelope.operator_id(), invoice_id}], event);
+          }
+        }
+      }));
 
   eventstore::ViewBatches out(store_);
   auto write = [&out](const Views& views) { return out.Write(views); };

@@ -456,7 +456,6 @@ absl::StatusOr<v1::Customer> App::AddCustomer(const auth::Principal& p,
   if (r.send_welcome_message()) {
     command.welcome_setup_code = crypto::NewCode(options_.setup_code_length);
   }
-  const std::string seal_key = crypto::NewSealKey();
   absl::StatusOr<CommandResult> result = eventstore::Execute<CommandResult>(
       store_, KeyFor(p.operator_id, r.request_id(), "AddCustomer"),
       [&]() -> absl::StatusOr<Decided<CommandResult>> {
@@ -472,7 +471,7 @@ absl::StatusOr<v1::Customer> App::AddCustomer(const auth::Principal& p,
         if (owner.has_value()) return EmailTaken("email");
         WriteSet writes;
         COWORK_RETURN_IF_ERROR(
-            projection_.StageCustomer(context, {}, std::move(events), writes, seal_key).status());
+            projection_.StageCustomer(context, {}, std::move(events), writes).status());
         CommandResult out;
         out.set_id(command.customer_id);
         return Decided<CommandResult>{std::move(writes), std::move(out)};
@@ -729,8 +728,7 @@ absl::StatusOr<v1::ImportCustomersResponse> App::ImportCustomers(
         continue;
       }
       COWORK_RETURN_IF_ERROR(projection_
-                                    .StageCustomer(context, {}, *std::move(events), writes,
-                                                   crypto::NewSealKey())
+                                    .StageCustomer(context, {}, *std::move(events), writes)
                                     .status());
       imported[email] = command.customer_id;
       result->set_outcome(v1::ImportCustomersResponse::Row::IMPORTED);
@@ -785,7 +783,6 @@ absl::StatusOr<v1::Session> App::Register(const v1::RegisterRequest& r) {
   // argon2id is slow on purpose: hashed before the command, never under a lock.
   COWORK_ASSIGN_OR_RETURN(command.password_hash, crypto::HashPassword(r.password()));
   command.session_id = crypto::NewId("s-");
-  const std::string seal_key = crypto::NewSealKey();
   const std::string email = domain::NormalizeEmail(r.email());
   absl::StatusOr<CommandResult> result = eventstore::Execute<CommandResult>(
       store_, CustomerKeyFor(r.operator_id(), absl::StrCat("register:", email), r.request_id(),
@@ -798,7 +795,7 @@ absl::StatusOr<v1::Session> App::Register(const v1::RegisterRequest& r) {
                                    domain::Decide(domain::CustomerState{}, command, context.now));
         WriteSet writes;
         COWORK_RETURN_IF_ERROR(
-            projection_.StageCustomer(context, {}, std::move(events), writes, seal_key).status());
+            projection_.StageCustomer(context, {}, std::move(events), writes).status());
         CommandResult out;
         out.set_id(command.customer_id);
         out.set_session_id(command.session_id);

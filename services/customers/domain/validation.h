@@ -18,6 +18,7 @@
 
 #include "absl/strings/string_view.h"
 #include "libs/status/field_errors.h"
+#include "libs/validation/person.h"
 #include "libs/validation/validation.h"
 
 namespace cowork::customers::domain {
@@ -28,28 +29,11 @@ inline constexpr absl::string_view kFirstNameMessage =
 inline constexpr absl::string_view kLastNameMessage =
     "must have at least 1 character; numbers and special characters are not allowed";
 
-// Names: at least `min` and at most 100 characters (Unicode code points, after trimming
-// spaces at both ends); letters of any alphabet (general category L*), combining marks (M*)
-// right after a letter or mark, spaces, hyphens and apostrophes (' and U+2019); at least one
-// letter. "Zoë", "O'Brien", "Jean-Luc", "李" pass; digits, symbols, control characters fail.
+// First and last names (libs/validation/person.h's alphabet): first 2..100 characters, last
+// 1..100, with reference 000's messages.
 inline constexpr int kMaxNameLength = 100;
 void CheckFirstName(absl::string_view value, absl::string_view field, FieldErrors& errors);
 void CheckLastName(absl::string_view value, absl::string_view field, FieldErrors& errors);
-// A full person's name ("Ana María López", primary contacts): the same alphabet, 2..201
-// characters.
-void CheckFullName(absl::string_view value, absl::string_view field, FieldErrors& errors);
-
-// Email syntax: one '@'; local part 1..64 characters of RFC 5322's dot-atom (letters, digits
-// and !#$%&'*+/=?^_`{|}~- with single dots between, not first or last); domain of at least two
-// dot-separated labels of letters, digits and hyphens (1..63 each, no hyphen first or last),
-// the last at least two characters and not all digits; at most 254 characters in all; no
-// spaces or control characters. `required` false accepts the empty string.
-inline constexpr size_t kMaxEmailLength = 254;
-void CheckEmail(absl::string_view value, absl::string_view field, FieldErrors& errors,
-                bool required = true);
-// The form emails are stored and compared in: trimmed and lower-cased (ASCII; a valid email
-// has nothing else).
-std::string NormalizeEmail(absl::string_view email);
 
 // Optional phone: digits, spaces and + - ( ) . ; at most 32 characters, at least one digit.
 inline constexpr size_t kMaxPhoneLength = 32;
@@ -69,14 +53,18 @@ void CheckPassword(absl::string_view password, absl::string_view email, absl::st
 // The checks every service shares (libs/validation), named here too so the customers rules
 // read as one list.
 using validation::CheckCurrency;
+using validation::CheckEmail;
+using validation::CheckFullName;
 using validation::CheckId;
 using validation::CheckLabel;
 using validation::CheckRequestId;
 using validation::CheckTimeZone;
 using validation::IsActiveCurrency;
 using validation::IsValidId;
+using validation::kMaxEmailLength;
 using validation::kMaxIdLength;
 using validation::kMaxRequestIdLength;
+using validation::NormalizeEmail;
 using validation::TrimSpaces;
 
 }  // namespace cowork::customers::domain

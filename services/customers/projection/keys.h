@@ -14,7 +14,7 @@
 //   custteam/<operator>/<customer>/<team>  ""  (teams a customer is in)
 //   (dir/... belongs to libs/directory)
 // Space::kMeta
-//   pii/key/<operator>/<customer>          the customer's seal key (32 bytes)
+//   pii/key/<operator>/<customer>          the customer's seal key (eventstore::KeyVault)
 // Claims
 //   email/<operator>/<lower-cased email>   owner: customer id
 //
@@ -67,9 +67,6 @@ inline std::string TeamsOfPrefix(absl::string_view op, absl::string_view custome
 inline std::string TeamOfKey(absl::string_view op, absl::string_view customer,
                              absl::string_view team) {
   return absl::StrCat(TeamsOfPrefix(op, customer), team);
-}
-inline std::string SealKeyKey(absl::string_view op, absl::string_view customer) {
-  return absl::StrCat("pii/key/", op, "/", customer);
 }
 inline std::string EmailClaim(absl::string_view op, absl::string_view normalized_email) {
   return absl::StrCat("email/", op, "/", normalized_email);

@@ -121,9 +121,7 @@ void CustomerViews(const domain::CustomerState& before, const domain::CustomerSt
     if (!new_email.empty()) writes.Claim(EmailClaim(op, new_email), id);
     if (!old_email.empty()) writes.Release(EmailClaim(op, old_email));
   }
-  if (after.erased() && !before.erased()) {
-    writes.Delete(Space::kMeta, SealKeyKey(op, id));
-  }
+  if (after.erased() && !before.erased()) eventstore::KeyVault::Erase(op, id, writes);
 }
 
 void TeamViews(const domain::TeamState& before, const domain::TeamState& after,
@@ -164,7 +162,7 @@ absl::StatusOr<Loaded<domain::TeamState>> Projection::LoadTeam(absl::string_view
 
 absl::StatusOr<std::optional<std::string>> Projection::SealKey(
     absl::string_view operator_id, absl::string_view customer_id) const {
-  return store_.Get(Space::kMeta, SealKeyKey(operator_id, customer_id));
+  return vault_.Get(operator_id, customer_id);
 }
 
 template <typename State, typename LocationOf, typename Views>
@@ -239,15 +237,14 @@ absl::StatusOr<domain::LocationState> Projection::StageLocation(
 
 absl::StatusOr<domain::CustomerState> Projection::StageCustomer(
     const eventstore::EnvelopeContext& context, const Loaded<domain::CustomerState>& before,
-    domain::Events events, WriteSet& writes, absl::string_view new_seal_key) const {
+    domain::Events events, WriteSet& writes) const {
   if (events.empty()) return before.state;
   const bool adding = events.front().has_customer_added();
   const std::string id =
       adding ? events.front().customer_added().customer_id() : before.state.customer_id();
-  std::string key(new_seal_key);
+  std::string key;
   if (adding) {
-    if (key.empty()) return absl::InvalidArgumentError("a new customer needs a seal key");
-    writes.Put(Space::kMeta, SealKeyKey(context.operator_id, id), key);
+    key = vault_.Create(context.operator_id, id, writes);
   } else {
     absl::StatusOr<std::optional<std::string>> stored = SealKey(context.operator_id, id);
     if (!stored.ok()) return stored.status();

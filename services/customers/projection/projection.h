@@ -35,6 +35,7 @@
 #include "cowork/common/v1/envelope.pb.h"
 #include "libs/directory/directory.h"
 #include "libs/eventstore/command.h"
+#include "libs/eventstore/key_vault.h"
 #include "libs/eventstore/store.h"
 #include "services/customers/domain/events.h"
 #include "services/customers/domain/state.pb.h"
@@ -49,7 +50,7 @@ using eventstore::Loaded;
 class Projection {
  public:
   Projection(eventstore::Store& store, const directory::Directory& directory)
-      : store_(store), directory_(directory) {}
+      : store_(store), directory_(directory), vault_(store) {}
 
   absl::StatusOr<Loaded<domain::OperatorState>> LoadOperator(absl::string_view operator_id) const;
   absl::StatusOr<Loaded<domain::LocationState>> LoadLocation(absl::string_view location_id) const;
@@ -61,8 +62,8 @@ class Projection {
                                                      absl::string_view customer_id) const;
 
   // Adds everything `events` (decided on `before`) commit to `writes` and returns the state
-  // after them. No events: nothing is added. For a new customer pass `new_seal_key` (from
-  // crypto::NewSealKey); it is stored with the customer.
+  // after them. No events: nothing is added. A new customer's seal key is created in the
+  // same commit.
   absl::StatusOr<domain::OperatorState> StageOperator(
       const eventstore::EnvelopeContext& context, const Loaded<domain::OperatorState>& before,
       domain::Events events, eventstore::WriteSet& writes) const;
@@ -71,8 +72,7 @@ class Projection {
       domain::Events events, eventstore::WriteSet& writes) const;
   absl::StatusOr<domain::CustomerState> StageCustomer(
       const eventstore::EnvelopeContext& context, const Loaded<domain::CustomerState>& before,
-      domain::Events events, eventstore::WriteSet& writes,
-      absl::string_view new_seal_key = "") const;
+      domain::Events events, eventstore::WriteSet& writes) const;
   absl::StatusOr<domain::TeamState> StageTeam(const eventstore::EnvelopeContext& context,
                                               const Loaded<domain::TeamState>& before,
                                               domain::Events events,
@@ -97,6 +97,7 @@ class Projection {
 
   eventstore::Store& store_;
   const directory::Directory& directory_;
+  mutable eventstore::KeyVault vault_;
 };
 
 }  // namespace cowork::customers::projection

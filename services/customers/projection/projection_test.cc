@@ -83,8 +83,7 @@ class History {
     auto events = domain::Decide(before->state, command, ctx.now);
     ASSERT_TRUE(events.ok()) << events.status();
     WriteSet w;
-    const std::string key = before->version == 0 ? crypto::NewSealKey() : "";
-    auto after = projection_->StageCustomer(ctx, *before, *events, w, key);
+    auto after = projection_->StageCustomer(ctx, *before, *events, w);
     ASSERT_TRUE(after.ok()) << after.status();
     absl::Status committed = store_->Commit(std::move(w));
     ASSERT_TRUE(committed.ok()) << committed;

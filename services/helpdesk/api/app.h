@@ -1,0 +1,96 @@
+#ifndef COWORK_SERVICES_HELPDESK_API_APP_H_
+#define COWORK_SERVICES_HELPDESK_API_APP_H_
+
+// The application layer of the helpdesk service: one method per RPC (principal + request ->
+// response or absl::Status) and the rebuild of the read views. Each command loads its ticket,
+// decides (domain/), and commits the events, the new state, the read views and the outbox rows
+// in one WriteSet through eventstore::Execute (idempotent by request id).
+//
+// Aggregate: ticket (id "t-..."), owned by the operator: another operator's ticket is
+// NOT_FOUND.
+//
+// Authorization: admins of the operator with helpdesk.write at the ticket's location (open for
+// a customer, reply, note, close, reopen, priority) or helpdesk.read (get, lists); customers
+// open tickets for themselves and read, reply to, close and reopen their own. Another
+// customer's ticket is PERMISSION_DENIED. Customers never see internal notes.
+//
+// Personal data: subjects and message texts are sealed with the customer's key from the
+// service's KeyVault (context = customer id) before they reach an event, the state, a view or
+// a stored answer; they are opened here on read. Once the key is erased (the directory erases
+// it when the customer is) they come back empty with `erased` set.
+//
+// Read views (Space::kViews), values domain::TicketState without its messages (texts sealed):
+//   tkloc/<op>/<location>/<open time, unix seconds, 12 digits>/<ticket>
+//   tkcust/<op>/<customer>/<open time, 12 digits>/<ticket>
+//
+// Thread-safe: methods may run concurrently (the Store serialises what must be).
+
+#include "absl/functional/function_ref.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "cowork/helpdesk/v1/helpdesk.pb.h"
+#include "libs/auth/auth.h"
+#include "libs/clock/clock.h"
+#include "libs/directory/directory.h"
+#include "libs/eventstore/key_vault.h"
+#include "libs/eventstore/store.h"
+#include "libs/service/handlers.h"
+#include "services/helpdesk/domain/ticket.h"
+
+namespace cowork::helpdesk::api {
+
+inline constexpr absl::string_view kService = "helpdesk";
+
+class App {
+ public:
+  // Everything referenced must outlive the App.
+  App(eventstore::Store& store, const directory::Directory& directory, const Clock& clock,
+      const auth::TokenVerifier& verifier);
+
+  const service::Authenticator& authenticator() const { return authn_; }
+
+  absl::StatusOr<v1::Ticket> OpenTicket(const auth::Principal& p, const v1::OpenTicketRequest& r);
+  absl::StatusOr<v1::Ticket> GetTicket(const auth::Principal& p,
+                                       const v1::GetTicketRequest& r) const;
+  absl::StatusOr<v1::ListTicketsResponse> ListTickets(const auth::Principal& p,
+                                                      const v1::ListTicketsRequest& r) const;
+  absl::StatusOr<v1::Ticket> ReplyToTicket(const auth::Principal& p,
+                                           const v1::ReplyToTicketRequest& r);
+  absl::StatusOr<v1::Ticket> AddTicketNote(const auth::Principal& p,
+                                           const v1::AddTicketNoteRequest& r);
+  absl::StatusOr<v1::Ticket> CloseTicket(const auth::Principal& p, const v1::CloseTicketRequest& r);
+  absl::StatusOr<v1::Ticket> ReopenTicket(const auth::Principal& p,
+                                          const v1::ReopenTicketRequest& r);
+  absl::StatusOr<v1::Ticket> SetTicketPriority(const auth::Principal& p,
+                                               const v1::SetTicketPriorityRequest& r);
+
+  // Deletes this service's own read views and writes them again from the event log.
+  absl::Status Rebuild();
+
+ private:
+  // What a change of an existing ticket decides, given who acts, the customer's standing and
+  // the customer's sealer.
+  using Decide = absl::FunctionRef<absl::StatusOr<domain::Events>(
+      const domain::TicketState&, const domain::Actor&, const domain::CustomerStanding&,
+      domain::Sealer)>;
+  // Runs a change of ticket `ticket_id` (request fields already checked): loads it, lets the
+  // ticket's customer or an admin with helpdesk.write at its location act (`staff_only`: only
+  // the admin), decides and commits.
+  absl::StatusOr<v1::Ticket> Change(const auth::Principal& p, absl::string_view request_id,
+                                    absl::string_view method, absl::string_view ticket_id,
+                                    bool staff_only, Decide decide);
+  // The ticket as `p` may see it (texts opened, notes for admins only); PERMISSION_DENIED
+  // unless `p` is its customer or an admin holding `permission` at its location.
+  absl::StatusOr<v1::Ticket> TicketFor(const auth::Principal& p, const domain::TicketState& t,
+                                       absl::string_view permission) const;
+
+  eventstore::Store& store_;
+  const directory::Directory& directory_;
+  const Clock& clock_;
+  eventstore::KeyVault vault_;
+  const service::Authenticator authn_;
+};
+
+}  // namespace cowork::helpdesk::api
+
+#endif  // COWORK_SERVICES_HELPDESK_API_APP_H_
