@@ -353,6 +353,26 @@ absl::StatusOr<std::optional<LocationInfo>> Directory::GetLocation(
                                                   .currency = (*view)->currency()});
 }
 
+absl::StatusOr<std::vector<LocationInfo>> Directory::LocationsOf(
+    absl::string_view operator_id) const {
+  std::vector<std::string> ids;
+  const std::string prefix = absl::StrCat("dir/loc/", Segment(operator_id), "/");
+  absl::Status scanned =
+      store_.Scan(Space::kViews, prefix, "", [&](absl::string_view key, absl::string_view) {
+        // Ids are valid ids (no '/' or '%'), so the key's segment is the id itself.
+        ids.emplace_back(key.substr(prefix.size()));
+        return true;
+      });
+  if (!scanned.ok()) return scanned;
+  std::vector<LocationInfo> out;
+  for (const std::string& id : ids) {
+    absl::StatusOr<std::optional<LocationInfo>> location = GetLocation(operator_id, id);
+    if (!location.ok()) return location.status();
+    if (location->has_value()) out.push_back(**location);
+  }
+  return out;
+}
+
 absl::StatusOr<bool> Directory::OperatorExists(absl::string_view operator_id) const {
   absl::StatusOr<std::optional<std::string>> value =
       store_.Get(Space::kViews, OperatorKey(operator_id));

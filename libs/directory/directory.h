@@ -87,6 +87,9 @@ class Directory final : public auth::SessionValidator {
   absl::StatusOr<LocationInfo> FindLocation(absl::string_view operator_id,
                                             absl::string_view location_id) const;
 
+  // Every location of the operator, in location id order.
+  absl::StatusOr<std::vector<LocationInfo>> LocationsOf(absl::string_view operator_id) const;
+
   // The teams a customer is in, in team id order.
   absl::StatusOr<std::vector<TeamInfo>> TeamsOf(absl::string_view operator_id,
                                                 absl::string_view customer_id) const;

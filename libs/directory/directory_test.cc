@@ -248,6 +248,24 @@ TEST_F(DirectoryTest, AdminAndPlatformPrincipalsHaveNoSessionToCheck) {
   EXPECT_TRUE(directory_->CheckSession(platform).ok());
 }
 
+TEST_F(DirectoryTest, LocationsOfAnOperatorAreItsOwn) {
+  CreateOperatorAndLocation("op-1", "loc-b");
+  CreateOperatorAndLocation("op-2", "loc-x");
+  events::LocationCreated l;
+  l.set_location_id("loc-a");
+  l.set_name("Other");
+  l.set_time_zone("America/New_York");
+  l.set_currency("USD");
+  Commit("location", "op-1", "loc-a", l);
+  absl::StatusOr<std::vector<LocationInfo>> locations = directory_->LocationsOf("op-1");
+  ASSERT_TRUE(locations.ok()) << locations.status();
+  ASSERT_EQ(locations->size(), 2u);
+  EXPECT_EQ((*locations)[0].location_id, "loc-a");
+  EXPECT_EQ((*locations)[0].time_zone, "America/New_York");
+  EXPECT_EQ((*locations)[1].location_id, "loc-b");
+  EXPECT_TRUE(directory_->LocationsOf("op-3")->empty());
+}
+
 TEST_F(DirectoryTest, GetLocationAndUpdates) {
   CreateOperatorAndLocation("op-1", "loc-1");
   absl::StatusOr<std::optional<LocationInfo>> loc = directory_->GetLocation("op-1", "loc-1");

@@ -1,5 +1,7 @@
 #include "libs/service/runtime.h"
 
+#include "CLI/CLI.hpp"
+
 #include <iostream>
 #include <utility>
 
@@ -91,6 +93,19 @@ Runtime::~Runtime() {
   relay_.reset();
   http_.reset();
   store_.reset();
+}
+
+int RunService(int argc, char** argv, const std::string& description,
+               const server::ServiceDefaults& defaults,
+               const std::function<int(Runtime&)>& body) {
+  server::BlockTerminationSignals();
+  CLI::App cli{description};
+  server::ServiceFlags flags;
+  server::AddStandardFlags(cli, flags, defaults);
+  CLI11_PARSE(cli, argc, argv);
+  absl::StatusOr<std::unique_ptr<Runtime>> runtime = Runtime::Start(flags);
+  if (!runtime.ok()) return ExitWith(flags, "start-up", runtime.status());
+  return body(**runtime);
 }
 
 absl::Status Runtime::RebuildViews(

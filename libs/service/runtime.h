@@ -9,16 +9,12 @@
 // Not thread-safe: built and driven by main() alone.
 //
 //   int main(int argc, char** argv) {
-//     server::BlockTerminationSignals();
-//     CLI::App cli{"cowork-customers"};
-//     server::ServiceFlags flags;
-//     server::AddStandardFlags(cli, flags, {.service = "customers", .port = 50051,
-//                                           .metrics_port = 9101});
-//     CLI11_PARSE(cli, argc, argv);
-//     auto runtime = service::Runtime::Start(flags);
-//     if (!runtime.ok()) return service::ExitWith(flags, "start-up", runtime.status());
-//     ... build the app on (*runtime)->store(), add consumers ...
-//     return (*runtime)->Serve({&svc_a, &svc_b});
+//     return service::RunService(argc, argv, "cowork-customers: ...",
+//                                {.service = "customers", .port = 50051, .metrics_port = 9101},
+//                                [](service::Runtime& rt) {
+//       ... build the app on rt.store(), add consumers ...
+//       return rt.Serve(app.authenticator(), {&svc_a, &svc_b});
+//     });
 //   }
 
 #include <functional>
@@ -87,6 +83,13 @@ class Runtime {
   std::unique_ptr<server::MetricsHttpServer> http_;
   std::vector<std::unique_ptr<kafka::EventConsumer>> consumers_;
 };
+
+// A service's main(): blocks the termination signals (Serve waits for them), parses the
+// standard flags (`description` is the --help title), starts the Runtime and runs `body` on
+// it. Returns main()'s exit code: body's, or ExitWith's when the flags or the start-up fail.
+int RunService(int argc, char** argv, const std::string& description,
+               const server::ServiceDefaults& defaults,
+               const std::function<int(Runtime&)>& body);
 
 // Logs `status` as a JSON line and on stderr ("cowork-<service>: <what>: <message>") and
 // returns the exit code: 2 for configuration errors (FAILED_PRECONDITION, INVALID_ARGUMENT),

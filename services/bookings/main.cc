@@ -4,7 +4,6 @@
 
 #include <memory>
 
-#include "CLI/CLI.hpp"
 #include "libs/directory/directory.h"
 #include "libs/kafka/kafka.h"
 #include "libs/server/server.h"
@@ -14,41 +13,36 @@
 
 int main(int argc, char** argv) {
   using namespace cowork;
-  server::BlockTerminationSignals();
-  CLI::App cli{"cowork-bookings: resources, bookings and booking credit"};
-  server::ServiceFlags flags;
-  server::AddStandardFlags(cli, flags, {.service = "bookings", .port = 50053, .metrics_port = 9103});
-  CLI11_PARSE(cli, argc, argv);
+  return service::RunService(
+      argc, argv, "cowork-bookings: resources, bookings and booking credit",
+      {.service = "bookings", .port = 50053, .metrics_port = 9103}, [](service::Runtime& rt) {
+    const server::ServiceFlags& flags = rt.flags();
+    directory::Directory directory(rt.store());
+    auth::TokenVerifier verifier(rt.secrets());
+    bookings::api::App app(rt.store(), directory, rt.clock(), verifier);
+    if (absl::Status s = rt.RebuildViews({[&app] { return app.Rebuild(); }}); !s.ok()) {
+      return service::ExitWith(flags, "cannot rebuild the views", s);
+    }
 
-  absl::StatusOr<std::unique_ptr<service::Runtime>> runtime = service::Runtime::Start(flags);
-  if (!runtime.ok()) return service::ExitWith(flags, "start-up", runtime.status());
-  service::Runtime& rt = **runtime;
+    if (absl::Status s = rt.FollowCustomers(directory); !s.ok()) {
+      return service::ExitWith(flags, "cannot start the customers consumer", s);
+    }
 
-  directory::Directory directory(rt.store());
-  auth::TokenVerifier verifier(rt.secrets());
-  bookings::api::App app(rt.store(), directory, rt.clock(), verifier);
-  if (absl::Status s = rt.RebuildViews({[&app] { return app.Rebuild(); }}); !s.ok()) {
-    return service::ExitWith(flags, "cannot rebuild the views", s);
-  }
+    kafka::ConsumerOptions contracts_options{
+        .name = "bookings.contracts",
+        .topics = {kafka::TopicFor("contracts")},
+        .rebuild = flags.rebuild_projections,
+        .reset = [&app](eventstore::Store&) { return app.ResetContracts(); }};
+    auto contracts = std::make_unique<kafka::EventConsumer>(rt.store(), rt.kafka(),
+                                                            contracts_options);
+    app.SubscribeToContracts(*contracts);
+    if (absl::Status s = rt.AddConsumer("bookings.contracts", std::move(contracts)); !s.ok()) {
+      return service::ExitWith(flags, "cannot start the contracts consumer", s);
+    }
 
-  if (absl::Status s = rt.FollowCustomers(directory); !s.ok()) {
-    return service::ExitWith(flags, "cannot start the customers consumer", s);
-  }
-
-  kafka::ConsumerOptions contracts_options{
-      .name = "bookings.contracts",
-      .topics = {kafka::TopicFor("contracts")},
-      .rebuild = flags.rebuild_projections,
-      .reset = [&app](eventstore::Store&) { return app.ResetContracts(); }};
-  auto contracts = std::make_unique<kafka::EventConsumer>(rt.store(), rt.kafka(),
-                                                          contracts_options);
-  app.SubscribeToContracts(*contracts);
-  if (absl::Status s = rt.AddConsumer("bookings.contracts", std::move(contracts)); !s.ok()) {
-    return service::ExitWith(flags, "cannot start the contracts consumer", s);
-  }
-
-  bookings::api::ResourcesServiceImpl resources_service(app);
-  bookings::api::BookingsServiceImpl bookings_service(app);
-  bookings::api::CreditServiceImpl credit_service(app);
-  return rt.Serve(app.authenticator(), {&resources_service, &bookings_service, &credit_service});
+    bookings::api::ResourcesServiceImpl resources_service(app);
+    bookings::api::BookingsServiceImpl bookings_service(app);
+    bookings::api::CreditServiceImpl credit_service(app);
+    return rt.Serve(app.authenticator(), {&resources_service, &bookings_service, &credit_service});
+  });
 }

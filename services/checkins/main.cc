@@ -4,7 +4,6 @@
 
 #include <memory>
 
-#include "CLI/CLI.hpp"
 #include "libs/directory/directory.h"
 #include "libs/server/server.h"
 #include "libs/service/runtime.h"
@@ -14,31 +13,26 @@
 
 int main(int argc, char** argv) {
   using namespace cowork;
-  server::BlockTerminationSignals();
-  CLI::App cli{"cowork-checkins: check-ins and who is in"};
-  server::ServiceFlags flags;
-  server::AddStandardFlags(cli, flags, {.service = "checkins", .port = 50054, .metrics_port = 9104});
-  CLI11_PARSE(cli, argc, argv);
+  return service::RunService(
+      argc, argv, "cowork-checkins: check-ins and who is in",
+      {.service = "checkins", .port = 50054, .metrics_port = 9104}, [](service::Runtime& rt) {
+    const server::ServiceFlags& flags = rt.flags();
+    directory::Directory directory(rt.store());
+    auth::TokenVerifier verifier(rt.secrets());
+    checkins::api::App app(rt.store(), directory, rt.clock(), verifier);
+    checkins::api::VisitorsApp visitors(rt.store(), directory, rt.clock(), verifier);
+    if (absl::Status s = rt.RebuildViews({[&app] { return app.Rebuild(); },
+                                           [&visitors] { return visitors.Rebuild(); }});
+        !s.ok()) {
+      return service::ExitWith(flags, "cannot rebuild the views", s);
+    }
+    if (absl::Status s = rt.FollowCustomers(directory); !s.ok()) {
+      return service::ExitWith(flags, "cannot start the customers consumer", s);
+    }
 
-  absl::StatusOr<std::unique_ptr<service::Runtime>> runtime = service::Runtime::Start(flags);
-  if (!runtime.ok()) return service::ExitWith(flags, "start-up", runtime.status());
-  service::Runtime& rt = **runtime;
-
-  directory::Directory directory(rt.store());
-  auth::TokenVerifier verifier(rt.secrets());
-  checkins::api::App app(rt.store(), directory, rt.clock(), verifier);
-  checkins::api::VisitorsApp visitors(rt.store(), directory, rt.clock(), verifier);
-  if (absl::Status s = rt.RebuildViews({[&app] { return app.Rebuild(); },
-                                         [&visitors] { return visitors.Rebuild(); }});
-      !s.ok()) {
-    return service::ExitWith(flags, "cannot rebuild the views", s);
-  }
-  if (absl::Status s = rt.FollowCustomers(directory); !s.ok()) {
-    return service::ExitWith(flags, "cannot start the customers consumer", s);
-  }
-
-  service::Scheduler scheduler("check-ins", [&app] { return app.RunDue(); }, absl::Seconds(1));
-  checkins::api::CheckinsServiceImpl checkins_service(app);
-  checkins::api::VisitorsServiceImpl visitors_service(visitors);
-  return rt.Serve(app.authenticator(), {&checkins_service, &visitors_service});
+    service::Scheduler scheduler("check-ins", [&app] { return app.RunDue(); }, absl::Seconds(1));
+    checkins::api::CheckinsServiceImpl checkins_service(app);
+    checkins::api::VisitorsServiceImpl visitors_service(visitors);
+    return rt.Serve(app.authenticator(), {&checkins_service, &visitors_service});
+  });
 }

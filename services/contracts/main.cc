@@ -4,7 +4,6 @@
 
 #include <memory>
 
-#include "CLI/CLI.hpp"
 #include "libs/directory/directory.h"
 #include "libs/kafka/kafka.h"
 #include "libs/server/server.h"
@@ -15,48 +14,43 @@
 
 int main(int argc, char** argv) {
   using namespace cowork;
-  server::BlockTerminationSignals();
-  CLI::App cli{"cowork-contracts: plans and contracts"};
-  server::ServiceFlags flags;
-  server::AddStandardFlags(cli, flags, {.service = "contracts", .port = 50052, .metrics_port = 9102});
-  CLI11_PARSE(cli, argc, argv);
+  return service::RunService(
+      argc, argv, "cowork-contracts: plans and contracts",
+      {.service = "contracts", .port = 50052, .metrics_port = 9102}, [](service::Runtime& rt) {
+    const server::ServiceFlags& flags = rt.flags();
+    directory::Directory directory(rt.store());
+    auth::TokenVerifier verifier(rt.secrets());
+    contracts::api::App app(rt.store(), directory, rt.clock(), verifier);
+    if (absl::Status s = rt.RebuildViews({[&app] { return app.Rebuild(); }}); !s.ok()) {
+      return service::ExitWith(flags, "cannot rebuild the views", s);
+    }
 
-  absl::StatusOr<std::unique_ptr<service::Runtime>> runtime = service::Runtime::Start(flags);
-  if (!runtime.ok()) return service::ExitWith(flags, "start-up", runtime.status());
-  service::Runtime& rt = **runtime;
+    if (absl::Status s = rt.FollowCustomers(directory); !s.ok()) {
+      return service::ExitWith(flags, "cannot start the customers consumer", s);
+    }
 
-  directory::Directory directory(rt.store());
-  auth::TokenVerifier verifier(rt.secrets());
-  contracts::api::App app(rt.store(), directory, rt.clock(), verifier);
-  if (absl::Status s = rt.RebuildViews({[&app] { return app.Rebuild(); }}); !s.ok()) {
-    return service::ExitWith(flags, "cannot rebuild the views", s);
-  }
+    // Charges from bookings are this service's own events: never re-read the bookings topic
+    // from zero (App::Rebuild rewrites the views from the log; re-reading would charge again).
+    kafka::ConsumerOptions bookings_options{.name = "contracts.bookings",
+                                            .topics = {kafka::TopicFor("bookings")}};
+    auto bookings = std::make_unique<kafka::EventConsumer>(rt.store(), rt.kafka(), bookings_options);
+    bookings->On<bookings::v1::BookingCreated>(
+        [&app](const common::v1::EventEnvelope& envelope, const bookings::v1::BookingCreated& e,
+               eventstore::WriteSet& writes) { return app.OnBookingCreated(envelope, e, writes); });
+    bookings->On<bookings::v1::BookingCancelled>(
+        [&app](const common::v1::EventEnvelope& envelope, const bookings::v1::BookingCancelled& e,
+               eventstore::WriteSet& writes) { return app.OnBookingCancelled(envelope, e, writes); });
+    if (absl::Status s = rt.AddConsumer("contracts.bookings", std::move(bookings)); !s.ok()) {
+      return service::ExitWith(flags, "cannot start the bookings consumer", s);
+    }
 
-  if (absl::Status s = rt.FollowCustomers(directory); !s.ok()) {
-    return service::ExitWith(flags, "cannot start the customers consumer", s);
-  }
-
-  // Charges from bookings are this service's own events: never re-read the bookings topic
-  // from zero (App::Rebuild rewrites the views from the log; re-reading would charge again).
-  kafka::ConsumerOptions bookings_options{.name = "contracts.bookings",
-                                          .topics = {kafka::TopicFor("bookings")}};
-  auto bookings = std::make_unique<kafka::EventConsumer>(rt.store(), rt.kafka(), bookings_options);
-  bookings->On<bookings::v1::BookingCreated>(
-      [&app](const common::v1::EventEnvelope& envelope, const bookings::v1::BookingCreated& e,
-             eventstore::WriteSet& writes) { return app.OnBookingCreated(envelope, e, writes); });
-  bookings->On<bookings::v1::BookingCancelled>(
-      [&app](const common::v1::EventEnvelope& envelope, const bookings::v1::BookingCancelled& e,
-             eventstore::WriteSet& writes) { return app.OnBookingCancelled(envelope, e, writes); });
-  if (absl::Status s = rt.AddConsumer("contracts.bookings", std::move(bookings)); !s.ok()) {
-    return service::ExitWith(flags, "cannot start the bookings consumer", s);
-  }
-
-  service::Scheduler scheduler("contracts", [&app] { return app.RunDue(); }, absl::Seconds(1));
-  contracts::api::PlansServiceImpl plans_service(app);
-  contracts::api::ContractsServiceImpl contracts_service(app);
-  contracts::api::ProductsServiceImpl products_service(app);
-  contracts::api::PurchasesServiceImpl purchases_service(app);
-  contracts::api::InvoicesServiceImpl invoices_service(app);
-  return rt.Serve(app.authenticator(), {&plans_service, &contracts_service, &products_service,
-                                        &purchases_service, &invoices_service});
+    service::Scheduler scheduler("contracts", [&app] { return app.RunDue(); }, absl::Seconds(1));
+    contracts::api::PlansServiceImpl plans_service(app);
+    contracts::api::ContractsServiceImpl contracts_service(app);
+    contracts::api::ProductsServiceImpl products_service(app);
+    contracts::api::PurchasesServiceImpl purchases_service(app);
+    contracts::api::InvoicesServiceImpl invoices_service(app);
+    return rt.Serve(app.authenticator(), {&plans_service, &contracts_service, &products_service,
+                                          &purchases_service, &invoices_service});
+  });
 }

@@ -3,7 +3,6 @@
 
 #include <memory>
 
-#include "CLI/CLI.hpp"
 #include "libs/clock/clock.h"
 #include "libs/directory/directory.h"
 #include "libs/server/server.h"
@@ -14,35 +13,30 @@
 
 int main(int argc, char** argv) {
   using namespace cowork;
-  server::BlockTerminationSignals();
-  CLI::App cli{"cowork-customers: customers, accounts, teams, operators and locations"};
-  server::ServiceFlags flags;
-  server::AddStandardFlags(cli, flags, {.service = "customers", .port = 50051, .metrics_port = 9101});
-  CLI11_PARSE(cli, argc, argv);
+  return service::RunService(
+      argc, argv, "cowork-customers: customers, accounts, teams, operators and locations",
+      {.service = "customers", .port = 50051, .metrics_port = 9101}, [](service::Runtime& rt) {
+    const server::ServiceFlags& flags = rt.flags();
+    directory::Directory directory(rt.store());
+    auth::TokenVerifier verifier(rt.secrets());
+    customers::api::App app(rt.store(), directory, rt.clock(), verifier,
+                            rt.secrets().session_secret);
+    if (absl::Status s = rt.RebuildViews({[&app] { return app.projection().Rebuild(); }}); !s.ok()) {
+      return service::ExitWith(flags, "cannot rebuild the views", s);
+    }
+    if (absl::Status s = rt.AddConsumer(
+            customers::api::kContractsConsumerName,
+            customers::api::NewContractsConsumer(rt.store(), rt.kafka(), app,
+                                                 flags.rebuild_projections));
+        !s.ok()) {
+      return service::ExitWith(flags, "cannot start the contracts consumer", s);
+    }
 
-  absl::StatusOr<std::unique_ptr<service::Runtime>> runtime = service::Runtime::Start(flags);
-  if (!runtime.ok()) return service::ExitWith(flags, "start-up", runtime.status());
-  service::Runtime& rt = **runtime;
-
-  directory::Directory directory(rt.store());
-  auth::TokenVerifier verifier(rt.secrets());
-  customers::api::App app(rt.store(), directory, rt.clock(), verifier,
-                          rt.secrets().session_secret);
-  if (absl::Status s = rt.RebuildViews({[&app] { return app.projection().Rebuild(); }}); !s.ok()) {
-    return service::ExitWith(flags, "cannot rebuild the views", s);
-  }
-  if (absl::Status s = rt.AddConsumer(
-          customers::api::kContractsConsumerName,
-          customers::api::NewContractsConsumer(rt.store(), rt.kafka(), app,
-                                               flags.rebuild_projections));
-      !s.ok()) {
-    return service::ExitWith(flags, "cannot start the contracts consumer", s);
-  }
-
-  customers::api::DirectoryServiceImpl directory_service(app);
-  customers::api::CustomersServiceImpl customers_service(app);
-  customers::api::AccountsServiceImpl accounts_service(app);
-  customers::api::TeamsServiceImpl teams_service(app);
-  return rt.Serve(app.authenticator(),
-                  {&directory_service, &customers_service, &accounts_service, &teams_service});
+    customers::api::DirectoryServiceImpl directory_service(app);
+    customers::api::CustomersServiceImpl customers_service(app);
+    customers::api::AccountsServiceImpl accounts_service(app);
+    customers::api::TeamsServiceImpl teams_service(app);
+    return rt.Serve(app.authenticator(),
+                    {&directory_service, &customers_service, &accounts_service, &teams_service});
+  });
 }

@@ -3,7 +3,6 @@
 
 #include <memory>
 
-#include "CLI/CLI.hpp"
 #include "libs/directory/directory.h"
 #include "libs/server/server.h"
 #include "libs/service/runtime.h"
@@ -12,26 +11,21 @@
 
 int main(int argc, char** argv) {
   using namespace cowork;
-  server::BlockTerminationSignals();
-  CLI::App cli{"cowork-helpdesk: tickets between customers and staff"};
-  server::ServiceFlags flags;
-  server::AddStandardFlags(cli, flags, {.service = "helpdesk", .port = 50055, .metrics_port = 9105});
-  CLI11_PARSE(cli, argc, argv);
+  return service::RunService(
+      argc, argv, "cowork-helpdesk: tickets between customers and staff",
+      {.service = "helpdesk", .port = 50055, .metrics_port = 9105}, [](service::Runtime& rt) {
+    const server::ServiceFlags& flags = rt.flags();
+    directory::Directory directory(rt.store());
+    auth::TokenVerifier verifier(rt.secrets());
+    helpdesk::api::App app(rt.store(), directory, rt.clock(), verifier);
+    if (absl::Status s = rt.RebuildViews({[&app] { return app.Rebuild(); }}); !s.ok()) {
+      return service::ExitWith(flags, "cannot rebuild the views", s);
+    }
+    if (absl::Status s = rt.FollowCustomers(directory); !s.ok()) {
+      return service::ExitWith(flags, "cannot start the customers consumer", s);
+    }
 
-  absl::StatusOr<std::unique_ptr<service::Runtime>> runtime = service::Runtime::Start(flags);
-  if (!runtime.ok()) return service::ExitWith(flags, "start-up", runtime.status());
-  service::Runtime& rt = **runtime;
-
-  directory::Directory directory(rt.store());
-  auth::TokenVerifier verifier(rt.secrets());
-  helpdesk::api::App app(rt.store(), directory, rt.clock(), verifier);
-  if (absl::Status s = rt.RebuildViews({[&app] { return app.Rebuild(); }}); !s.ok()) {
-    return service::ExitWith(flags, "cannot rebuild the views", s);
-  }
-  if (absl::Status s = rt.FollowCustomers(directory); !s.ok()) {
-    return service::ExitWith(flags, "cannot start the customers consumer", s);
-  }
-
-  helpdesk::api::HelpdeskServiceImpl helpdesk_service(app);
-  return rt.Serve(app.authenticator(), {&helpdesk_service});
+    helpdesk::api::HelpdeskServiceImpl helpdesk_service(app);
+    return rt.Serve(app.authenticator(), {&helpdesk_service});
+  });
 }

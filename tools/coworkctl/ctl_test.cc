@@ -13,6 +13,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "cowork/bookings/v1/bookings.pb.h"
+#include "cowork/billing/v1/billing.pb.h"
 #include "cowork/checkins/v1/checkins.pb.h"
 #include "cowork/contracts/v1/contracts.pb.h"
 #include "cowork/customers/v1/customers.pb.h"
@@ -24,6 +25,7 @@
 #include "libs/server/grpc_status.h"
 #include "libs/status/field_errors.h"
 #include "tools/coworkctl/bookings_commands.h"
+#include "tools/coworkctl/billing_commands.h"
 #include "tools/coworkctl/checkins_commands.h"
 #include "tools/coworkctl/contracts_commands.h"
 #include "tools/coworkctl/customers_commands.h"
@@ -91,6 +93,7 @@ Result RunCtl(Recorder& recorder, std::vector<std::string> args, const std::stri
   AddBookingsCommands(app, ctx);
   AddCheckinsCommands(app, ctx);
   AddHelpdeskCommands(app, ctx);
+  AddBillingCommands(app, ctx);
   args.insert(args.begin(), "coworkctl");
   std::vector<const char*> argv;
   for (const std::string& a : args) argv.push_back(a.c_str());
@@ -135,6 +138,7 @@ class CtlTest : public ::testing::Test {
     unsetenv("COWORK_CUSTOMERS_ADDR");
     unsetenv("COWORK_CONTRACTS_ADDR");
     unsetenv("COWORK_HELPDESK_ADDR");
+    unsetenv("COWORK_BILLING_ADDR");
     unsetenv("COWORK_PASSWORD");
   }
   Recorder recorder_;
@@ -1018,6 +1022,23 @@ TEST_F(CtlTest, TicketCommandsGoToTheHelpdeskAddressWithTheirTexts) {
   ASSERT_EQ(RunCtl(recorder_, {"tickets", "set-priority", "t-1", "--priority", "critical"}).code,
             kExitOk);
   EXPECT_EQ(LastRequest<hv1::SetTicketPriorityRequest>(recorder_).priority(), hv1::CRITICAL);
+}
+
+// ---------------------------------------------------------------- billing commands
+
+TEST_F(CtlTest, ActiveUserCommandsGoToTheBillingAddress) {
+  Result r = RunCtl(recorder_, {"active-users", "get", "--location", "l-1", "--month", "2026-05"});
+  ASSERT_EQ(r.code, kExitOk) << r.err;
+  EXPECT_EQ(recorder_.sent[0].address, "127.0.0.1:50056");
+  EXPECT_EQ(recorder_.sent[0].method, "/cowork.billing.v1.ActiveUsersService/GetActiveUsers");
+  EXPECT_EQ(LastRequest<billing::v1::GetActiveUsersRequest>(recorder_).month(), "2026-05");
+  ASSERT_EQ(RunCtl(recorder_, {"active-users", "counts", "--from", "2026-01", "--to", "2026-03"})
+                .code,
+            kExitOk);
+  const auto counts = LastRequest<billing::v1::ListActiveUserCountsRequest>(recorder_);
+  EXPECT_TRUE(counts.location_id().empty());
+  EXPECT_EQ(counts.to_month(), "2026-03");
+  EXPECT_EQ(RunCtl(recorder_, {"active-users", "get", "--location", "l-1"}).code, kExitUsage);
 }
 
 }  // namespace

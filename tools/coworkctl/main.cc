@@ -7,6 +7,7 @@
 #include "tools/coworkctl/contracts_commands.h"
 #include "tools/coworkctl/ctl.h"
 #include "tools/coworkctl/customers_commands.h"
+#include "tools/coworkctl/billing_commands.h"
 #include "tools/coworkctl/helpdesk_commands.h"
 
 int main(int argc, char** argv) {
@@ -19,5 +20,6 @@ int main(int argc, char** argv) {
   cowork::ctl::AddBookingsCommands(app, ctx);
   cowork::ctl::AddCheckinsCommands(app, ctx);
   cowork::ctl::AddHelpdeskCommands(app, ctx);
+  cowork::ctl::AddBillingCommands(app, ctx);
   return ctx.Run(app, argc, argv, cowork::ctl::MakeGrpcTransport);
 }

@@ -1,0 +1,415 @@
+#include "services/billing/api/app.h"
+
+#include <set>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/time/civil_time.h"
+#include "cowork/bookings/v1/events.pb.h"
+#include "cowork/contracts/v1/events.pb.h"
+#include "cowork/customers/v1/events.pb.h"
+#include "libs/calendar/calendar.h"
+#include "libs/clock/proto_time.h"
+#include "libs/status/field_errors.h"
+#include "libs/status/macros.h"
+#include "libs/validation/validation.h"
+#include "services/billing/api/views.pb.h"
+#include "services/billing/domain/active_users.h"
+
+namespace cowork::billing::api {
+namespace {
+
+namespace bv1 = ::cowork::bookings::v1;
+namespace cv1 = ::cowork::contracts::v1;
+namespace ev1 = ::cowork::customers::v1;
+using common::v1::EventEnvelope;
+using eventstore::Space;
+using eventstore::WriteSet;
+
+constexpr absl::string_view kViewPrefixes[] = {"bplan/", "bprod/", "bbook/",
+                                               "binv/",  "bteam/", "bpayer/"};
+
+std::string Ts12(int64_t seconds) { return absl::StrFormat("%012d", seconds); }
+std::string PlanKey(absl::string_view op, absl::string_view loc, absl::string_view id) {
+  return absl::StrCat("bplan/", op, "/", loc, "/", id);
+}
+std::string ProductKey(absl::string_view op, absl::string_view loc, absl::string_view id) {
+  return absl::StrCat("bprod/", op, "/", loc, "/", id);
+}
+std::string BookingsPrefix(absl::string_view op, absl::string_view loc) {
+  return absl::StrCat("bbook/", op, "/", loc, "/");
+}
+std::string InvoicesPrefix(absl::string_view op, absl::string_view loc) {
+  return absl::StrCat("binv/", op, "/", loc, "/");
+}
+std::string TeamPrefix(absl::string_view op, absl::string_view team) {
+  return absl::StrCat("bteam/", op, "/", team, "/");
+}
+std::string PayerPrefix(absl::string_view op, absl::string_view customer) {
+  return absl::StrCat("bpayer/", op, "/", customer, "/");
+}
+
+// The parsed view at `key`, or a fresh one.
+template <typename View>
+absl::StatusOr<View> ViewAt(const eventstore::Store& store, const std::string& key) {
+  COWORK_ASSIGN_OR_RETURN(std::optional<std::string> bytes, store.Get(Space::kViews, key));
+  View view;
+  if (bytes.has_value() && !view.ParseFromString(*bytes)) {
+    return absl::DataLossError(absl::StrCat("view ", key, " does not parse"));
+  }
+  return view;
+}
+
+// Starts or ends the holding at `key` (a plan or a recurring product).
+absl::Status UpdateHolding(const eventstore::Store& store, const std::string& key,
+                           const std::string& customer_id, const EventEnvelope& e,
+                           const google::type::Date* start, const google::type::Date* end,
+                           WriteSet& writes) {
+  COWORK_ASSIGN_OR_RETURN(views::Holding h, ViewAt<views::Holding>(store, key));
+  h.set_customer_id(customer_id);
+  if (start != nullptr) {
+    *h.mutable_start_date() = *start;
+    h.set_start_event_id(e.event_id());
+  }
+  if (end != nullptr) {
+    *h.mutable_end_date() = *end;
+    h.set_end_event_id(e.event_id());
+  }
+  writes.Put(Space::kViews, key, h.SerializeAsString());
+  return absl::OkStatus();
+}
+
+void PutTeamChange(const EventEnvelope& e, const std::string& team_id,
+                   views::TeamChange::Kind kind, const std::string& customer_id,
+                   WriteSet& writes) {
+  views::TeamChange change;
+  change.set_kind(kind);
+  change.set_customer_id(customer_id);
+  *change.mutable_at() = e.occurred_at();
+  change.set_event_id(e.event_id());
+  writes.Put(Space::kViews, TeamPrefix(e.operator_id(), team_id) + Ts12(e.sequence()),
+             change.SerializeAsString());
+}
+
+// The month "YYYY-MM" (2000..2200); a violation on `field` otherwise.
+absl::CivilMonth ParseMonth(absl::string_view field, absl::string_view value,
+                            FieldErrors& errors) {
+  absl::CivilMonth month;
+  if (value.size() != 7 || !absl::ParseCivilTime(value, &month) || month.year() < 2000 ||
+      month.year() > 2200) {
+    errors.Add(std::string(field), "must be a month, YYYY-MM");
+  }
+  return month;
+}
+
+std::string FormatMonth(absl::CivilMonth m) { return absl::FormatCivilTime(m); }
+
+// One handler per event type the projection reads (overloads of Handle, found by the
+// payload's type).
+
+absl::Status Handle(const eventstore::Store& store, const EventEnvelope& e,
+                    const cv1::ContractStarted& c, WriteSet& w) {
+  return UpdateHolding(store, PlanKey(e.operator_id(), c.location_id(), c.contract_id()),
+                       c.customer_id(), e, &c.start_date(), nullptr, w);
+}
+
+absl::Status Handle(const eventstore::Store& store, const EventEnvelope& e,
+                    const cv1::ContractEnded& c, WriteSet& w) {
+  if (!c.started()) return absl::OkStatus();  // never held
+  return UpdateHolding(store, PlanKey(e.operator_id(), c.location_id(), c.contract_id()),
+                       c.customer_id(), e, nullptr, &c.end_date(), w);
+}
+
+absl::Status Handle(const eventstore::Store& store, const EventEnvelope& e,
+                    const cv1::PurchaseMade& p, WriteSet& w) {
+  if (p.kind() != cv1::RECURRING) return absl::OkStatus();  // one-off: invoiced, that counts
+  return UpdateHolding(store, ProductKey(e.operator_id(), p.location_id(), p.purchase_id()),
+                       p.customer_id(), e, &p.start_date(), nullptr, w);
+}
+
+absl::Status Handle(const eventstore::Store& store, const EventEnvelope& e,
+                    const cv1::PurchaseCancelled& p, WriteSet& w) {
+  return UpdateHolding(store, ProductKey(e.operator_id(), p.location_id(), p.purchase_id()),
+                       p.customer_id(), e, nullptr, &p.end_date(), w);
+}
+
+absl::Status Handle(const eventstore::Store&, const EventEnvelope& e, const cv1::InvoiceIssued& i,
+                    WriteSet& w) {
+  const std::optional<absl::CivilDay> day = FromDate(i.issue_date());
+  if (!day.has_value()) return absl::InvalidArgumentError("invoice without an issue date");
+  views::Moment m;
+  m.set_customer_id(i.customer_id());
+  m.set_event_id(e.event_id());
+  w.Put(Space::kViews,
+        absl::StrCat(InvoicesPrefix(e.operator_id(), i.location_id()), FormatDay(*day), "/",
+                     i.invoice_id()),
+        m.SerializeAsString());
+  return absl::OkStatus();
+}
+
+absl::Status Handle(const eventstore::Store&, const EventEnvelope& e,
+                    const bv1::BookingCreated& b, WriteSet& w) {
+  views::Moment m;
+  m.set_customer_id(b.customer_id());
+  m.set_event_id(e.event_id());
+  w.Put(Space::kViews,
+        absl::StrCat(BookingsPrefix(e.operator_id(), b.location_id()),
+                     Ts12(e.occurred_at().seconds()), "/", b.booking_id()),
+        m.SerializeAsString());
+  return absl::OkStatus();
+}
+
+absl::Status Handle(const eventstore::Store&, const EventEnvelope& e,
+                    const ev1::TeamMemberAdded& t, WriteSet& w) {
+  PutTeamChange(e, t.team_id(), views::TeamChange::MEMBER_ADDED, t.customer_id(), w);
+  return absl::OkStatus();
+}
+
+absl::Status Handle(const eventstore::Store&, const EventEnvelope& e,
+                    const ev1::TeamMemberRemoved& t, WriteSet& w) {
+  PutTeamChange(e, t.team_id(), views::TeamChange::MEMBER_REMOVED, t.customer_id(), w);
+  return absl::OkStatus();
+}
+
+absl::Status Handle(const eventstore::Store&, const EventEnvelope& e,
+                    const ev1::TeamPayingMemberSet& t, WriteSet& w) {
+  PutTeamChange(e, t.team_id(), views::TeamChange::PAYING_MEMBER_SET, t.customer_id(), w);
+  if (!t.customer_id().empty()) {
+    w.Put(Space::kViews, PayerPrefix(e.operator_id(), t.customer_id()) + t.team_id(), "");
+  }
+  return absl::OkStatus();
+}
+
+template <typename... T>
+struct Handled {
+  static void Subscribe(const eventstore::Store& store, kafka::EventConsumer& consumer) {
+    (consumer.On<T>([&store](const EventEnvelope& e, const T& payload, WriteSet& w) {
+      return Handle(store, e, payload, w);
+    }),
+     ...);
+  }
+  static absl::Status Apply(const eventstore::Store& store, const EventEnvelope& e,
+                            const google::protobuf::Message& payload, WriteSet& w) {
+    absl::Status out;
+    ((payload.GetDescriptor() == T::descriptor() &&
+      (out = Handle(store, e, static_cast<const T&>(payload), w), true)) ||
+     ...);
+    return out;
+  }
+};
+using Projected =
+    Handled<cv1::ContractStarted, cv1::ContractEnded, cv1::PurchaseMade, cv1::PurchaseCancelled,
+            cv1::InvoiceIssued, bv1::BookingCreated, ev1::TeamMemberAdded,
+            ev1::TeamMemberRemoved, ev1::TeamPayingMemberSet>;
+
+}  // namespace
+
+App::App(eventstore::Store& store, const directory::Directory& directory, const Clock& clock,
+         const auth::TokenVerifier& verifier)
+    : store_(store), directory_(directory), clock_(clock), authn_(verifier, directory, clock) {}
+
+// ---------------------------------------------------------------- the projection
+
+void App::Subscribe(kafka::EventConsumer& consumer) const { Projected::Subscribe(store_, consumer); }
+
+absl::Status App::Apply(const common::v1::EventEnvelope& envelope,
+                        const google::protobuf::Message& payload,
+                        eventstore::WriteSet& writes) const {
+  return Projected::Apply(store_, envelope, payload, writes);
+}
+
+absl::Status App::Reset() const {
+  for (absl::string_view prefix : kViewPrefixes) {
+    COWORK_RETURN_IF_ERROR(store_.DeletePrefix(Space::kViews, prefix));
+  }
+  return absl::OkStatus();
+}
+
+// ---------------------------------------------------------------- the count
+
+absl::StatusOr<v1::ActiveUsers> App::ActiveUsersAt(const directory::LocationInfo& location,
+                                                   absl::CivilMonth month) const {
+  const std::string& op = location.operator_id;
+  const std::string& loc = location.location_id;
+  COWORK_ASSIGN_OR_RETURN(const absl::TimeZone tz, directory::TimeZoneOf(location));
+  const domain::Span span = domain::MonthIn(month, tz);
+  auto day_start = [&tz](const google::type::Date& d, int plus_days) -> std::optional<absl::Time> {
+    const std::optional<absl::CivilDay> day = FromDate(d);
+    if (!day.has_value()) return std::nullopt;
+    return calendar::StartOfDay(*day + plus_days, tz);
+  };
+  domain::Activity activity;
+  std::set<std::string> plan_holders;
+  absl::Status failed;
+  // Plans and recurring products held at the location.
+  for (const bool plans : {true, false}) {
+    const std::string prefix = plans ? PlanKey(op, loc, "") : ProductKey(op, loc, "");
+    COWORK_RETURN_IF_ERROR(store_.Scan(
+        Space::kViews, prefix, "", [&](absl::string_view key, absl::string_view value) {
+          views::Holding h;
+          if (!h.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
+            failed = absl::DataLossError(absl::StrCat("view ", key, " does not parse"));
+            return false;
+          }
+          const std::string id(key.substr(prefix.size()));
+          const std::optional<absl::Time> from = day_start(h.start_date(), 0);
+          if (!from.has_value()) return true;  // ended before its start reached us
+          if (plans) {
+            activity.ContractStarted(id, h.customer_id(), loc, *from, h.start_event_id());
+            plan_holders.insert(h.customer_id());
+          } else {
+            activity.RecurringProductStarted(id, h.customer_id(), loc, *from, h.start_event_id());
+          }
+          if (const std::optional<absl::Time> to = day_start(h.end_date(), 1); to.has_value()) {
+            if (plans) {
+              activity.ContractEnded(id, *to, h.end_event_id());
+            } else {
+              activity.RecurringProductEnded(id, *to, h.end_event_id());
+            }
+          }
+          return true;
+        }));
+    COWORK_RETURN_IF_ERROR(failed);
+  }
+  // Bookings made in the month: keys from the month's first second on.
+  const std::string bookings = BookingsPrefix(op, loc);
+  const int64_t from_s = absl::ToUnixSeconds(span.from), to_s = absl::ToUnixSeconds(span.to);
+  COWORK_RETURN_IF_ERROR(store_.Scan(
+      Space::kViews, bookings, absl::StrCat(bookings, Ts12(from_s - 1), "/~"),
+      [&](absl::string_view key, absl::string_view value) {
+        int64_t at = 0;
+        if (!absl::SimpleAtoi(key.substr(bookings.size(), 12), &at)) return true;
+        if (at >= to_s) return false;
+        views::Moment m;
+        if (!m.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
+          failed = absl::DataLossError(absl::StrCat("view ", key, " does not parse"));
+          return false;
+        }
+        activity.BookingMade(std::string(key.substr(bookings.size() + 13)), m.customer_id(), loc,
+                             absl::FromUnixSeconds(at), m.event_id());
+        return true;
+      }));
+  COWORK_RETURN_IF_ERROR(failed);
+  // Invoices issued on a day of the month.
+  const std::string invoices = InvoicesPrefix(op, loc);
+  COWORK_RETURN_IF_ERROR(store_.Scan(
+      Space::kViews, absl::StrCat(invoices, FormatMonth(month), "-"), "",
+      [&](absl::string_view key, absl::string_view value) {
+        absl::CivilDay day;
+        views::Moment m;
+        if (!absl::ParseCivilTime(key.substr(invoices.size(), 10), &day) ||
+            !m.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
+          failed = absl::DataLossError(absl::StrCat("view ", key, " does not parse"));
+          return false;
+        }
+        activity.Invoiced(std::string(key.substr(invoices.size() + 11)), m.customer_id(), loc,
+                          calendar::StartOfDay(day, tz), m.event_id());
+        return true;
+      }));
+  COWORK_RETURN_IF_ERROR(failed);
+  // The teams the location's plan holders paid for, with every change of each.
+  std::set<std::string> teams;
+  for (const std::string& holder : plan_holders) {
+    const std::string payer = PayerPrefix(op, holder);
+    COWORK_RETURN_IF_ERROR(store_.Scan(Space::kViews, payer, "",
+                                       [&](absl::string_view key, absl::string_view) {
+                                         teams.emplace(key.substr(payer.size()));
+                                         return true;
+                                       }));
+  }
+  for (const std::string& team : teams) {
+    const std::string prefix = TeamPrefix(op, team);
+    COWORK_RETURN_IF_ERROR(store_.Scan(
+        Space::kViews, prefix, "", [&](absl::string_view key, absl::string_view value) {
+          int64_t sequence = 0;
+          views::TeamChange c;
+          if (!absl::SimpleAtoi(key.substr(prefix.size()), &sequence) ||
+              !c.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
+            failed = absl::DataLossError(absl::StrCat("view ", key, " does not parse"));
+            return false;
+          }
+          const absl::Time at = FromTimestamp(c.at());
+          switch (c.kind()) {
+            case views::TeamChange::MEMBER_ADDED:
+              activity.TeamMemberAdded(team, c.customer_id(), sequence, at, c.event_id());
+              break;
+            case views::TeamChange::MEMBER_REMOVED:
+              activity.TeamMemberRemoved(team, c.customer_id(), sequence, at, c.event_id());
+              break;
+            case views::TeamChange::PAYING_MEMBER_SET:
+              activity.TeamPayingMemberSet(team, c.customer_id(), sequence, at, c.event_id());
+              break;
+            default:
+              break;
+          }
+          return true;
+        }));
+    COWORK_RETURN_IF_ERROR(failed);
+  }
+
+  v1::ActiveUsers out;
+  out.set_location_id(loc);
+  out.set_month(FormatMonth(month));
+  for (const domain::ActiveUser& u : activity.ActiveUsers(loc, span)) {
+    v1::ActiveUser* user = out.add_users();
+    user->set_customer_id(u.customer_id);
+    for (const domain::Reason& reason : u.reasons) {
+      v1::Reason* r = user->add_reasons();
+      r->set_criterion(static_cast<v1::Criterion>(reason.criterion));
+      for (const std::string& id : reason.event_ids) r->add_event_ids(id);
+    }
+  }
+  out.set_count(out.users_size());
+  return out;
+}
+
+absl::StatusOr<v1::ActiveUsers> App::GetActiveUsers(const auth::Principal& p,
+                                                    const v1::GetActiveUsersRequest& r) const {
+  FieldErrors errors;
+  validation::CheckId(r.location_id(), "location_id", errors);
+  const absl::CivilMonth month = ParseMonth("month", r.month(), errors);
+  COWORK_RETURN_IF_ERROR(errors.ToStatus());
+  COWORK_RETURN_IF_ERROR(auth::RequireAdmin(p, auth::kPlatformInvoices, r.location_id()));
+  COWORK_ASSIGN_OR_RETURN(const directory::LocationInfo location,
+                          directory_.FindLocation(p.operator_id, r.location_id()));
+  return ActiveUsersAt(location, month);
+}
+
+absl::StatusOr<v1::ListActiveUserCountsResponse> App::ListActiveUserCounts(
+    const auth::Principal& p, const v1::ListActiveUserCountsRequest& r) const {
+  FieldErrors errors;
+  if (!r.location_id().empty()) validation::CheckId(r.location_id(), "location_id", errors);
+  const absl::CivilMonth from = ParseMonth("from_month", r.from_month(), errors);
+  const absl::CivilMonth to = ParseMonth("to_month", r.to_month(), errors);
+  if (errors.empty() && (to < from || to - from >= kMaxMonths)) {
+    errors.Add("to_month", absl::StrCat("must be from from_month to ", kMaxMonths,
+                                        " months after it"));
+  }
+  COWORK_RETURN_IF_ERROR(errors.ToStatus());
+  COWORK_RETURN_IF_ERROR(auth::RequireAdmin(p, auth::kPlatformInvoices, r.location_id()));
+  std::vector<directory::LocationInfo> locations;
+  if (r.location_id().empty()) {
+    COWORK_ASSIGN_OR_RETURN(locations, directory_.LocationsOf(p.operator_id));
+  } else {
+    COWORK_ASSIGN_OR_RETURN(directory::LocationInfo location,
+                            directory_.FindLocation(p.operator_id, r.location_id()));
+    locations.push_back(std::move(location));
+  }
+  v1::ListActiveUserCountsResponse out;
+  for (const directory::LocationInfo& location : locations) {
+    for (absl::CivilMonth m = from; m <= to; ++m) {
+      COWORK_ASSIGN_OR_RETURN(const v1::ActiveUsers users, ActiveUsersAt(location, m));
+      v1::MonthCount* count = out.add_counts();
+      count->set_location_id(location.location_id);
+      count->set_month(users.month());
+      count->set_count(users.count());
+    }
+  }
+  return out;
+}
+
+}  // namespace cowork::billing::api

@@ -1,0 +1,77 @@
+#ifndef COWORK_SERVICES_BILLING_API_APP_H_
+#define COWORK_SERVICES_BILLING_API_APP_H_
+
+// The application layer of the billing service: the projection of the customers, contracts
+// and bookings events that tells who is an active user of a location in a month
+// (domain/active_users.h), and the calls that read it.
+//
+// Projection (Space::kViews), fed by the consumer "billing.activity" (Subscribe), keys after
+// the kind start with the operator id:
+//   bplan/<op>/<location>/<contract>                  views.Holding (a started contract)
+//   bprod/<op>/<location>/<purchase>                  views.Holding (a recurring product)
+//   bbook/<op>/<location>/<made at, unix s, 12 digits>/<booking>   views.Moment
+//   binv/<op>/<location>/<issue date YYYY-MM-DD>/<invoice>        views.Moment
+//   bteam/<op>/<team>/<sequence, 12 digits>           views.TeamChange
+//   bpayer/<op>/<customer>/<team>                     ""  (the customer paid for the team once)
+// Applying is idempotent (the consumer skips an aggregate's sequence it has applied) and
+// order-independent across topics: each key belongs to one entity, and a query puts the
+// pieces together. The current month is computed live from it.
+//
+// Authorization: admins of the operator holding platform.invoices at the location (every
+// location for the network's counts).
+//
+// Thread-safe: reads go to the Store; the consumer's thread writes.
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "cowork/billing/v1/billing.pb.h"
+#include "cowork/common/v1/envelope.pb.h"
+#include "google/protobuf/message.h"
+#include "libs/auth/auth.h"
+#include "libs/clock/clock.h"
+#include "libs/directory/directory.h"
+#include "libs/eventstore/store.h"
+#include "libs/kafka/kafka.h"
+#include "libs/service/handlers.h"
+
+namespace cowork::billing::api {
+
+inline constexpr absl::string_view kService = "billing";
+inline constexpr int kMaxMonths = 36;
+
+class App {
+ public:
+  // Everything referenced must outlive the App.
+  App(eventstore::Store& store, const directory::Directory& directory, const Clock& clock,
+      const auth::TokenVerifier& verifier);
+
+  const service::Authenticator& authenticator() const { return authn_; }
+
+  absl::StatusOr<v1::ActiveUsers> GetActiveUsers(const auth::Principal& p,
+                                                 const v1::GetActiveUsersRequest& r) const;
+  absl::StatusOr<v1::ListActiveUserCountsResponse> ListActiveUserCounts(
+      const auth::Principal& p, const v1::ListActiveUserCountsRequest& r) const;
+
+  // Registers the projection's handlers on a consumer of the customers, contracts and
+  // bookings topics.
+  void Subscribe(kafka::EventConsumer& consumer) const;
+  // Adds the projection's writes for one event (`payload` decoded from the envelope) to
+  // `writes`, as the consumer does; events of other types add nothing.
+  absl::Status Apply(const common::v1::EventEnvelope& envelope,
+                     const google::protobuf::Message& payload, eventstore::WriteSet& writes) const;
+  // Deletes the projection (before a rebuild from offset zero).
+  absl::Status Reset() const;
+
+ private:
+  absl::StatusOr<v1::ActiveUsers> ActiveUsersAt(const directory::LocationInfo& location,
+                                                absl::CivilMonth month) const;
+
+  eventstore::Store& store_;
+  const directory::Directory& directory_;
+  const Clock& clock_;
+  const service::Authenticator authn_;
+};
+
+}  // namespace cowork::billing::api
+
+#endif  // COWORK_SERVICES_BILLING_API_APP_H_

@@ -1,0 +1,198 @@
+#include "services/billing/domain/active_users.h"
+
+#include <algorithm>
+
+#include "libs/calendar/calendar.h"
+
+namespace cowork::billing::domain {
+namespace {
+
+void AddProof(std::vector<std::string>& to, const std::vector<std::string>& ids) {
+  for (const std::string& id : ids) {
+    if (std::find(to.begin(), to.end(), id) == to.end()) to.push_back(id);
+  }
+}
+
+}  // namespace
+
+Span Intersect(const Span& a, const Span& b) {
+  return {std::max(a.from, b.from), std::min(a.to, b.to)};
+}
+
+Span MonthIn(absl::CivilMonth month, absl::TimeZone tz) {
+  return {calendar::StartOfDay(absl::CivilDay(month), tz),
+          calendar::StartOfDay(absl::CivilDay(month + 1), tz)};
+}
+
+// ---------------------------------------------------------------- feeding
+
+void Activity::Start(std::map<std::string, Holding>& holdings, const std::string& id,
+                     const std::string& customer_id, const std::string& location_id,
+                     absl::Time from, const std::string& event_id) {
+  Holding& h = holdings[id];
+  h.customer_id = customer_id;
+  h.location_id = location_id;
+  h.from = from;
+  AddProof(h.event_ids, {event_id});
+}
+
+void Activity::End(std::map<std::string, Holding>& holdings, const std::string& id, absl::Time to,
+                   const std::string& event_id) {
+  Holding& h = holdings[id];
+  h.to = to;
+  AddProof(h.event_ids, {event_id});
+}
+
+void Activity::ContractStarted(const std::string& contract_id, const std::string& customer_id,
+                               const std::string& location_id, absl::Time from,
+                               const std::string& event_id) {
+  Start(plans_, contract_id, customer_id, location_id, from, event_id);
+}
+
+void Activity::ContractEnded(const std::string& contract_id, absl::Time to,
+                             const std::string& event_id) {
+  End(plans_, contract_id, to, event_id);
+}
+
+void Activity::RecurringProductStarted(const std::string& purchase_id,
+                                       const std::string& customer_id,
+                                       const std::string& location_id, absl::Time from,
+                                       const std::string& event_id) {
+  Start(products_, purchase_id, customer_id, location_id, from, event_id);
+}
+
+void Activity::RecurringProductEnded(const std::string& purchase_id, absl::Time to,
+                                     const std::string& event_id) {
+  End(products_, purchase_id, to, event_id);
+}
+
+void Activity::BookingMade(const std::string& booking_id, const std::string& customer_id,
+                           const std::string& location_id, absl::Time made_at,
+                           const std::string& event_id) {
+  bookings_[booking_id] = {customer_id, location_id, made_at, event_id};
+}
+
+void Activity::Invoiced(const std::string& invoice_id, const std::string& customer_id,
+                        const std::string& location_id, absl::Time issued_at,
+                        const std::string& event_id) {
+  invoices_[invoice_id] = {customer_id, location_id, issued_at, event_id};
+}
+
+void Activity::TeamMemberAdded(const std::string& team_id, const std::string& customer_id,
+                               int64_t sequence, absl::Time at, const std::string& event_id) {
+  members_[{team_id, customer_id}][sequence] = {.at = at, .in = true, .event_id = event_id};
+}
+
+void Activity::TeamMemberRemoved(const std::string& team_id, const std::string& customer_id,
+                                 int64_t sequence, absl::Time at, const std::string& event_id) {
+  members_[{team_id, customer_id}][sequence] = {.at = at, .in = false, .event_id = event_id};
+}
+
+void Activity::TeamPayingMemberSet(const std::string& team_id, const std::string& customer_id,
+                                   int64_t sequence, absl::Time at,
+                                   const std::string& event_id) {
+  paying_[team_id][sequence] = {.at = at, .customer_id = customer_id, .event_id = event_id};
+}
+
+// ---------------------------------------------------------------- team spans
+
+std::vector<Activity::Proven> Activity::MemberSpans(const std::map<int64_t, TeamChange>& changes) {
+  std::vector<Proven> out;
+  std::optional<Proven> open;
+  for (const auto& [sequence, change] : changes) {
+    if (change.in && !open.has_value()) {
+      open = Proven{{change.at, absl::InfiniteFuture()}, {change.event_id}};
+    } else if (!change.in && open.has_value()) {
+      open->span.to = change.at;
+      open->event_ids.push_back(change.event_id);
+      out.push_back(*std::move(open));
+      open.reset();
+    }
+  }
+  if (open.has_value()) out.push_back(*std::move(open));
+  return out;
+}
+
+std::vector<std::pair<std::string, Activity::Proven>> Activity::PayingSpans(
+    const std::string& team_id) const {
+  std::vector<std::pair<std::string, Proven>> out;
+  auto it = paying_.find(team_id);
+  if (it == paying_.end()) return out;
+  const TeamChange* current = nullptr;
+  for (const auto& [sequence, change] : it->second) {
+    if (current != nullptr && !current->customer_id.empty()) {
+      out.push_back({current->customer_id,
+                     Proven{{current->at, change.at}, {current->event_id, change.event_id}}});
+    }
+    current = &change;
+  }
+  if (current != nullptr && !current->customer_id.empty()) {
+    out.push_back(
+        {current->customer_id, Proven{{current->at, absl::InfiniteFuture()}, {current->event_id}}});
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------- the count
+
+std::vector<ActiveUser> Activity::ActiveUsers(absl::string_view location_id,
+                                              const Span& month) const {
+  std::map<std::string, std::map<Criterion, std::vector<std::string>>> found;
+  auto held_in_month = [&](const Holding& h) -> std::optional<Span> {
+    if (h.location_id != location_id || !h.from.has_value()) return std::nullopt;
+    const Span in_month = Intersect({*h.from, h.to}, month);
+    if (in_month.empty()) return std::nullopt;
+    return in_month;
+  };
+  for (const auto& [id, plan] : plans_) {
+    if (held_in_month(plan)) AddProof(found[plan.customer_id][Criterion::kActivePlan], plan.event_ids);
+  }
+  for (const auto& [id, product] : products_) {
+    if (held_in_month(product)) {
+      AddProof(found[product.customer_id][Criterion::kRecurringProduct], product.event_ids);
+    }
+  }
+  for (const auto& [id, booking] : bookings_) {
+    if (booking.location_id == location_id && month.Contains(booking.at)) {
+      AddProof(found[booking.customer_id][Criterion::kBookingMade], {booking.event_id});
+    }
+  }
+  for (const auto& [id, invoice] : invoices_) {
+    if (invoice.location_id == location_id && month.Contains(invoice.at)) {
+      AddProof(found[invoice.customer_id][Criterion::kInvoiced], {invoice.event_id});
+    }
+  }
+  // 5: a member of a team at an instant of the month when the team's paying member held a
+  // plan here.
+  for (const auto& [team_id, changes] : paying_) {
+    for (const auto& [payer, paying] : PayingSpans(team_id)) {
+      for (const auto& [contract_id, plan] : plans_) {
+        if (plan.customer_id != payer) continue;
+        const std::optional<Span> held = held_in_month(plan);
+        if (!held.has_value()) continue;
+        const Span paid_and_held = Intersect(*held, paying.span);
+        if (paid_and_held.empty()) continue;
+        for (auto it = members_.lower_bound({team_id, ""});
+             it != members_.end() && it->first.first == team_id; ++it) {
+          for (const Proven& member : MemberSpans(it->second)) {
+            if (Intersect(paid_and_held, member.span).empty()) continue;
+            std::vector<std::string>& proof = found[it->first.second][Criterion::kTeamWithPlanHolder];
+            AddProof(proof, member.event_ids);
+            AddProof(proof, paying.event_ids);
+            AddProof(proof, plan.event_ids);
+          }
+        }
+      }
+    }
+  }
+  std::vector<ActiveUser> out;
+  out.reserve(found.size());
+  for (auto& [customer_id, criteria] : found) {
+    ActiveUser user{customer_id, {}};
+    for (auto& [criterion, ids] : criteria) user.reasons.push_back({criterion, std::move(ids)});
+    out.push_back(std::move(user));
+  }
+  return out;
+}
+
+}  // namespace cowork::billing::domain
