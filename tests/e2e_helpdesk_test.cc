@@ -135,14 +135,9 @@ TEST(HelpdeskEndToEnd, PortalTicketsRepliesPrivacySessionsAndSuspension) {
             absl::StatusCode::kPermissionDenied);
 
   // A password change ends Ana's session here too.
-  cv1::ChangePasswordRequest change;
-  change.set_request_id(testing::NewRequestId());
-  change.set_current_password(kPassword);
-  change.set_new_password("Battery-Staple-77");
   COWORK_ASSERT_OK_AND_ASSIGN(
       cv1::Session renewed,
-      Call(*suite->stubs().accounts, &cv1::AccountsService::Stub::ChangePassword, change,
-           ana.token()));
+      ChangePortalPassword(suite->stubs(), ana, kPassword, "Battery-Staple-77"));
   absl::StatusOr<hv1::Ticket> dead = Until(
       [&] { return Call(*stub, &hv1::HelpdeskService::Stub::GetTicket, get, ana.token()); },
       [](const auto& r) { return r.status().code() == absl::StatusCode::kUnauthenticated; });

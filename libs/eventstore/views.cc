@@ -14,6 +14,13 @@ absl::StatusOr<int> PageSize(int requested) {
   return std::min(requested, kMaxPageSize);
 }
 
+absl::Status DeleteViews(Store& store, std::span<const absl::string_view> prefixes) {
+  for (absl::string_view prefix : prefixes) {
+    if (absl::Status s = store.DeletePrefix(Space::kViews, prefix); !s.ok()) return s;
+  }
+  return absl::OkStatus();
+}
+
 std::string EncodePageToken(absl::string_view key) { return absl::WebSafeBase64Escape(key); }
 
 absl::StatusOr<std::string> DecodePageToken(absl::string_view token, absl::string_view prefix) {

@@ -11,6 +11,7 @@
 //                                                      size, kMaxScan, ParseView<Plan>));
 
 #include <algorithm>
+#include <span>
 #include <optional>
 #include <string>
 #include <utility>
@@ -29,6 +30,9 @@ inline constexpr int kMaxPageSize = 500;
 
 // 0 -> the default (50); larger than 500 -> 500; negative -> INVALID_ARGUMENT (page_size).
 absl::StatusOr<int> PageSize(int requested);
+
+// Deletes every read view under each of `prefixes` (a projection's kinds, before a rebuild).
+absl::Status DeleteViews(Store& store, std::span<const absl::string_view> prefixes);
 
 // Page tokens are the last key of the previous page, web-safe base64: opaque to callers, and
 // a token of another listing (another prefix, another operator) is INVALID_ARGUMENT.

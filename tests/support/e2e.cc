@@ -438,6 +438,18 @@ absl::StatusOr<customers::v1::Session> RegisterPortalCustomer(testing::Customers
   return testing::Call(*stubs.accounts, &customers::v1::AccountsService::Stub::Register, r, "");
 }
 
+absl::StatusOr<customers::v1::Session> ChangePortalPassword(testing::CustomersStubs& stubs,
+                                                            const customers::v1::Session& session,
+                                                            absl::string_view current,
+                                                            absl::string_view next) {
+  customers::v1::ChangePasswordRequest r;
+  r.set_request_id(testing::NewRequestId());
+  r.set_current_password(std::string(current));
+  r.set_new_password(std::string(next));
+  return testing::Call(*stubs.accounts, &customers::v1::AccountsService::Stub::ChangePassword, r,
+                       session.token());
+}
+
 absl::StatusOr<Tenant> CreateTenant(testing::CustomersStubs& stubs, absl::string_view name) {
   customers::v1::CreateOperatorRequest request;
   request.set_request_id(testing::NewRequestId());

@@ -173,6 +173,13 @@ absl::StatusOr<customers::v1::Session> RegisterPortalCustomer(testing::Customers
                                                               absl::string_view email,
                                                               absl::string_view password);
 
+// Changes a portal customer's password with their session; returns the new session (every
+// older one ends).
+absl::StatusOr<customers::v1::Session> ChangePortalPassword(testing::CustomersStubs& stubs,
+                                                            const customers::v1::Session& session,
+                                                            absl::string_view current,
+                                                            absl::string_view next);
+
 // Polls `fn` until `done(result)` holds, for at most 30 seconds; returns the last result.
 template <typename Fn, typename Done>
 auto Until(Fn fn, Done done) -> decltype(fn()) {

@@ -14,6 +14,7 @@
 #include "cowork/customers/v1/events.pb.h"
 #include "libs/calendar/calendar.h"
 #include "libs/clock/proto_time.h"
+#include "libs/eventstore/views.h"
 #include "libs/status/field_errors.h"
 #include "libs/status/macros.h"
 #include "libs/validation/validation.h"
@@ -32,6 +33,7 @@ using eventstore::WriteSet;
 
 constexpr absl::string_view kViewPrefixes[] = {"bplan/", "bprod/", "bbook/",
                                                "binv/",  "bteam/", "bpayer/"};
+
 
 std::string Ts12(int64_t seconds) { return absl::StrFormat("%012d", seconds); }
 std::string PlanKey(absl::string_view op, absl::string_view loc, absl::string_view id) {
@@ -223,20 +225,18 @@ absl::Status App::Apply(const common::v1::EventEnvelope& envelope,
 }
 
 absl::Status App::Reset() const {
-  for (absl::string_view prefix : kViewPrefixes) {
-    COWORK_RETURN_IF_ERROR(store_.DeletePrefix(Space::kViews, prefix));
-  }
+  COWORK_RETURN_IF_ERROR(eventstore::DeleteViews(store_, kViewPrefixes));
   return absl::OkStatus();
 }
 
 // ---------------------------------------------------------------- the count
 
-absl::StatusOr<v1::ActiveUsers> App::ActiveUsersAt(const directory::LocationInfo& location,
-                                                   absl::CivilMonth month) const {
+absl::StatusOr<domain::Activity> App::ActivityAt(const directory::LocationInfo& location,
+                                                 absl::TimeZone tz, absl::CivilMonth first,
+                                                 absl::CivilMonth last) const {
   const std::string& op = location.operator_id;
   const std::string& loc = location.location_id;
-  COWORK_ASSIGN_OR_RETURN(const absl::TimeZone tz, directory::TimeZoneOf(location));
-  const domain::Span span = domain::MonthIn(month, tz);
+  const domain::Span span = {domain::MonthIn(first, tz).from, domain::MonthIn(last, tz).to};
   auto day_start = [&tz](const google::type::Date& d, int plus_days) -> std::optional<absl::Time> {
     const std::optional<absl::CivilDay> day = FromDate(d);
     if (!day.has_value()) return std::nullopt;
@@ -275,7 +275,7 @@ absl::StatusOr<v1::ActiveUsers> App::ActiveUsersAt(const directory::LocationInfo
         }));
     COWORK_RETURN_IF_ERROR(failed);
   }
-  // Bookings made in the month: keys from the month's first second on.
+  // Bookings made in the months: keys from the first month's first second on.
   const std::string bookings = BookingsPrefix(op, loc);
   const int64_t from_s = absl::ToUnixSeconds(span.from), to_s = absl::ToUnixSeconds(span.to);
   COWORK_RETURN_IF_ERROR(store_.Scan(
@@ -294,11 +294,13 @@ absl::StatusOr<v1::ActiveUsers> App::ActiveUsersAt(const directory::LocationInfo
         return true;
       }));
   COWORK_RETURN_IF_ERROR(failed);
-  // Invoices issued on a day of the month.
+  // Invoices issued on a day of the months: keys from the first month's first day on.
   const std::string invoices = InvoicesPrefix(op, loc);
+  const std::string last_day = FormatDay(absl::CivilDay(last + 1) - 1);
   COWORK_RETURN_IF_ERROR(store_.Scan(
-      Space::kViews, absl::StrCat(invoices, FormatMonth(month), "-"), "",
+      Space::kViews, invoices, absl::StrCat(invoices, FormatDay(absl::CivilDay(first) - 1), "/~"),
       [&](absl::string_view key, absl::string_view value) {
+        if (key.substr(invoices.size(), 10) > last_day) return false;
         absl::CivilDay day;
         views::Moment m;
         if (!absl::ParseCivilTime(key.substr(invoices.size(), 10), &day) ||
@@ -350,21 +352,7 @@ absl::StatusOr<v1::ActiveUsers> App::ActiveUsersAt(const directory::LocationInfo
         }));
     COWORK_RETURN_IF_ERROR(failed);
   }
-
-  v1::ActiveUsers out;
-  out.set_location_id(loc);
-  out.set_month(FormatMonth(month));
-  for (const domain::ActiveUser& u : activity.ActiveUsers(loc, span)) {
-    v1::ActiveUser* user = out.add_users();
-    user->set_customer_id(u.customer_id);
-    for (const domain::Reason& reason : u.reasons) {
-      v1::Reason* r = user->add_reasons();
-      r->set_criterion(static_cast<v1::Criterion>(reason.criterion));
-      for (const std::string& id : reason.event_ids) r->add_event_ids(id);
-    }
-  }
-  out.set_count(out.users_size());
-  return out;
+  return activity;
 }
 
 absl::StatusOr<v1::ActiveUsers> App::GetActiveUsers(const auth::Principal& p,
@@ -376,7 +364,24 @@ absl::StatusOr<v1::ActiveUsers> App::GetActiveUsers(const auth::Principal& p,
   COWORK_RETURN_IF_ERROR(auth::RequireAdmin(p, auth::kPlatformInvoices, r.location_id()));
   COWORK_ASSIGN_OR_RETURN(const directory::LocationInfo location,
                           directory_.FindLocation(p.operator_id, r.location_id()));
-  return ActiveUsersAt(location, month);
+  COWORK_ASSIGN_OR_RETURN(const absl::TimeZone tz, directory::TimeZoneOf(location));
+  COWORK_ASSIGN_OR_RETURN(const domain::Activity activity,
+                          ActivityAt(location, tz, month, month));
+  v1::ActiveUsers out;
+  out.set_location_id(location.location_id);
+  out.set_month(FormatMonth(month));
+  for (const domain::ActiveUser& u :
+       activity.ActiveUsers(location.location_id, domain::MonthIn(month, tz))) {
+    v1::ActiveUser* user = out.add_users();
+    user->set_customer_id(u.customer_id);
+    for (const domain::Reason& reason : u.reasons) {
+      v1::Reason* r = user->add_reasons();
+      r->set_criterion(static_cast<v1::Criterion>(reason.criterion));
+      for (const std::string& id : reason.event_ids) r->add_event_ids(id);
+    }
+  }
+  out.set_count(out.users_size());
+  return out;
 }
 
 absl::StatusOr<v1::ListActiveUserCountsResponse> App::ListActiveUserCounts(
@@ -401,12 +406,15 @@ absl::StatusOr<v1::ListActiveUserCountsResponse> App::ListActiveUserCounts(
   }
   v1::ListActiveUserCountsResponse out;
   for (const directory::LocationInfo& location : locations) {
+    // One load of the location's activity serves every month of the range.
+    COWORK_ASSIGN_OR_RETURN(const absl::TimeZone tz, directory::TimeZoneOf(location));
+    COWORK_ASSIGN_OR_RETURN(const domain::Activity activity, ActivityAt(location, tz, from, to));
     for (absl::CivilMonth m = from; m <= to; ++m) {
-      COWORK_ASSIGN_OR_RETURN(const v1::ActiveUsers users, ActiveUsersAt(location, m));
       v1::MonthCount* count = out.add_counts();
       count->set_location_id(location.location_id);
-      count->set_month(users.month());
-      count->set_count(users.count());
+      count->set_month(FormatMonth(m));
+      count->set_count(static_cast<int64_t>(
+          activity.ActiveUsers(location.location_id, domain::MonthIn(m, tz)).size()));
     }
   }
   return out;

@@ -24,6 +24,8 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/time/civil_time.h"
+#include "absl/time/time.h"
 #include "cowork/billing/v1/billing.pb.h"
 #include "cowork/common/v1/envelope.pb.h"
 #include "google/protobuf/message.h"
@@ -33,6 +35,7 @@
 #include "libs/eventstore/store.h"
 #include "libs/kafka/kafka.h"
 #include "libs/service/handlers.h"
+#include "services/billing/domain/active_users.h"
 
 namespace cowork::billing::api {
 
@@ -63,8 +66,12 @@ class App {
   absl::Status Reset() const;
 
  private:
-  absl::StatusOr<v1::ActiveUsers> ActiveUsersAt(const directory::LocationInfo& location,
-                                                absl::CivilMonth month) const;
+  // What the projection knows of the location that matters for the months first..last: every
+  // plan and recurring product held there, the bookings made and invoices issued in those
+  // months, and the teams its plan holders paid for.
+  absl::StatusOr<domain::Activity> ActivityAt(const directory::LocationInfo& location,
+                                              absl::TimeZone tz, absl::CivilMonth first,
+                                              absl::CivilMonth last) const;
 
   eventstore::Store& store_;
   const directory::Directory& directory_;

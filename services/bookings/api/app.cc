@@ -1014,9 +1014,7 @@ absl::Status App::ResetContracts() const {
 // ---------------------------------------------------------------- rebuild
 
 absl::Status App::Rebuild() {
-  for (absl::string_view prefix : kViewPrefixes) {
-    COWORK_RETURN_IF_ERROR(store_.DeletePrefix(Space::kViews, prefix));
-  }
+  COWORK_RETURN_IF_ERROR(eventstore::DeleteViews(store_, kViewPrefixes));
   std::map<std::string, domain::ResourceState> resources;
   std::map<std::string, domain::BookingState> bookings;
   COWORK_RETURN_IF_ERROR(eventstore::ForEachDomainEvent<domain::Event>(

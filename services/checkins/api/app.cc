@@ -403,9 +403,7 @@ absl::StatusOr<bool> App::AutoCheckOut(absl::string_view op, absl::string_view c
 // ---------------------------------------------------------------- rebuild
 
 absl::Status App::Rebuild() {
-  for (absl::string_view prefix : kViewPrefixes) {
-    COWORK_RETURN_IF_ERROR(store_.DeletePrefix(Space::kViews, prefix));
-  }
+  COWORK_RETURN_IF_ERROR(eventstore::DeleteViews(store_, kViewPrefixes));
   // (op, check-in id) -> its record as the events left it.
   std::map<std::pair<std::string, std::string>, v1::CheckInRecord> records;
   COWORK_RETURN_IF_ERROR(eventstore::ForEachDomainEvent<domain::Event>(

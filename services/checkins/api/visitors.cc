@@ -25,7 +25,6 @@ namespace {
 
 using eventstore::Decided;
 using eventstore::Loaded;
-using eventstore::Space;
 using eventstore::Views;
 using eventstore::WriteSet;
 
@@ -299,9 +298,7 @@ absl::StatusOr<v1::ListVisitorsResponse> VisitorsApp::ListVisitors(
 // ---------------------------------------------------------------- rebuild
 
 absl::Status VisitorsApp::Rebuild() {
-  for (absl::string_view prefix : kViewPrefixes) {
-    COWORK_RETURN_IF_ERROR(store_.DeletePrefix(Space::kViews, prefix));
-  }
+  COWORK_RETURN_IF_ERROR(eventstore::DeleteViews(store_, kViewPrefixes));
   std::map<std::pair<std::string, std::string>, domain::VisitorState> visitors;
   COWORK_RETURN_IF_ERROR(eventstore::ForEachDomainEvent<domain::Event>(
       store_, [&](const common::v1::EventEnvelope& envelope, const domain::Event& e) {

@@ -451,9 +451,7 @@ absl::StatusOr<bool> App::TickContract(absl::string_view op, absl::string_view c
 // ---------------------------------------------------------------- rebuild
 
 absl::Status App::Rebuild() {
-  for (absl::string_view prefix : kViewPrefixes) {
-    COWORK_RETURN_IF_ERROR(store_.DeletePrefix(Space::kViews, prefix));
-  }
+  COWORK_RETURN_IF_ERROR(eventstore::DeleteViews(store_, kViewPrefixes));
   std::map<std::string, domain::PlanState> plans;
   std::map<std::string, domain::ContractState> contracts;
   std::map<std::string, domain::ProductState> products;

@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "google/protobuf/descriptor.h"
 #include "libs/crypto/crypto.h"
+#include "libs/eventstore/views.h"
 #include "services/customers/domain/customer.h"
 #include "services/customers/domain/directory.h"
 #include "services/customers/domain/team.h"
@@ -295,9 +296,7 @@ absl::StatusOr<std::optional<domain::Event>> Projection::FromEnvelope(
 }
 
 absl::Status Projection::Rebuild() const {
-  for (absl::string_view prefix : kViewPrefixes) {
-    if (absl::Status s = store_.DeletePrefix(Space::kViews, prefix); !s.ok()) return s;
-  }
+  if (absl::Status s = eventstore::DeleteViews(store_, kViewPrefixes); !s.ok()) return s;
   if (absl::Status s = directory_.Reset(); !s.ok()) return s;
 
   std::map<std::string, domain::OperatorState> operators;

@@ -386,9 +386,7 @@ absl::StatusOr<v1::ListTicketsResponse> App::ListTickets(const auth::Principal& 
 // ---------------------------------------------------------------- rebuild
 
 absl::Status App::Rebuild() {
-  for (absl::string_view prefix : kViewPrefixes) {
-    COWORK_RETURN_IF_ERROR(store_.DeletePrefix(Space::kViews, prefix));
-  }
+  COWORK_RETURN_IF_ERROR(eventstore::DeleteViews(store_, kViewPrefixes));
   std::map<std::string, domain::TicketState> tickets;  // by ticket id
   COWORK_RETURN_IF_ERROR(eventstore::ForEachDomainEvent<domain::Event>(
       store_, [&](const common::v1::EventEnvelope& envelope, const domain::Event& e) {
