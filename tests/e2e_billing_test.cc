@@ -102,6 +102,7 @@ struct World {
   std::unique_ptr<bv1::CreditService::Stub> credit;
   std::unique_ptr<kv1::CheckinsService::Stub> checkins_stub;
   std::unique_ptr<av1::ActiveUsersService::Stub> active;
+  std::unique_ptr<av1::SubscriptionService::Stub> subscription;
   // Every service's simulated clock, by service name.
   std::vector<std::pair<std::string, std::unique_ptr<common::TestClockService::Stub>>> clocks;
   // Customer id -> first name, for readable failures.
@@ -149,6 +150,7 @@ absl::StatusOr<std::unique_ptr<World>> StartWorld(absl::string_view name, absl::
   w->checkins_stub = kv1::CheckinsService::NewStub(checkins_channel);
   std::shared_ptr<grpc::Channel> billing_channel = testing::Connect(w->billing.address);
   w->active = av1::ActiveUsersService::NewStub(billing_channel);
+  w->subscription = av1::SubscriptionService::NewStub(billing_channel);
   w->clocks.emplace_back("customers", common::TestClockService::NewStub(w->suite->stubs().channel));
   w->clocks.emplace_back("contracts", common::TestClockService::NewStub(contracts_channel));
   w->clocks.emplace_back("bookings", common::TestClockService::NewStub(bookings_channel));
@@ -900,6 +902,160 @@ TEST(BillingEndToEnd, OnlyAdminsHoldingPlatformInvoicesReadActiveUsers) {
   EXPECT_TRUE(foreign == absl::StatusCode::kPermissionDenied ||
               foreign == absl::StatusCode::kNotFound)
       << foreign;
+}
+
+// ---------------------------------------------------------------- the subscription
+
+absl::StatusOr<av1::ListSubscriptionInvoicesResponse> SubscriptionInvoices(
+    World& w, absl::string_view token = "") {
+  return Call(*w.subscription, &av1::SubscriptionService::Stub::ListSubscriptionInvoices,
+              av1::ListSubscriptionInvoicesRequest(),
+              token.empty() ? absl::string_view(w.tenant.admin_token) : token);
+}
+
+// Waits until the billing service has issued `n` subscription invoices.
+absl::StatusOr<av1::ListSubscriptionInvoicesResponse> WaitForSubscriptionInvoices(World& w,
+                                                                                 int n) {
+  return Until([&] { return SubscriptionInvoices(w); },
+               [n](const absl::StatusOr<av1::ListSubscriptionInvoicesResponse>& r) {
+                 return !r.ok() || r->invoices_size() >= n;
+               });
+}
+
+// At the end of each month (the location's midnight plus the close delay) the billing service
+// closes it by the clock: the count is frozen and the platform's invoice for the location is
+// issued, numbered without gaps; the operator does nothing. Only admins holding "invoices
+// from the platform" list and download the invoices. The card on file expires at the end of
+// May (UTC) and goes by the clock, as an event. A restart that rebuilds every view closes
+// nothing twice, and the next month closes with the next number.
+TEST(BillingEndToEnd, EachMonthClosesByTheClockWithItsSubscriptionInvoice) {
+  COWORK_ASSERT_OK_AND_ASSIGN(std::unique_ptr<World> w,
+                              StartWorld("Subscription Co", At(2026, 5, 10, 10)));
+  const std::string a = w->tenant.location_id;
+  COWORK_ASSERT_OK_AND_ASSIGN(uv1::Customer ana, AddPerson(*w, a, "Ana"));
+  COWORK_ASSERT_OK_AND_ASSIGN(bv1::Resource room, CreateRoom(*w, a, "Sala Mayo", 1500));
+  COWORK_ASSERT_OK(Book(*w, room.resource_id(), ana.customer_id(), At(2026, 5, 20, 10),
+                        At(2026, 5, 20, 11))
+                       .status());
+  ASSERT_NO_FATAL_FAILURE(ExpectActiveUsers(
+      *w, a, MonthOf(2026, 5),
+      {{ana.customer_id(), {.criteria = {av1::BOOKING_MADE}, .exact = false}}}));
+
+  av1::SetPaymentMethodRequest card;
+  card.set_request_id(testing::NewRequestId());
+  card.mutable_method()->mutable_card()->set_processor_token("pm_1Nv0FGQ9RKHgCVdK");
+  card.mutable_method()->mutable_card()->set_brand("visa");
+  card.mutable_method()->mutable_card()->set_last_four("4242");
+  card.mutable_method()->mutable_card()->set_expiry_month(5);
+  card.mutable_method()->mutable_card()->set_expiry_year(2026);
+  av1::SetPaymentMethodRequest full_number = card;
+  full_number.mutable_method()->mutable_card()->set_processor_token("4242424242424242");
+  EXPECT_EQ(Call(*w->subscription, &av1::SubscriptionService::Stub::SetPaymentMethod,
+                 full_number, w->tenant.admin_token)
+                .status()
+                .code(),
+            absl::StatusCode::kInvalidArgument);
+  COWORK_ASSERT_OK(Call(*w->subscription, &av1::SubscriptionService::Stub::SetPaymentMethod,
+                        card, w->tenant.admin_token)
+                       .status());
+
+  // June 1st, 02:30 in Madrid: May has ended there (and the card's month in UTC).
+  COWORK_ASSERT_OK(MoveClocks(*w, At(2026, 6, 1, 2, 30)));
+  COWORK_ASSERT_OK_AND_ASSIGN(av1::ListSubscriptionInvoicesResponse invoices,
+                              WaitForSubscriptionInvoices(*w, 1));
+  ASSERT_EQ(invoices.invoices_size(), 1);
+  const av1::SubscriptionInvoice& may = invoices.invoices(0);
+  EXPECT_EQ(may.number(), 1);
+  EXPECT_EQ(may.location_id(), a);
+  EXPECT_EQ(may.month(), "2026-05");
+  EXPECT_EQ(may.active_users(), 1);
+  EXPECT_EQ(may.total().amount_minor(), 4900 + 300);
+  EXPECT_EQ(may.total().currency(), "EUR");
+  COWORK_ASSERT_OK_AND_ASSIGN(av1::ActiveUsers frozen, ActiveUsersOf(*w, a, MonthOf(2026, 5)));
+  EXPECT_TRUE(frozen.closed());
+  EXPECT_EQ(frozen.count(), 1);
+  COWORK_ASSERT_OK_AND_ASSIGN(
+      av1::Account account,
+      Until([&] {
+        return Call(*w->subscription, &av1::SubscriptionService::Stub::GetAccount,
+                    av1::GetAccountRequest(), w->tenant.admin_token);
+      },
+            [](const absl::StatusOr<av1::Account>& r) {
+              return !r.ok() || !r->has_payment_method();
+            }));
+  EXPECT_FALSE(account.has_payment_method()) << "the expired card is removed";
+  EXPECT_EQ(account.invoices_issued(), 1);
+
+  // Who may list and download.
+  av1::DownloadSubscriptionInvoiceRequest download;
+  download.set_invoice_id(may.invoice_id());
+  COWORK_ASSERT_OK_AND_ASSIGN(
+      av1::InvoiceDocument document,
+      Call(*w->subscription, &av1::SubscriptionService::Stub::DownloadSubscriptionInvoice,
+           download, w->tenant.admin_token));
+  EXPECT_THAT(document.content(), ::testing::HasSubstr("\"Total\",,,52.00,\"EUR\""));
+  std::vector<std::string> all_but_invoices;
+  for (const std::string& p : auth::AllPermissions()) {
+    if (p != auth::kPlatformInvoices) all_but_invoices.push_back(p);
+  }
+  const std::string without =
+      testing::MintDevAdminToken(w->tenant.operator_id, {"*"}, all_but_invoices);
+  EXPECT_EQ(SubscriptionInvoices(*w, without).status().code(),
+            absl::StatusCode::kPermissionDenied);
+  EXPECT_EQ(Call(*w->subscription, &av1::SubscriptionService::Stub::DownloadSubscriptionInvoice,
+                 download, without)
+                .status()
+                .code(),
+            absl::StatusCode::kPermissionDenied);
+
+  // The events, on cowork.billing.events.
+  const std::string operator_id = w->tenant.operator_id;
+  COWORK_ASSERT_OK_AND_ASSIGN(
+      std::vector<Event> events,
+      WaitForEvents(
+          w->suite->bootstrap(), "cowork.billing.events",
+          [&](const std::vector<Event>& e) {
+            return CountOf(e, operator_id, "PaymentMethodRemoved") == 1 &&
+                   CountOf(e, operator_id, "SubscriptionInvoiceIssued") == 1;
+          },
+          absl::Seconds(30), "the billing events"));
+  EXPECT_EQ(CountOf(events, operator_id, "MonthClosed"), 1);
+  EXPECT_EQ(CountOf(events, operator_id, "PaymentMethodSet"), 1);
+
+  // A restart rebuilding every view: nothing closes twice; June closes with number 2.
+  const absl::Time now = At(2026, 6, 1, 2, 31);
+  COWORK_ASSERT_OK(w->billing.process->Terminate().status());
+  COWORK_ASSERT_OK_AND_ASSIGN(
+      w->billing,
+      testing::StartService("billing",
+                            {.data_dir = w->suite->dir().Sub("billing"),
+                             .bootstrap = w->suite->bootstrap(),
+                             .extra_args = {"--simulated-clock", Rfc3339(now),
+                                            "--rebuild-projections"}}));
+  std::shared_ptr<grpc::Channel> billing_channel = testing::Connect(w->billing.address);
+  w->active = av1::ActiveUsersService::NewStub(billing_channel);
+  w->subscription = av1::SubscriptionService::NewStub(billing_channel);
+  for (auto& [service, stub] : w->clocks) {
+    if (service == "billing") stub = common::TestClockService::NewStub(billing_channel);
+  }
+  COWORK_ASSERT_OK_AND_ASSIGN(invoices, Until([&] { return SubscriptionInvoices(*w); },
+                                              [](const auto& r) { return Known(r); }));
+  EXPECT_EQ(invoices.invoices_size(), 1);
+  // The projection is read again from offset zero: May comes back as it closed.
+  COWORK_ASSERT_OK_AND_ASSIGN(frozen, Until([&] { return ActiveUsersOf(*w, a, MonthOf(2026, 5)); },
+                                            [](const absl::StatusOr<av1::ActiveUsers>& r) {
+                                              return !r.ok() || r->count() == 1;
+                                            }));
+  EXPECT_TRUE(frozen.closed());
+  EXPECT_EQ(frozen.count(), 1);
+
+  COWORK_ASSERT_OK(MoveClocks(*w, At(2026, 7, 1, 3, 0)));
+  COWORK_ASSERT_OK_AND_ASSIGN(invoices, WaitForSubscriptionInvoices(*w, 2));
+  ASSERT_EQ(invoices.invoices_size(), 2);
+  EXPECT_EQ(invoices.invoices(0).number(), 2);  // newest first
+  EXPECT_EQ(invoices.invoices(0).month(), "2026-06");
+  EXPECT_EQ(invoices.invoices(0).active_users(), 0);
+  EXPECT_EQ(invoices.invoices(0).total().amount_minor(), 4900);
 }
 
 }  // namespace

@@ -159,4 +159,13 @@ bool SecretEquals(absl::string_view a, absl::string_view b) {
   return sodium_memcmp(a.data(), b.data(), a.size()) == 0;
 }
 
+std::string Sha256Hex(absl::string_view data) {
+  EnsureInit();
+  unsigned char digest[crypto_hash_sha256_BYTES];
+  crypto_hash_sha256(digest, reinterpret_cast<const unsigned char*>(data.data()), data.size());
+  char hex[crypto_hash_sha256_BYTES * 2 + 1];
+  sodium_bin2hex(hex, sizeof(hex), digest, sizeof(digest));
+  return std::string(hex, crypto_hash_sha256_BYTES * 2);
+}
+
 }  // namespace cowork::crypto

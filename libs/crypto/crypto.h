@@ -42,6 +42,9 @@ bool VerifyPassword(absl::string_view hash, absl::string_view password);
 // Constant-time comparison of two secrets.
 bool SecretEquals(absl::string_view a, absl::string_view b);
 
+// SHA-256 of `data`, 64 lower-case hex digits.
+std::string Sha256Hex(absl::string_view data);
+
 }  // namespace cowork::crypto
 
 #endif  // COWORK_LIBS_CRYPTO_CRYPTO_H_

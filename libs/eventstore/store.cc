@@ -6,6 +6,7 @@
 #include <cstring>
 #include <filesystem>
 #include <functional>
+#include <iterator>
 #include <set>
 #include <string>
 #include <system_error>
@@ -57,6 +58,21 @@ void WriteSet::Release(std::string key) { claims_.push_back(ClaimOp{std::move(ke
 
 void WriteSet::RecordRequest(std::string request_key, common::v1::StoredResponse response) {
   request_.emplace(std::move(request_key), std::move(response));
+}
+
+void WriteSet::Merge(WriteSet other) {
+  auto append = [](auto& to, auto& from) {
+    if (to.empty()) {
+      to = std::move(from);
+    } else {
+      to.insert(to.end(), std::make_move_iterator(from.begin()),
+                std::make_move_iterator(from.end()));
+    }
+  };
+  append(appended_, other.appended_);
+  append(writes_, other.writes_);
+  append(claims_, other.claims_);
+  if (other.request_.has_value()) request_ = std::move(other.request_);
 }
 
 bool WriteSet::empty() const {
@@ -329,7 +345,12 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(const StoreOptions& options) 
   // machine with many concurrent commands that spinning takes the cores the commands need.
   db_options.enable_write_thread_adaptive_yield = false;
 
-  std::shared_ptr<rocksdb::Cache> cache = rocksdb::NewLRUCache(64 << 20);
+  // Four shards of 16 MB rather than RocksDB's default of 64 shards of 1 MB: a block larger
+  // than its shard is never kept, and the index and filter blocks of a full 64 MB table file
+  // are about 1 MB each, so every new iterator and every point read of a large store read
+  // and decompressed them again (GetActiveUsers of a location with 15,000 customers took 9 s
+  // instead of 0.2 s).
+  std::shared_ptr<rocksdb::Cache> cache = rocksdb::NewLRUCache(64 << 20, /*num_shard_bits=*/2);
   rocksdb::BlockBasedTableOptions table_options;
   table_options.block_cache = cache;
   table_options.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));

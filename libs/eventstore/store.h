@@ -83,6 +83,9 @@ class WriteSet {
   // Records the answer to a mutating request; the commit fails with ALREADY_EXISTS if the
   // request key was already recorded (a concurrent retry won).
   void RecordRequest(std::string request_key, common::v1::StoredResponse response);
+  // Adds everything `other` holds after what this one holds (a consumer gathering several
+  // events into one commit). At most one of the two may record a request.
+  void Merge(WriteSet other);
   bool empty() const;
 
   struct Appended {

@@ -509,6 +509,27 @@ TEST_P(StoreTest, ScanAndDeletePrefix) {
   EXPECT_FALSE(store->Get(Space::kViews, "a/1")->has_value());
 }
 
+TEST_P(StoreTest, AMergedWriteSetCommitsBothInOrder) {
+  std::unique_ptr<Store> store = OpenStore();
+  ASSERT_NE(store, nullptr);
+  WriteSet first;
+  first.Put(Space::kViews, "k", "first");
+  first.Append("t", "a", 0, {Event("t", "a", 1)}, "a1", "topic");
+  WriteSet second;
+  second.Put(Space::kViews, "k", "second");  // the later write of a key wins
+  second.Put(Space::kMeta, "offset", "2");
+  second.Claim("claim/x", "a");
+  first.Merge(std::move(second));
+  ASSERT_TRUE(store->Commit(std::move(first)).ok());
+  EXPECT_EQ(store->Get(Space::kViews, "k")->value_or(""), "second");
+  EXPECT_EQ(store->Get(Space::kMeta, "offset")->value_or(""), "2");
+  EXPECT_EQ(store->ClaimOwner("claim/x")->value_or(""), "a");
+  EXPECT_EQ(store->Load("t", "a")->version, 1);
+  WriteSet empty;
+  empty.Merge(WriteSet());
+  EXPECT_TRUE(empty.empty());
+}
+
 TEST(StoreOpen, RejectsEmptyPathAndSecondOpen) {
   EXPECT_EQ(Store::Open({.path = ""}).status().code(), absl::StatusCode::kInvalidArgument);
   TempDir dir;

@@ -8,7 +8,10 @@
 //
 // Limits of the mock in librdkafka 2.0.2, which shape how the suite uses Kafka: no admin API
 // (topics are created here, by the host), slow consumer-group rebalances (the suite's
-// consumers use assign(), not subscribe()), no transaction markers.
+// consumers use assign(), not subscribe()), no transaction markers, and a bounded log: each
+// partition keeps at most 5 MB (or 100,000 batches) of messages and silently drops its
+// oldest beyond that, so a topic holds about 5 MB times its partitions (the billing
+// benchmark's 10 million events need ~500 partitions per topic).
 //
 // Thread-safe: SetDown/SetUp/CreateTopic may be called from any thread. Errors: INTERNAL when
 // the mock cannot be created or refuses a command, INVALID_ARGUMENT for bad options.

@@ -1,6 +1,6 @@
-// EventConsumer: topics -> handlers -> one Store commit per message, with the offset and the
-// applied sequence in the same commit, so a crash at any point neither loses nor repeats an
-// effect.
+// EventConsumer: topics -> handlers -> Store commits, with the offsets and the applied
+// sequences in the same commit as the projection's writes, so a crash at any point neither
+// loses nor repeats an effect.
 //
 // Keys in Space::kMeta, all under "consumer/<name>/":
 //   offset/<topic>/<partition>             next offset to read (decimal)
@@ -10,8 +10,14 @@
 // what is applied are dropped; an event ahead of a missing one is skipped too, because the
 // outbox relay republishes from the first event that failed, so it arrives again in order.
 //
-// One message per commit, because handlers read the store and must see what the previous
-// message wrote.
+// One message per commit by default, because handlers may read the store and must see what
+// the previous message wrote. With write_only, the messages of one poll round share a commit:
+// each is decided as on its own (its handler writes into a WriteSet of its own, merged into
+// the round's only when it succeeds), the applied sequences the round has written answer the
+// duplicate check before the store does, and the round's commit carries each partition's
+// last offset and each aggregate's last sequence once. A message whose handler asks for a
+// retry ends the round early (what came before is committed) and is retried on its own; a
+// round whose commit fails is applied again one message at a time.
 
 #include <librdkafka/rdkafka.h>
 
@@ -19,12 +25,15 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <set>
 #include <string>
 #include <thread>
 #include <utility>
+#include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
@@ -72,6 +81,7 @@ struct EventConsumer::Impl {
   std::atomic<int64_t> lag{0};
   std::atomic<uint64_t> applied{0};
   std::atomic<uint64_t> skipped{0};
+  std::atomic<uint64_t> commits{0};
 
   // Consumer-thread state (and Start's, before the thread exists).
   struct Partition {
@@ -178,75 +188,90 @@ struct EventConsumer::Impl {
     next_watermarks = SteadyClock::now() + kWatermarkRefresh;
   }
 
-  // Commits `writes`; non-retryable failures are logged and swallowed (the message is given
-  // up), retryable ones returned.
-  absl::Status CommitOrLog(eventstore::WriteSet writes, absl::string_view what,
-                           const std::vector<std::pair<std::string, std::string>>& where) {
-    absl::Status status = owner.store_.Commit(std::move(writes));
-    if (status.ok() || Retryable(status)) return status;
-    auto fields = where;
-    fields.emplace_back("detail", std::string(status.message()));
-    internal::LogJson("error", "kafka.consumer", absl::StrCat("cannot commit ", what), fields);
-    return absl::OkStatus();
+  // One message as librdkafka returned it; `topic` and `value` live as long as the message.
+  struct Received {
+    absl::string_view topic;
+    int32_t partition;
+    int64_t offset;
+    absl::string_view value;
+  };
+
+  static Received Of(const rd_kafka_message_t* m) {
+    return {rd_kafka_topic_name(m->rkt), m->partition, m->offset,
+            absl::string_view(m->payload != nullptr ? static_cast<const char*>(m->payload) : "",
+                              m->payload != nullptr ? m->len : 0)};
   }
 
-  // One attempt at one message. OK: done with it (applied or skipped); retryable error: try
-  // the same message again.
-  absl::Status TryMessage(const std::string& topic, int32_t partition, int64_t offset,
-                          absl::string_view value, uint64_t attempt) {
-    const std::string offset_key = OffsetKey(topic, partition);
-    const std::string next_offset = absl::StrCat(offset + 1);
+  // Log fields naming the message (and its event, once known).
+  std::vector<std::pair<std::string, std::string>> Where(
+      const Received& r, const common::v1::EventEnvelope* envelope = nullptr) const {
     std::vector<std::pair<std::string, std::string>> where = {
         {"consumer", owner.options_.name},
-        {"topic", topic},
-        {"partition", absl::StrCat(partition)},
-        {"offset", absl::StrCat(offset)}};
-
-    // Skips the message: stores the offset (and the applied sequence when known).
-    auto skip = [&](const std::string* applied_key, int64_t sequence) {
-      eventstore::WriteSet writes;
-      writes.Put(eventstore::Space::kMeta, offset_key, next_offset);
-      if (applied_key != nullptr) {
-        writes.Put(eventstore::Space::kMeta, *applied_key, absl::StrCat(sequence));
-      }
-      absl::Status status = CommitOrLog(std::move(writes), "a skipped event's offset", where);
-      if (status.ok()) skipped.fetch_add(1, std::memory_order_relaxed);
-      return status;
-    };
-
-    common::v1::EventEnvelope envelope;
-    if (!envelope.ParseFromArray(value.data(), static_cast<int>(value.size())) ||
-        envelope.aggregate_type().empty() || envelope.aggregate_id().empty()) {
-      if (attempt == 1) {
-        internal::LogJson("error", "kafka.consumer", "not an event envelope; skipped", where);
-      }
-      return skip(nullptr, 0);
+        {"topic", std::string(r.topic)},
+        {"partition", absl::StrCat(r.partition)},
+        {"offset", absl::StrCat(r.offset)}};
+    if (envelope != nullptr) {
+      where.emplace_back("aggregate", absl::StrCat(envelope->aggregate_type(), "/",
+                                                   envelope->aggregate_id()));
+      where.emplace_back("sequence", absl::StrCat(envelope->sequence()));
     }
-    where.emplace_back("aggregate",
-                       absl::StrCat(envelope.aggregate_type(), "/", envelope.aggregate_id()));
-    where.emplace_back("sequence", absl::StrCat(envelope.sequence()));
-    const std::string applied_key = AppliedKey(envelope.aggregate_type(), envelope.aggregate_id());
+    return where;
+  }
 
-    absl::StatusOr<std::optional<std::string>> applied_value =
+  // The highest sequence of an aggregate applied so far (0: none), as stored.
+  absl::StatusOr<int64_t> StoredSequence(const std::string& applied_key) const {
+    absl::StatusOr<std::optional<std::string>> value =
         owner.store_.Get(eventstore::Space::kMeta, applied_key);
     // A store that cannot be read now may be readable in a moment; never skip because of it.
-    if (!applied_value.ok()) return absl::UnavailableError(applied_value.status().message());
-    int64_t applied_sequence = 0;
-    if (applied_value->has_value()) (void)absl::SimpleAtoi(**applied_value, &applied_sequence);
-    if (applied_sequence >= envelope.sequence()) return skip(nullptr, 0);  // a duplicate
-    if (envelope.sequence() > applied_sequence + 1) {
+    if (!value.ok()) return absl::UnavailableError(value.status().message());
+    int64_t sequence = 0;
+    if (value->has_value()) (void)absl::SimpleAtoi(**value, &sequence);
+    return sequence;
+  }
+
+  // What Decide made of one message: applied (its handler's writes are in the WriteSet) or
+  // skipped, and the aggregate sequence to store with its offset (none when `applied_key` is
+  // empty: garbage, a copy, an event ahead of its predecessor).
+  struct Decision {
+    bool applied = false;
+    std::string applied_key;
+    int64_t sequence = 0;
+  };
+
+  // Decides one message without committing: parses the envelope, checks its sequence against
+  // `applied_of` (the aggregate's applied sequence), runs its handler into `writes` (emptied
+  // again when the handler rejects the event). OK: `decision` says what to store; a
+  // retryable error: try the message again later. Logs what it skips when `attempt` is 1.
+  absl::Status Decide(const Received& r, uint64_t attempt,
+                      const std::function<absl::StatusOr<int64_t>(const std::string&)>& applied_of,
+                      eventstore::WriteSet& writes, Decision& decision) {
+    common::v1::EventEnvelope envelope;
+    if (!envelope.ParseFromArray(r.value.data(), static_cast<int>(r.value.size())) ||
+        envelope.aggregate_type().empty() || envelope.aggregate_id().empty()) {
+      if (attempt == 1) {
+        internal::LogJson("error", "kafka.consumer", "not an event envelope; skipped", Where(r));
+      }
+      return absl::OkStatus();
+    }
+    std::string applied_key = AppliedKey(envelope.aggregate_type(), envelope.aggregate_id());
+    absl::StatusOr<int64_t> applied_sequence = applied_of(applied_key);
+    if (!applied_sequence.ok()) return applied_sequence.status();
+    if (*applied_sequence >= envelope.sequence()) return absl::OkStatus();  // a copy
+    if (envelope.sequence() > *applied_sequence + 1) {
       // Ahead of its predecessor: the relay that published it had an earlier event of the
       // same aggregate fail, and publishes again from that one, so this event comes back in
-      // order. Applying it now would make the missing one look like a duplicate later.
+      // order. Applying it now would make the missing one look like a copy later.
       if (attempt == 1) {
-        auto fields = where;
-        fields.emplace_back("applied", absl::StrCat(applied_sequence));
+        auto fields = Where(r, &envelope);
+        fields.emplace_back("applied", absl::StrCat(*applied_sequence));
         internal::LogJson("warning", "kafka.consumer",
                           "event ahead of its predecessor; skipped until it comes in order",
                           fields);
       }
-      return skip(nullptr, 0);
+      return absl::OkStatus();
     }
+    decision.applied_key = std::move(applied_key);
+    decision.sequence = envelope.sequence();
 
     const std::string& type_url = envelope.payload().type_url();
     absl::string_view type_name = type_url;
@@ -254,69 +279,206 @@ struct EventConsumer::Impl {
       type_name.remove_prefix(slash + 1);
     }
     auto handler = owner.handlers_.find(type_name);
-    if (handler == owner.handlers_.end()) return skip(&applied_key, envelope.sequence());
+    if (handler == owner.handlers_.end()) return absl::OkStatus();  // not this projection's
 
     std::unique_ptr<google::protobuf::Message> payload = handler->second.make();
     if (!payload->ParseFromString(envelope.payload().value())) {
       if (attempt == 1) {
-        auto fields = where;
+        auto fields = Where(r, &envelope);
         fields.emplace_back("type", std::string(type_name));
         internal::LogJson("error", "kafka.consumer", "payload does not parse; skipped", fields);
       }
-      return skip(&applied_key, envelope.sequence());
+      return absl::OkStatus();
     }
-
-    eventstore::WriteSet writes;
     absl::Status handled = handler->second.handle(envelope, *payload, writes);
-    if (!handled.ok()) {
-      if (Retryable(handled)) return handled;
-      auto fields = where;
-      fields.emplace_back("type", std::string(type_name));
-      fields.emplace_back("code", absl::StatusCodeToString(handled.code()));
-      fields.emplace_back("detail", std::string(handled.message()));
-      internal::LogJson("error", "kafka.consumer", "handler rejected the event; skipped", fields);
-      return skip(&applied_key, envelope.sequence());
+    if (handled.ok()) {
+      decision.applied = true;
+      return absl::OkStatus();
     }
-    writes.Put(eventstore::Space::kMeta, offset_key, next_offset);
-    writes.Put(eventstore::Space::kMeta, applied_key, absl::StrCat(envelope.sequence()));
-    absl::Status committed = owner.store_.Commit(std::move(writes));
-    if (committed.ok()) {
-      applied.fetch_add(1, std::memory_order_relaxed);
-      return committed;
-    }
-    if (Retryable(committed)) return committed;
-    auto fields = where;
-    fields.emplace_back("detail", std::string(committed.message()));
-    internal::LogJson("error", "kafka.consumer", "projection commit rejected; event skipped",
-                      fields);
-    return skip(&applied_key, envelope.sequence());
+    writes = eventstore::WriteSet();
+    if (Retryable(handled)) return handled;
+    auto fields = Where(r, &envelope);
+    fields.emplace_back("type", std::string(type_name));
+    fields.emplace_back("code", absl::StatusCodeToString(handled.code()));
+    fields.emplace_back("detail", std::string(handled.message()));
+    internal::LogJson("error", "kafka.consumer", "handler rejected the event; skipped", fields);
+    return absl::OkStatus();
   }
 
-  void HandleMessage(const rd_kafka_message_t* m) {
-    std::string topic = rd_kafka_topic_name(m->rkt);
-    absl::string_view value(m->payload != nullptr ? static_cast<const char*>(m->payload) : "",
-                            m->payload != nullptr ? m->len : 0);
+  // ---- one message per commit
+
+  // One attempt at one message. OK: done with it (applied or skipped); retryable error: try
+  // the same message again.
+  absl::Status TryMessage(const Received& r, uint64_t attempt) {
+    Decision decision;
+    eventstore::WriteSet writes;
+    absl::Status decided = Decide(
+        r, attempt, [this](const std::string& key) { return StoredSequence(key); }, writes,
+        decision);
+    if (!decided.ok()) return decided;
+    const std::string offset_key = OffsetKey(r.topic, r.partition);
+    const std::string next_offset = absl::StrCat(r.offset + 1);
+    if (decision.applied) {
+      writes.Put(eventstore::Space::kMeta, offset_key, next_offset);
+      writes.Put(eventstore::Space::kMeta, decision.applied_key, absl::StrCat(decision.sequence));
+      absl::Status committed = owner.store_.Commit(std::move(writes));
+      if (committed.ok()) {
+        applied.fetch_add(1, std::memory_order_relaxed);
+        commits.fetch_add(1, std::memory_order_relaxed);
+        return committed;
+      }
+      if (Retryable(committed)) return committed;
+      auto fields = Where(r);
+      fields.emplace_back("detail", std::string(committed.message()));
+      internal::LogJson("error", "kafka.consumer", "projection commit rejected; event skipped",
+                        fields);
+    }
+    // Skipped: the offset (and the applied sequence when known) on their own. Non-retryable
+    // failures are logged and the message given up.
+    eventstore::WriteSet skip;
+    skip.Put(eventstore::Space::kMeta, offset_key, next_offset);
+    if (!decision.applied_key.empty()) {
+      skip.Put(eventstore::Space::kMeta, decision.applied_key, absl::StrCat(decision.sequence));
+    }
+    absl::Status status = owner.store_.Commit(std::move(skip));
+    if (status.ok()) {
+      skipped.fetch_add(1, std::memory_order_relaxed);
+      commits.fetch_add(1, std::memory_order_relaxed);
+      return status;
+    }
+    if (Retryable(status)) return status;
+    auto fields = Where(r);
+    fields.emplace_back("detail", std::string(status.message()));
+    internal::LogJson("error", "kafka.consumer", "cannot commit a skipped event's offset", fields);
+    return absl::OkStatus();
+  }
+
+  void HandleMessage(const Received& r) {
     absl::Duration backoff = kMinRetry;
     for (uint64_t attempt = 1; !Stopping(); ++attempt) {
-      absl::Status status = TryMessage(topic, m->partition, m->offset, value, attempt);
+      absl::Status status = TryMessage(r, attempt);
       if (status.ok()) {
-        partitions[{topic, m->partition}].next = m->offset + 1;
+        partitions[{std::string(r.topic), r.partition}].next = r.offset + 1;
         return;
       }
       if (WorthLogging(attempt)) {
-        internal::LogJson("warning", "kafka.consumer", "retrying event",
-                          {{"consumer", owner.options_.name},
-                           {"topic", topic},
-                           {"partition", absl::StrCat(m->partition)},
-                           {"offset", absl::StrCat(m->offset)},
-                           {"attempt", absl::StrCat(attempt)},
-                           {"code", absl::StatusCodeToString(status.code())},
-                           {"detail", std::string(status.message())}});
+        auto fields = Where(r);
+        fields.emplace_back("attempt", absl::StrCat(attempt));
+        fields.emplace_back("code", absl::StatusCodeToString(status.code()));
+        fields.emplace_back("detail", std::string(status.message()));
+        internal::LogJson("warning", "kafka.consumer", "retrying event", fields);
       }
       if (SteadyClock::now() >= next_watermarks) RefreshLag();
       if (!Sleep(backoff)) return;
       backoff = std::min(backoff * 2, kMaxRetry);
     }
+  }
+
+  // ---- with write_only: one poll round per commit
+
+  struct Round {
+    eventstore::WriteSet writes;
+    absl::flat_hash_map<std::string, int64_t> sequences;  // applied key -> sequence, this round
+    struct Next {
+      absl::string_view topic;
+      int32_t partition;
+      int64_t offset;
+    };
+    std::vector<Next> next;  // per partition read: the next offset (a few partitions: a list)
+    uint64_t applied = 0;
+    uint64_t skipped = 0;
+  };
+
+  // Decides one message into the round. A retryable error leaves the round as it was.
+  absl::Status AddToRound(const Received& r, Round& round) {
+    Decision decision;
+    eventstore::WriteSet writes;
+    absl::Status decided = Decide(
+        r, /*attempt=*/1,
+        [&](const std::string& key) -> absl::StatusOr<int64_t> {
+          auto it = round.sequences.find(key);
+          if (it != round.sequences.end()) return it->second;
+          return StoredSequence(key);
+        },
+        writes, decision);
+    if (!decided.ok()) return decided;
+    if (decision.applied) {
+      round.writes.Merge(std::move(writes));
+      ++round.applied;
+    } else {
+      ++round.skipped;
+    }
+    if (!decision.applied_key.empty()) {
+      round.sequences[std::move(decision.applied_key)] = decision.sequence;
+    }
+    auto next = std::find_if(round.next.begin(), round.next.end(), [&](const Round::Next& n) {
+      return n.partition == r.partition && n.topic == r.topic;
+    });
+    if (next == round.next.end()) {
+      round.next.push_back({r.topic, r.partition, r.offset + 1});
+    } else {
+      next->offset = r.offset + 1;
+    }
+    return absl::OkStatus();
+  }
+
+  // Commits the round with its offsets and sequences. False when the commit failed (logged;
+  // nothing of the round was written).
+  bool CommitRound(Round& round) {
+    for (const auto& [key, sequence] : round.sequences) {
+      round.writes.Put(eventstore::Space::kMeta, key, absl::StrCat(sequence));
+    }
+    for (const Round::Next& n : round.next) {
+      round.writes.Put(eventstore::Space::kMeta, OffsetKey(n.topic, n.partition),
+                       absl::StrCat(n.offset));
+    }
+    absl::Status committed = owner.store_.Commit(std::move(round.writes));
+    if (!committed.ok()) {
+      internal::LogJson("warning", "kafka.consumer",
+                        "cannot commit a round of events; applying them one by one",
+                        {{"consumer", owner.options_.name},
+                         {"events", absl::StrCat(round.applied + round.skipped)},
+                         {"code", absl::StatusCodeToString(committed.code())},
+                         {"detail", std::string(committed.message())}});
+      return false;
+    }
+    applied.fetch_add(round.applied, std::memory_order_relaxed);
+    skipped.fetch_add(round.skipped, std::memory_order_relaxed);
+    commits.fetch_add(1, std::memory_order_relaxed);
+    for (const Round::Next& n : round.next) {
+      partitions[{std::string(n.topic), n.partition}].next = n.offset;
+    }
+    return true;
+  }
+
+  void HandleRound(const std::vector<rd_kafka_message_t*>& messages) {
+    size_t done = 0;
+    while (done < messages.size() && !Stopping()) {
+      Round round;
+      size_t end = done;
+      while (end < messages.size() && AddToRound(Of(messages[end]), round).ok()) ++end;
+      if (end > done && !CommitRound(round)) {
+        for (size_t i = done; i < end; ++i) HandleMessage(Of(messages[i]));
+      }
+      // The message that asked for a retry, on its own.
+      if (end < messages.size()) HandleMessage(Of(messages[end++]));
+      done = end;
+    }
+  }
+
+  // Logs a fetch error (librdkafka retries fetches itself; outages are logged by error_cb).
+  // True when `m` is a message to handle.
+  bool Usable(const rd_kafka_message_t* m, SteadyClock::time_point now) {
+    if (m->err == RD_KAFKA_RESP_ERR_NO_ERROR) return true;
+    auto& last = fetch_error_logged[m->err];
+    if (m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF && now - last >= kFetchErrorLogWindow) {
+      last = now;
+      internal::LogJson("warning", "kafka.consumer", "fetch error",
+                        {{"consumer", owner.options_.name},
+                         {"error", rd_kafka_err2name(m->err)},
+                         {"detail", rd_kafka_message_errstr(m)}});
+    }
+    return false;
   }
 
   void Run() {
@@ -338,21 +500,28 @@ struct EventConsumer::Impl {
       rd_kafka_message_t* m = rd_kafka_consumer_poll(
           client->get(), static_cast<int>(absl::ToInt64Milliseconds(owner.options_.poll_wait)));
       if (m == nullptr) continue;
-      if (m->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
-        // Fetch errors are retried by librdkafka itself; outages are logged by error_cb.
-        auto& last = fetch_error_logged[m->err];
-        if (m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF && now - last >= kFetchErrorLogWindow) {
-          last = now;
-          internal::LogJson("warning", "kafka.consumer", "fetch error",
-                            {{"consumer", owner.options_.name},
-                             {"error", rd_kafka_err2name(m->err)},
-                             {"detail", rd_kafka_message_errstr(m)}});
-        }
+      if (!Usable(m, now)) {
         rd_kafka_message_destroy(m);
         continue;
       }
-      HandleMessage(m);
-      rd_kafka_message_destroy(m);
+      if (!owner.options_.write_only) {
+        HandleMessage(Of(m));
+        rd_kafka_message_destroy(m);
+        continue;
+      }
+      // The round: what librdkafka has fetched already, without waiting for more.
+      std::vector<rd_kafka_message_t*> round = {m};
+      while (round.size() < std::max<size_t>(owner.options_.batch_size, 1)) {
+        m = rd_kafka_consumer_poll(client->get(), 0);
+        if (m == nullptr) break;
+        if (Usable(m, now)) {
+          round.push_back(m);
+        } else {
+          rd_kafka_message_destroy(m);
+        }
+      }
+      HandleRound(round);
+      for (rd_kafka_message_t* done : round) rd_kafka_message_destroy(done);
     }
   }
 };
@@ -422,6 +591,41 @@ uint64_t EventConsumer::applied() const {
 
 uint64_t EventConsumer::skipped() const {
   return impl_ == nullptr ? 0 : impl_->skipped.load(std::memory_order_relaxed);
+}
+
+uint64_t EventConsumer::commits() const {
+  return impl_ == nullptr ? 0 : impl_->commits.load(std::memory_order_relaxed);
+}
+
+absl::StatusOr<bool> EventConsumer::CaughtUp(absl::Duration timeout) const {
+  if (impl_ == nullptr) return false;
+  absl::StatusOr<std::map<std::string, int>> topics =
+      internal::TopicPartitions(impl_->client->get(), timeout);
+  if (!topics.ok()) return topics.status();
+  const int timeout_ms = static_cast<int>(absl::ToInt64Milliseconds(timeout));
+  for (const std::string& topic : options_.topics) {
+    auto found = topics->find(topic);
+    if (found == topics->end()) continue;  // no topic yet: nothing to read
+    for (int32_t p = 0; p < found->second; ++p) {
+      int64_t low = 0, high = 0;
+      rd_kafka_resp_err_t err = rd_kafka_query_watermark_offsets(
+          impl_->client->get(), topic.c_str(), p, &low, &high, timeout_ms);
+      if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+        return absl::UnavailableError(absl::StrCat("consumer ", options_.name, ": watermarks of ",
+                                                   topic, "/", p, ": ", rd_kafka_err2str(err)));
+      }
+      absl::StatusOr<std::optional<std::string>> stored =
+          store_.Get(eventstore::Space::kMeta, impl_->OffsetKey(topic, p));
+      if (!stored.ok()) return stored.status();
+      int64_t next = low;
+      if (stored->has_value() && !absl::SimpleAtoi(**stored, &next)) {
+        return absl::InternalError(absl::StrCat("consumer ", options_.name,
+                                                ": bad stored offset for ", topic, "/", p));
+      }
+      if (next < high) return false;
+    }
+  }
+  return true;
 }
 
 }  // namespace cowork::kafka

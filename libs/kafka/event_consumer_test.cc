@@ -108,6 +108,39 @@ class EventConsumerTest : public ::testing::Test {
     return consumer;
   }
 
+  // A write-only projection, as ConsumerOptions::write_only asks: the operator's latest name
+  // and one key per event applied, nothing read. The handler writes before it may fail, so a
+  // rejected event's writes would show if they were kept.
+  std::unique_ptr<EventConsumer> MakeWriteOnlyConsumer(ConsumerOptions options) {
+    options.write_only = true;
+    if (options.name.empty()) options.name = "test.batched";
+    if (options.topics.empty()) options.topics = {kTopic};
+    auto consumer = std::make_unique<EventConsumer>(*store_, kafka_, std::move(options));
+    consumer->On<OperatorCreated>([this](const common::v1::EventEnvelope& e,
+                                         const OperatorCreated& op,
+                                         eventstore::WriteSet& writes) -> absl::Status {
+      ++calls_;
+      writes.Put(eventstore::Space::kViews, absl::StrCat("operator/", op.operator_id()), op.name());
+      writes.Put(eventstore::Space::kViews, absl::StrCat("seen/", e.event_id()), "");
+      if (fail_with_.has_value()) return (*fail_with_)(e);
+      return absl::OkStatus();
+    });
+    return consumer;
+  }
+
+  // Events the write-only projection applied.
+  int64_t Seen() {
+    int64_t n = 0;
+    EXPECT_TRUE(store_
+                    ->Scan(eventstore::Space::kViews, "seen/", "",
+                           [&](absl::string_view, absl::string_view) {
+                             ++n;
+                             return true;
+                           })
+                    .ok());
+    return n;
+  }
+
   TempDir dir_;
   std::unique_ptr<DevBroker> broker_;
   KafkaOptions kafka_;
@@ -270,6 +303,26 @@ TEST_F(EventConsumerTest, LagCountsWhatIsBehindTheHighWatermark) {
   ASSERT_TRUE(Eventually([&] { return consumer->applied() == 3 && consumer->Lag() == 0; }));
 }
 
+TEST_F(EventConsumerTest, CaughtUpOnlyOnceEverythingOnTheBrokersIsCommitted) {
+  ASSERT_TRUE(broker_->CreateTopic("cowork.held.events", 1).ok());
+  std::atomic<bool> release{false};
+  fail_with_ = [&](const common::v1::EventEnvelope&) -> absl::Status {
+    return release.load() ? absl::OkStatus() : absl::UnavailableError("not yet");
+  };
+  auto consumer = MakeConsumer({.name = "held", .topics = {"cowork.held.events"}});
+  EXPECT_FALSE(*consumer->CaughtUp(absl::Seconds(5)));  // not started
+  ASSERT_TRUE(consumer->Start().ok());
+  ASSERT_TRUE(Eventually([&] { return *consumer->CaughtUp(absl::Seconds(5)); }));  // empty
+  Produce({OperatorEvent("a", 1), OperatorEvent("a", 2)}, "cowork.held.events");
+  // Held on the first message: the brokers hold two messages it has not committed.
+  absl::StatusOr<bool> held = consumer->CaughtUp(absl::Seconds(5));
+  ASSERT_TRUE(held.ok()) << held.status();
+  EXPECT_FALSE(*held);
+  release = true;
+  ASSERT_TRUE(Eventually([&] { return *consumer->CaughtUp(absl::Seconds(5)); }));
+  EXPECT_EQ(consumer->applied(), 2u);
+}
+
 TEST_F(EventConsumerTest, ATopicMissingAtStartIsAssignedWhenItAppears) {
   auto consumer = MakeConsumer({.topics = {kTopic, "cowork.late.events"}});
   ASSERT_TRUE(consumer->Start().ok());
@@ -300,6 +353,135 @@ TEST_F(EventConsumerTest, StartsDuringAnOutageAndCatchesUpAfterIt) {
   ASSERT_TRUE(broker_->SetUp().ok());
   Produce({OperatorEvent("a", 2)});
   ASSERT_TRUE(Eventually([&] { return consumer->applied() == 2; }));
+  EXPECT_EQ(View("operator/a"), "a@2");
+}
+
+// ---------------------------------------------------------------- write_only: rounds
+
+TEST_F(EventConsumerTest, WriteOnlyCommitsARoundWithItsOffsetsAndSequences) {
+  ASSERT_TRUE(broker_->CreateTopic("cowork.single.events", 1).ok());
+  std::vector<common::v1::EventEnvelope> events;
+  for (int i = 0; i < 100; ++i) events.push_back(OperatorEvent(absl::StrCat("op", i), 1));
+  events.push_back(OperatorEvent("op7", 2));
+  Produce(events, "cowork.single.events");
+  auto consumer = MakeWriteOnlyConsumer({.topics = {"cowork.single.events"}});
+  ASSERT_TRUE(consumer->Start().ok());
+  ASSERT_TRUE(Eventually([&] { return consumer->applied() == 101; }));
+  EXPECT_EQ(consumer->skipped(), 0u);
+  EXPECT_LT(consumer->commits(), 101u);  // rounds, not one commit per event
+  EXPECT_EQ(Seen(), 101);
+  EXPECT_EQ(View("operator/op7"), "op7@2");
+  EXPECT_EQ(StoredOffsets("test.batched"), 101);
+  auto applied = store_->Get(eventstore::Space::kMeta, "consumer/test.batched/applied/operator/op7");
+  ASSERT_TRUE(applied.ok());
+  EXPECT_EQ(applied->value_or(""), "2");
+  ASSERT_TRUE(Eventually([&] { return consumer->Lag() == 0; }));
+}
+
+TEST_F(EventConsumerTest, WriteOnlyRoundsHoldAtMostBatchSizeMessages) {
+  ASSERT_TRUE(broker_->CreateTopic("cowork.single.events", 1).ok());
+  std::vector<common::v1::EventEnvelope> events;
+  for (int i = 0; i < 10; ++i) events.push_back(OperatorEvent(absl::StrCat("op", i), 1));
+  Produce(events, "cowork.single.events");
+  auto consumer = MakeWriteOnlyConsumer({.topics = {"cowork.single.events"}, .batch_size = 3});
+  ASSERT_TRUE(consumer->Start().ok());
+  ASSERT_TRUE(Eventually([&] { return consumer->applied() == 10; }));
+  EXPECT_GE(consumer->commits(), 4u);
+  EXPECT_EQ(StoredOffsets("test.batched"), 10);
+}
+
+TEST_F(EventConsumerTest, WriteOnlyAppliesACopyWithinARoundOnce) {
+  Produce({OperatorEvent("a", 1), OperatorEvent("a", 1), OperatorEvent("a", 2),
+           OperatorEvent("a", 1), OperatorEvent("b", 1)});
+  auto consumer = MakeWriteOnlyConsumer({});
+  ASSERT_TRUE(consumer->Start().ok());
+  ASSERT_TRUE(Eventually([&] { return consumer->applied() + consumer->skipped() == 5; }));
+  EXPECT_EQ(consumer->applied(), 3u);
+  EXPECT_EQ(consumer->skipped(), 2u);
+  EXPECT_EQ(calls_.load(), 3);
+  EXPECT_EQ(Seen(), 3);
+  EXPECT_EQ(View("operator/a"), "a@2");
+  EXPECT_EQ(StoredOffsets("test.batched"), 5);
+}
+
+TEST_F(EventConsumerTest, WriteOnlyHoldsAnEventAheadOfItsPredecessor) {
+  Produce({OperatorEvent("a", 1), OperatorEvent("a", 3), OperatorEvent("a", 2),
+           OperatorEvent("a", 3)});
+  auto consumer = MakeWriteOnlyConsumer({});
+  ASSERT_TRUE(consumer->Start().ok());
+  ASSERT_TRUE(Eventually([&] { return consumer->applied() + consumer->skipped() == 4; }));
+  EXPECT_EQ(consumer->applied(), 3u);
+  EXPECT_EQ(consumer->skipped(), 1u);
+  EXPECT_EQ(View("operator/a"), "a@3");
+  EXPECT_EQ(Seen(), 3);
+}
+
+TEST_F(EventConsumerTest, WriteOnlySkipsUnknownTypesAndGarbageButStoresTheirOffsets) {
+  LocationCreated location;
+  location.set_location_id("l1");
+  Produce({Envelope("location", "l1", 1, location)});
+  ASSERT_TRUE(ProduceAll(kafka_, kTopic, {{"junk", "\xff\xff not a protobuf"}}).ok());
+  Produce({OperatorEvent("a", 1)});
+  auto consumer = MakeWriteOnlyConsumer({});
+  ASSERT_TRUE(consumer->Start().ok());
+  ASSERT_TRUE(Eventually([&] { return consumer->applied() + consumer->skipped() == 3; }));
+  EXPECT_EQ(consumer->applied(), 1u);
+  EXPECT_EQ(consumer->skipped(), 2u);
+  EXPECT_EQ(StoredOffsets("test.batched"), 3);
+  auto applied = store_->Get(eventstore::Space::kMeta, "consumer/test.batched/applied/location/l1");
+  ASSERT_TRUE(applied.ok());
+  EXPECT_EQ(applied->value_or(""), "1");
+}
+
+TEST_F(EventConsumerTest, WriteOnlyRetriesAbortedHandlersAndDropsRejectedEventsWrites) {
+  std::atomic<int> aborts_left{3};
+  fail_with_ = [&](const common::v1::EventEnvelope& e) -> absl::Status {
+    if (e.aggregate_id() == "retry" && aborts_left > 0) {
+      --aborts_left;
+      return absl::AbortedError("lost a race");
+    }
+    if (e.aggregate_id() == "bad") return absl::FailedPreconditionError("rule says no");
+    return absl::OkStatus();
+  };
+  Produce({OperatorEvent("first", 1), OperatorEvent("retry", 1), OperatorEvent("bad", 1),
+           OperatorEvent("ok", 1)});
+  auto consumer = MakeWriteOnlyConsumer({});
+  ASSERT_TRUE(consumer->Start().ok());
+  ASSERT_TRUE(Eventually([&] { return consumer->applied() + consumer->skipped() == 4; }));
+  EXPECT_EQ(consumer->applied(), 3u);
+  EXPECT_EQ(consumer->skipped(), 1u);
+  EXPECT_EQ(aborts_left.load(), 0);
+  EXPECT_EQ(calls_.load(), 4 + 3);  // three aborted attempts, then one call per event
+  EXPECT_EQ(View("operator/retry"), "retry@1");
+  EXPECT_EQ(View("operator/bad"), "");
+  EXPECT_EQ(Seen(), 3);
+  EXPECT_EQ(StoredOffsets("test.batched"), 4);
+}
+
+TEST_F(EventConsumerTest, WriteOnlyResumesFromTheStoredOffsetsAndRebuildsFromZero) {
+  Produce({OperatorEvent("a", 1), OperatorEvent("b", 1), OperatorEvent("c", 1)});
+  {
+    auto first = MakeWriteOnlyConsumer({});
+    ASSERT_TRUE(first->Start().ok());
+    ASSERT_TRUE(Eventually([&] { return first->applied() == 3; }));
+  }
+  Produce({OperatorEvent("a", 2), OperatorEvent("d", 1)});
+  {
+    auto second = MakeWriteOnlyConsumer({});
+    ASSERT_TRUE(second->Start().ok());
+    ASSERT_TRUE(Eventually([&] { return StoredOffsets("test.batched") == 5; }));
+    EXPECT_EQ(second->applied(), 2u);
+    EXPECT_EQ(second->skipped(), 0u);
+  }
+  EXPECT_EQ(calls_.load(), 5);
+  EXPECT_EQ(Seen(), 5);
+  auto rebuilt = MakeWriteOnlyConsumer(
+      {.rebuild = true, .reset = [](eventstore::Store& store) {
+         return store.DeletePrefix(eventstore::Space::kViews, "seen/");
+       }});
+  ASSERT_TRUE(rebuilt->Start().ok());
+  ASSERT_TRUE(Eventually([&] { return rebuilt->applied() == 5; }));
+  EXPECT_EQ(Seen(), 5);
   EXPECT_EQ(View("operator/a"), "a@2");
 }
 

@@ -90,10 +90,17 @@ struct ConsumerOptions {
   // Required, e.g. "customers.contracts".
   std::string name;
   std::vector<std::string> topics;
-  // Messages per WriteSet at most. Default 500. The consumer currently commits every message
-  // on its own (handlers read the store and must see the previous message's writes), which
-  // this bound allows.
+  // With `write_only`: messages per WriteSet (and commit) at most; at least 1. Default 500.
   size_t batch_size = 500;
+  // true: the handlers only add writes to their WriteSet and never read the Store, so no
+  // message depends on what an earlier one wrote. The consumer then applies the messages of
+  // one poll round (those librdkafka has already fetched, up to `batch_size`) into one
+  // WriteSet with their offsets and applied sequences, and commits once: one RocksDB write
+  // (and, durable, one fsync) for many events. Copies within the round are recognised in
+  // memory; every guarantee of the one-by-one mode holds. Default false: one commit per
+  // message, so a handler that reads the Store sees the previous message's writes (the
+  // Directory's handlers do).
+  bool write_only = false;
   // Poll wait when nothing arrives. Default 100 ms.
   absl::Duration poll_wait = absl::Milliseconds(100);
   // Before starting: forget offsets and applied sequences of this consumer and call `reset`
@@ -105,9 +112,10 @@ struct ConsumerOptions {
 
 // Owns one background thread. The handlers run on it, one message at a time, in partition
 // order. A handler adds its projection writes (and may append events) to `writes`; the
-// consumer adds the offset and the applied sequence and commits. A handler error of
-// ABORTED or UNAVAILABLE is retried (with backoff); any other error is logged, and the event
-// is skipped so one bad event cannot stop the projection.
+// consumer adds the offset and the applied sequence and commits, after each message or, with
+// ConsumerOptions::write_only, after each poll round. A handler error of ABORTED or
+// UNAVAILABLE is retried (with backoff); any other error is logged, and the event is skipped
+// (its writes dropped) so one bad event cannot stop the projection.
 class EventConsumer {
  public:
   // Registers a handler for payloads of type T (by full proto name). Before Start.
@@ -131,6 +139,13 @@ class EventConsumer {
   int64_t Lag() const;
   uint64_t applied() const;  // events applied since start
   uint64_t skipped() const;  // duplicates and unknown types since start
+  // Store commits since start: one per message, fewer when write_only gathers several.
+  uint64_t commits() const;
+  // True when this consumer has committed every message the brokers hold now: for each
+  // partition of its topics, the stored next offset has reached the high watermark the
+  // cluster reports (asked now, waiting at most `timeout`). False before Start. UNAVAILABLE
+  // when the cluster does not answer. Thread-safe.
+  absl::StatusOr<bool> CaughtUp(absl::Duration timeout) const;
 
   struct Registered {
     std::function<std::unique_ptr<google::protobuf::Message>()> make;

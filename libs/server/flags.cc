@@ -60,6 +60,7 @@ void AddStandardFlags(CLI::App& app, ServiceFlags& flags, const ServiceDefaults&
                "One JSON line per call on stderr")
       ->envname("COWORK_LOG_REQUESTS")
       ->capture_default_str();
+  if (defaults.more_flags) defaults.more_flags(app);
 }
 
 absl::StatusOr<std::map<std::string, std::string>> KafkaProperties(const ServiceFlags& flags) {

@@ -48,6 +48,9 @@ struct ServiceDefaults {
   std::string service;  // "customers"
   int port = 0;         // 50051
   int metrics_port = 0; // 9101
+  // The service's own flags, added after the standard ones (each with an environment
+  // fallback COWORK_<NAME> through CLI11's envname, like the standard flags).
+  std::function<void(CLI::App&)> more_flags;
 };
 
 // Every flag has an environment fallback COWORK_<NAME> (e.g. --kafka-brokers and

@@ -1,25 +1,79 @@
-// cowork-billing: the billing service (active users per location per month). Wiring only:
-// flags, the runtime, the directory fed by the customers events, the activity consumer of the
-// customers, contracts and bookings topics, the service.
+// cowork-billing: the billing service (active users per location per month, the platform
+// subscription). Wiring only: flags, the runtime, the directory fed by the customers events,
+// the activity consumer of the customers, contracts and bookings topics, the clock's work
+// (closing months, expired cards), the services.
 
+#include <fstream>
 #include <memory>
+#include <sstream>
+#include <string>
 
 #include "libs/directory/directory.h"
 #include "libs/kafka/kafka.h"
 #include "libs/server/server.h"
 #include "libs/service/runtime.h"
+#include "libs/service/scheduler.h"
 #include "services/billing/api/app.h"
 #include "services/billing/api/services.h"
+#include "services/billing/api/subscription.h"
+
+namespace {
+
+// --price-table: the file's table, or the built-in one without a file.
+absl::StatusOr<cowork::billing::domain::PriceTable> PriceTableFrom(const std::string& path) {
+  if (path.empty()) return cowork::billing::domain::DefaultPriceTable();
+  std::ifstream in(path);
+  if (!in) return absl::FailedPreconditionError(absl::StrCat("cannot read ", path));
+  std::stringstream json;
+  json << in.rdbuf();
+  return cowork::billing::domain::ParsePriceTable(json.str());
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
   using namespace cowork;
+  std::string price_table_path;
+  int close_delay_minutes = 15;
   return service::RunService(
-      argc, argv, "cowork-billing: active users per location per month",
-      {.service = "billing", .port = 50056, .metrics_port = 9106}, [](service::Runtime& rt) {
+      argc, argv, "cowork-billing: active users per location per month, the subscription",
+      {.service = "billing",
+       .port = 50056,
+       .metrics_port = 9106,
+       .more_flags =
+           [&](CLI::App& app) {
+             app.add_option("--price-table", price_table_path,
+                            "JSON price table (base fee, bands, add-ons per currency); empty: "
+                            "the built-in one")
+                 ->envname("COWORK_PRICE_TABLE");
+             app.add_option("--close-delay-minutes", close_delay_minutes,
+                            "Minutes after a month's end (location time) before it closes")
+                 ->envname("COWORK_CLOSE_DELAY_MINUTES")
+                 ->check(CLI::Range(0, 7 * 24 * 60))
+                 ->capture_default_str();
+           }},
+      [&](service::Runtime& rt) {
     const server::ServiceFlags& flags = rt.flags();
+    absl::StatusOr<billing::domain::PriceTable> prices = PriceTableFrom(price_table_path);
+    if (!prices.ok()) return service::ExitWith(flags, "--price-table", prices.status());
     directory::Directory directory(rt.store());
     auth::TokenVerifier verifier(rt.secrets());
     billing::api::App app(rt.store(), directory, rt.clock(), verifier);
+    // Set once the activity consumer exists; until then no month closes.
+    const kafka::EventConsumer* activity_consumer = nullptr;
+    billing::api::Subscription subscription(
+        rt.store(), directory, rt.clock(), app,
+        {.prices = *std::move(prices),
+         .close_delay = absl::Minutes(close_delay_minutes),
+         .caught_up = [&activity_consumer] {
+           if (activity_consumer == nullptr) return false;
+           absl::StatusOr<bool> caught_up = activity_consumer->CaughtUp(absl::Seconds(5));
+           return caught_up.ok() && *caught_up;
+         }});
+    if (absl::Status s = rt.RebuildViews({[&subscription] { return subscription.Rebuild(); }});
+        !s.ok()) {
+      return service::ExitWith(flags, "cannot rebuild the views", s);
+    }
     if (absl::Status s = rt.FollowCustomers(directory); !s.ok()) {
       return service::ExitWith(flags, "cannot start the customers consumer", s);
     }
@@ -27,15 +81,20 @@ int main(int argc, char** argv) {
         .name = "billing.activity",
         .topics = {kafka::TopicFor("customers"), kafka::TopicFor("contracts"),
                    kafka::TopicFor("bookings")},
+        .write_only = true,  // App's handlers only write
         .rebuild = flags.rebuild_projections,
         .reset = [&app](eventstore::Store&) { return app.Reset(); }};
     auto activity = std::make_unique<kafka::EventConsumer>(rt.store(), rt.kafka(), activity_options);
     app.Subscribe(*activity);
+    activity_consumer = activity.get();
     if (absl::Status s = rt.AddConsumer("billing.activity", std::move(activity)); !s.ok()) {
       return service::ExitWith(flags, "cannot start the activity consumer", s);
     }
+    service::Scheduler scheduler(
+        "billing", [&subscription] { return subscription.RunDue(); }, absl::Seconds(1));
 
     billing::api::ActiveUsersServiceImpl active_users_service(app);
-    return rt.Serve(app.authenticator(), {&active_users_service});
+    billing::api::SubscriptionServiceImpl subscription_service(subscription);
+    return rt.Serve(app.authenticator(), {&active_users_service, &subscription_service});
   });
 }

@@ -1,5 +1,6 @@
 // cowork-customers: the customers service (customers, accounts, teams, and the directory of
-// operators and locations). Wiring only: flags, the real clock, the runtime, the services.
+// operators and locations, and the notification emails of the suite). Wiring only: flags, the
+// real clock, the runtime, the notifier, the services.
 
 #include <memory>
 
@@ -10,12 +11,18 @@
 #include "services/customers/api/app.h"
 #include "services/customers/api/contracts_consumer.h"
 #include "services/customers/api/services.h"
+#include "services/customers/notifier/notifier.h"
 
 int main(int argc, char** argv) {
   using namespace cowork;
+  customers::notifier::SmtpOptions smtp;
   return service::RunService(
       argc, argv, "cowork-customers: customers, accounts, teams, operators and locations",
-      {.service = "customers", .port = 50051, .metrics_port = 9101}, [](service::Runtime& rt) {
+      {.service = "customers",
+       .port = 50051,
+       .metrics_port = 9101,
+       .more_flags = [&smtp](CLI::App& cli) { customers::notifier::AddSmtpFlags(cli, smtp); }},
+      [&smtp](service::Runtime& rt) {
     const server::ServiceFlags& flags = rt.flags();
     directory::Directory directory(rt.store());
     auth::TokenVerifier verifier(rt.secrets());
@@ -30,6 +37,12 @@ int main(int argc, char** argv) {
                                                  flags.rebuild_projections));
         !s.ok()) {
       return service::ExitWith(flags, "cannot start the contracts consumer", s);
+    }
+    customers::notifier::SmtpSecretsFromEnv(smtp);
+    absl::StatusOr<std::unique_ptr<customers::notifier::Notifier>> notifier =
+        customers::notifier::StartNotifier(rt, app.projection(), smtp);
+    if (!notifier.ok()) {
+      return service::ExitWith(flags, "cannot start the notifier", notifier.status());
     }
 
     customers::api::DirectoryServiceImpl directory_service(app);

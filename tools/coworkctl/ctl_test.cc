@@ -1041,5 +1041,37 @@ TEST_F(CtlTest, ActiveUserCommandsGoToTheBillingAddress) {
   EXPECT_EQ(RunCtl(recorder_, {"active-users", "get", "--location", "l-1"}).code, kExitUsage);
 }
 
+TEST_F(CtlTest, SubscriptionCommandsBuildTheirRequests) {
+  Result r = RunCtl(recorder_, {"subscription", "set-card", "--token", "pm_1", "--brand", "visa",
+                                "--last-four", "4242", "--expiry-month", "5", "--expiry-year",
+                                "2028"});
+  ASSERT_EQ(r.code, kExitOk) << r.err;
+  EXPECT_EQ(recorder_.sent.back().address, "127.0.0.1:50056");
+  EXPECT_EQ(recorder_.sent.back().method, "/cowork.billing.v1.SubscriptionService/SetPaymentMethod");
+  const auto card = LastRequest<billing::v1::SetPaymentMethodRequest>(recorder_).method().card();
+  EXPECT_EQ(card.last_four(), "4242");
+  EXPECT_EQ(card.expiry_month(), 5);
+  EXPECT_EQ(card.expiry_year(), 2028);
+  EXPECT_EQ(RunCtl(recorder_, {"subscription", "set-card", "--token", "pm_1", "--brand", "visa",
+                               "--last-four", "4242", "--expiry-month", "13", "--expiry-year",
+                               "2028"})
+                .code,
+            kExitUsage);
+  ASSERT_EQ(RunCtl(recorder_, {"subscription", "set-manual"}).code, kExitOk);
+  EXPECT_TRUE(
+      LastRequest<billing::v1::SetPaymentMethodRequest>(recorder_).method().has_manual());
+  ASSERT_EQ(RunCtl(recorder_, {"subscription", "enable-add-on", "--location", "l-1", "--add-on",
+                               "website"})
+                .code,
+            kExitOk);
+  EXPECT_EQ(LastRequest<billing::v1::EnableAddOnRequest>(recorder_).add_on(), "website");
+  ASSERT_EQ(RunCtl(recorder_, {"subscription", "download", "op-1-000001"}).code, kExitOk);
+  EXPECT_EQ(LastRequest<billing::v1::DownloadSubscriptionInvoiceRequest>(recorder_).invoice_id(),
+            "op-1-000001");
+  ASSERT_EQ(RunCtl(recorder_, {"subscription", "invoices", "--location", "l-1"}).code, kExitOk);
+  EXPECT_EQ(recorder_.sent.back().method,
+            "/cowork.billing.v1.SubscriptionService/ListSubscriptionInvoices");
+}
+
 }  // namespace
 }  // namespace cowork::ctl

@@ -8,6 +8,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_split.h"
 #include "absl/time/civil_time.h"
 #include "cowork/bookings/v1/events.pb.h"
 #include "cowork/contracts/v1/events.pb.h"
@@ -18,6 +19,7 @@
 #include "libs/status/field_errors.h"
 #include "libs/status/macros.h"
 #include "libs/validation/validation.h"
+#include "services/billing/api/keys.h"
 #include "services/billing/api/views.pb.h"
 #include "services/billing/domain/active_users.h"
 
@@ -31,16 +33,15 @@ using common::v1::EventEnvelope;
 using eventstore::Space;
 using eventstore::WriteSet;
 
-constexpr absl::string_view kViewPrefixes[] = {"bplan/", "bprod/", "bbook/",
-                                               "binv/",  "bteam/", "bpayer/"};
-
+constexpr absl::string_view kViewPrefixes[] = {"bplan/", "bprod/", "bbook/", "binv/",
+                                               "bteam/", "bpayer/", "bloc/"};
 
 std::string Ts12(int64_t seconds) { return absl::StrFormat("%012d", seconds); }
-std::string PlanKey(absl::string_view op, absl::string_view loc, absl::string_view id) {
-  return absl::StrCat("bplan/", op, "/", loc, "/", id);
+std::string PlanPrefix(absl::string_view op, absl::string_view loc) {
+  return absl::StrCat("bplan/", op, "/", loc, "/");
 }
-std::string ProductKey(absl::string_view op, absl::string_view loc, absl::string_view id) {
-  return absl::StrCat("bprod/", op, "/", loc, "/", id);
+std::string ProductPrefix(absl::string_view op, absl::string_view loc) {
+  return absl::StrCat("bprod/", op, "/", loc, "/");
 }
 std::string BookingsPrefix(absl::string_view op, absl::string_view loc) {
   return absl::StrCat("bbook/", op, "/", loc, "/");
@@ -55,33 +56,23 @@ std::string PayerPrefix(absl::string_view op, absl::string_view customer) {
   return absl::StrCat("bpayer/", op, "/", customer, "/");
 }
 
-// The parsed view at `key`, or a fresh one.
-template <typename View>
-absl::StatusOr<View> ViewAt(const eventstore::Store& store, const std::string& key) {
-  COWORK_ASSIGN_OR_RETURN(std::optional<std::string> bytes, store.Get(Space::kViews, key));
-  View view;
-  if (bytes.has_value() && !view.ParseFromString(*bytes)) {
-    return absl::DataLossError(absl::StrCat("view ", key, " does not parse"));
-  }
-  return view;
-}
-
-// Starts or ends the holding at `key` (a plan or a recurring product).
-absl::Status UpdateHolding(const eventstore::Store& store, const std::string& key,
-                           const std::string& customer_id, const EventEnvelope& e,
-                           const google::type::Date* start, const google::type::Date* end,
-                           WriteSet& writes) {
-  COWORK_ASSIGN_OR_RETURN(views::Holding h, ViewAt<views::Holding>(store, key));
+// The start (or the end) of the holding `id` under `prefix`: "<prefix><id>/start" ("/end").
+absl::Status PutHolding(const std::string& prefix, absl::string_view id,
+                        const std::string& customer_id, const EventEnvelope& e,
+                        const google::type::Date* start, const google::type::Date* end,
+                        WriteSet& writes) {
+  views::Holding h;
   h.set_customer_id(customer_id);
+  *h.mutable_recorded_at() = e.occurred_at();
   if (start != nullptr) {
     *h.mutable_start_date() = *start;
     h.set_start_event_id(e.event_id());
-  }
-  if (end != nullptr) {
+  } else {
     *h.mutable_end_date() = *end;
     h.set_end_event_id(e.event_id());
   }
-  writes.Put(Space::kViews, key, h.SerializeAsString());
+  writes.Put(Space::kViews, absl::StrCat(prefix, id, start != nullptr ? "/start" : "/end"),
+             h.SerializeAsString());
   return absl::OkStatus();
 }
 
@@ -108,44 +99,52 @@ absl::CivilMonth ParseMonth(absl::string_view field, absl::string_view value,
   return month;
 }
 
-std::string FormatMonth(absl::CivilMonth m) { return absl::FormatCivilTime(m); }
+using domain::FormatMonth;
 
 // One handler per event type the projection reads (overloads of Handle, found by the
-// payload's type).
+// payload's type). Handlers only write: every fact has a key of its own, so a batch of events
+// can be applied without reading what the batch itself wrote.
 
-absl::Status Handle(const eventstore::Store& store, const EventEnvelope& e,
-                    const cv1::ContractStarted& c, WriteSet& w) {
-  return UpdateHolding(store, PlanKey(e.operator_id(), c.location_id(), c.contract_id()),
-                       c.customer_id(), e, &c.start_date(), nullptr, w);
+absl::Status Handle(const EventEnvelope& e, const ev1::LocationCreated& l, WriteSet& w) {
+  absl::TimeZone tz;
+  if (!absl::LoadTimeZone(l.time_zone(), &tz)) {
+    return absl::InvalidArgumentError(absl::StrCat("location ", l.location_id(),
+                                                    ": unknown time zone ", l.time_zone()));
+  }
+  const absl::CivilMonth month(absl::ToCivilSecond(FromTimestamp(e.occurred_at()), tz));
+  w.Put(Space::kViews, LocationKey(e.operator_id(), l.location_id()), domain::FormatMonth(month));
+  return absl::OkStatus();
 }
 
-absl::Status Handle(const eventstore::Store& store, const EventEnvelope& e,
-                    const cv1::ContractEnded& c, WriteSet& w) {
+absl::Status Handle(const EventEnvelope& e, const cv1::ContractStarted& c, WriteSet& w) {
+  return PutHolding(PlanPrefix(e.operator_id(), c.location_id()), c.contract_id(),
+                    c.customer_id(), e, &c.start_date(), nullptr, w);
+}
+
+absl::Status Handle(const EventEnvelope& e, const cv1::ContractEnded& c, WriteSet& w) {
   if (!c.started()) return absl::OkStatus();  // never held
-  return UpdateHolding(store, PlanKey(e.operator_id(), c.location_id(), c.contract_id()),
-                       c.customer_id(), e, nullptr, &c.end_date(), w);
+  return PutHolding(PlanPrefix(e.operator_id(), c.location_id()), c.contract_id(),
+                    c.customer_id(), e, nullptr, &c.end_date(), w);
 }
 
-absl::Status Handle(const eventstore::Store& store, const EventEnvelope& e,
-                    const cv1::PurchaseMade& p, WriteSet& w) {
+absl::Status Handle(const EventEnvelope& e, const cv1::PurchaseMade& p, WriteSet& w) {
   if (p.kind() != cv1::RECURRING) return absl::OkStatus();  // one-off: invoiced, that counts
-  return UpdateHolding(store, ProductKey(e.operator_id(), p.location_id(), p.purchase_id()),
-                       p.customer_id(), e, &p.start_date(), nullptr, w);
+  return PutHolding(ProductPrefix(e.operator_id(), p.location_id()), p.purchase_id(),
+                    p.customer_id(), e, &p.start_date(), nullptr, w);
 }
 
-absl::Status Handle(const eventstore::Store& store, const EventEnvelope& e,
-                    const cv1::PurchaseCancelled& p, WriteSet& w) {
-  return UpdateHolding(store, ProductKey(e.operator_id(), p.location_id(), p.purchase_id()),
-                       p.customer_id(), e, nullptr, &p.end_date(), w);
+absl::Status Handle(const EventEnvelope& e, const cv1::PurchaseCancelled& p, WriteSet& w) {
+  return PutHolding(ProductPrefix(e.operator_id(), p.location_id()), p.purchase_id(),
+                    p.customer_id(), e, nullptr, &p.end_date(), w);
 }
 
-absl::Status Handle(const eventstore::Store&, const EventEnvelope& e, const cv1::InvoiceIssued& i,
-                    WriteSet& w) {
+absl::Status Handle(const EventEnvelope& e, const cv1::InvoiceIssued& i, WriteSet& w) {
   const std::optional<absl::CivilDay> day = FromDate(i.issue_date());
   if (!day.has_value()) return absl::InvalidArgumentError("invoice without an issue date");
   views::Moment m;
   m.set_customer_id(i.customer_id());
   m.set_event_id(e.event_id());
+  *m.mutable_recorded_at() = e.occurred_at();
   w.Put(Space::kViews,
         absl::StrCat(InvoicesPrefix(e.operator_id(), i.location_id()), FormatDay(*day), "/",
                      i.invoice_id()),
@@ -153,8 +152,8 @@ absl::Status Handle(const eventstore::Store&, const EventEnvelope& e, const cv1:
   return absl::OkStatus();
 }
 
-absl::Status Handle(const eventstore::Store&, const EventEnvelope& e,
-                    const bv1::BookingCreated& b, WriteSet& w) {
+// Made when recorded: the key's time is both.
+absl::Status Handle(const EventEnvelope& e, const bv1::BookingCreated& b, WriteSet& w) {
   views::Moment m;
   m.set_customer_id(b.customer_id());
   m.set_event_id(e.event_id());
@@ -165,20 +164,17 @@ absl::Status Handle(const eventstore::Store&, const EventEnvelope& e,
   return absl::OkStatus();
 }
 
-absl::Status Handle(const eventstore::Store&, const EventEnvelope& e,
-                    const ev1::TeamMemberAdded& t, WriteSet& w) {
+absl::Status Handle(const EventEnvelope& e, const ev1::TeamMemberAdded& t, WriteSet& w) {
   PutTeamChange(e, t.team_id(), views::TeamChange::MEMBER_ADDED, t.customer_id(), w);
   return absl::OkStatus();
 }
 
-absl::Status Handle(const eventstore::Store&, const EventEnvelope& e,
-                    const ev1::TeamMemberRemoved& t, WriteSet& w) {
+absl::Status Handle(const EventEnvelope& e, const ev1::TeamMemberRemoved& t, WriteSet& w) {
   PutTeamChange(e, t.team_id(), views::TeamChange::MEMBER_REMOVED, t.customer_id(), w);
   return absl::OkStatus();
 }
 
-absl::Status Handle(const eventstore::Store&, const EventEnvelope& e,
-                    const ev1::TeamPayingMemberSet& t, WriteSet& w) {
+absl::Status Handle(const EventEnvelope& e, const ev1::TeamPayingMemberSet& t, WriteSet& w) {
   PutTeamChange(e, t.team_id(), views::TeamChange::PAYING_MEMBER_SET, t.customer_id(), w);
   if (!t.customer_id().empty()) {
     w.Put(Space::kViews, PayerPrefix(e.operator_id(), t.customer_id()) + t.team_id(), "");
@@ -188,23 +184,23 @@ absl::Status Handle(const eventstore::Store&, const EventEnvelope& e,
 
 template <typename... T>
 struct Handled {
-  static void Subscribe(const eventstore::Store& store, kafka::EventConsumer& consumer) {
-    (consumer.On<T>([&store](const EventEnvelope& e, const T& payload, WriteSet& w) {
-      return Handle(store, e, payload, w);
+  static void Subscribe(kafka::EventConsumer& consumer) {
+    (consumer.On<T>([](const EventEnvelope& e, const T& payload, WriteSet& w) {
+      return Handle(e, payload, w);
     }),
      ...);
   }
-  static absl::Status Apply(const eventstore::Store& store, const EventEnvelope& e,
-                            const google::protobuf::Message& payload, WriteSet& w) {
+  static absl::Status Apply(const EventEnvelope& e, const google::protobuf::Message& payload,
+                            WriteSet& w) {
     absl::Status out;
     ((payload.GetDescriptor() == T::descriptor() &&
-      (out = Handle(store, e, static_cast<const T&>(payload), w), true)) ||
+      (out = Handle(e, static_cast<const T&>(payload), w), true)) ||
      ...);
     return out;
   }
 };
 using Projected =
-    Handled<cv1::ContractStarted, cv1::ContractEnded, cv1::PurchaseMade, cv1::PurchaseCancelled,
+    Handled<ev1::LocationCreated, cv1::ContractStarted, cv1::ContractEnded, cv1::PurchaseMade, cv1::PurchaseCancelled,
             cv1::InvoiceIssued, bv1::BookingCreated, ev1::TeamMemberAdded,
             ev1::TeamMemberRemoved, ev1::TeamPayingMemberSet>;
 
@@ -216,12 +212,12 @@ App::App(eventstore::Store& store, const directory::Directory& directory, const 
 
 // ---------------------------------------------------------------- the projection
 
-void App::Subscribe(kafka::EventConsumer& consumer) const { Projected::Subscribe(store_, consumer); }
+void App::Subscribe(kafka::EventConsumer& consumer) const { Projected::Subscribe(consumer); }
 
 absl::Status App::Apply(const common::v1::EventEnvelope& envelope,
                         const google::protobuf::Message& payload,
                         eventstore::WriteSet& writes) const {
-  return Projected::Apply(store_, envelope, payload, writes);
+  return Projected::Apply(envelope, payload, writes);
 }
 
 absl::Status App::Reset() const {
@@ -233,10 +229,14 @@ absl::Status App::Reset() const {
 
 absl::StatusOr<domain::Activity> App::ActivityAt(const directory::LocationInfo& location,
                                                  absl::TimeZone tz, absl::CivilMonth first,
-                                                 absl::CivilMonth last) const {
+                                                 absl::CivilMonth last,
+                                                 absl::Time recorded_before) const {
   const std::string& op = location.operator_id;
   const std::string& loc = location.location_id;
   const domain::Span span = {domain::MonthIn(first, tz).from, domain::MonthIn(last, tz).to};
+  auto recorded = [recorded_before](const google::protobuf::Timestamp& at) {
+    return FromTimestamp(at) < recorded_before;
+  };
   auto day_start = [&tz](const google::type::Date& d, int plus_days) -> std::optional<absl::Time> {
     const std::optional<absl::CivilDay> day = FromDate(d);
     if (!day.has_value()) return std::nullopt;
@@ -245,26 +245,36 @@ absl::StatusOr<domain::Activity> App::ActivityAt(const directory::LocationInfo& 
   domain::Activity activity;
   std::set<std::string> plan_holders;
   absl::Status failed;
-  // Plans and recurring products held at the location.
+  auto parse_error = [&failed](absl::string_view key) {
+    failed = absl::DataLossError(absl::StrCat("view ", key, " does not parse"));
+    return false;
+  };
+  // Plans and recurring products held at the location: "<id>/start" and "<id>/end".
   for (const bool plans : {true, false}) {
-    const std::string prefix = plans ? PlanKey(op, loc, "") : ProductKey(op, loc, "");
+    const std::string prefix = plans ? PlanPrefix(op, loc) : ProductPrefix(op, loc);
     COWORK_RETURN_IF_ERROR(store_.Scan(
         Space::kViews, prefix, "", [&](absl::string_view key, absl::string_view value) {
           views::Holding h;
-          if (!h.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
-            failed = absl::DataLossError(absl::StrCat("view ", key, " does not parse"));
-            return false;
+          const size_t slash = key.rfind('/');
+          if (slash < prefix.size() ||
+              !h.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
+            return parse_error(key);
           }
-          const std::string id(key.substr(prefix.size()));
-          const std::optional<absl::Time> from = day_start(h.start_date(), 0);
-          if (!from.has_value()) return true;  // ended before its start reached us
-          if (plans) {
-            activity.ContractStarted(id, h.customer_id(), loc, *from, h.start_event_id());
-            plan_holders.insert(h.customer_id());
+          if (!recorded(h.recorded_at())) return true;
+          const std::string id(key.substr(prefix.size(), slash - prefix.size()));
+          if (key.substr(slash + 1) == "start") {
+            const std::optional<absl::Time> from = day_start(h.start_date(), 0);
+            if (!from.has_value()) return parse_error(key);
+            if (plans) {
+              activity.ContractStarted(id, h.customer_id(), loc, *from, h.start_event_id());
+              plan_holders.insert(h.customer_id());
+            } else {
+              activity.RecurringProductStarted(id, h.customer_id(), loc, *from,
+                                               h.start_event_id());
+            }
           } else {
-            activity.RecurringProductStarted(id, h.customer_id(), loc, *from, h.start_event_id());
-          }
-          if (const std::optional<absl::Time> to = day_start(h.end_date(), 1); to.has_value()) {
+            const std::optional<absl::Time> to = day_start(h.end_date(), 1);
+            if (!to.has_value()) return parse_error(key);
             if (plans) {
               activity.ContractEnded(id, *to, h.end_event_id());
             } else {
@@ -277,17 +287,17 @@ absl::StatusOr<domain::Activity> App::ActivityAt(const directory::LocationInfo& 
   }
   // Bookings made in the months: keys from the first month's first second on.
   const std::string bookings = BookingsPrefix(op, loc);
-  const int64_t from_s = absl::ToUnixSeconds(span.from), to_s = absl::ToUnixSeconds(span.to);
+  const int64_t from_s = absl::ToUnixSeconds(span.from);
+  const absl::Time until = std::min(span.to, recorded_before);
   COWORK_RETURN_IF_ERROR(store_.Scan(
       Space::kViews, bookings, absl::StrCat(bookings, Ts12(from_s - 1), "/~"),
       [&](absl::string_view key, absl::string_view value) {
         int64_t at = 0;
-        if (!absl::SimpleAtoi(key.substr(bookings.size(), 12), &at)) return true;
-        if (at >= to_s) return false;
+        if (!absl::SimpleAtoi(key.substr(bookings.size(), 12), &at)) return parse_error(key);
+        if (absl::FromUnixSeconds(at) >= until) return false;
         views::Moment m;
         if (!m.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
-          failed = absl::DataLossError(absl::StrCat("view ", key, " does not parse"));
-          return false;
+          return parse_error(key);
         }
         activity.BookingMade(std::string(key.substr(bookings.size() + 13)), m.customer_id(), loc,
                              absl::FromUnixSeconds(at), m.event_id());
@@ -305,9 +315,9 @@ absl::StatusOr<domain::Activity> App::ActivityAt(const directory::LocationInfo& 
         views::Moment m;
         if (!absl::ParseCivilTime(key.substr(invoices.size(), 10), &day) ||
             !m.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
-          failed = absl::DataLossError(absl::StrCat("view ", key, " does not parse"));
-          return false;
+          return parse_error(key);
         }
+        if (!recorded(m.recorded_at())) return true;
         activity.Invoiced(std::string(key.substr(invoices.size() + 11)), m.customer_id(), loc,
                           calendar::StartOfDay(day, tz), m.event_id());
         return true;
@@ -331,9 +341,9 @@ absl::StatusOr<domain::Activity> App::ActivityAt(const directory::LocationInfo& 
           views::TeamChange c;
           if (!absl::SimpleAtoi(key.substr(prefix.size()), &sequence) ||
               !c.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
-            failed = absl::DataLossError(absl::StrCat("view ", key, " does not parse"));
-            return false;
+            return parse_error(key);
           }
+          if (!recorded(c.at())) return true;
           const absl::Time at = FromTimestamp(c.at());
           switch (c.kind()) {
             case views::TeamChange::MEMBER_ADDED:
@@ -355,6 +365,45 @@ absl::StatusOr<domain::Activity> App::ActivityAt(const directory::LocationInfo& 
   return activity;
 }
 
+absl::StatusOr<std::optional<v1::MonthClosed>> App::ClosedMonth(
+    const directory::LocationInfo& location, absl::CivilMonth month) const {
+  COWORK_ASSIGN_OR_RETURN(
+      std::optional<std::string> bytes,
+      store_.Get(Space::kViews,
+                 ClosedMonthKey(location.operator_id, location.location_id, month)));
+  if (!bytes.has_value()) return std::optional<v1::MonthClosed>();
+  v1::MonthClosed closed;
+  if (!closed.ParseFromString(*bytes)) return absl::DataLossError("closed month does not parse");
+  return closed;
+}
+
+absl::StatusOr<std::vector<domain::ActiveUser>> App::ActiveUsersAt(
+    const directory::LocationInfo& location, absl::TimeZone tz, absl::CivilMonth month,
+    absl::Time recorded_before) const {
+  COWORK_ASSIGN_OR_RETURN(const domain::Activity activity,
+                          ActivityAt(location, tz, month, month, recorded_before));
+  return activity.ActiveUsers(location.location_id, domain::MonthIn(month, tz));
+}
+
+absl::Status App::ForEachLocation(
+    absl::FunctionRef<absl::Status(absl::string_view operator_id, absl::string_view location_id,
+                                   absl::CivilMonth first_month)>
+        fn) const {
+  absl::Status failed;
+  COWORK_RETURN_IF_ERROR(store_.Scan(
+      Space::kViews, "bloc/", "", [&](absl::string_view key, absl::string_view value) {
+        const std::vector<absl::string_view> parts = absl::StrSplit(key, '/');
+        absl::CivilMonth first;
+        if (parts.size() != 3 || !absl::ParseCivilTime(value, &first)) {
+          failed = absl::DataLossError(absl::StrCat("view ", key, " does not parse"));
+          return false;
+        }
+        failed = fn(parts[1], parts[2], first);
+        return failed.ok();
+      }));
+  return failed;
+}
+
 absl::StatusOr<v1::ActiveUsers> App::GetActiveUsers(const auth::Principal& p,
                                                     const v1::GetActiveUsersRequest& r) const {
   FieldErrors errors;
@@ -365,13 +414,17 @@ absl::StatusOr<v1::ActiveUsers> App::GetActiveUsers(const auth::Principal& p,
   COWORK_ASSIGN_OR_RETURN(const directory::LocationInfo location,
                           directory_.FindLocation(p.operator_id, r.location_id()));
   COWORK_ASSIGN_OR_RETURN(const absl::TimeZone tz, directory::TimeZoneOf(location));
-  COWORK_ASSIGN_OR_RETURN(const domain::Activity activity,
-                          ActivityAt(location, tz, month, month));
+  // A closed month counts what was recorded before its close said.
+  COWORK_ASSIGN_OR_RETURN(const std::optional<v1::MonthClosed> closed,
+                          ClosedMonth(location, month));
+  const absl::Time recorded_before =
+      closed.has_value() ? FromTimestamp(closed->counted_until()) : absl::InfiniteFuture();
+  COWORK_ASSIGN_OR_RETURN(const std::vector<domain::ActiveUser> users,
+                          ActiveUsersAt(location, tz, month, recorded_before));
   v1::ActiveUsers out;
   out.set_location_id(location.location_id);
   out.set_month(FormatMonth(month));
-  for (const domain::ActiveUser& u :
-       activity.ActiveUsers(location.location_id, domain::MonthIn(month, tz))) {
+  for (const domain::ActiveUser& u : users) {
     v1::ActiveUser* user = out.add_users();
     user->set_customer_id(u.customer_id);
     for (const domain::Reason& reason : u.reasons) {
@@ -381,6 +434,10 @@ absl::StatusOr<v1::ActiveUsers> App::GetActiveUsers(const auth::Principal& p,
     }
   }
   out.set_count(out.users_size());
+  if (closed.has_value()) {
+    out.set_closed(true);
+    *out.mutable_counted_until() = closed->counted_until();
+  }
   return out;
 }
 
@@ -406,15 +463,26 @@ absl::StatusOr<v1::ListActiveUserCountsResponse> App::ListActiveUserCounts(
   }
   v1::ListActiveUserCountsResponse out;
   for (const directory::LocationInfo& location : locations) {
-    // One load of the location's activity serves every month of the range.
+    // Closed months give the count their close froze; one load of the location's activity
+    // serves every open month of the range.
     COWORK_ASSIGN_OR_RETURN(const absl::TimeZone tz, directory::TimeZoneOf(location));
-    COWORK_ASSIGN_OR_RETURN(const domain::Activity activity, ActivityAt(location, tz, from, to));
+    std::optional<domain::Activity> activity;
     for (absl::CivilMonth m = from; m <= to; ++m) {
       v1::MonthCount* count = out.add_counts();
       count->set_location_id(location.location_id);
       count->set_month(FormatMonth(m));
+      COWORK_ASSIGN_OR_RETURN(const std::optional<v1::MonthClosed> closed,
+                              ClosedMonth(location, m));
+      if (closed.has_value()) {
+        count->set_count(closed->active_users());
+        count->set_closed(true);
+        continue;
+      }
+      if (!activity.has_value()) {
+        COWORK_ASSIGN_OR_RETURN(activity, ActivityAt(location, tz, m, to, absl::InfiniteFuture()));
+      }
       count->set_count(static_cast<int64_t>(
-          activity.ActiveUsers(location.location_id, domain::MonthIn(m, tz)).size()));
+          activity->ActiveUsers(location.location_id, domain::MonthIn(m, tz)).size()));
     }
   }
   return out;

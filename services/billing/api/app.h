@@ -7,21 +7,28 @@
 //
 // Projection (Space::kViews), fed by the consumer "billing.activity" (Subscribe), keys after
 // the kind start with the operator id:
-//   bplan/<op>/<location>/<contract>                  views.Holding (a started contract)
-//   bprod/<op>/<location>/<purchase>                  views.Holding (a recurring product)
+//   bloc/<op>/<location>                              "YYYY-MM" the location was created in
+//   bplan/<op>/<location>/<contract>/start|end        views.Holding (a started contract)
+//   bprod/<op>/<location>/<purchase>/start|end        views.Holding (a recurring product)
 //   bbook/<op>/<location>/<made at, unix s, 12 digits>/<booking>   views.Moment
 //   binv/<op>/<location>/<issue date YYYY-MM-DD>/<invoice>        views.Moment
 //   bteam/<op>/<team>/<sequence, 12 digits>           views.TeamChange
 //   bpayer/<op>/<customer>/<team>                     ""  (the customer paid for the team once)
-// Applying is idempotent (the consumer skips an aggregate's sequence it has applied) and
-// order-independent across topics: each key belongs to one entity, and a query puts the
-// pieces together. The current month is computed live from it.
+// Applying only writes (no handler reads the store), is idempotent (the consumer skips an
+// aggregate's sequence it has applied) and order-independent across topics: each key belongs
+// to one fact, and a query puts the pieces together. Every fact keeps when it was recorded,
+// so a closed month is counted from what was recorded before its close (keys.h
+// ClosedMonthKey, written by the Subscription); an open month is computed live.
 //
 // Authorization: admins of the operator holding platform.invoices at the location (every
 // location for the network's counts).
 //
 // Thread-safe: reads go to the Store; the consumer's thread writes.
 
+#include <optional>
+#include <vector>
+
+#include "absl/functional/function_ref.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/time/civil_time.h"
@@ -65,13 +72,29 @@ class App {
   // Deletes the projection (before a rebuild from offset zero).
   absl::Status Reset() const;
 
+  // The active users of the location in `month`, counted from the events recorded before
+  // `recorded_before` (InfiniteFuture: all of them).
+  absl::StatusOr<std::vector<domain::ActiveUser>> ActiveUsersAt(
+      const directory::LocationInfo& location, absl::TimeZone tz, absl::CivilMonth month,
+      absl::Time recorded_before) const;
+  // Calls fn for every location the projection knows, with the month it was created in.
+  absl::Status ForEachLocation(
+      absl::FunctionRef<absl::Status(absl::string_view operator_id,
+                                     absl::string_view location_id, absl::CivilMonth first_month)>
+          fn) const;
+
  private:
-  // What the projection knows of the location that matters for the months first..last: every
-  // plan and recurring product held there, the bookings made and invoices issued in those
-  // months, and the teams its plan holders paid for.
+  // What the projection knows of the location that matters for the months first..last, as
+  // recorded before `recorded_before`: every plan and recurring product held there, the
+  // bookings made and invoices issued in those months, and the teams its plan holders paid
+  // for.
   absl::StatusOr<domain::Activity> ActivityAt(const directory::LocationInfo& location,
                                               absl::TimeZone tz, absl::CivilMonth first,
-                                              absl::CivilMonth last) const;
+                                              absl::CivilMonth last,
+                                              absl::Time recorded_before) const;
+  // The close of the location's month, if it has closed.
+  absl::StatusOr<std::optional<v1::MonthClosed>> ClosedMonth(
+      const directory::LocationInfo& location, absl::CivilMonth month) const;
 
   eventstore::Store& store_;
   const directory::Directory& directory_;

@@ -1,11 +1,12 @@
 #ifndef COWORK_SERVICES_BILLING_API_SERVICES_H_
 #define COWORK_SERVICES_BILLING_API_SERVICES_H_
 
-// The gRPC service of billing.proto on the callback API: each handler authenticates and runs
+// The gRPC services of billing.proto on the callback API: each handler authenticates and runs
 // the App method (service::Authed). Thread-safe as the App is; the App must outlive it.
 
 #include "cowork/billing/v1/billing.grpc.pb.h"
 #include "services/billing/api/app.h"
+#include "services/billing/api/subscription.h"
 
 namespace cowork::billing::api {
 
@@ -21,6 +22,38 @@ class ActiveUsersServiceImpl final : public v1::ActiveUsersService::CallbackServ
 
  private:
   App& app_;
+};
+
+class SubscriptionServiceImpl final : public v1::SubscriptionService::CallbackService {
+ public:
+  explicit SubscriptionServiceImpl(Subscription& app) : app_(app) {}
+  grpc::ServerUnaryReactor* GetAccount(grpc::CallbackServerContext* ctx,
+                                       const v1::GetAccountRequest* request,
+                                       v1::Account* response) override;
+  grpc::ServerUnaryReactor* SetPaymentMethod(grpc::CallbackServerContext* ctx,
+                                             const v1::SetPaymentMethodRequest* request,
+                                             v1::Account* response) override;
+  grpc::ServerUnaryReactor* RemovePaymentMethod(grpc::CallbackServerContext* ctx,
+                                                const v1::RemovePaymentMethodRequest* request,
+                                                v1::Account* response) override;
+  grpc::ServerUnaryReactor* EnableAddOn(grpc::CallbackServerContext* ctx,
+                                        const v1::EnableAddOnRequest* request,
+                                        v1::Account* response) override;
+  grpc::ServerUnaryReactor* DisableAddOn(grpc::CallbackServerContext* ctx,
+                                         const v1::DisableAddOnRequest* request,
+                                         v1::Account* response) override;
+  grpc::ServerUnaryReactor* ListSubscriptionInvoices(
+      grpc::CallbackServerContext* ctx, const v1::ListSubscriptionInvoicesRequest* request,
+      v1::ListSubscriptionInvoicesResponse* response) override;
+  grpc::ServerUnaryReactor* GetSubscriptionInvoice(
+      grpc::CallbackServerContext* ctx, const v1::GetSubscriptionInvoiceRequest* request,
+      v1::SubscriptionInvoice* response) override;
+  grpc::ServerUnaryReactor* DownloadSubscriptionInvoice(
+      grpc::CallbackServerContext* ctx, const v1::DownloadSubscriptionInvoiceRequest* request,
+      v1::InvoiceDocument* response) override;
+
+ private:
+  Subscription& app_;
 };
 
 }  // namespace cowork::billing::api

@@ -1,16 +1,19 @@
 #include "services/billing/domain/active_users.h"
 
 #include <algorithm>
+#include <unordered_map>
 
 #include "libs/calendar/calendar.h"
 
 namespace cowork::billing::domain {
 namespace {
 
+void AddProof(std::vector<std::string>& to, const std::string& id) {
+  if (std::find(to.begin(), to.end(), id) == to.end()) to.push_back(id);
+}
+
 void AddProof(std::vector<std::string>& to, const std::vector<std::string>& ids) {
-  for (const std::string& id : ids) {
-    if (std::find(to.begin(), to.end(), id) == to.end()) to.push_back(id);
-  }
+  for (const std::string& id : ids) AddProof(to, id);
 }
 
 }  // namespace
@@ -33,7 +36,10 @@ void Activity::Start(std::map<std::string, Holding>& holdings, const std::string
   h.customer_id = customer_id;
   h.location_id = location_id;
   h.from = from;
-  AddProof(h.event_ids, {event_id});
+  // The start's proof comes first, whichever arrived first.
+  if (std::find(h.event_ids.begin(), h.event_ids.end(), event_id) == h.event_ids.end()) {
+    h.event_ids.insert(h.event_ids.begin(), event_id);
+  }
 }
 
 void Activity::End(std::map<std::string, Holding>& holdings, const std::string& id, absl::Time to,
@@ -137,15 +143,21 @@ std::vector<std::pair<std::string, Activity::Proven>> Activity::PayingSpans(
 
 std::vector<ActiveUser> Activity::ActiveUsers(absl::string_view location_id,
                                               const Span& month) const {
-  std::map<std::string, std::map<Criterion, std::vector<std::string>>> found;
+  // By customer (sorted at the end): a location's month has thousands of them.
+  std::unordered_map<std::string, std::map<Criterion, std::vector<std::string>>> found;
   auto held_in_month = [&](const Holding& h) -> std::optional<Span> {
     if (h.location_id != location_id || !h.from.has_value()) return std::nullopt;
     const Span in_month = Intersect({*h.from, h.to}, month);
     if (in_month.empty()) return std::nullopt;
     return in_month;
   };
+  // The plans held here in the month, by holder: criterion 5 looks up each paying member's.
+  std::map<std::string, std::vector<std::pair<const Holding*, Span>>> held_by;
   for (const auto& [id, plan] : plans_) {
-    if (held_in_month(plan)) AddProof(found[plan.customer_id][Criterion::kActivePlan], plan.event_ids);
+    const std::optional<Span> held = held_in_month(plan);
+    if (!held.has_value()) continue;
+    AddProof(found[plan.customer_id][Criterion::kActivePlan], plan.event_ids);
+    held_by[plan.customer_id].emplace_back(&plan, *held);
   }
   for (const auto& [id, product] : products_) {
     if (held_in_month(product)) {
@@ -154,23 +166,22 @@ std::vector<ActiveUser> Activity::ActiveUsers(absl::string_view location_id,
   }
   for (const auto& [id, booking] : bookings_) {
     if (booking.location_id == location_id && month.Contains(booking.at)) {
-      AddProof(found[booking.customer_id][Criterion::kBookingMade], {booking.event_id});
+      AddProof(found[booking.customer_id][Criterion::kBookingMade], booking.event_id);
     }
   }
   for (const auto& [id, invoice] : invoices_) {
     if (invoice.location_id == location_id && month.Contains(invoice.at)) {
-      AddProof(found[invoice.customer_id][Criterion::kInvoiced], {invoice.event_id});
+      AddProof(found[invoice.customer_id][Criterion::kInvoiced], invoice.event_id);
     }
   }
   // 5: a member of a team at an instant of the month when the team's paying member held a
   // plan here.
   for (const auto& [team_id, changes] : paying_) {
     for (const auto& [payer, paying] : PayingSpans(team_id)) {
-      for (const auto& [contract_id, plan] : plans_) {
-        if (plan.customer_id != payer) continue;
-        const std::optional<Span> held = held_in_month(plan);
-        if (!held.has_value()) continue;
-        const Span paid_and_held = Intersect(*held, paying.span);
+      auto payer_plans = held_by.find(payer);
+      if (payer_plans == held_by.end()) continue;
+      for (const auto& [plan, held] : payer_plans->second) {
+        const Span paid_and_held = Intersect(held, paying.span);
         if (paid_and_held.empty()) continue;
         for (auto it = members_.lower_bound({team_id, ""});
              it != members_.end() && it->first.first == team_id; ++it) {
@@ -179,7 +190,7 @@ std::vector<ActiveUser> Activity::ActiveUsers(absl::string_view location_id,
             std::vector<std::string>& proof = found[it->first.second][Criterion::kTeamWithPlanHolder];
             AddProof(proof, member.event_ids);
             AddProof(proof, paying.event_ids);
-            AddProof(proof, plan.event_ids);
+            AddProof(proof, plan->event_ids);
           }
         }
       }
@@ -192,6 +203,9 @@ std::vector<ActiveUser> Activity::ActiveUsers(absl::string_view location_id,
     for (auto& [criterion, ids] : criteria) user.reasons.push_back({criterion, std::move(ids)});
     out.push_back(std::move(user));
   }
+  std::sort(out.begin(), out.end(), [](const ActiveUser& a, const ActiveUser& b) {
+    return a.customer_id < b.customer_id;
+  });
   return out;
 }
 

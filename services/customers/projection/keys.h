@@ -13,8 +13,10 @@
 //   teamloc/<operator>/<location>/<team>   ""  (teams by location)
 //   custteam/<operator>/<customer>/<team>  ""  (teams a customer is in)
 //   (dir/... belongs to libs/directory)
+//   due/<time>/notify/<notification>       ""  (the notifier's due index; not a rebuilt view)
 // Space::kMeta
 //   pii/key/<operator>/<customer>          the customer's seal key (eventstore::KeyVault)
+//   notifier/pending/<notification>        notifier::PendingNotification (notifier/notifier.h)
 // Claims
 //   email/<operator>/<lower-cased email>   owner: customer id
 //

@@ -1,0 +1,29 @@
+#ifndef COWORK_SERVICES_BILLING_API_KEYS_H_
+#define COWORK_SERVICES_BILLING_API_KEYS_H_
+
+// The read-view keys that the projection (App) and the subscription (Subscription) share.
+
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/civil_time.h"
+#include "services/billing/domain/subscription.h"
+
+namespace cowork::billing::api {
+
+// The projection: a location the customers events created, with the month it was created in
+// ("YYYY-MM", its time zone) — its first month to close.
+inline std::string LocationKey(absl::string_view op, absl::string_view location) {
+  return absl::StrCat("bloc/", op, "/", location);
+}
+
+// The subscription: a closed month of a location (v1.MonthClosed).
+inline std::string ClosedMonthKey(absl::string_view op, absl::string_view location,
+                                  absl::CivilMonth month) {
+  return absl::StrCat("bclosed/", op, "/", location, "/", domain::FormatMonth(month));
+}
+
+}  // namespace cowork::billing::api
+
+#endif  // COWORK_SERVICES_BILLING_API_KEYS_H_
