@@ -10,8 +10,9 @@
 // (topics are created here, by the host), slow consumer-group rebalances (the suite's
 // consumers use assign(), not subscribe()), no transaction markers, and a bounded log: each
 // partition keeps at most 5 MB (or 100,000 batches) of messages and silently drops its
-// oldest beyond that, so a topic holds about 5 MB times its partitions (the billing
-// benchmark's 10 million events need ~500 partitions per topic).
+// oldest beyond that, so a topic holds about 5 MB times its partitions, and one aggregate's
+// events (one key, one partition) at most 5 MB: a year of a large location's invoice book
+// does not fit.
 //
 // Thread-safe: SetDown/SetUp/CreateTopic may be called from any thread. Errors: INTERNAL when
 // the mock cannot be created or refuses a command, INVALID_ARGUMENT for bad options.

@@ -372,7 +372,8 @@ TEST_F(EventConsumerTest, WriteOnlyCommitsARoundWithItsOffsetsAndSequences) {
   EXPECT_EQ(Seen(), 101);
   EXPECT_EQ(View("operator/op7"), "op7@2");
   EXPECT_EQ(StoredOffsets("test.batched"), 101);
-  auto applied = store_->Get(eventstore::Space::kMeta, "consumer/test.batched/applied/operator/op7");
+  auto applied =
+      store_->Get(eventstore::Space::kMeta, "consumer/test.batched/applied/operator/op7");
   ASSERT_TRUE(applied.ok());
   EXPECT_EQ(applied->value_or(""), "2");
   ASSERT_TRUE(Eventually([&] { return consumer->Lag() == 0; }));

@@ -21,8 +21,7 @@ absl::Status Unavailable(absl::string_view what, const std::string& path) {
 }  // namespace
 
 EventFileWriter::EventFileWriter(std::string path, int fd)
-    : path_(std::move(path)),
-      out_(std::make_unique<google::protobuf::io::FileOutputStream>(fd)) {}
+    : path_(std::move(path)), out_(std::make_unique<google::protobuf::io::FileOutputStream>(fd)) {}
 
 EventFileWriter::~EventFileWriter() { (void)Close(); }
 

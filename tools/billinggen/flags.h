@@ -21,15 +21,16 @@ inline void AddGeneratorFlags(CLI::App& app, GeneratorOptions& o) {
       ->capture_default_str();
   app.add_option("--customers", o.customers, "Customers in the network")->capture_default_str();
   app.add_option_function<std::string>(
-         "--start",
-         [&o](const std::string& text) {
-           if (!absl::ParseCivilTime(text, &o.start)) {
-             throw CLI::ValidationError("--start", "must be a date, YYYY-MM-DD");
-           }
-         },
-         "First day (YYYY-MM-DD), default 2025-01-01");
+      "--start",
+      [&o](const std::string& text) {
+        if (!absl::ParseCivilTime(text, &o.start)) {
+          throw CLI::ValidationError("--start", "must be a date, YYYY-MM-DD");
+        }
+      },
+      "First day (YYYY-MM-DD), default 2025-01-01");
   app.add_option("--months", o.months, "Months of activity")->capture_default_str();
-  app.add_option("--skew", o.skew, "Location r (1 = largest) has customers in proportion to 1/r^skew")
+  app.add_option("--skew", o.skew,
+                 "Location r (1 = largest) has customers in proportion to 1/r^skew")
       ->capture_default_str();
   app.add_option("--early-share", o.early_share, "Share of customers joining in the first month")
       ->capture_default_str();
@@ -46,8 +47,7 @@ inline void AddGeneratorFlags(CLI::App& app, GeneratorOptions& o) {
   app.add_option("--network-bookings", o.network_bookings,
                  "Share of bookings made at another location than the customer's home")
       ->capture_default_str();
-  app.add_option("--cancelled-bookings", o.cancelled_bookings,
-                 "Share of bookings cancelled later")
+  app.add_option("--cancelled-bookings", o.cancelled_bookings, "Share of bookings cancelled later")
       ->capture_default_str();
   app.add_option("--recurring-share", o.recurring_share,
                  "Share of members who buy a recurring product")

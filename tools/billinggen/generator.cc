@@ -31,44 +31,75 @@ struct Zone {
   const char* name;
   const char* currency;
 };
-// Every offset from UTC-10 to UTC+13, half and quarter hours included.
+// Distinct zones from UTC-10 to UTC+13:45 (Chatham, in its summer), half and quarter hours
+// included.
 constexpr Zone kZones[] = {
-    {"Europe/Madrid", "EUR"},        {"America/New_York", "USD"},
-    {"Europe/London", "GBP"},        {"Asia/Tokyo", "JPY"},
-    {"America/Los_Angeles", "USD"},  {"Europe/Berlin", "EUR"},
-    {"Australia/Sydney", "AUD"},     {"America/Chicago", "USD"},
-    {"Asia/Singapore", "SGD"},       {"America/Sao_Paulo", "BRL"},
-    {"Europe/Paris", "EUR"},         {"Asia/Kolkata", "INR"},
-    {"America/Toronto", "CAD"},      {"Asia/Dubai", "AED"},
-    {"America/Mexico_City", "MXN"},  {"Europe/Amsterdam", "EUR"},
-    {"Asia/Hong_Kong", "HKD"},       {"America/Denver", "USD"},
-    {"Europe/Lisbon", "EUR"},        {"Asia/Seoul", "KRW"},
-    {"America/Bogota", "COP"},       {"Europe/Warsaw", "PLN"},
-    {"Asia/Shanghai", "CNY"},        {"America/Santiago", "CLP"},
-    {"Europe/Istanbul", "TRY"},      {"Pacific/Auckland", "NZD"},
-    {"America/Argentina/Buenos_Aires", "ARS"}, {"Africa/Johannesburg", "ZAR"},
-    {"Asia/Bangkok", "THB"},         {"America/Lima", "PEN"},
-    {"Europe/Helsinki", "EUR"},      {"Asia/Jakarta", "IDR"},
-    {"America/Halifax", "CAD"},      {"Africa/Lagos", "NGN"},
-    {"Asia/Manila", "PHP"},          {"Europe/Dublin", "EUR"},
-    {"Africa/Nairobi", "KES"},       {"Asia/Karachi", "PKR"},
-    {"America/St_Johns", "CAD"},     {"Asia/Kathmandu", "NPR"},
-    {"Pacific/Honolulu", "USD"},     {"Asia/Tehran", "IRR"},
-    {"Australia/Adelaide", "AUD"},   {"Europe/Athens", "EUR"},
-    {"America/Anchorage", "USD"},    {"Atlantic/Reykjavik", "ISK"},
-    {"Asia/Jerusalem", "ILS"},       {"Africa/Cairo", "EGP"},
-    {"Europe/Moscow", "RUB"},        {"Australia/Perth", "AUD"},
-    {"Europe/Rome", "EUR"},          {"America/Phoenix", "USD"},
-    {"Asia/Taipei", "TWD"},          {"Europe/Prague", "CZK"},
-    {"Asia/Kuala_Lumpur", "MYR"},    {"America/Montevideo", "UYU"},
-    {"Europe/Vienna", "EUR"},        {"Asia/Ho_Chi_Minh", "VND"},
-    {"Europe/Stockholm", "SEK"},     {"Pacific/Chatham", "NZD"},
+    {"Europe/Madrid", "EUR"},
+    {"America/New_York", "USD"},
+    {"Europe/London", "GBP"},
+    {"Asia/Tokyo", "JPY"},
+    {"America/Los_Angeles", "USD"},
+    {"Europe/Berlin", "EUR"},
+    {"Australia/Sydney", "AUD"},
+    {"America/Chicago", "USD"},
+    {"Asia/Singapore", "SGD"},
+    {"America/Sao_Paulo", "BRL"},
+    {"Europe/Paris", "EUR"},
+    {"Asia/Kolkata", "INR"},
+    {"America/Toronto", "CAD"},
+    {"Asia/Dubai", "AED"},
+    {"America/Mexico_City", "MXN"},
+    {"Europe/Amsterdam", "EUR"},
+    {"Asia/Hong_Kong", "HKD"},
+    {"America/Denver", "USD"},
+    {"Europe/Lisbon", "EUR"},
+    {"Asia/Seoul", "KRW"},
+    {"America/Bogota", "COP"},
+    {"Europe/Warsaw", "PLN"},
+    {"Asia/Shanghai", "CNY"},
+    {"America/Santiago", "CLP"},
+    {"Europe/Istanbul", "TRY"},
+    {"Pacific/Auckland", "NZD"},
+    {"America/Argentina/Buenos_Aires", "ARS"},
+    {"Africa/Johannesburg", "ZAR"},
+    {"Asia/Bangkok", "THB"},
+    {"America/Lima", "PEN"},
+    {"Europe/Helsinki", "EUR"},
+    {"Asia/Jakarta", "IDR"},
+    {"America/Halifax", "CAD"},
+    {"Africa/Lagos", "NGN"},
+    {"Asia/Manila", "PHP"},
+    {"Europe/Dublin", "EUR"},
+    {"Africa/Nairobi", "KES"},
+    {"Asia/Karachi", "PKR"},
+    {"America/St_Johns", "CAD"},
+    {"Asia/Kathmandu", "NPR"},
+    {"Pacific/Honolulu", "USD"},
+    {"Asia/Tehran", "IRR"},
+    {"Australia/Adelaide", "AUD"},
+    {"Europe/Athens", "EUR"},
+    {"America/Anchorage", "USD"},
+    {"Atlantic/Reykjavik", "ISK"},
+    {"Asia/Jerusalem", "ILS"},
+    {"Africa/Cairo", "EGP"},
+    {"Europe/Moscow", "RUB"},
+    {"Australia/Perth", "AUD"},
+    {"Europe/Rome", "EUR"},
+    {"America/Phoenix", "USD"},
+    {"Asia/Taipei", "TWD"},
+    {"Europe/Prague", "CZK"},
+    {"Asia/Kuala_Lumpur", "MYR"},
+    {"America/Montevideo", "UYU"},
+    {"Europe/Vienna", "EUR"},
+    {"Asia/Ho_Chi_Minh", "VND"},
+    {"Europe/Stockholm", "SEK"},
+    {"Pacific/Chatham", "NZD"},
 };
 static_assert(std::size(kZones) >= kMaxLocations);
 
-constexpr int kRooms = 12;              // meeting rooms at every location
-constexpr int64_t kPlanFee = 25000;     // a month, minor units
-constexpr int64_t kLockerFee = 3000;    // a month
+constexpr int kRooms = 12;            // meeting rooms at every location
+constexpr int64_t kPlanFee = 25000;   // a month, minor units
+constexpr int64_t kLockerFee = 3000;  // a month
 constexpr int64_t kHourlyPrice = 2000;
 constexpr int64_t kCreditMinutes = 600;  // a plan's booking credit per period
 constexpr int64_t kTaxPpm = 210000;
@@ -90,8 +121,8 @@ class Random {
   std::string Uuid() {
     const uint64_t hi = (engine_() & 0xffffffffffff0fffULL) | 0x4000;
     const uint64_t lo = (engine_() & 0x3fffffffffffffffULL) | 0x8000000000000000ULL;
-    return absl::StrFormat("%08x-%04x-%04x-%04x-%012x", hi >> 32, (hi >> 16) & 0xffff,
-                           hi & 0xffff, lo >> 48, lo & 0xffffffffffffULL);
+    return absl::StrFormat("%08x-%04x-%04x-%04x-%012x", hi >> 32, (hi >> 16) & 0xffff, hi & 0xffff,
+                           lo >> 48, lo & 0xffffffffffffULL);
   }
   // Stands for a sealed blob (personal data, credentials) of that size.
   std::string Bytes(size_t n) {
@@ -195,8 +226,7 @@ class Simulation {
   void Plan(int d, absl::Time at, const char* service, const char* type, std::string id, int l,
             const std::string& correlation, google::protobuf::Any payload) {
     if (d >= days_) return;  // after the period: not generated
-    windows_[d].push_back(
-        {at, service, type, std::move(id), l, correlation, std::move(payload)});
+    windows_[d].push_back({at, service, type, std::move(id), l, correlation, std::move(payload)});
   }
 
   void Emit(Planned& p) {
@@ -400,8 +430,8 @@ class Simulation {
       bought.set_kind(cv1::RECURRING);
       bought.set_cycle(cv1::MONTHLY);
       *bought.mutable_start_date() = ToDate(o_.start + from);
-      Plan(from, LocalTime(l, from, DaytimeBetween(9, 9)), "contracts", "purchase", c.locker_id,
-           l, rng_.Uuid(), Pack(bought));
+      Plan(from, LocalTime(l, from, DaytimeBetween(9, 9)), "contracts", "purchase", c.locker_id, l,
+           rng_.Uuid(), Pack(bought));
       if (rng_.Chance(0.3)) {
         const int until = from + 30 + static_cast<int>(rng_.Below(150));
         c.locker_to = until;
@@ -723,14 +753,13 @@ std::string FormatSummary(const GeneratedSummary& s) {
     auto at = s.customers_at.find(largest);
     absl::StrAppend(&out, s.location_ids.size(), " locations, the largest ", largest, " with ",
                     at == s.customers_at.end() ? 0 : at->second, " customers at home; months ",
-                    absl::FormatCivilTime(s.first_month), "..",
-                    absl::FormatCivilTime(s.last_month), "\n");
+                    absl::FormatCivilTime(s.first_month), "..", absl::FormatCivilTime(s.last_month),
+                    "\n");
   }
   return out;
 }
 
-GeneratedSummary Generator::Run(
-    const std::function<void(const common::v1::EventEnvelope&)>& sink) {
+GeneratedSummary Generator::Run(const std::function<void(const common::v1::EventEnvelope&)>& sink) {
   return Simulation(options_, sink).Run();
 }
 

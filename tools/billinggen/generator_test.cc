@@ -25,7 +25,11 @@ namespace cv1 = ::cowork::contracts::v1;
 namespace ev1 = ::cowork::customers::v1;
 
 GeneratorOptions Small() {
-  return {.seed = 7, .locations = 5, .customers = 400, .months = 4, .bookings_per_month = 3,
+  return {.seed = 7,
+          .locations = 5,
+          .customers = 400,
+          .months = 4,
+          .bookings_per_month = 3,
           .team_share = 0.2};
 }
 

@@ -71,8 +71,9 @@ class Producer {
 };
 
 int Main(int argc, char** argv) {
-  CLI::App app{"cowork-billing-gen: a year of a coworking network's events for the billing "
-               "benchmark"};
+  CLI::App app{
+      "cowork-billing-gen: a year of a coworking network's events for the billing "
+      "benchmark"};
   GeneratorOptions options;
   AddGeneratorFlags(app, options);
   std::string out;
@@ -108,12 +109,11 @@ int Main(int argc, char** argv) {
 
   absl::Status failed;
   const absl::Time t0 = absl::Now();
-  const GeneratedSummary summary =
-      Generator(options).Run([&](const common::v1::EventEnvelope& e) {
-        if (!failed.ok()) return;
-        if (file != nullptr) failed = file->Write(e);
-        if (failed.ok() && producer != nullptr) failed = producer->Add(e);
-      });
+  const GeneratedSummary summary = Generator(options).Run([&](const common::v1::EventEnvelope& e) {
+    if (!failed.ok()) return;
+    if (file != nullptr) failed = file->Write(e);
+    if (failed.ok() && producer != nullptr) failed = producer->Add(e);
+  });
   if (failed.ok() && producer != nullptr) failed = producer->FlushAll();
   if (failed.ok() && file != nullptr) failed = file->Close();
   if (!failed.ok()) return Fail("cannot put the events out", failed);

@@ -1,6 +1,7 @@
 #include "services/billing/domain/active_users.h"
 
 #include <algorithm>
+#include <array>
 #include <unordered_map>
 
 #include "libs/calendar/calendar.h"
@@ -143,8 +144,14 @@ std::vector<std::pair<std::string, Activity::Proven>> Activity::PayingSpans(
 
 std::vector<ActiveUser> Activity::ActiveUsers(absl::string_view location_id,
                                               const Span& month) const {
-  // By customer (sorted at the end): a location's month has thousands of them.
-  std::unordered_map<std::string, std::map<Criterion, std::vector<std::string>>> found;
+  // By customer (sorted at the end: a location's month has thousands of them), the proof of
+  // each criterion that held; empty for one that did not.
+  constexpr int kCriteria = static_cast<int>(Criterion::kTeamWithPlanHolder);
+  std::unordered_map<std::string, std::array<std::vector<std::string>, kCriteria>> found;
+  auto proof = [&found](const std::string& customer_id,
+                        Criterion criterion) -> std::vector<std::string>& {
+    return found[customer_id][static_cast<int>(criterion) - 1];
+  };
   auto held_in_month = [&](const Holding& h) -> std::optional<Span> {
     if (h.location_id != location_id || !h.from.has_value()) return std::nullopt;
     const Span in_month = Intersect({*h.from, h.to}, month);
@@ -156,22 +163,22 @@ std::vector<ActiveUser> Activity::ActiveUsers(absl::string_view location_id,
   for (const auto& [id, plan] : plans_) {
     const std::optional<Span> held = held_in_month(plan);
     if (!held.has_value()) continue;
-    AddProof(found[plan.customer_id][Criterion::kActivePlan], plan.event_ids);
+    AddProof(proof(plan.customer_id, Criterion::kActivePlan), plan.event_ids);
     held_by[plan.customer_id].emplace_back(&plan, *held);
   }
   for (const auto& [id, product] : products_) {
     if (held_in_month(product)) {
-      AddProof(found[product.customer_id][Criterion::kRecurringProduct], product.event_ids);
+      AddProof(proof(product.customer_id, Criterion::kRecurringProduct), product.event_ids);
     }
   }
   for (const auto& [id, booking] : bookings_) {
     if (booking.location_id == location_id && month.Contains(booking.at)) {
-      AddProof(found[booking.customer_id][Criterion::kBookingMade], booking.event_id);
+      AddProof(proof(booking.customer_id, Criterion::kBookingMade), booking.event_id);
     }
   }
   for (const auto& [id, invoice] : invoices_) {
     if (invoice.location_id == location_id && month.Contains(invoice.at)) {
-      AddProof(found[invoice.customer_id][Criterion::kInvoiced], invoice.event_id);
+      AddProof(proof(invoice.customer_id, Criterion::kInvoiced), invoice.event_id);
     }
   }
   // 5: a member of a team at an instant of the month when the team's paying member held a
@@ -187,10 +194,11 @@ std::vector<ActiveUser> Activity::ActiveUsers(absl::string_view location_id,
              it != members_.end() && it->first.first == team_id; ++it) {
           for (const Proven& member : MemberSpans(it->second)) {
             if (Intersect(paid_and_held, member.span).empty()) continue;
-            std::vector<std::string>& proof = found[it->first.second][Criterion::kTeamWithPlanHolder];
-            AddProof(proof, member.event_ids);
-            AddProof(proof, paying.event_ids);
-            AddProof(proof, plan->event_ids);
+            std::vector<std::string>& in_team =
+                proof(it->first.second, Criterion::kTeamWithPlanHolder);
+            AddProof(in_team, member.event_ids);
+            AddProof(in_team, paying.event_ids);
+            AddProof(in_team, plan->event_ids);
           }
         }
       }
@@ -198,9 +206,12 @@ std::vector<ActiveUser> Activity::ActiveUsers(absl::string_view location_id,
   }
   std::vector<ActiveUser> out;
   out.reserve(found.size());
-  for (auto& [customer_id, criteria] : found) {
+  for (auto& [customer_id, proofs] : found) {
     ActiveUser user{customer_id, {}};
-    for (auto& [criterion, ids] : criteria) user.reasons.push_back({criterion, std::move(ids)});
+    for (int i = 0; i < kCriteria; ++i) {
+      if (proofs[i].empty()) continue;
+      user.reasons.push_back({static_cast<Criterion>(i + 1), std::move(proofs[i])});
+    }
     out.push_back(std::move(user));
   }
   std::sort(out.begin(), out.end(), [](const ActiveUser& a, const ActiveUser& b) {

@@ -257,6 +257,27 @@ TEST(Teams, ThePayingMembersPlanMustOverlapTheMembership) {
   EXPECT_THAT(Ids(a.ActiveUsers("loc-a", Month(2026, 3))), ElementsAre("c-payer"));
 }
 
+TEST(Teams, OnlyThePayersPlansHeldHereDuringTheMembershipProveIt) {
+  Activity a;
+  a.ContractStarted("ct-1", "c-payer", "loc-a", Day(2026, 1, 1), "e-plan-1");
+  a.ContractEnded("ct-1", Day(2026, 2, 1), "e-end-1");  // January only
+  a.ContractStarted("ct-2", "c-payer", "loc-b", Day(2026, 1, 1), "e-plan-b");
+  a.ContractStarted("ct-3", "c-payer", "loc-a", Day(2026, 3, 10), "e-plan-3");
+  a.TeamPayingMemberSet("t-1", "c-payer", 1, At(2026, 1, 1), "e-p");
+  a.TeamMemberAdded("t-1", "c-1", 2, At(2026, 2, 15), "e-in");
+  a.BookingMade("b-1", "c-1", "loc-a", At(2026, 3, 2), "e-book");
+  EXPECT_THAT(Ids(a.ActiveUsers("loc-a", Month(2026, 2))), IsEmpty());
+  EXPECT_THAT(ProofOf(a.ActiveUsers("loc-b", Month(2026, 2)), "c-1",
+                      Criterion::kTeamWithPlanHolder),
+              ElementsAre("e-in", "e-p", "e-plan-b"));
+  const std::vector<ActiveUser> march = a.ActiveUsers("loc-a", Month(2026, 3));
+  EXPECT_THAT(Ids(march), ElementsAre("c-1", "c-payer"));
+  EXPECT_THAT(CriteriaOf(march, "c-1"),
+              ElementsAre(Criterion::kBookingMade, Criterion::kTeamWithPlanHolder));
+  EXPECT_THAT(ProofOf(march, "c-1", Criterion::kTeamWithPlanHolder),
+              ElementsAre("e-in", "e-p", "e-plan-3"));
+}
+
 // ---------------------------------------------------------------- delivery
 
 TEST(Delivery, DuplicatedOrReorderedDeliveryChangesNoCount) {
