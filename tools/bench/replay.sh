@@ -93,7 +93,8 @@ if [ "$BILLING" = 1 ]; then
   agreed=""
   for _ in $(seq 1 1200); do
     if "$BIN/coworkctl" --billing-addr "$BILLING_ADDR" --token "$TOKEN" --output json \
-      active-users get --location loc-seed-0 --month "$MONTH" >"$OUT/5_service.json" 2>/dev/null &&
+      active-users get --location loc-seed-0 --month "$MONTH" --all \
+      >"$OUT/5_service.json" 2>/dev/null &&
       python3 - "$OUT/4_active_users.out" "$OUT/5_service.json" <<'EOF'
 import json, sys
 replay, service = (json.load(open(p)) for p in sys.argv[1:3])

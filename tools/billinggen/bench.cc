@@ -489,6 +489,7 @@ int Query(const QueryFlags& f) {
     billing::v1::GetActiveUsersRequest r;
     r.set_location_id(f.location);
     r.set_month(absl::FormatCivilTime(m));
+    r.set_page_size(500);  // the largest page: what an export of the users asks, page by page
     int64_t count = 0;
     loadgen::Samples samples;
     Time(

@@ -32,13 +32,15 @@ void AddBillingCommands(CLI::App& app, Context& ctx) {
       app.add_subcommand("active-users", "Active users per location per month, and why");
   group->require_subcommand(1);
 
-  AddCall<v1::GetActiveUsersRequest, v1::ActiveUsers>(
+  AddListCall<v1::GetActiveUsersRequest, v1::ActiveUsers>(
       *group, ctx, "get", "The active users of a location in a month, with their criteria",
-      kActiveUsers + "GetActiveUsers", [](CLI::App& cmd, v1::GetActiveUsersRequest& r) -> Prepare {
+      kActiveUsers + "GetActiveUsers",
+      [](CLI::App& cmd, v1::GetActiveUsersRequest& r) -> Prepare {
         cmd.add_option("--location", *r.mutable_location_id(), "Location id")->required();
         cmd.add_option("--month", *r.mutable_month(), "YYYY-MM")->required();
         return nullptr;
-      });
+      },
+      {.paged_field = "users"});
 
   AddCall<v1::ListActiveUserCountsRequest, v1::ListActiveUserCountsResponse>(
       *group, ctx, "counts", "Counts per month of a location, or of every location",

@@ -333,21 +333,27 @@ int Context::CallList(absl::string_view full_method, Message& request, Message& 
   if (!all_pages) return Call(full_method, request, response, spec);
   const FieldDescriptor* page_token = request.GetDescriptor()->FindFieldByName("page_token");
   const FieldDescriptor* next_token = response.GetDescriptor()->FindFieldByName("next_page_token");
-  const FieldDescriptor* items = response.GetDescriptor()->FindFieldByName(spec.list_field);
+  const FieldDescriptor* items = response.GetDescriptor()->FindFieldByName(
+      spec.list_field.empty() ? spec.paged_field : spec.list_field);
   if (page_token == nullptr || next_token == nullptr || items == nullptr) {
     return PrintError(absl::InternalError(
         absl::StrCat("coworkctl bug: ", full_method, " is not a paged list")));
   }
-  // Every page's items gathered in one response, so a table lines up across pages.
-  std::unique_ptr<Message> all(response.New());
+  // Every page's items gathered in the first page, so a table lines up across pages.
+  std::unique_ptr<Message> all;
   std::string previous;
   while (true) {
     absl::Status status = CallQuiet(full_method, request, response);
     if (!status.ok()) return PrintError(status);
     const Reflection* r = response.GetReflection();
-    const int n = r->FieldSize(response, items);
-    for (int i = 0; i < n; ++i) {
-      all->GetReflection()->AddMessage(all.get(), items)->CopyFrom(r->GetRepeatedMessage(response, items, i));
+    if (all == nullptr) {
+      all.reset(response.New());
+      all->CopyFrom(response);
+    } else {
+      for (int i = 0; i < r->FieldSize(response, items); ++i) {
+        all->GetReflection()->AddMessage(all.get(), items)->CopyFrom(
+            r->GetRepeatedMessage(response, items, i));
+      }
     }
     std::string next = r->GetString(response, next_token);
     if (next.empty()) break;
@@ -357,6 +363,7 @@ int Context::CallList(absl::string_view full_method, Message& request, Message& 
     request.GetReflection()->SetString(&request, page_token, next);
     previous = std::move(next);
   }
+  all->GetReflection()->ClearField(all.get(), next_token);
   Print(*all, spec);
   return kExitOk;
 }

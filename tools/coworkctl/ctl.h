@@ -82,6 +82,9 @@ struct OutputSpec {
   std::string list_field;
   // Table columns for list items (field names, "a.b" for nested); empty = every scalar field.
   std::vector<std::string> columns;
+  // With list_field empty, a page printed whole: the repeated field that --all gathers from
+  // every page into the first.
+  std::string paged_field;
 };
 
 class Context {

@@ -1041,6 +1041,35 @@ TEST_F(CtlTest, ActiveUserCommandsGoToTheBillingAddress) {
   EXPECT_EQ(RunCtl(recorder_, {"active-users", "get", "--location", "l-1"}).code, kExitUsage);
 }
 
+// --all gathers every page's users into one answer, printed whole with its count.
+TEST_F(CtlTest, ActiveUsersGetAllGathersEveryPage) {
+  std::vector<int32_t> sizes;
+  recorder_.handlers["/cowork.billing.v1.ActiveUsersService/GetActiveUsers"] =
+      [&](const google::protobuf::Message& request, google::protobuf::Message* response) {
+        const auto& req = static_cast<const billing::v1::GetActiveUsersRequest&>(request);
+        auto* resp = static_cast<billing::v1::ActiveUsers*>(response);
+        sizes.push_back(req.page_size());
+        const int page = req.page_token().empty() ? 0 : std::stoi(req.page_token());
+        resp->set_location_id(req.location_id());
+        resp->set_count(3);
+        resp->add_users()->set_customer_id("c-" + std::to_string(page));
+        if (page < 2) resp->set_next_page_token(std::to_string(page + 1));
+        return grpc::Status::OK;
+      };
+  Result r = RunCtl(recorder_, {"-o", "json", "active-users", "get", "--location", "l-1",
+                                "--month", "2026-05", "--all", "--page-size", "1"});
+  ASSERT_EQ(r.code, kExitOk) << r.err;
+  EXPECT_THAT(sizes, ElementsAre(1, 1, 1));
+  std::vector<std::string> lines = Lines(r.out);
+  ASSERT_EQ(lines.size(), 1u) << r.out;
+  billing::v1::ActiveUsers printed;
+  ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(lines[0], &printed).ok()) << lines[0];
+  EXPECT_EQ(printed.count(), 3);
+  ASSERT_EQ(printed.users_size(), 3);
+  EXPECT_EQ(printed.users(2).customer_id(), "c-2");
+  EXPECT_TRUE(printed.next_page_token().empty());
+}
+
 TEST_F(CtlTest, SubscriptionCommandsBuildTheirRequests) {
   Result r = RunCtl(recorder_, {"subscription", "set-card", "--token", "pm_1", "--brand", "visa",
                                 "--last-four", "4242", "--expiry-month", "5", "--expiry-year",

@@ -7,17 +7,20 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "cowork/billing/v1/events.pb.h"
 #include "cowork/customers/v1/events.pb.h"
 #include "google/protobuf/descriptor.h"
 #include "google/protobuf/message.h"
 #include "libs/clock/clock.h"
+#include "libs/eventstore/views.h"
 #include "libs/kafka/kafka.h"
+#include "services/billing/api/keys.h"
 
 namespace cowork::replay {
 
 std::vector<std::string> ActiveUsersReplay::Topics() {
-  return {kafka::TopicFor("customers"), kafka::TopicFor("contracts"),
-          kafka::TopicFor("bookings")};
+  return {kafka::TopicFor("customers"), kafka::TopicFor("contracts"), kafka::TopicFor("bookings"),
+          kafka::TopicFor("billing")};
 }
 
 absl::StatusOr<std::unique_ptr<ActiveUsersReplay>> ActiveUsersReplay::Create(
@@ -96,7 +99,23 @@ absl::Status ActiveUsersReplay::Apply(absl::string_view topic, absl::string_view
     }
   }
   eventstore::WriteSet writes;
-  if (!app_->Apply(envelope, *payload, writes).ok()) {
+  bool projected = true;
+  if (topic == kafka::TopicFor("billing")) {
+    // A closed month: GetActiveUsers counts it from what was recorded before its close.
+    if (payload->GetDescriptor() == billing::v1::MonthClosed::descriptor()) {
+      const auto& closed = static_cast<const billing::v1::MonthClosed&>(*payload);
+      const std::optional<std::string> key =
+          billing::api::ClosedMonthKey(envelope.operator_id(), closed);
+      if (key.has_value()) {
+        writes.Put(eventstore::Space::kViews, *key, closed.SerializeAsString());
+      } else {
+        projected = false;
+      }
+    }
+  } else {
+    projected = app_->Apply(envelope, *payload, writes).ok();
+  }
+  if (!projected) {
     refused = true;
   } else if (!writes.empty()) {
     if (absl::Status s = store_->Commit(std::move(writes)); !s.ok()) return s;
@@ -121,7 +140,18 @@ absl::StatusOr<billing::v1::ActiveUsers> ActiveUsersReplay::Get(absl::string_vie
   billing::v1::GetActiveUsersRequest request;
   request.set_location_id(std::string(location_id));
   request.set_month(std::string(month));
-  return app_->GetActiveUsers(platform_reader, request);
+  request.set_page_size(eventstore::kMaxPageSize);
+  // Every page in one answer: the first page's, with the users of the others.
+  absl::StatusOr<billing::v1::ActiveUsers> all = app_->GetActiveUsers(platform_reader, request);
+  while (all.ok() && !all->next_page_token().empty()) {
+    request.set_page_token(all->next_page_token());
+    absl::StatusOr<billing::v1::ActiveUsers> page =
+        app_->GetActiveUsers(platform_reader, request);
+    if (!page.ok()) return page.status();
+    all->mutable_users()->MergeFrom(page->users());
+    all->set_next_page_token(page->next_page_token());
+  }
+  return all;
 }
 
 }  // namespace cowork::replay

@@ -4,10 +4,12 @@
 // The active users of a location in a month, recomputed from the raw streams with the billing
 // service's own code: its projection (billing::api::App, fed with App::Apply as its consumer
 // "billing.activity" feeds it) and the shared directory (fed with the customers events as its
-// consumer "billing.customers" does), over a RocksDB in a temporary directory that goes away
-// with this object. Every event applies once and in order per aggregate, as the consumers
-// apply them (SequenceCheck from the start of the topics). Once it has read what the billing
-// service has read, Get answers exactly what GetActiveUsers answers.
+// consumer "billing.customers" does) and the months billing closed (each MonthClosed of
+// cowork.billing.events, as the view the close writes), over a RocksDB in a temporary
+// directory that goes away with this object. Every event applies once and in order per
+// aggregate, as the consumers apply them (SequenceCheck from the start of the topics). Once it
+// has read what the billing service has read, Get answers exactly what GetActiveUsers answers
+// (every page of it in one answer).
 //
 // Not thread-safe: one thread applies and asks.
 // Errors: Apply returns the store's errors (UNAVAILABLE, INTERNAL); events the projection
@@ -48,7 +50,8 @@ class ActiveUsersReplay {
     int64_t refused = 0;     // the directory or the projection refused it
   };
 
-  // The topics the billing service reads: customers, contracts, bookings.
+  // The topics the billing service reads (customers, contracts, bookings) and its own, for
+  // the months it closed.
   static std::vector<std::string> Topics();
 
   // Opens a store in a new directory under `parent` (empty: $TMPDIR, else /tmp).

@@ -9,6 +9,8 @@
 #include <utility>
 #include <vector>
 
+#include "absl/strings/str_format.h"
+#include "cowork/billing/v1/events.pb.h"
 #include "cowork/bookings/v1/events.pb.h"
 #include "cowork/contracts/v1/events.pb.h"
 #include "cowork/customers/v1/events.pb.h"
@@ -17,6 +19,7 @@
 #include "libs/clock/clock.h"
 #include "libs/clock/proto_time.h"
 #include "libs/eventstore/command.h"
+#include "libs/eventstore/views.h"
 #include "libs/kafka/kafka.h"
 #include "libs/testing/process.h"
 
@@ -182,6 +185,65 @@ TEST(ActiveUsersReplay, EachEventAppliesOnce) {
   ASSERT_TRUE(june.ok()) << june.status();
   EXPECT_EQ(june->count(), 2);
   EXPECT_EQ(june->users(1).reasons(0).event_ids_size(), 1);
+}
+
+// An invoice dated June 30th but recorded on July 3rd counts for June until billing closes June
+// with counted_until July 1st 00:15; from the MonthClosed on cowork.billing.events on, the
+// replay counts June as the service does.
+TEST(ActiveUsersReplay, AClosedMonthCountsWhatWasRecordedBeforeItsClose) {
+  History history;
+  contracts::v1::InvoiceIssued late;
+  late.set_invoice_id("in-1");
+  late.set_location_id("loc-mad");
+  late.set_customer_id("c-3");
+  late.set_number(1);
+  *late.mutable_issue_date() = ToDate(absl::CivilDay(2026, 6, 30));
+  history.Add("contracts", "invoice_book", "loc-mad", 1, "loc-mad", late, Madrid(2026, 7, 3));
+  auto replay = ActiveUsersReplay::Create();
+  ASSERT_TRUE(replay.ok()) << replay.status();
+  ASSERT_TRUE(ApplyAll(**replay, history).ok());
+  absl::StatusOr<av1::ActiveUsers> open = (*replay)->Get("loc-mad", "2026-06");
+  ASSERT_TRUE(open.ok()) << open.status();
+  EXPECT_EQ(open->count(), 3);
+  EXPECT_FALSE(open->closed());
+
+  av1::MonthClosed closed;
+  closed.set_location_id("loc-mad");
+  closed.set_month("2026-06");
+  closed.set_active_users(2);
+  *closed.mutable_counted_until() = ToTimestamp(Madrid(2026, 7, 1, 0) + absl::Minutes(15));
+  History billing;
+  billing.Add("billing", "account", "op-1", 1, "", closed, Madrid(2026, 7, 1, 1));
+  ASSERT_TRUE((*replay)->Apply(billing.events().back().topic,
+                               billing.events().back().envelope.SerializeAsString())
+                  .ok());
+  absl::StatusOr<av1::ActiveUsers> june = (*replay)->Get("loc-mad", "2026-06");
+  ASSERT_TRUE(june.ok()) << june.status();
+  EXPECT_EQ(june->count(), 2);
+  EXPECT_TRUE(june->closed());
+  EXPECT_EQ(FromTimestamp(june->counted_until()), Madrid(2026, 7, 1, 0) + absl::Minutes(15));
+  ASSERT_EQ(june->users_size(), 2);
+  EXPECT_EQ(june->users(1).customer_id(), "c-2");
+}
+
+// Every page in one answer: more active users than a page of GetActiveUsers holds.
+TEST(ActiveUsersReplay, GivesEveryPage) {
+  History history;
+  const int extra = eventstore::kMaxPageSize + 7;
+  for (int i = 0; i < extra; ++i) {
+    const std::string id = absl::StrFormat("c-x%04d", i);
+    history.Add("bookings", "booking", "bx-" + id, 1, "loc-mad",
+                History::Booking("bx-" + id, id), Madrid(2026, 6, 11));
+  }
+  auto replay = ActiveUsersReplay::Create();
+  ASSERT_TRUE(replay.ok()) << replay.status();
+  ASSERT_TRUE(ApplyAll(**replay, history).ok());
+  absl::StatusOr<av1::ActiveUsers> june = (*replay)->Get("loc-mad", "2026-06");
+  ASSERT_TRUE(june.ok()) << june.status();
+  EXPECT_EQ(june->count(), extra + 2);
+  ASSERT_EQ(june->users_size(), extra + 2);
+  EXPECT_EQ(june->users(extra + 1).customer_id(), "c-x" + absl::StrFormat("%04d", extra - 1));
+  EXPECT_TRUE(june->next_page_token().empty());
 }
 
 TEST(ActiveUsersReplay, SkipsWhatIsNotAnEvent) {

@@ -280,7 +280,8 @@ int main(int argc, char** argv) {
   CLI::App* active = app.add_subcommand(
       "active-users",
       "The active users of a location in a month, recomputed from the customers, contracts and "
-      "bookings topics with the billing service's own code (reads them from the beginning)");
+      "bookings topics with the billing service's own code, a closed month from what was "
+      "recorded before its close (reads them and billing's topic from the beginning)");
   AddKafkaOptions(*active, flags);
   active->add_option("--location", flags.location, "Location id")->required();
   active->add_option("--month", flags.month, "YYYY-MM, in the location's time zone")->required();

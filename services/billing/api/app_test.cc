@@ -16,6 +16,7 @@
 #include "libs/clock/proto_time.h"
 #include "libs/eventstore/command.h"
 #include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
 #include "libs/status/field_errors.h"
 #include "libs/testing/app_fixtures.h"
 
@@ -216,15 +217,64 @@ TEST_F(BillingAppTest, OnlyAdminsWithInvoicesFromThePlatformAtTheLocationMayAsk)
             absl::StatusCode::kPermissionDenied);
 }
 
+// The count on every page, the users a page at a time by customer id, and each reason's
+// first ten proving events out of all of them.
+TEST_F(BillingAppTest, AnswersAPageAtATimeWithTheFirstTenProofs) {
+  std::vector<std::string> busy;
+  for (int i = 0; i < 12; ++i) {
+    busy.push_back(Booked(absl::StrCat("b-busy-", i), "c-busy", "loc-mad",
+                          Madrid(2026, 3, 2 + i)));
+  }
+  for (const char* c : {"c-a", "c-b", "c-c", "c-d", "c-e", "c-f"}) {
+    Booked(absl::StrCat("b-", c), c, "loc-mad", Madrid(2026, 3, 20));
+  }
+  v1::GetActiveUsersRequest r;
+  r.set_location_id("loc-mad");
+  r.set_month("2026-03");
+  r.set_page_size(3);
+  std::vector<std::string> seen;
+  std::vector<std::string> tokens;
+  for (int page = 0; page < 10; ++page) {
+    absl::StatusOr<v1::ActiveUsers> got = app_.GetActiveUsers(Admin(), r);
+    ASSERT_TRUE(got.ok()) << got.status();
+    EXPECT_EQ(got->count(), 7);
+    EXPECT_LE(got->users_size(), 3);
+    for (const v1::ActiveUser& u : got->users()) {
+      seen.push_back(u.customer_id());
+      if (u.customer_id() != "c-busy") continue;
+      ASSERT_EQ(u.reasons_size(), 1);
+      EXPECT_EQ(u.reasons(0).event_count(), 12);
+      EXPECT_THAT(u.reasons(0).event_ids(),
+                  ElementsAre(busy[0], busy[1], busy[2], busy[3], busy[4], busy[5], busy[6],
+                              busy[7], busy[8], busy[9]));
+    }
+    if (got->next_page_token().empty()) break;
+    tokens.push_back(got->next_page_token());
+    r.set_page_token(got->next_page_token());
+  }
+  EXPECT_THAT(seen, ElementsAre("c-a", "c-b", "c-busy", "c-c", "c-d", "c-e", "c-f"));
+  EXPECT_EQ(tokens.size(), 2u);
+
+  // A page token of another month (or of another listing) is refused by name.
+  r.set_month("2026-04");
+  r.set_page_token(tokens[0]);
+  absl::Status other = app_.GetActiveUsers(Admin(), r).status();
+  ASSERT_EQ(FieldViolationsOf(other).size(), 1u) << other;
+  EXPECT_EQ(FieldViolationsOf(other)[0].field, "page_token");
+  r.set_page_token("not a token");
+  EXPECT_EQ(app_.GetActiveUsers(Admin(), r).status().code(), absl::StatusCode::kInvalidArgument);
+}
+
 TEST_F(BillingAppTest, BadInputNamesEveryField) {
   v1::GetActiveUsersRequest r;
   r.set_location_id("loc/mad");
   r.set_month("2026-13");
+  r.set_page_size(-1);
   std::vector<std::string> fields;
   for (const FieldViolation& v : FieldViolationsOf(app_.GetActiveUsers(Admin(), r).status())) {
     fields.push_back(v.field);
   }
-  EXPECT_THAT(fields, ElementsAre("location_id", "month"));
+  EXPECT_THAT(fields, ElementsAre("location_id", "month", "page_size"));
   for (const char* month : {"2026-5", "", "2026-05-01", "1999-12", "May 2026"}) {
     EXPECT_EQ(Get("loc-mad", month).status().code(), absl::StatusCode::kInvalidArgument) << month;
   }

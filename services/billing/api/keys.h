@@ -3,11 +3,13 @@
 
 // The read-view keys that the projection (App) and the subscription (Subscription) share.
 
+#include <optional>
 #include <string>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/civil_time.h"
+#include "cowork/billing/v1/events.pb.h"
 #include "services/billing/domain/subscription.h"
 
 namespace cowork::billing::api {
@@ -22,6 +24,15 @@ inline std::string LocationKey(absl::string_view op, absl::string_view location)
 inline std::string ClosedMonthKey(absl::string_view op, absl::string_view location,
                                   absl::CivilMonth month) {
   return absl::StrCat("bclosed/", op, "/", location, "/", domain::FormatMonth(month));
+}
+
+// The key of the view a MonthClosed event writes (the subscription as it closes the month, a
+// replay of cowork.billing.events as it reads it); nullopt when its month does not parse.
+inline std::optional<std::string> ClosedMonthKey(absl::string_view op,
+                                                 const v1::MonthClosed& closed) {
+  absl::CivilMonth month;
+  if (!absl::ParseCivilTime(closed.month(), &month)) return std::nullopt;
+  return ClosedMonthKey(op, closed.location_id(), month);
 }
 
 }  // namespace cowork::billing::api

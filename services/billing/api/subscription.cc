@@ -54,10 +54,8 @@ std::string InvoiceKey(absl::string_view op, int64_t number) {
 // The views an account event adds (closed months and invoices never change once written).
 void AddEventViews(absl::string_view op, const domain::Event& e, Views& out) {
   if (e.has_month_closed()) {
-    const v1::MonthClosed& closed = e.month_closed();
-    absl::CivilMonth month;
-    if (absl::ParseCivilTime(closed.month(), &month)) {
-      out[ClosedMonthKey(op, closed.location_id(), month)] = closed.SerializeAsString();
+    if (std::optional<std::string> key = ClosedMonthKey(op, e.month_closed())) {
+      out[*key] = e.month_closed().SerializeAsString();
     }
   }
   if (e.has_subscription_invoice_issued()) {

@@ -171,14 +171,19 @@ std::vector<ActiveUser> Activity::ActiveUsers(absl::string_view location_id,
       AddProof(proof(product.customer_id, Criterion::kRecurringProduct), product.event_ids);
     }
   }
-  for (const auto& [id, booking] : bookings_) {
-    if (booking.location_id == location_id && month.Contains(booking.at)) {
-      AddProof(proof(booking.customer_id, Criterion::kBookingMade), booking.event_id);
+  // Bookings and invoices of the month, each customer's in the order they were made.
+  for (const auto& [moments, criterion] :
+       {std::pair{&bookings_, Criterion::kBookingMade}, {&invoices_, Criterion::kInvoiced}}) {
+    std::vector<const Moment*> in_month;
+    for (const auto& [id, moment] : *moments) {
+      if (moment.location_id == location_id && month.Contains(moment.at)) {
+        in_month.push_back(&moment);
+      }
     }
-  }
-  for (const auto& [id, invoice] : invoices_) {
-    if (invoice.location_id == location_id && month.Contains(invoice.at)) {
-      AddProof(proof(invoice.customer_id, Criterion::kInvoiced), invoice.event_id);
+    std::stable_sort(in_month.begin(), in_month.end(),
+                     [](const Moment* a, const Moment* b) { return a->at < b->at; });
+    for (const Moment* moment : in_month) {
+      AddProof(proof(moment->customer_id, criterion), moment->event_id);
     }
   }
   // 5: a member of a team at an instant of the month when the team's paying member held a

@@ -55,7 +55,7 @@ Span MonthIn(absl::CivilMonth month, absl::TimeZone tz);
 
 struct Reason {
   Criterion criterion;
-  std::vector<std::string> event_ids;  // the events that prove it
+  std::vector<std::string> event_ids;  // the events that prove it (bookings, invoices: as made)
 };
 
 struct ActiveUser {
