@@ -227,6 +227,16 @@ def service_container(workload, service):
     return None
 
 
+def service_containers(docs, facts):
+    """(service, its StatefulSet, the container running it) for each service the overlay runs
+    (check_workloads reports a missing StatefulSet or container)."""
+    for svc in sorted(facts.services):
+        sts = named(docs, "StatefulSet", "cowork-" + svc)
+        c = sts and service_container(sts, svc)
+        if c:
+            yield svc, sts, c
+
+
 def within(path, mount):
     mount = mount.rstrip("/") or "/"
     return path == mount or path.startswith(mount + "/")
@@ -270,11 +280,8 @@ def check_services_present(docs, facts, overlay):
 
 def check_ports(docs, facts, overlay):
     problems = []
-    for svc, (port, metrics) in sorted(facts.services.items()):
-        sts = named(docs, "StatefulSet", "cowork-" + svc)
-        c = sts and service_container(sts, svc)
-        if not c:
-            continue
+    for svc, sts, c in service_containers(docs, facts):
+        port, metrics = facts.services[svc]
         env = environment(docs, c)
         listen = env.get("COWORK_LISTEN", ("", ""))[1]
         metrics_listen = env.get("COWORK_METRICS_LISTEN", ("", ""))[1]
@@ -299,11 +306,8 @@ def check_ports(docs, facts, overlay):
 
 def check_probes(docs, facts, overlay):
     problems = []
-    for svc, (port, _) in sorted(facts.services.items()):
-        sts = named(docs, "StatefulSet", "cowork-" + svc)
-        c = sts and service_container(sts, svc)
-        if not c:
-            continue
+    for svc, sts, c in service_containers(docs, facts):
+        port = facts.services[svc][0]
         for kind in ("readinessProbe", "livenessProbe", "startupProbe"):
             probe = c.get(kind)
             if probe is None:
@@ -322,11 +326,7 @@ def check_probes(docs, facts, overlay):
 
 def check_termination(docs, facts, overlay):
     problems = []
-    for svc in sorted(facts.services):
-        sts = named(docs, "StatefulSet", "cowork-" + svc)
-        c = sts and service_container(sts, svc)
-        if not c:
-            continue
+    for svc, sts, c in service_containers(docs, facts):
         drain = environment(docs, c).get("COWORK_DRAIN_SECONDS", ("value", str(DEFAULT_DRAIN_SECONDS)))
         try:
             drain_seconds = int(drain[1])
@@ -342,11 +342,7 @@ def check_termination(docs, facts, overlay):
 
 def check_data_volume(docs, facts, overlay):
     problems = []
-    for svc in sorted(facts.services):
-        sts = named(docs, "StatefulSet", "cowork-" + svc)
-        c = sts and service_container(sts, svc)
-        if not c:
-            continue
+    for svc, sts, c in service_containers(docs, facts):
         data_dir = environment(docs, c).get("COWORK_DATA_DIR", ("", ""))[1]
         if not data_dir.startswith("/"):
             problems.append("cowork-%s: COWORK_DATA_DIR must be an absolute path, got %r"
@@ -370,11 +366,7 @@ def check_data_volume(docs, facts, overlay):
 
 def check_configuration(docs, facts, overlay):
     problems = []
-    for svc in sorted(facts.services):
-        sts = named(docs, "StatefulSet", "cowork-" + svc)
-        c = sts and service_container(sts, svc)
-        if not c:
-            continue
+    for svc, sts, c in service_containers(docs, facts):
         refs = [s["configMapRef"]["name"] for s in c.get("envFrom", []) if "configMapRef" in s]
         if not refs:
             problems.append("cowork-%s: no configuration from a ConfigMap (envFrom)" % svc)
@@ -408,11 +400,7 @@ def check_no_plain_secrets(docs, facts, overlay):
                     SECRET_VALUE.search(str(e["value"])):
                 problems.append("%s/%s: %s is set in plain text; use a secretKeyRef"
                                 % (w["metadata"]["name"], c["name"], e["name"]))
-    for svc in sorted(facts.services):
-        sts = named(docs, "StatefulSet", "cowork-" + svc)
-        c = sts and service_container(sts, svc)
-        if not c:
-            continue
+    for svc, sts, c in service_containers(docs, facts):
         env = environment(docs, c)
         for name in ("COWORK_ADMIN_TOKEN_SECRET", "COWORK_SESSION_TOKEN_SECRET"):
             if env.get(name, ("",))[0] != "secret":

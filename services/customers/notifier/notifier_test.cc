@@ -22,10 +22,13 @@
 #include "libs/testing/process.h"
 #include "services/customers/domain/customer.h"
 #include "services/customers/domain/directory.h"
+#include "services/customers/domain/testing.h"
 #include "services/customers/notifier/message.h"
 
 namespace cowork::customers::notifier {
 namespace {
+
+using domain::testing::Person;
 
 using eventstore::Space;
 using eventstore::WriteSet;
@@ -109,20 +112,6 @@ class NotifierTest : public ::testing::Test {
     notifier_ = std::make_unique<Notifier>(
         *store_, *projection_, clock_, std::move(mailer),
         NotifierOptions{.from_address = "desk@cowork.example", .retry = retry});
-  }
-
-  static domain::AddCustomer Person(const std::string& id, const std::string& first,
-                                    const std::string& email) {
-    domain::AddCustomer c;
-    c.customer_id = id;
-    c.operator_id = "op-1";
-    c.home_location_id = "loc-1";
-    c.home_location_exists = true;
-    c.type = v1::INDIVIDUAL;
-    c.first_name = first;
-    c.last_name = "Tester";
-    c.email = email;
-    return c;
   }
 
   template <typename Load, typename StageFn, typename Command>

@@ -13,6 +13,7 @@
 #include "services/customers/domain/customer.h"
 #include "services/customers/domain/directory.h"
 #include "services/customers/domain/team.h"
+#include "services/customers/domain/testing.h"
 #include "services/customers/projection/keys.h"
 #include "services/customers/projection/views.h"
 
@@ -128,19 +129,7 @@ class History {
   absl::Time now_ = absl::FromUnixSeconds(1'780'000'000);
 };
 
-domain::AddCustomer Person(const std::string& id, const std::string& first,
-                           const std::string& email) {
-  domain::AddCustomer c;
-  c.customer_id = id;
-  c.operator_id = "op-1";
-  c.home_location_id = "loc-1";
-  c.home_location_exists = true;
-  c.type = v1::INDIVIDUAL;
-  c.first_name = first;
-  c.last_name = "Tester";
-  c.email = email;
-  return c;
-}
+using domain::testing::Person;
 
 v1::Customer ViewOf(History& h, const std::string& id) {
   auto value = h.store().Get(Space::kViews, CustomerKey("op-1", id));
