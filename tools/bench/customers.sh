@@ -17,6 +17,10 @@
 #                     and event latency with the service nearly idle
 #   8. durable=false  GetCustomer            CLIENTS clients, closed loop: an authorized call that
 #                     writes nothing, the ceiling for any command on this machine
+#   9. durable=false  TestClockService.GetTime  CLIENTS clients, closed loop: a call through the
+#                     server kit (interceptor, token check, worker pool) that reads nothing
+#   0. cowork-grpc-floor: empty calls to a bare gRPC server in the load generator's own process,
+#                     the most unary calls/s the machine does at all
 # The service runs with --no-log-requests (a JSON line per call would be a benchmark of the
 # logger) and each durability setting gets a fresh data directory.
 #
@@ -40,7 +44,7 @@ WORK=$(mktemp -d "${TMPDIR:-/tmp}/cowork-bench.XXXXXX")
 OUT=${OUT:-$WORK/results}
 mkdir -p "$OUT"
 
-require_binaries cowork-devbroker cowork-customers cowork-loadgen
+require_binaries cowork-devbroker cowork-customers cowork-loadgen cowork-grpc-floor
 
 BROKER_PID=""
 SERVICE_PID=""
@@ -119,7 +123,12 @@ run_load 3_nondurable_add false add 0
 run_load 4_nondurable_mixed false mixed 0
 run_load 5_nondurable_half false add "$HALF_RATE"
 run_load 8_nondurable_get false get 0
+run_load 9_nondurable_clock false clock 0
 stop_pid "$SERVICE_PID"; SERVICE_PID=""
+
+echo "=== 0_grpc_floor: empty calls, clients=$CLIENTS"
+"$BIN/cowork-grpc-floor" --clients "$CLIENTS" --duration "$DURATION" --warmup "$WARMUP" \
+  | tee "$OUT/0_grpc_floor.txt"
 
 # ---------------------------------------------------------------- summary
 print_summary

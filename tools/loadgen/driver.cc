@@ -13,6 +13,7 @@
 #include "absl/synchronization/mutex.h"
 #include "cowork/bookings/v1/bookings.grpc.pb.h"
 #include "cowork/checkins/v1/checkins.grpc.pb.h"
+#include "cowork/common/v1/test_clock.grpc.pb.h"
 #include "cowork/contracts/v1/contracts.grpc.pb.h"
 #include "cowork/customers/v1/customers.grpc.pb.h"
 #include "grpcpp/grpcpp.h"
@@ -27,6 +28,7 @@ namespace v1 = ::cowork::customers::v1;
 namespace cv1 = ::cowork::contracts::v1;
 namespace bv1 = ::cowork::bookings::v1;
 namespace kv1 = ::cowork::checkins::v1;
+namespace common = ::cowork::common::v1;
 // Latencies on the monotonic clock: a wall-clock step during a run must not show up as a
 // slow (or negative) call.
 using Steady = std::chrono::steady_clock;
@@ -49,11 +51,14 @@ struct Slot {
   cv1::PurchasesService::Stub* purchases = nullptr;
   bv1::BookingsService::Stub* bookings = nullptr;
   kv1::CheckinsService::Stub* checkins = nullptr;
+  common::TestClockService::Stub* clock = nullptr;
   std::unique_ptr<grpc::ClientContext> context;
   v1::AddCustomerRequest add;
   v1::UpdateCustomerRequest update;
   v1::GetCustomerRequest get;
   v1::Customer response;
+  common::GetTimeRequest get_time;
+  common::ClockTime time;
   cv1::CreateContractRequest create_contract;
   cv1::Contract contract;
   cv1::BuyRequest purchase;
@@ -182,6 +187,10 @@ void Issue(Slot& s, Steady::time_point scheduled) {
     s.sent = Steady::now();
     s.stub->async()->AddCustomer(s.context.get(), &s.add, &s.response,
                                  [&s](grpc::Status status) { OnDone(s, status); });
+  } else if (o.mode == Mode::kClock) {
+    s.sent = Steady::now();
+    s.clock->async()->GetTime(s.context.get(), &s.get_time, &s.time,
+                              [&s](grpc::Status status) { OnDone(s, status); });
   } else if (o.mode == Mode::kGet) {
     s.get.set_customer_id(o.update_ids[s.rng() % o.update_ids.size()]);
     s.sent = Steady::now();
@@ -245,6 +254,7 @@ absl::StatusOr<Mode> ParseMode(const std::string& text) {
   if (text == "update") return Mode::kUpdate;
   if (text == "mixed") return Mode::kMixed;
   if (text == "get") return Mode::kGet;
+  if (text == "clock") return Mode::kClock;
   if (text == "contract") return Mode::kContract;
   if (text == "purchase") return Mode::kPurchase;
   if (text == "book") return Mode::kBook;
@@ -268,6 +278,8 @@ std::string ModeName(Mode mode) {
       return "mixed";
     case Mode::kGet:
       return "get";
+    case Mode::kClock:
+      return "clock";
     case Mode::kContract:
       return "contract";
     case Mode::kPurchase:
@@ -294,7 +306,7 @@ absl::StatusOr<DriverResult> RunLoad(const DriverOptions& options,
   if (options.clients < 1 || options.channels < 1 || options.rate < 0) {
     return absl::InvalidArgumentError("clients and channels must be >= 1, rate >= 0");
   }
-  if (options.mode != Mode::kAdd && options.update_ids.empty()) {
+  if (options.mode != Mode::kAdd && options.mode != Mode::kClock && options.update_ids.empty()) {
     return absl::InvalidArgumentError("every mode but add needs customers to work on");
   }
   if (options.mode == Mode::kContract && options.plan_id.empty()) {
@@ -337,6 +349,7 @@ absl::StatusOr<DriverResult> RunLoad(const DriverOptions& options,
   std::vector<std::unique_ptr<cv1::PurchasesService::Stub>> purchases_stubs;
   std::vector<std::unique_ptr<bv1::BookingsService::Stub>> bookings_stubs;
   std::vector<std::unique_ptr<kv1::CheckinsService::Stub>> checkins_stubs;
+  std::vector<std::unique_ptr<common::TestClockService::Stub>> clock_stubs;
   for (int i = 0; i < options.channels; ++i) {
     grpc::ChannelArguments args;
     args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
@@ -348,6 +361,7 @@ absl::StatusOr<DriverResult> RunLoad(const DriverOptions& options,
     purchases_stubs.push_back(cv1::PurchasesService::NewStub(channel));
     bookings_stubs.push_back(bv1::BookingsService::NewStub(channel));
     checkins_stubs.push_back(kv1::CheckinsService::NewStub(channel));
+    clock_stubs.push_back(common::TestClockService::NewStub(channel));
   }
   std::vector<std::unique_ptr<Slot>> slots;
   std::random_device seed;
@@ -360,6 +374,7 @@ absl::StatusOr<DriverResult> RunLoad(const DriverOptions& options,
     s->purchases = purchases_stubs[i % purchases_stubs.size()].get();
     s->bookings = bookings_stubs[i % bookings_stubs.size()].get();
     s->checkins = checkins_stubs[i % checkins_stubs.size()].get();
+    s->clock = clock_stubs[i % clock_stubs.size()].get();
     s->rng.seed((static_cast<uint64_t>(seed()) << 32) ^ seed() ^ i);
     s->add.set_type(v1::INDIVIDUAL);
     s->add.set_home_location_id(options.location_id);

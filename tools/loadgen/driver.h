@@ -34,7 +34,9 @@
 namespace cowork::loadgen {
 
 // kGet reads customers of the update pool: the cost of an authorized call that writes nothing,
-// the floor under every command. On the contracts service, kContract signs pool customers up
+// the floor under every command. kClock asks the customers service's TestClockService for the
+// time: a call through the server kit (gRPC, the interceptor, the token check, the worker
+// pool) that reads nothing at all, the floor under every call. On the contracts service, kContract signs pool customers up
 // to `plan_id` (CreateContract) and kPurchase buys one `product_id` for them (Buy), taking the
 // customers round robin.
 //
@@ -51,13 +53,13 @@ namespace cowork::loadgen {
 // arrives, spread over the locations; every later one moves each customer to the next
 // location); kPresent asks ListPresent of the first location (a page of 50 and the count).
 enum class Mode {
-  kAdd, kUpdate, kMixed, kGet, kContract, kPurchase, kBook, kBookHot, kAvailability, kCheckIn,
-  kPresent
+  kAdd, kUpdate, kMixed, kGet, kClock, kContract, kPurchase, kBook, kBookHot, kAvailability,
+  kCheckIn, kPresent
 };
 
 struct DriverOptions {
   // gRPC address of the service the mode calls: the customers service (add, update, mixed,
-  // get), the contracts service (contract, purchase), the bookings service (book, book-hot,
+  // get, clock), the contracts service (contract, purchase), the bookings service (book, book-hot,
   // availability) or the checkins service (checkin, present). Required.
   std::string target;
   // Bearer token of an admin of the operator, covering `location_id`. Required.
@@ -75,7 +77,7 @@ struct DriverOptions {
   absl::Duration duration = absl::Seconds(20);
   // Deadline of each call. Default 10 s.
   absl::Duration call_timeout = absl::Seconds(10);
-  // The customer pool every mode but add works on (required for them): update, mixed and get
+  // The customer pool every mode but add and clock works on (required for them): update, mixed and get
   // pick from it at random, contract and purchase round robin.
   std::vector<std::string> update_ids;
   // The plan contracts are signed on (contract mode; required for it).

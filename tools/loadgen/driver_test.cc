@@ -9,6 +9,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
+#include "cowork/common/v1/test_clock.grpc.pb.h"
 #include "cowork/customers/v1/customers.grpc.pb.h"
 #include "gmock/gmock.h"
 #include "grpcpp/grpcpp.h"
@@ -86,12 +87,38 @@ class FakeCustomers final : public v1::CustomersService::CallbackService {
   }
 };
 
+class FakeClock final : public common::v1::TestClockService::CallbackService {
+ public:
+  grpc::ServerUnaryReactor* GetTime(grpc::CallbackServerContext* context,
+                                    const common::v1::GetTimeRequest*,
+                                    common::v1::ClockTime* response) override {
+    auto* reactor = context->DefaultReactor();
+    {
+      absl::MutexLock lock(&mu_);
+      ++calls_;
+      auto auth = context->client_metadata().find("authorization");
+      if (auth == context->client_metadata().end() ||
+          std::string(auth->second.data(), auth->second.size()) != "Bearer tok-1") {
+        ++bad_auth_;
+      }
+    }
+    response->mutable_time()->set_seconds(1);
+    reactor->Finish(grpc::Status::OK);
+    return reactor;
+  }
+
+  absl::Mutex mu_;
+  int calls_ ABSL_GUARDED_BY(mu_) = 0;
+  int bad_auth_ ABSL_GUARDED_BY(mu_) = 0;
+};
+
 class DriverTest : public ::testing::Test {
  protected:
   void SetUp() override {
     grpc::ServerBuilder builder;
     builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port_);
     builder.RegisterService(&fake_);
+    builder.RegisterService(&clock_);
     server_ = builder.BuildAndStart();
     ASSERT_NE(server_, nullptr);
     ASSERT_GT(port_, 0);
@@ -111,6 +138,7 @@ class DriverTest : public ::testing::Test {
   }
 
   FakeCustomers fake_;
+  FakeClock clock_;
   int port_ = 0;
   std::unique_ptr<grpc::Server> server_;
 };
@@ -199,6 +227,20 @@ TEST_F(DriverTest, OpenLoopSendsNoMoreThanTheSchedule) {
   EXPECT_LE(r->ok, r->sent);
 }
 
+TEST_F(DriverTest, ClockAsksTheTimeWithoutAPool) {
+  DriverOptions o = Options();
+  o.mode = Mode::kClock;
+  absl::StatusOr<DriverResult> r = RunLoad(o, nullptr);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_GT(r->ok, 0u);
+  EXPECT_EQ(r->failed, 0u);
+  absl::MutexLock lock(&clock_.mu_);
+  EXPECT_EQ(static_cast<uint64_t>(clock_.calls_), r->sent);
+  EXPECT_EQ(clock_.bad_auth_, 0);
+  absl::MutexLock customers_lock(&fake_.mu_);
+  EXPECT_EQ(fake_.adds_ + fake_.updates_, 0);
+}
+
 TEST_F(DriverTest, RejectsBadOptions) {
   DriverOptions o = Options();
   o.mode = Mode::kUpdate;  // no pool
@@ -218,8 +260,8 @@ TEST_F(DriverTest, RejectsBadOptions) {
   EXPECT_EQ(RunLoad(o, nullptr).status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_FALSE(ParseMode("delete").ok());
   EXPECT_EQ(*ParseMode("mixed"), Mode::kMixed);
-  for (Mode mode : {Mode::kAdd, Mode::kUpdate, Mode::kMixed, Mode::kGet, Mode::kContract,
-                    Mode::kPurchase}) {
+  for (Mode mode : {Mode::kAdd, Mode::kUpdate, Mode::kMixed, Mode::kGet, Mode::kClock,
+                    Mode::kContract, Mode::kPurchase}) {
     absl::StatusOr<Mode> parsed = ParseMode(ModeName(mode));
     ASSERT_TRUE(parsed.ok()) << ModeName(mode);
     EXPECT_EQ(*parsed, mode);

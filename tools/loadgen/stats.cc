@@ -1,5 +1,7 @@
 #include "tools/loadgen/stats.h"
 
+#include <sys/resource.h>
+
 #include <algorithm>
 #include <cmath>
 
@@ -42,6 +44,13 @@ Summary Samples::Summarize() {
 
 std::string FormatMillis(absl::Duration d) {
   return absl::StrFormat("%.3f ms", absl::ToDoubleMilliseconds(d));
+}
+
+double ProcessCpuSeconds() {
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  return usage.ru_utime.tv_sec + usage.ru_utime.tv_usec / 1e6 + usage.ru_stime.tv_sec +
+         usage.ru_stime.tv_usec / 1e6;
 }
 
 }  // namespace cowork::loadgen

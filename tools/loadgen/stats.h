@@ -47,6 +47,9 @@ class Samples {
 // "1.234 ms": milliseconds with three decimals.
 std::string FormatMillis(absl::Duration d);
 
+// CPU time (user + system) this process has used so far, in seconds.
+double ProcessCpuSeconds();
+
 }  // namespace cowork::loadgen
 
 #endif  // COWORK_TOOLS_LOADGEN_STATS_H_
