@@ -19,6 +19,7 @@
 #include "google/protobuf/any.pb.h"
 #include "libs/calendar/calendar.h"
 #include "libs/clock/proto_time.h"
+#include "libs/money/money.h"
 
 namespace cowork::billinggen {
 namespace {
@@ -177,13 +178,6 @@ google::protobuf::Any Pack(const T& message) {
   return any;
 }
 
-common::v1::Money Money(int64_t amount, const std::string& currency) {
-  common::v1::Money m;
-  m.set_amount_minor(amount);
-  m.set_currency(currency);
-  return m;
-}
-
 class Simulation {
  public:
   Simulation(const GeneratorOptions& o,
@@ -279,14 +273,14 @@ class Simulation {
       plan.set_plan_id(absl::StrCat("pl-", loc.id));
       plan.set_location_id(loc.id);
       plan.set_name("Hot desk");
-      *plan.mutable_price() = Money(kPlanFee, loc.currency);
+      *plan.mutable_price() = MoneyOf(kPlanFee, loc.currency);
       plan.set_booking_credit_minutes(kCreditMinutes);
       Plan(0, at, "contracts", "plan", plan.plan_id(), l, setup, Pack(plan));
       cv1::ProductCreated locker;
       locker.set_product_id(absl::StrCat("pr-", loc.id, "-locker"));
       locker.set_location_id(loc.id);
       locker.set_name("Locker");
-      *locker.mutable_price() = Money(kLockerFee, loc.currency);
+      *locker.mutable_price() = MoneyOf(kLockerFee, loc.currency);
       locker.set_kind(cv1::RECURRING);
       locker.set_cycle(cv1::MONTHLY);
       Plan(0, at, "contracts", "product", locker.product_id(), l, setup, Pack(locker));
@@ -297,7 +291,7 @@ class Simulation {
         room.mutable_settings()->set_name(absl::StrCat("Room ", r + 1));
         room.mutable_settings()->set_kind(bv1::MEETING_ROOM);
         room.mutable_settings()->set_capacity(6);
-        *room.mutable_settings()->mutable_hourly_price() = Money(kHourlyPrice, loc.currency);
+        *room.mutable_settings()->mutable_hourly_price() = MoneyOf(kHourlyPrice, loc.currency);
         room.mutable_settings()->set_portal_bookable(true);
         Plan(0, at, "bookings", "resource", room.resource_id(), l, setup, Pack(room));
       }
@@ -374,7 +368,7 @@ class Simulation {
     signed_event.set_plan_id(absl::StrCat("pl-", loc.id));
     signed_event.set_location_id(loc.id);
     *signed_event.mutable_start_date() = ToDate(start);
-    *signed_event.mutable_price() = Money(kPlanFee, loc.currency);
+    *signed_event.mutable_price() = MoneyOf(kPlanFee, loc.currency);
     signed_event.set_booking_credit_minutes(kCreditMinutes);
     Plan(d, signed_at, "contracts", "contract", c.contract_id, l, signing, Pack(signed_event));
     cv1::ContractStarted started;
@@ -425,7 +419,7 @@ class Simulation {
       bought.set_product_id(absl::StrCat("pr-", loc.id, "-locker"));
       bought.set_location_id(loc.id);
       bought.set_name("Locker");
-      *bought.mutable_unit_price() = Money(kLockerFee, loc.currency);
+      *bought.mutable_unit_price() = MoneyOf(kLockerFee, loc.currency);
       bought.set_quantity(1);
       bought.set_kind(cv1::RECURRING);
       bought.set_cycle(cv1::MONTHLY);
@@ -510,7 +504,7 @@ class Simulation {
     closed.set_location_id(loc.id);
     *closed.mutable_period_start() = ToDate(period.first);
     *closed.mutable_period_end() = ToDate(period.last);
-    *closed.mutable_fee() = Money(kPlanFee, loc.currency);
+    *closed.mutable_fee() = MoneyOf(kPlanFee, loc.currency);
     closed.set_invoice_id(invoice_id);
     Plan(d, at, "contracts", "contract", c.contract_id, l, run, Pack(closed));
     cv1::InvoiceLine* fee = invoice.add_lines();
@@ -532,7 +526,7 @@ class Simulation {
       cv1::InvoiceLine* line = invoice.add_lines();
       line->set_description("Locker");
       line->set_customer_id(c.id);
-      *line->mutable_amount() = Money(kLockerFee, loc.currency);
+      *line->mutable_amount() = MoneyOf(kLockerFee, loc.currency);
     }
     IssueInvoice(l, d, at, c, number, std::move(invoice), std::exchange(c.pending, {}), run);
     ++c.periods_closed;
@@ -585,10 +579,10 @@ class Simulation {
     invoice.set_location_id(loc.id);
     invoice.set_customer_id(c.id);
     invoice.set_number(number);
-    *invoice.mutable_subtotal() = Money(subtotal, loc.currency);
+    *invoice.mutable_subtotal() = MoneyOf(subtotal, loc.currency);
     invoice.set_tax_rate_ppm(kTaxPpm);
-    *invoice.mutable_tax() = Money(tax, loc.currency);
-    *invoice.mutable_total() = Money(subtotal + tax, loc.currency);
+    *invoice.mutable_tax() = MoneyOf(tax, loc.currency);
+    *invoice.mutable_total() = MoneyOf(subtotal + tax, loc.currency);
     *invoice.mutable_issue_date() = ToDate(o_.start + d);
     if (charged.charge_ids_size() > 0) {
       charged.set_customer_id(c.id);
@@ -647,7 +641,7 @@ class Simulation {
     const int64_t price = kHourlyPrice * minutes / 60;
     if (on_credit) {
       created.set_credit_minutes(minutes);
-      *created.mutable_charge() = Money(0, loc.currency);
+      *created.mutable_charge() = MoneyOf(0, loc.currency);
       bv1::CreditDrawn* draw = created.add_draws();
       draw->set_customer_id(c.id);
       draw->set_location_id(loc.id);
@@ -659,7 +653,7 @@ class Simulation {
       draw->set_minutes(minutes);
       Plan(d, at, "bookings", "credit", AccountId(loc, c), l, command, Pack(*draw));
     } else {
-      *created.mutable_charge() = Money(price, loc.currency);
+      *created.mutable_charge() = MoneyOf(price, loc.currency);
     }
     Plan(d, at, "bookings", "booking", booking_id, l, command, Pack(created));
     bv1::BookingConfirmationRequested confirmation;
@@ -680,7 +674,7 @@ class Simulation {
       charge->set_charge_id(absl::StrCat("booking/", booking_id));
       charge->set_customer_id(c.id);
       charge->set_description(absl::StrCat("Room ", room + 1));
-      *charge->mutable_amount() = Money(price, loc.currency);
+      *charge->mutable_amount() = MoneyOf(price, loc.currency);
       *charge->mutable_day() = ToDate(o_.start + starts);
       const absl::Time charged_at = at + absl::Milliseconds(200);
       Plan(d, charged_at, "contracts", "account", AccountId(loc, c), l, command, Pack(recorded));

@@ -13,6 +13,7 @@
 #include "libs/clock/proto_time.h"
 #include "libs/crypto/crypto.h"
 #include "libs/eventstore/views.h"
+#include "libs/money/money.h"
 #include "libs/status/field_errors.h"
 #include "libs/status/macros.h"
 #include "libs/validation/validation.h"
@@ -64,13 +65,6 @@ std::string InvoicesAtPrefix(absl::string_view op, absl::string_view loc) {
 // The account aggregate's id.
 std::string AccountId(absl::string_view loc, absl::string_view customer) {
   return absl::StrCat(loc, ":", customer);
-}
-
-common::v1::Money MoneyOf(int64_t amount, const std::string& currency) {
-  common::v1::Money out;
-  out.set_amount_minor(amount);
-  out.set_currency(currency);
-  return out;
 }
 
 v1::Product ProductView(const domain::ProductState& s) {

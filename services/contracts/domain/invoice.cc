@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "libs/clock/proto_time.h"
+#include "libs/money/money.h"
 #include "libs/status/field_errors.h"
 #include "libs/validation/validation.h"
 
@@ -19,13 +20,6 @@ v1::InvoiceLine LineOf(const v1::Charge& charge) {
   line.set_charge_id(charge.charge_id());
   if (charge.has_day()) *line.mutable_period_start() = charge.day();
   return line;
-}
-
-common::v1::Money MoneyOf(int64_t amount, const std::string& currency) {
-  common::v1::Money out;
-  out.set_amount_minor(amount);
-  out.set_currency(currency);
-  return out;
 }
 
 }  // namespace
