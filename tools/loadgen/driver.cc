@@ -307,7 +307,7 @@ absl::StatusOr<DriverResult> RunLoad(const DriverOptions& options,
     return absl::InvalidArgumentError("clients and channels must be >= 1, rate >= 0");
   }
   if (options.mode != Mode::kAdd && options.mode != Mode::kClock && options.update_ids.empty()) {
-    return absl::InvalidArgumentError("every mode but add needs customers to work on");
+    return absl::InvalidArgumentError("every mode but add and clock needs customers to work on");
   }
   if (options.mode == Mode::kContract && options.plan_id.empty()) {
     return absl::InvalidArgumentError("contract mode needs a plan");
