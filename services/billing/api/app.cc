@@ -265,24 +265,27 @@ absl::StatusOr<domain::Activity> App::ActivityAt(const directory::LocationInfo& 
             return parse_error(key);
           }
           if (!recorded(h.recorded_at())) return true;
-          const std::string id(key.substr(prefix.size(), slash - prefix.size()));
+          std::string id(key.substr(prefix.size(), slash - prefix.size()));
           if (key.substr(slash + 1) == "start") {
             const std::optional<absl::Time> from = day_start(h.start_date(), 0);
             if (!from.has_value()) return parse_error(key);
             if (plans) {
-              activity.ContractStarted(id, h.customer_id(), loc, *from, h.start_event_id());
               plan_holders.insert(h.customer_id());
+              activity.ContractStarted(std::move(id), std::move(*h.mutable_customer_id()), loc,
+                                       *from, std::move(*h.mutable_start_event_id()));
             } else {
-              activity.RecurringProductStarted(id, h.customer_id(), loc, *from,
-                                               h.start_event_id());
+              activity.RecurringProductStarted(std::move(id), std::move(*h.mutable_customer_id()),
+                                               loc, *from,
+                                               std::move(*h.mutable_start_event_id()));
             }
           } else {
             const std::optional<absl::Time> to = day_start(h.end_date(), 1);
             if (!to.has_value()) return parse_error(key);
             if (plans) {
-              activity.ContractEnded(id, *to, h.end_event_id());
+              activity.ContractEnded(std::move(id), *to, std::move(*h.mutable_end_event_id()));
             } else {
-              activity.RecurringProductEnded(id, *to, h.end_event_id());
+              activity.RecurringProductEnded(std::move(id), *to,
+                                             std::move(*h.mutable_end_event_id()));
             }
           }
           return true;
@@ -303,27 +306,37 @@ absl::StatusOr<domain::Activity> App::ActivityAt(const directory::LocationInfo& 
         if (!m.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
           return parse_error(key);
         }
-        activity.BookingMade(std::string(key.substr(bookings.size() + 13)), m.customer_id(), loc,
-                             absl::FromUnixSeconds(at), m.event_id());
+        activity.BookingMade(std::string(key.substr(bookings.size() + 13)),
+                             std::move(*m.mutable_customer_id()), loc, absl::FromUnixSeconds(at),
+                             std::move(*m.mutable_event_id()));
         return true;
       }));
   COWORK_RETURN_IF_ERROR(failed);
-  // Invoices issued on a day of the months: keys from the first month's first day on.
+  // Invoices issued on a day of the months: keys from the first month's first day on, a day's
+  // together (its start is worked out once).
   const std::string invoices = InvoicesPrefix(op, loc);
   const std::string last_day = FormatDay(absl::CivilDay(last + 1) - 1);
+  std::string day_text;
+  absl::Time day_starts;
   COWORK_RETURN_IF_ERROR(store_.Scan(
       Space::kViews, invoices, absl::StrCat(invoices, FormatDay(absl::CivilDay(first) - 1), "/~"),
       [&](absl::string_view key, absl::string_view value) {
-        if (key.substr(invoices.size(), 10) > last_day) return false;
-        absl::CivilDay day;
+        const absl::string_view text = key.substr(invoices.size(), 10);
+        if (text > last_day) return false;
+        if (text != day_text) {
+          absl::CivilDay day;
+          if (!absl::ParseCivilTime(text, &day)) return parse_error(key);
+          day_text = std::string(text);
+          day_starts = calendar::StartOfDay(day, tz);
+        }
         views::Moment m;
-        if (!absl::ParseCivilTime(key.substr(invoices.size(), 10), &day) ||
-            !m.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
+        if (!m.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
           return parse_error(key);
         }
         if (!recorded(m.recorded_at())) return true;
-        activity.Invoiced(std::string(key.substr(invoices.size() + 11)), m.customer_id(), loc,
-                          calendar::StartOfDay(day, tz), m.event_id());
+        activity.Invoiced(std::string(key.substr(invoices.size() + 11)),
+                          std::move(*m.mutable_customer_id()), loc, day_starts,
+                          std::move(*m.mutable_event_id()));
         return true;
       }));
   COWORK_RETURN_IF_ERROR(failed);

@@ -30,75 +30,78 @@ Span MonthIn(absl::CivilMonth month, absl::TimeZone tz) {
 
 // ---------------------------------------------------------------- feeding
 
-void Activity::Start(std::map<std::string, Holding>& holdings, const std::string& id,
-                     const std::string& customer_id, const std::string& location_id,
-                     absl::Time from, const std::string& event_id) {
-  Holding& h = holdings[id];
-  h.customer_id = customer_id;
-  h.location_id = location_id;
+void Activity::Start(std::map<std::string, Holding>& holdings, std::string id,
+                     std::string customer_id, std::string location_id, absl::Time from,
+                     std::string event_id) {
+  Holding& h = holdings[std::move(id)];
+  h.customer_id = std::move(customer_id);
+  h.location_id = std::move(location_id);
   h.from = from;
   // The start's proof comes first, whichever arrived first.
   if (std::find(h.event_ids.begin(), h.event_ids.end(), event_id) == h.event_ids.end()) {
-    h.event_ids.insert(h.event_ids.begin(), event_id);
+    h.event_ids.insert(h.event_ids.begin(), std::move(event_id));
   }
 }
 
-void Activity::End(std::map<std::string, Holding>& holdings, const std::string& id, absl::Time to,
-                   const std::string& event_id) {
-  Holding& h = holdings[id];
+void Activity::End(std::map<std::string, Holding>& holdings, std::string id, absl::Time to,
+                   std::string event_id) {
+  Holding& h = holdings[std::move(id)];
   h.to = to;
-  AddProof(h.event_ids, {event_id});
+  if (std::find(h.event_ids.begin(), h.event_ids.end(), event_id) == h.event_ids.end()) {
+    h.event_ids.push_back(std::move(event_id));
+  }
 }
 
-void Activity::ContractStarted(const std::string& contract_id, const std::string& customer_id,
-                               const std::string& location_id, absl::Time from,
-                               const std::string& event_id) {
-  Start(plans_, contract_id, customer_id, location_id, from, event_id);
+void Activity::ContractStarted(std::string contract_id, std::string customer_id,
+                               std::string location_id, absl::Time from, std::string event_id) {
+  Start(plans_, std::move(contract_id), std::move(customer_id), std::move(location_id), from,
+        std::move(event_id));
 }
 
-void Activity::ContractEnded(const std::string& contract_id, absl::Time to,
-                             const std::string& event_id) {
-  End(plans_, contract_id, to, event_id);
+void Activity::ContractEnded(std::string contract_id, absl::Time to, std::string event_id) {
+  End(plans_, std::move(contract_id), to, std::move(event_id));
 }
 
-void Activity::RecurringProductStarted(const std::string& purchase_id,
-                                       const std::string& customer_id,
-                                       const std::string& location_id, absl::Time from,
-                                       const std::string& event_id) {
-  Start(products_, purchase_id, customer_id, location_id, from, event_id);
+void Activity::RecurringProductStarted(std::string purchase_id, std::string customer_id,
+                                       std::string location_id, absl::Time from,
+                                       std::string event_id) {
+  Start(products_, std::move(purchase_id), std::move(customer_id), std::move(location_id), from,
+        std::move(event_id));
 }
 
-void Activity::RecurringProductEnded(const std::string& purchase_id, absl::Time to,
-                                     const std::string& event_id) {
-  End(products_, purchase_id, to, event_id);
+void Activity::RecurringProductEnded(std::string purchase_id, absl::Time to,
+                                     std::string event_id) {
+  End(products_, std::move(purchase_id), to, std::move(event_id));
 }
 
-void Activity::BookingMade(const std::string& booking_id, const std::string& customer_id,
-                           const std::string& location_id, absl::Time made_at,
-                           const std::string& event_id) {
-  bookings_[booking_id] = {customer_id, location_id, made_at, event_id};
+void Activity::BookingMade(std::string booking_id, std::string customer_id,
+                           std::string location_id, absl::Time made_at, std::string event_id) {
+  bookings_[std::move(booking_id)] = {std::move(customer_id), std::move(location_id), made_at,
+                                      std::move(event_id)};
 }
 
-void Activity::Invoiced(const std::string& invoice_id, const std::string& customer_id,
-                        const std::string& location_id, absl::Time issued_at,
-                        const std::string& event_id) {
-  invoices_[invoice_id] = {customer_id, location_id, issued_at, event_id};
+void Activity::Invoiced(std::string invoice_id, std::string customer_id, std::string location_id,
+                        absl::Time issued_at, std::string event_id) {
+  invoices_[std::move(invoice_id)] = {std::move(customer_id), std::move(location_id), issued_at,
+                                      std::move(event_id)};
 }
 
 void Activity::TeamMemberAdded(const std::string& team_id, const std::string& customer_id,
-                               int64_t sequence, absl::Time at, const std::string& event_id) {
-  members_[{team_id, customer_id}][sequence] = {.at = at, .in = true, .event_id = event_id};
+                               int64_t sequence, absl::Time at, std::string event_id) {
+  members_[{team_id, customer_id}][sequence] = {
+      .at = at, .in = true, .event_id = std::move(event_id)};
 }
 
 void Activity::TeamMemberRemoved(const std::string& team_id, const std::string& customer_id,
-                                 int64_t sequence, absl::Time at, const std::string& event_id) {
-  members_[{team_id, customer_id}][sequence] = {.at = at, .in = false, .event_id = event_id};
+                                 int64_t sequence, absl::Time at, std::string event_id) {
+  members_[{team_id, customer_id}][sequence] = {
+      .at = at, .in = false, .event_id = std::move(event_id)};
 }
 
-void Activity::TeamPayingMemberSet(const std::string& team_id, const std::string& customer_id,
-                                   int64_t sequence, absl::Time at,
-                                   const std::string& event_id) {
-  paying_[team_id][sequence] = {.at = at, .customer_id = customer_id, .event_id = event_id};
+void Activity::TeamPayingMemberSet(const std::string& team_id, std::string customer_id,
+                                   int64_t sequence, absl::Time at, std::string event_id) {
+  paying_[team_id][sequence] = {
+      .at = at, .customer_id = std::move(customer_id), .event_id = std::move(event_id)};
 }
 
 // ---------------------------------------------------------------- team spans
@@ -209,19 +212,23 @@ std::vector<ActiveUser> Activity::ActiveUsers(absl::string_view location_id,
       }
     }
   }
+  // Sorted as entries of `found`, then moved out: sorting the users themselves would move
+  // thousands of them around.
+  std::vector<decltype(found)::value_type*> by_customer;
+  by_customer.reserve(found.size());
+  for (auto& entry : found) by_customer.push_back(&entry);
+  std::sort(by_customer.begin(), by_customer.end(),
+            [](const auto* a, const auto* b) { return a->first < b->first; });
   std::vector<ActiveUser> out;
-  out.reserve(found.size());
-  for (auto& [customer_id, proofs] : found) {
-    ActiveUser user{customer_id, {}};
+  out.reserve(by_customer.size());
+  for (auto* entry : by_customer) {
+    ActiveUser& user = out.emplace_back();
+    user.customer_id = entry->first;
     for (int i = 0; i < kCriteria; ++i) {
-      if (proofs[i].empty()) continue;
-      user.reasons.push_back({static_cast<Criterion>(i + 1), std::move(proofs[i])});
+      if (entry->second[i].empty()) continue;
+      user.reasons.push_back({static_cast<Criterion>(i + 1), std::move(entry->second[i])});
     }
-    out.push_back(std::move(user));
   }
-  std::sort(out.begin(), out.end(), [](const ActiveUser& a, const ActiveUser& b) {
-    return a.customer_id < b.customer_id;
-  });
   return out;
 }
 

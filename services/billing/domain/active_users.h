@@ -65,32 +65,29 @@ struct ActiveUser {
 
 class Activity {
  public:
+  // Ids are taken by value: a caller done with its strings moves them in.
+  //
   // A contract (a plan) held at `location` from `from` (its start date's first instant);
   // until `to` (the instant after its last day) once ended.
-  void ContractStarted(const std::string& contract_id, const std::string& customer_id,
-                       const std::string& location_id, absl::Time from,
-                       const std::string& event_id);
-  void ContractEnded(const std::string& contract_id, absl::Time to, const std::string& event_id);
+  void ContractStarted(std::string contract_id, std::string customer_id, std::string location_id,
+                       absl::Time from, std::string event_id);
+  void ContractEnded(std::string contract_id, absl::Time to, std::string event_id);
   // A recurring product bought at `location`, held from `from`; until `to` once cancelled.
-  void RecurringProductStarted(const std::string& purchase_id, const std::string& customer_id,
-                               const std::string& location_id, absl::Time from,
-                               const std::string& event_id);
-  void RecurringProductEnded(const std::string& purchase_id, absl::Time to,
-                             const std::string& event_id);
-  void BookingMade(const std::string& booking_id, const std::string& customer_id,
-                   const std::string& location_id, absl::Time made_at,
-                   const std::string& event_id);
-  void Invoiced(const std::string& invoice_id, const std::string& customer_id,
-                const std::string& location_id, absl::Time issued_at,
-                const std::string& event_id);
+  void RecurringProductStarted(std::string purchase_id, std::string customer_id,
+                               std::string location_id, absl::Time from, std::string event_id);
+  void RecurringProductEnded(std::string purchase_id, absl::Time to, std::string event_id);
+  void BookingMade(std::string booking_id, std::string customer_id, std::string location_id,
+                   absl::Time made_at, std::string event_id);
+  void Invoiced(std::string invoice_id, std::string customer_id, std::string location_id,
+                absl::Time issued_at, std::string event_id);
   // Team changes, ordered by their sequence in the team's event stream.
   void TeamMemberAdded(const std::string& team_id, const std::string& customer_id,
-                       int64_t sequence, absl::Time at, const std::string& event_id);
+                       int64_t sequence, absl::Time at, std::string event_id);
   void TeamMemberRemoved(const std::string& team_id, const std::string& customer_id,
-                         int64_t sequence, absl::Time at, const std::string& event_id);
+                         int64_t sequence, absl::Time at, std::string event_id);
   // `customer_id` empty: the team has no paying member from then on.
-  void TeamPayingMemberSet(const std::string& team_id, const std::string& customer_id,
-                           int64_t sequence, absl::Time at, const std::string& event_id);
+  void TeamPayingMemberSet(const std::string& team_id, std::string customer_id, int64_t sequence,
+                           absl::Time at, std::string event_id);
 
   // The active users of `location_id` over `month` (MonthIn), by customer id.
   std::vector<ActiveUser> ActiveUsers(absl::string_view location_id, const Span& month) const;
@@ -122,11 +119,11 @@ class Activity {
     std::vector<std::string> event_ids;
   };
 
-  static void Start(std::map<std::string, Holding>& holdings, const std::string& id,
-                    const std::string& customer_id, const std::string& location_id,
-                    absl::Time from, const std::string& event_id);
-  static void End(std::map<std::string, Holding>& holdings, const std::string& id, absl::Time to,
-                  const std::string& event_id);
+  static void Start(std::map<std::string, Holding>& holdings, std::string id,
+                    std::string customer_id, std::string location_id, absl::Time from,
+                    std::string event_id);
+  static void End(std::map<std::string, Holding>& holdings, std::string id, absl::Time to,
+                  std::string event_id);
   // The spans a member was in the team, and the spans each paying member paid for it.
   static std::vector<Proven> MemberSpans(const std::map<int64_t, TeamChange>& changes);
   std::vector<std::pair<std::string, Proven>> PayingSpans(const std::string& team_id) const;
