@@ -10,7 +10,11 @@ While a file named "hold" exists in DIR (at most 60 seconds), the answer to the 
 message waits after the message is written: tests use it to stop the sender between the
 server's acceptance and the sender's record of it.
 
+With --tls-cert and --tls-key it speaks TLS: --tls starttls requires STARTTLS before a
+message (smtp:// with STARTTLS), --tls implicit starts TLS on connect (smtps://).
+
     /usr/bin/python3 tests/support/smtp_sink.py --dir /tmp/mail [--port 2525]
+        [--tls starttls|implicit --tls-cert cert.pem --tls-key key.pem]
 """
 
 import argparse
@@ -18,6 +22,7 @@ import asyncio
 import itertools
 import os
 import signal
+import ssl
 import time
 
 from aiosmtpd.smtp import SMTP
@@ -49,11 +54,21 @@ class Sink:
         return "250 OK"
 
 
-async def serve(directory, port):
+async def serve(directory, port, tls, cert, key):
     loop = asyncio.get_running_loop()
     sink = Sink(directory)
-    server = await loop.create_server(
-        lambda: SMTP(sink, hostname="sink.test"), "127.0.0.1", port)
+    context = None
+    if tls:
+        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        context.load_cert_chain(cert, key)
+    if tls == "starttls":
+        server = await loop.create_server(
+            lambda: SMTP(sink, hostname="sink.test", tls_context=context, require_starttls=True),
+            "127.0.0.1", port)
+    else:
+        server = await loop.create_server(
+            lambda: SMTP(sink, hostname="sink.test"), "127.0.0.1", port,
+            ssl=context if tls == "implicit" else None)
     bound = server.sockets[0].getsockname()[1]
     print("smtp listening on 127.0.0.1:%d" % bound, flush=True)
     stop = asyncio.Event()
@@ -68,9 +83,14 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--dir", required=True, help="where messages are written")
     parser.add_argument("--port", type=int, default=0, help="0: any free port")
+    parser.add_argument("--tls", choices=["starttls", "implicit"], help="speak TLS")
+    parser.add_argument("--tls-cert", help="PEM certificate chain (with --tls)")
+    parser.add_argument("--tls-key", help="PEM private key (with --tls)")
     args = parser.parse_args()
+    if args.tls and not (args.tls_cert and args.tls_key):
+        parser.error("--tls needs --tls-cert and --tls-key")
     os.makedirs(args.dir, exist_ok=True)
-    asyncio.run(serve(args.dir, args.port))
+    asyncio.run(serve(args.dir, args.port, args.tls, args.tls_cert, args.tls_key))
 
 
 if __name__ == "__main__":

@@ -50,6 +50,10 @@ struct SmtpOptions {
   // --smtp-starttls (COWORK_SMTP_STARTTLS): require STARTTLS on an smtp:// URL (curl verifies
   // the server's certificate). Default false.
   bool starttls = false;
+  // --smtp-ca-file (COWORK_SMTP_CA_FILE): PEM file of the certificate authorities trusted to
+  // sign the SMTP server's certificate (a relay with a private CA). Empty (the default): the
+  // system's. The server's certificate is always verified, host name included.
+  std::string ca_file;
   // --smtp-timeout-seconds (COWORK_SMTP_TIMEOUT_SECONDS): the longest one message may take,
   // connection included. Default 30.
   int timeout_seconds = 30;

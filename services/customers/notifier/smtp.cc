@@ -85,6 +85,7 @@ class SmtpMailer final : public Mailer {
                      static_cast<long>(std::min(options_.timeout_seconds, 10)));
     curl_easy_setopt(c, CURLOPT_USE_SSL,
                      static_cast<long>(options_.starttls ? CURLUSESSL_ALL : CURLUSESSL_NONE));
+    if (!options_.ca_file.empty()) curl_easy_setopt(c, CURLOPT_CAINFO, options_.ca_file.c_str());
     if (!options_.username.empty()) {
       curl_easy_setopt(c, CURLOPT_USERNAME, options_.username.c_str());
       curl_easy_setopt(c, CURLOPT_PASSWORD, options_.password.c_str());
@@ -117,6 +118,10 @@ void AddSmtpFlags(CLI::App& cli, SmtpOptions& options) {
       ->capture_default_str();
   cli.add_flag("--smtp-starttls", options.starttls, "Require STARTTLS on an smtp:// URL")
       ->envname("COWORK_SMTP_STARTTLS");
+  cli.add_option("--smtp-ca-file", options.ca_file,
+                 "PEM file of the CAs trusted to sign the SMTP server's certificate (default: "
+                 "the system's)")
+      ->envname("COWORK_SMTP_CA_FILE");
   cli.add_option("--smtp-timeout-seconds", options.timeout_seconds,
                  "Longest time one email may take, connection included")
       ->envname("COWORK_SMTP_TIMEOUT_SECONDS")
