@@ -7,7 +7,8 @@
 // What an error says is what the notifier needs to never send an email twice:
 //  - OK: the SMTP server accepted the message (250 after its end);
 //  - UNAVAILABLE: it certainly was not delivered (no connection, a refusal before the message
-//    went out, a temporary 4xx refusal): try again later;
+//    went out, a temporary 4xx refusal, 530 "STARTTLS or authentication required"): try again
+//    later;
 //  - FAILED_PRECONDITION: the server refused the sender, the recipient or the message for good
 //    (a 5xx reply): do not try again;
 //  - UNKNOWN: the whole message went out but its answer never came back (a broken connection,

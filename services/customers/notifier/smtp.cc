@@ -47,7 +47,11 @@ absl::Status Classify(CURLcode code, long reply, bool finished) {
   }
   // Before the message: a 5xx to MAIL FROM, RCPT TO or DATA refuses it for good; anything else
   // (no connection, greeting or login refused, a 4xx) leaves it undelivered for another try.
-  if (code == CURLE_SEND_ERROR && reply >= 500) return absl::FailedPreconditionError(detail);
+  // So does 530 (STARTTLS or authentication required, RFC 3207 and 4954): the server refuses
+  // our session as configured, not the message, which goes out once the settings are fixed.
+  if (code == CURLE_SEND_ERROR && reply >= 500 && reply != 530) {
+    return absl::FailedPreconditionError(detail);
+  }
   return absl::UnavailableError(detail);
 }
 

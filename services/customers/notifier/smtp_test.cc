@@ -1,7 +1,8 @@
 // SmtpMailer over TLS against a real loopback SMTP server (tests/support/smtp_sink.py, Debian's
 // aiosmtpd) with a certificate made for the test by the openssl command: STARTTLS on smtp://,
 // TLS from the first byte on smtps://, each verified against --smtp-ca-file; a server whose
-// certificate nobody vouches for gets no message.
+// certificate nobody vouches for gets no message, nor does one requiring STARTTLS from a client
+// set up without it (both wait for another try).
 
 #include <filesystem>
 #include <memory>
@@ -115,12 +116,14 @@ TEST_F(SmtpTlsTest, AServerNobodyVouchesForGetsNothing) {
   EXPECT_TRUE(Received().empty());
 }
 
-TEST_F(SmtpTlsTest, WithoutStartTlsAServerThatRequiresItGetsNothing) {
+TEST_F(SmtpTlsTest, WithoutStartTlsAServerThatRequiresItGetsNothingYet) {
+  // "530 Must issue a STARTTLS command first" refuses the session as configured, not the
+  // message: it stays for another try, after the settings are fixed.
   const int port = StartSink("starttls");
   ASSERT_GT(port, 0);
   const absl::Status sent =
       Send({.url = absl::StrCat("smtp://127.0.0.1:", port), .timeout_seconds = 20});
-  EXPECT_FALSE(sent.ok());
+  EXPECT_EQ(sent.code(), absl::StatusCode::kUnavailable) << sent;
   EXPECT_TRUE(Received().empty());
 }
 
