@@ -26,6 +26,7 @@
 #include "libs/clock/proto_time.h"
 #include "libs/eventstore/command.h"
 #include "libs/kafka/kafka.h"
+#include "libs/money/money.h"
 
 namespace {
 
@@ -164,8 +165,7 @@ absl::Status Seed(const kafka::KafkaOptions& kafka, int64_t events, int location
     *booking.mutable_start_time() = ToTimestamp(at + absl::Hours(1));
     *booking.mutable_end_time() = ToTimestamp(at + absl::Hours(2));
     booking.set_resource_name(absl::StrCat("Room ", booking.resource_id()));
-    booking.mutable_charge()->set_amount_minor(2500);
-    booking.mutable_charge()->set_currency("EUR");
+    *booking.mutable_charge() = MoneyOf(2500, "EUR");
     booking.set_booked_by("admin@seed.example");
     if (absl::Status s = bookings.Add(op, at, "booking", booking.booking_id(), location, booking);
         !s.ok()) {

@@ -9,6 +9,7 @@
 #include "absl/strings/str_format.h"
 #include "google/protobuf/util/json_util.h"
 #include "libs/clock/proto_time.h"
+#include "libs/money/money.h"
 #include "libs/validation/validation.h"
 
 namespace cowork::billing::domain {
@@ -55,10 +56,8 @@ v1::InvoiceLine Line(v1::InvoiceLine::Kind kind, std::string description, int64_
   line.set_kind(kind);
   line.set_description(std::move(description));
   line.set_quantity(quantity);
-  line.mutable_unit_price()->set_amount_minor(unit_price);
-  line.mutable_unit_price()->set_currency(currency);
-  line.mutable_amount()->set_amount_minor(quantity * unit_price);
-  line.mutable_amount()->set_currency(currency);
+  *line.mutable_unit_price() = MoneyOf(unit_price, currency);
+  *line.mutable_amount() = MoneyOf(quantity * unit_price, currency);
   return line;
 }
 
@@ -278,8 +277,7 @@ absl::StatusOr<Events> DecideClose(const AccountState& account, absl::string_vie
   invoice->set_month(FormatMonth(c.month));
   invoice->set_active_users(count);
   for (v1::InvoiceLine& line : priced->lines) *invoice->add_lines() = std::move(line);
-  invoice->mutable_total()->set_amount_minor(priced->total);
-  invoice->mutable_total()->set_currency(c.prices->currency());
+  *invoice->mutable_total() = MoneyOf(priced->total, c.prices->currency());
   *invoice->mutable_issue_time() = ToTimestamp(now);
   return events;
 }

@@ -3,6 +3,7 @@
 #include <google/protobuf/util/message_differencer.h>
 
 #include "absl/strings/str_cat.h"
+#include "libs/money/money.h"
 #include "libs/status/field_errors.h"
 #include "libs/validation/validation.h"
 
@@ -42,8 +43,7 @@ absl::StatusOr<v1::ResourceSettings> SettingsOf(const v1::ResourceSpec& spec,
   out.set_name(std::string(validation::TrimSpaces(spec.name())));
   out.set_kind(spec.kind());
   out.set_capacity(spec.capacity());
-  out.mutable_hourly_price()->set_amount_minor(spec.hourly_price_minor());
-  out.mutable_hourly_price()->set_currency(currency);
+  *out.mutable_hourly_price() = MoneyOf(spec.hourly_price_minor(), currency);
   out.set_portal_bookable(spec.portal_bookable());
   out.set_min_minutes(min);
   out.set_max_minutes(max);

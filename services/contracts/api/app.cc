@@ -14,6 +14,7 @@
 #include "libs/crypto/crypto.h"
 #include "libs/eventstore/command.h"
 #include "libs/eventstore/views.h"
+#include "libs/money/money.h"
 #include "libs/server/server.h"
 #include "libs/service/scheduler.h"
 #include "libs/status/field_errors.h"
@@ -89,8 +90,7 @@ v1::Plan PlanView(const domain::PlanState& s) {
   out.set_plan_id(s.plan_id());
   out.set_location_id(s.location_id());
   out.set_name(s.name());
-  out.mutable_price()->set_amount_minor(s.price_minor());
-  out.mutable_price()->set_currency(s.currency());
+  *out.mutable_price() = MoneyOf(s.price_minor(), s.currency());
   out.set_cycle(s.cycle());
   out.set_booking_credit_minutes(s.booking_credit_minutes());
   *out.mutable_create_time() = s.create_time();
@@ -112,8 +112,7 @@ v1::Contract ContractView(const domain::ContractState& s) {
     case domain::ContractState::ENDED: out.set_state(v1::ENDED); break;
     default: break;
   }
-  out.mutable_price()->set_amount_minor(s.price_minor());
-  out.mutable_price()->set_currency(s.currency());
+  *out.mutable_price() = MoneyOf(s.price_minor(), s.currency());
   out.set_cycle(s.cycle());
   out.set_booking_credit_minutes(s.booking_credit_minutes());
   *out.mutable_create_time() = s.create_time();
@@ -424,8 +423,7 @@ absl::StatusOr<bool> App::TickContract(absl::string_view op, absl::string_view c
                     "Plan fee ", absl::FormatCivilTime(d.period.first), " to ",
                     absl::FormatCivilTime(d.period.last), d.prorated ? " (prorated)" : ""));
                 fee.set_customer_id(c.customer_id());
-                fee.mutable_amount()->set_amount_minor(d.fee);
-                fee.mutable_amount()->set_currency(c.currency());
+                *fee.mutable_amount() = MoneyOf(d.fee, c.currency());
                 fee.set_contract_id(c.contract_id());
                 *fee.mutable_period_start() = ToDate(d.period.first);
                 *fee.mutable_period_end() = ToDate(d.period.last);

@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "libs/clock/proto_time.h"
+#include "libs/money/money.h"
 #include "libs/status/field_errors.h"
 
 namespace cowork::contracts::domain {
@@ -92,8 +93,7 @@ absl::StatusOr<Events> DecideSignContract(const SignUp& s) {
   signed_->set_location_id(plan.location_id());
   *signed_->mutable_start_date() = ToDate(start_day);
   if (end.has_value()) *signed_->mutable_end_date() = ToDate(*end);
-  signed_->mutable_price()->set_amount_minor(plan.price_minor());
-  signed_->mutable_price()->set_currency(plan.currency());
+  *signed_->mutable_price() = MoneyOf(plan.price_minor(), plan.currency());
   signed_->set_cycle(EffectiveCycle(plan.cycle()));
   signed_->set_booking_credit_minutes(plan.booking_credit_minutes());
 
@@ -187,8 +187,7 @@ Event PeriodClosed(const ContractState& c, const DuePeriod& due, std::string inv
   closed->set_location_id(c.location_id());
   *closed->mutable_period_start() = ToDate(due.period.first);
   *closed->mutable_period_end() = ToDate(due.period.last);
-  closed->mutable_fee()->set_amount_minor(due.fee);
-  closed->mutable_fee()->set_currency(c.currency());
+  *closed->mutable_fee() = MoneyOf(due.fee, c.currency());
   closed->set_prorated(due.prorated);
   closed->set_invoice_id(std::move(invoice_id));
   return e;

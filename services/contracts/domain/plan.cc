@@ -1,6 +1,7 @@
 #include "services/contracts/domain/plan.h"
 
 #include "absl/strings/str_cat.h"
+#include "libs/money/money.h"
 #include "libs/status/field_errors.h"
 #include "libs/validation/validation.h"
 
@@ -37,8 +38,7 @@ absl::StatusOr<Events> DecideCreatePlan(const NewPlan& plan) {
   created->set_plan_id(plan.plan_id);
   created->set_location_id(plan.location_id);
   created->set_name(std::string(validation::TrimSpaces(plan.name)));
-  created->mutable_price()->set_amount_minor(plan.price_minor);
-  created->mutable_price()->set_currency(plan.currency);
+  *created->mutable_price() = MoneyOf(plan.price_minor, plan.currency);
   created->set_cycle(EffectiveCycle(plan.cycle));
   created->set_booking_credit_minutes(plan.booking_credit_minutes);
   return Events{std::move(e)};
@@ -53,8 +53,7 @@ absl::StatusOr<Events> DecideChangePlanPrice(const PlanState& plan, int64_t pric
   v1::PlanPriceChanged* changed = e.mutable_plan_price_changed();
   changed->set_plan_id(plan.plan_id());
   changed->set_location_id(plan.location_id());
-  changed->mutable_price()->set_amount_minor(price_minor);
-  changed->mutable_price()->set_currency(plan.currency());
+  *changed->mutable_price() = MoneyOf(price_minor, plan.currency());
   return Events{std::move(e)};
 }
 

@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "libs/clock/proto_time.h"
+#include "libs/money/money.h"
 #include "libs/status/field_errors.h"
 #include "libs/validation/validation.h"
 
@@ -43,8 +44,7 @@ absl::StatusOr<Events> DecideCreateProduct(const NewProduct& product) {
   created->set_product_id(product.product_id);
   created->set_location_id(product.location_id);
   created->set_name(std::string(validation::TrimSpaces(product.name)));
-  created->mutable_price()->set_amount_minor(product.price_minor);
-  created->mutable_price()->set_currency(product.currency);
+  *created->mutable_price() = MoneyOf(product.price_minor, product.currency);
   created->set_kind(product.kind);
   if (product.kind == v1::RECURRING) created->set_cycle(EffectiveCycle(product.cycle));
   return Events{std::move(e)};
@@ -77,8 +77,7 @@ absl::StatusOr<Events> DecidePurchase(const NewPurchase& p) {
   made->set_product_id(product.product_id());
   made->set_location_id(product.location_id());
   made->set_name(product.name());
-  made->mutable_unit_price()->set_amount_minor(product.price_minor());
-  made->mutable_unit_price()->set_currency(product.currency());
+  *made->mutable_unit_price() = MoneyOf(product.price_minor(), product.currency());
   made->set_quantity(quantity);
   made->set_kind(product.kind());
   made->set_cycle(product.cycle());
@@ -150,8 +149,8 @@ v1::Charge PurchaseCharge(const PurchaseState& purchase, absl::CivilDay day) {
   }
   charge.set_customer_id(purchase.customer_id());
   // Both factors are bounded (kMaxPriceMinor, kMaxQuantity): no overflow.
-  charge.mutable_amount()->set_amount_minor(purchase.unit_price_minor() * purchase.quantity());
-  charge.mutable_amount()->set_currency(purchase.currency());
+  *charge.mutable_amount() =
+      MoneyOf(purchase.unit_price_minor() * purchase.quantity(), purchase.currency());
   *charge.mutable_day() = ToDate(day);
   return charge;
 }

@@ -23,22 +23,26 @@ constexpr char kMessage[] =
 
 class SmtpTlsTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    // A self-signed certificate for 127.0.0.1, which is also its own CA.
+  // A self-signed certificate for 127.0.0.1, which is also its own CA: made once for the suite.
+  static void SetUpTestSuite() {
+    certs_ = new testing::TempDir("cowork-smtp-cert");
     absl::StatusOr<std::unique_ptr<testing::Subprocess>> openssl = testing::Subprocess::Start(
         {.program = "/usr/bin/openssl",
          .args = {"req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj",
                   "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1", "-keyout",
                   Key(), "-out", Cert()},
-         .log_path = dir_.Sub("openssl.log")});
+         .log_path = certs_->Sub("openssl.log")});
     ASSERT_TRUE(openssl.ok()) << openssl.status();
     absl::StatusOr<testing::ExitStatus> done = (*openssl)->WaitExit(absl::Seconds(60));
-    ASSERT_TRUE(done.ok() && done->exited && done->code == 0)
-        << (*openssl)->LogTail();
+    ASSERT_TRUE(done.ok() && done->exited && done->code == 0) << (*openssl)->LogTail();
+  }
+  static void TearDownTestSuite() {
+    delete certs_;
+    certs_ = nullptr;
   }
 
-  std::string Cert() const { return dir_.Sub("cert.pem"); }
-  std::string Key() const { return dir_.Sub("key.pem"); }
+  static std::string Cert() { return certs_->Sub("cert.pem"); }
+  static std::string Key() { return certs_->Sub("key.pem"); }
   std::string Mail() const { return dir_.Sub("mail"); }
 
   // The sink speaking `tls` ("starttls" or "implicit"); returns its port.
@@ -78,9 +82,12 @@ class SmtpTlsTest : public ::testing::Test {
     return out;
   }
 
+  static testing::TempDir* certs_;
   testing::TempDir dir_{"cowork-smtp-tls"};
   std::unique_ptr<testing::Subprocess> sink_;
 };
+
+testing::TempDir* SmtpTlsTest::certs_ = nullptr;
 
 TEST_F(SmtpTlsTest, StartTlsDeliversToAServerTheCaVouchesFor) {
   const int port = StartSink("starttls");
