@@ -173,6 +173,18 @@ bool Principal::CoversLocation(absl::string_view location_id) const {
   return false;
 }
 
+std::string CallerOf(const Principal& p) {
+  switch (p.role) {
+    case Role::kPlatform:
+      return absl::StrCat("platform:", p.subject);
+    case Role::kAdmin:
+      return absl::StrCat("admin:", p.subject);
+    case Role::kCustomer:
+      return absl::StrCat("customer:", p.subject);
+  }
+  return "";
+}
+
 bool Principal::CoversAllLocations() const {
   return is_admin() && absl::c_linear_search(locations, std::string("*"));
 }

@@ -78,6 +78,10 @@ struct Principal {
   bool CoversAllLocations() const;
 };
 
+// Who the principal is, the same across all their tokens: "platform:<subject>",
+// "admin:<subject>" or "customer:<customer id>" (request records belong to it).
+std::string CallerOf(const Principal& p);
+
 struct VerifierOptions {
   // HS256 secret for platform and (in dev) admin tokens. At least 32 bytes.
   std::string admin_secret;

@@ -1,11 +1,17 @@
 #include "libs/eventstore/command.h"
 
+#include <cstdio>
+#include <cstdlib>
+#include <memory>
 #include <optional>
 #include <string>
 #include <utility>
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "google/protobuf/descriptor.h"
+#include "google/protobuf/io/coded_stream.h"
+#include "google/protobuf/io/zero_copy_stream_impl_lite.h"
 #include "google/protobuf/timestamp.pb.h"
 #include "libs/crypto/crypto.h"
 #include "libs/status/field_errors.h"
@@ -13,30 +19,71 @@
 namespace cowork::eventstore {
 namespace {
 
-// The first answer to a request, replayed. A key reused for another method is the caller's
-// mistake (request ids must be unique per call), reported against the field it came from.
-absl::StatusOr<std::string> Replay(const RequestKey& request,
-                                   const common::v1::StoredResponse& stored) {
-  if (stored.method() != request.method) {
+// Each part with its length first, so no two different tuples encode alike.
+std::string Framed(std::initializer_list<absl::string_view> parts) {
+  std::string out;
+  for (absl::string_view part : parts) absl::StrAppend(&out, part.size(), ":", part);
+  return out;
+}
+
+// The recorded answer to a request, replayed to the caller who made it. The same id for a
+// different request is the caller's mistake (request ids must be unique per call), reported
+// against the field it came from, and shows nothing of the first request.
+absl::StatusOr<ExecutedBytes> Replay(const Request& request,
+                                     const common::v1::StoredResponse& stored) {
+  if (stored.fingerprint() != request.fingerprint) {
     return InvalidField("request_id",
-                        absl::StrCat("was already used for another call (", stored.method(),
-                                     "); use a fresh request id for each call"));
+                        "was already used for a different request; use a fresh request id for "
+                        "each call");
   }
   if (stored.code() != 0) {
     return absl::Status(static_cast<absl::StatusCode>(stored.code()), stored.message());
   }
-  return stored.response();
+  return ExecutedBytes{stored.response(), /*replayed=*/true};
 }
 
 }  // namespace
 
-absl::StatusOr<std::string> ExecuteBytes(Store& store, const RequestKey& request,
-                                         absl::FunctionRef<absl::StatusOr<DecidedBytes>()> attempt,
-                                         int max_attempts) {
-  const bool idempotent = !request.request_key.empty();
+std::string Request::RecordKey() const {
+  return crypto::Sha256Hex(Framed({operator_id, caller, method, request_id}));
+}
+
+Request RequestOf(absl::string_view operator_id, absl::string_view caller,
+                  absl::string_view method, const google::protobuf::Message& message) {
+  const google::protobuf::FieldDescriptor* field =
+      message.GetDescriptor()->FindFieldByName("request_id");
+  if (field == nullptr || field->type() != google::protobuf::FieldDescriptor::TYPE_STRING ||
+      field->is_repeated()) {
+    std::fprintf(stderr, "cowork::eventstore: %s has no string field request_id\n",
+                 message.GetDescriptor()->full_name().c_str());
+    std::abort();
+  }
+  std::unique_ptr<google::protobuf::Message> copy(message.New());
+  copy->CopyFrom(message);
+  const google::protobuf::Reflection* reflection = copy->GetReflection();
+  Request request{.operator_id = std::string(operator_id),
+                  .caller = std::string(caller),
+                  .method = std::string(method),
+                  .request_id = reflection->GetString(*copy, field)};
+  reflection->ClearField(copy.get(), field);
+  std::string bytes;
+  {
+    google::protobuf::io::StringOutputStream stream(&bytes);
+    google::protobuf::io::CodedOutputStream out(&stream);
+    out.SetSerializationDeterministic(true);
+    copy->SerializeToCodedStream(&out);
+  }
+  request.fingerprint = crypto::Sha256Hex(Framed({copy->GetDescriptor()->full_name(), bytes}));
+  return request;
+}
+
+absl::StatusOr<ExecutedBytes> ExecuteBytes(
+    Store& store, const Request& request,
+    absl::FunctionRef<absl::StatusOr<DecidedBytes>()> attempt, int max_attempts) {
+  const bool idempotent = request.idempotent();
+  const std::string key = idempotent ? request.RecordKey() : std::string();
   if (idempotent) {
-    absl::StatusOr<std::optional<common::v1::StoredResponse>> found =
-        store.FindRequest(request.request_key);
+    absl::StatusOr<std::optional<common::v1::StoredResponse>> found = store.FindRequest(key);
     if (!found.ok()) return found.status();
     if (found->has_value()) return Replay(request, **found);
   }
@@ -50,18 +97,18 @@ absl::StatusOr<std::string> ExecuteBytes(Store& store, const RequestKey& request
       common::v1::StoredResponse stored;
       stored.set_method(request.method);
       stored.set_response(response);
-      decided->writes.RecordRequest(request.request_key, std::move(stored));
+      stored.set_fingerprint(request.fingerprint);
+      decided->writes.RecordRequest(key, std::move(stored));
     }
     last = store.Commit(std::move(decided->writes));
-    if (last.ok()) return response;
+    if (last.ok()) return ExecutedBytes{std::move(response), /*replayed=*/false};
     const bool aborted = absl::IsAborted(last);
     if ((aborted || absl::IsAlreadyExists(last)) && idempotent) {
       // A concurrent retry of this very request may have won: its answer is the answer. Checked
       // on ABORTED too, because deciding again after the twin's commit could produce a
       // different answer (or an error) for the same request. Otherwise a lost race is retried
       // and a taken claim stands.
-      absl::StatusOr<std::optional<common::v1::StoredResponse>> found =
-          store.FindRequest(request.request_key);
+      absl::StatusOr<std::optional<common::v1::StoredResponse>> found = store.FindRequest(key);
       if (!found.ok()) return found.status();
       if (found->has_value()) return Replay(request, **found);
     }

@@ -4,20 +4,27 @@
 // The one way a service executes a mutating command: honour the request id, build the
 // envelopes, commit, retry a lost race.
 //
-// Execute(store, request, attempt):
-//   1. If `request.request_key` already has a recorded answer, return it (a retry does
-//      nothing twice). A key recorded for another method is INVALID_ARGUMENT.
-//   2. Call `attempt()`: it loads what it needs, decides, and returns the WriteSet plus the
-//      response. Its error is returned as is (nothing written).
-//   3. Record the response under the request key in the same WriteSet and commit.
+// A request record belongs to its caller: it is found by (operator, caller, method, request
+// id), so another caller's id never collides with it, and it holds a fingerprint of what was
+// asked. Execute(store, request, attempt, reauthorize):
+//   1. If the request has a recorded answer that has not expired: the same request again (the
+//      same fingerprint) gets that answer once `reauthorize(answer)` allows it, and nothing is
+//      done twice; a different request under the same id is INVALID_ARGUMENT on `request_id`.
+//   2. Otherwise call `attempt()`: it loads what it needs, decides, and returns the WriteSet
+//      plus the response. Its error is returned as is (nothing written).
+//   3. Record the response under the request in the same WriteSet and commit.
 //   4. On ABORTED (another writer got there first), go back to 2, at most `max_attempts`.
-//      On ALREADY_EXISTS, if the request key got recorded meanwhile, return that answer.
+//      On ABORTED or ALREADY_EXISTS, if the request got recorded meanwhile (a concurrent
+//      retry), answer as in 1.
+// Records expire after the store's `request_retention` (StoreOptions): a retry after that
+// runs the command again.
 //
 // Thread-safe as the Store is.
 //
-//   auto response = Execute<Customer>(store, {"op-1/req-9", "AddCustomer"}, [&]() -> ... {
-//     ...; return Decided<Customer>{std::move(writes), customer};
-//   });
+//   auto response = Execute<Booking>(
+//       store, service::RequestOf(principal, "CancelBooking", request),
+//       [&]() -> absl::StatusOr<Decided<Booking>> { ...; return Decided<Booking>{writes, b}; },
+//       [&](const Booking& b) { return MayRead(principal, b); });
 
 #include <string>
 #include <utility>
@@ -31,28 +38,45 @@
 
 namespace cowork::eventstore {
 
-struct RequestKey {
-  // "<operator>/<request_id>"; empty: the call is not idempotent (no request id given).
-  std::string request_key;
-  std::string method;
+// A mutating call as its request record knows it.
+struct Request {
+  // The operator the call acts in ("platform" for the platform's own calls).
+  std::string operator_id;
+  // Who asks, the same across their tokens: "admin:<subject>", "customer:<id>",
+  // "platform:<subject>"; for a call without a token, what the caller proved (e.g. the email
+  // a registration is for).
+  std::string caller;
+  std::string method;      // "CheckIn"
+  std::string request_id;  // the client's; empty: the call is not protected against retries
+  std::string fingerprint; // a digest of what was asked, the request id left out
+
+  bool idempotent() const { return !request_id.empty(); }
+  // The key of its record: a digest of operator, caller, method and request id, so the key
+  // holds no personal data (an email, a name in an id) in clear.
+  std::string RecordKey() const;
 };
 
-// The request key of an admin's call: "<operator>/<request_id>", or none without a request id.
-inline RequestKey RequestKeyFor(absl::string_view operator_id, absl::string_view request_id,
-                                absl::string_view method) {
-  return {request_id.empty() ? std::string() : absl::StrCat(operator_id, "/", request_id),
-          std::string(method)};
-}
+// The Request of a request message with a string field `request_id` (read by reflection;
+// a message without one is a programming error and aborts). The fingerprint is a digest of
+// the message with its request id cleared: pass a copy without secrets (passwords, codes) for
+// messages that carry them.
+Request RequestOf(absl::string_view operator_id, absl::string_view caller,
+                  absl::string_view method, const google::protobuf::Message& message);
 
 struct DecidedBytes {
   WriteSet writes;
   std::string response;  // serialized response message
 };
 
-// Non-template core of Execute.
-absl::StatusOr<std::string> ExecuteBytes(Store& store, const RequestKey& request,
-                                         absl::FunctionRef<absl::StatusOr<DecidedBytes>()> attempt,
-                                         int max_attempts = 8);
+struct ExecutedBytes {
+  std::string response;   // serialized response message
+  bool replayed = false;  // true: the recorded answer of an earlier identical request
+};
+
+// Non-template core of Execute (which re-authorizes a replayed answer).
+absl::StatusOr<ExecutedBytes> ExecuteBytes(Store& store, const Request& request,
+                                           absl::FunctionRef<absl::StatusOr<DecidedBytes>()> attempt,
+                                           int max_attempts = 8);
 
 template <typename Response>
 struct Decided {
@@ -60,11 +84,16 @@ struct Decided {
   Response response;
 };
 
+// `reauthorize` decides whether the caller may still read a recorded answer (their token may
+// now cover other locations, the resource may have moved); its error is returned instead of
+// the answer. Calls whose recorded answer shows nothing the caller could lose access to pass
+// NoReauthorization.
 template <typename Response>
-absl::StatusOr<Response> Execute(Store& store, const RequestKey& request,
+absl::StatusOr<Response> Execute(Store& store, const Request& request,
                                  absl::FunctionRef<absl::StatusOr<Decided<Response>>()> attempt,
+                                 absl::FunctionRef<absl::Status(const Response&)> reauthorize,
                                  int max_attempts = 8) {
-  absl::StatusOr<std::string> bytes = ExecuteBytes(
+  absl::StatusOr<ExecutedBytes> bytes = ExecuteBytes(
       store, request,
       [&]() -> absl::StatusOr<DecidedBytes> {
         absl::StatusOr<Decided<Response>> decided = attempt();
@@ -74,10 +103,31 @@ absl::StatusOr<Response> Execute(Store& store, const RequestKey& request,
       max_attempts);
   if (!bytes.ok()) return bytes.status();
   Response response;
-  if (!response.ParseFromString(*bytes)) {
+  if (!response.ParseFromString(bytes->response)) {
     return absl::InternalError("stored response does not parse");
   }
+  if (bytes->replayed) {
+    if (absl::Status allowed = reauthorize(response); !allowed.ok()) return allowed;
+  }
   return response;
+}
+
+// For Execute calls whose recorded answer shows nothing the caller could lose access to:
+// only the id of what changed (the caller then reads its view through the usual
+// authorization), or nothing at all.
+template <typename Response>
+absl::Status NoReauthorization(const Response&) {
+  return absl::OkStatus();
+}
+
+// A command no request record protects: one the service gives itself (the clock, a
+// consumer), or a call that takes no request id. Nothing recorded, nothing replayed.
+template <typename Response>
+absl::StatusOr<Response> ExecuteUnrecorded(
+    Store& store, absl::string_view method,
+    absl::FunctionRef<absl::StatusOr<Decided<Response>>()> attempt, int max_attempts = 8) {
+  return Execute<Response>(store, Request{.method = std::string(method)}, attempt,
+                           NoReauthorization<Response>, max_attempts);
 }
 
 // An aggregate's state as last committed, and the version a command appends after.

@@ -88,7 +88,8 @@ bool WriteSet::empty() const {
 //   views     caller's key                      -> caller's value
 //   outbox    <position: 8 bytes BE>            -> OutboxRecord
 //   claims    caller's key                      -> owner
-//   requests  caller's request key              -> StoredResponse
+//   requests  r<request key>                    -> StoredResponse
+//             t<recorded at: 8 bytes BE micros><request key> -> "" (expiry order)
 //   meta      caller's key                      -> caller's value
 //
 // Big-endian numbers sort numerically under RocksDB's bytewise comparator, so one aggregate's
@@ -114,6 +115,14 @@ uint64_t DecodeBE64(absl::string_view s) {
     v = (v << 8) | static_cast<unsigned char>(s[i]);
   }
   return v;
+}
+
+std::string RequestRecordKey(absl::string_view request_key) {
+  return absl::StrCat("r", request_key);
+}
+
+std::string RequestExpiryKey(int64_t recorded_at_micros, absl::string_view request_key) {
+  return absl::StrCat("t", EncodeBE64(static_cast<uint64_t>(recorded_at_micros)), request_key);
 }
 
 std::string AggregateKey(absl::string_view type, absl::string_view id) {
@@ -233,6 +242,7 @@ struct Store::Impl {
   rocksdb::ColumnFamilyHandle* requests = nullptr;
   rocksdb::ColumnFamilyHandle* meta = nullptr;
   rocksdb::WriteOptions write_options;
+  const Clock* clock = nullptr;
 
   // Per-key serialisation without one global lock: aggregate, claim and request keys hash
   // onto stripes, and a commit takes its stripes in ascending order, so two commits never wait
@@ -276,6 +286,26 @@ struct Store::Impl {
     if (s.IsNotFound()) return std::optional<std::string>();
     if (!s.ok()) return FromRocks(s, "read");
     return std::optional<std::string>(std::move(value));
+  }
+
+  // A request record, or nullopt when there is none; `expired` tells whether it has expired.
+  absl::StatusOr<std::optional<common::v1::StoredResponse>> GetRequest(
+      absl::string_view request_key) const {
+    absl::StatusOr<std::optional<std::string>> raw =
+        GetRaw(requests, RequestRecordKey(request_key));
+    if (!raw.ok()) return raw.status();
+    if (!raw->has_value()) return std::optional<common::v1::StoredResponse>();
+    common::v1::StoredResponse response;
+    if (!response.ParseFromString(**raw)) {
+      return absl::InternalError(
+          absl::StrCat("stored response of ", request_key, " does not parse"));
+    }
+    return std::optional<common::v1::StoredResponse>(std::move(response));
+  }
+
+  bool Expired(const common::v1::StoredResponse& r) const {
+    return absl::FromUnixMicros(r.recorded_at_micros()) + options.request_retention <=
+           clock->Now();
   }
 
   size_t Stripe(char kind, absl::string_view key) const {
@@ -325,6 +355,7 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(const StoreOptions& options) 
   auto impl = std::make_unique<Impl>();
   impl->options = options;
   impl->write_options.sync = options.durable;
+  impl->clock = options.clock != nullptr ? options.clock : &RealClock::Get();
 
   // Sized for one small service per process: a bounded memory footprint matters more than
   // peak write throughput.
@@ -465,13 +496,18 @@ absl::Status Store::Commit(WriteSet writes) {
       return absl::AlreadyExistsError(absl::StrCat("claim ", c.key, " is held by another owner"));
     }
   }
+  // An expired record of the same request is replaced, its expiry entry with it.
+  std::optional<int64_t> replaced_at;
   if (writes.request().has_value()) {
-    absl::StatusOr<std::optional<std::string>> recorded =
-        s.GetRaw(s.requests, writes.request()->first);
+    absl::StatusOr<std::optional<common::v1::StoredResponse>> recorded =
+        s.GetRequest(writes.request()->first);
     if (!recorded.ok()) return recorded.status();
     if (recorded->has_value()) {
-      return absl::AlreadyExistsError(
-          absl::StrCat("request ", writes.request()->first, " is already recorded"));
+      if (!s.Expired(**recorded)) {
+        return absl::AlreadyExistsError(
+            absl::StrCat("request ", writes.request()->first, " is already recorded"));
+      }
+      replaced_at = (*recorded)->recorded_at_micros();
     }
   }
 
@@ -527,7 +563,12 @@ absl::Status Store::Commit(WriteSet writes) {
     }
   }
   if (writes.request().has_value()) {
-    batch.Put(s.requests, writes.request()->first, writes.request()->second.SerializeAsString());
+    const std::string& request_key = writes.request()->first;
+    common::v1::StoredResponse record = writes.request()->second;
+    record.set_recorded_at_micros(absl::ToUnixMicros(s.clock->Now()));
+    if (replaced_at.has_value()) batch.Delete(s.requests, RequestExpiryKey(*replaced_at, request_key));
+    batch.Put(s.requests, RequestRecordKey(request_key), record.SerializeAsString());
+    batch.Put(s.requests, RequestExpiryKey(record.recorded_at_micros(), request_key), "");
   }
 
   s.outbox_depth.fetch_add(outbox_rows);
@@ -651,14 +692,58 @@ absl::Status Store::DeletePrefix(Space space, absl::string_view prefix) {
 
 absl::StatusOr<std::optional<common::v1::StoredResponse>> Store::FindRequest(
     absl::string_view request_key) const {
-  absl::StatusOr<std::optional<std::string>> raw = impl_->GetRaw(impl_->requests, request_key);
-  if (!raw.ok()) return raw.status();
-  if (!raw->has_value()) return std::optional<common::v1::StoredResponse>();
-  common::v1::StoredResponse response;
-  if (!response.ParseFromString(**raw)) {
-    return absl::InternalError(absl::StrCat("stored response of ", request_key, " does not parse"));
+  absl::StatusOr<std::optional<common::v1::StoredResponse>> found =
+      impl_->GetRequest(request_key);
+  if (found.ok() && found->has_value() && impl_->Expired(**found)) {
+    return std::optional<common::v1::StoredResponse>();
   }
-  return std::optional<common::v1::StoredResponse>(std::move(response));
+  return found;
+}
+
+absl::StatusOr<int> Store::ExpireRequests(int limit) {
+  Impl& s = *impl_;
+  const int64_t cutoff = absl::ToUnixMicros(s.clock->Now() - s.options.request_retention);
+  // The expiry entries of records recorded at or before the cutoff, oldest first.
+  std::vector<std::pair<int64_t, std::string>> due;
+  {
+    std::unique_ptr<rocksdb::Iterator> it(s.db->NewIterator(rocksdb::ReadOptions(), s.requests));
+    for (it->Seek("t"); it->Valid() && StartsWith(it->key(), "t") &&
+                        static_cast<int>(due.size()) < limit;
+         it->Next()) {
+      const absl::string_view key = ToView(it->key());
+      if (key.size() < 9) continue;
+      const int64_t at = static_cast<int64_t>(DecodeBE64(key.substr(1, 8)));
+      if (at > cutoff) break;
+      due.emplace_back(at, std::string(key.substr(9)));
+    }
+    if (!it->status().ok()) return FromRocks(it->status(), "scan request expiry");
+  }
+  // In batches, each under the stripes of its requests like a commit that records one: a
+  // record written again after it expired (with a later time) stays. Not synced: a deletion
+  // lost in a crash is made again by the next pass.
+  constexpr size_t kBatch = 500;
+  int expired = 0;
+  for (size_t begin = 0; begin < due.size(); begin += kBatch) {
+    const size_t end = std::min(due.size(), begin + kBatch);
+    std::vector<size_t> stripes;
+    for (size_t i = begin; i < end; ++i) stripes.push_back(s.Stripe('r', due[i].second));
+    StripeLocks locks(s.stripes, std::move(stripes));
+    rocksdb::WriteBatch batch;
+    for (size_t i = begin; i < end; ++i) {
+      const auto& [at, request_key] = due[i];
+      absl::StatusOr<std::optional<common::v1::StoredResponse>> record =
+          s.GetRequest(request_key);
+      if (!record.ok()) return record.status();
+      batch.Delete(s.requests, RequestExpiryKey(at, request_key));
+      if (record->has_value() && (*record)->recorded_at_micros() == at) {
+        batch.Delete(s.requests, RequestRecordKey(request_key));
+        ++expired;
+      }
+    }
+    rocksdb::Status written = s.db->Write(rocksdb::WriteOptions(), &batch);
+    if (!written.ok()) return FromRocks(written, "expire requests");
+  }
+  return expired;
 }
 
 absl::StatusOr<std::optional<std::string>> Store::ClaimOwner(absl::string_view key) const {

@@ -33,7 +33,9 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/time/time.h"
 #include "cowork/common/v1/envelope.pb.h"
+#include "libs/clock/clock.h"
 
 namespace cowork::eventstore {
 
@@ -44,6 +46,13 @@ struct StoreOptions {
   // false: the WAL is written but not synced; a machine crash may lose the last commits,
   // a process crash loses nothing. Default true.
   bool durable = true;
+  // How long a request record (the answer a retry gets) is kept: after that FindRequest no
+  // longer sees it, a new commit may record the same request again, and ExpireRequests
+  // deletes it. Default 7 days.
+  absl::Duration request_retention = absl::Hours(24 * 7);
+  // The clock of request records (when recorded, when expired). Default (null): the real
+  // clock. Must outlive the Store.
+  const Clock* clock = nullptr;
 };
 
 // Keyspaces callers read and write directly.
@@ -80,8 +89,9 @@ class WriteSet {
   // unless the key is free or already held by `owner`; afterwards `owner` holds it.
   void Claim(std::string key, std::string owner);
   void Release(std::string key);
-  // Records the answer to a mutating request; the commit fails with ALREADY_EXISTS if the
-  // request key was already recorded (a concurrent retry won).
+  // Records the answer to a mutating request under `request_key` (Request::RecordKey); the
+  // commit sets its recorded_at_micros and fails with ALREADY_EXISTS if the key holds a record
+  // that has not expired (a concurrent retry won).
   void RecordRequest(std::string request_key, common::v1::StoredResponse response);
   // Adds everything `other` holds after what this one holds (a consumer gathering several
   // events into one commit). At most one of the two may record a request.
@@ -146,8 +156,11 @@ class Store {
   // Deletes every key of `space` that starts with `prefix` (rebuilds of a projection).
   absl::Status DeletePrefix(Space space, absl::string_view prefix);
 
+  // The record of `request_key`; nullopt when there is none or it has expired.
   absl::StatusOr<std::optional<common::v1::StoredResponse>> FindRequest(
       absl::string_view request_key) const;
+  // Deletes up to `limit` request records that have expired, oldest first; returns how many.
+  absl::StatusOr<int> ExpireRequests(int limit = 10'000);
   absl::StatusOr<std::optional<std::string>> ClaimOwner(absl::string_view key) const;
 
   // The oldest `limit` outbox rows, in commit order.

@@ -60,6 +60,12 @@ void AddStandardFlags(CLI::App& app, ServiceFlags& flags, const ServiceDefaults&
                "One JSON line per call on stderr")
       ->envname("COWORK_LOG_REQUESTS")
       ->capture_default_str();
+  app.add_option("--request-retention-hours", flags.request_retention_hours,
+                 "Hours a request id's answer is kept for retries; after that the same id runs "
+                 "the call again")
+      ->envname("COWORK_REQUEST_RETENTION_HOURS")
+      ->check(CLI::Range(1, 24 * 366))
+      ->capture_default_str();
   if (defaults.more_flags) defaults.more_flags(app);
 }
 

@@ -82,6 +82,9 @@ struct ServiceFlags {
   int drain_seconds = 10;
   // --log-requests: one JSON line per call on stderr. Default true.
   bool log_requests = true;
+  // --request-retention-hours: how long the answer to a request id is kept for retries
+  // (eventstore::StoreOptions::request_retention). Default 168 (7 days).
+  int request_retention_hours = 168;
 };
 
 void AddStandardFlags(CLI::App& app, ServiceFlags& flags, const ServiceDefaults& defaults);

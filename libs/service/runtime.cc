@@ -58,13 +58,28 @@ absl::StatusOr<std::unique_ptr<Runtime>> Runtime::Start(const server::ServiceFla
   runtime->kafka_ = {
       .brokers = flags.kafka_brokers, .client_id = flags.service, .properties = *properties};
 
-  absl::StatusOr<std::unique_ptr<eventstore::Store>> store =
-      eventstore::Store::Open({.path = flags.data_dir, .durable = flags.durable});
+  absl::StatusOr<std::unique_ptr<eventstore::Store>> store = eventstore::Store::Open(
+      {.path = flags.data_dir,
+       .durable = flags.durable,
+       .request_retention = absl::Hours(flags.request_retention_hours),
+       .clock = &runtime->clock()});
   if (!store.ok()) {
     return absl::Status(store.status().code(),
                         absl::StrCat("cannot open the store: ", store.status().message()));
   }
   runtime->store_ = *std::move(store);
+  runtime->request_expiry_ = std::make_unique<Scheduler>(
+      "expired request records",
+      [store = runtime->store_.get()]() -> absl::StatusOr<int> {
+        int expired = 0;
+        for (;;) {
+          absl::StatusOr<int> batch = store->ExpireRequests();
+          if (!batch.ok()) return batch.status();
+          expired += *batch;
+          if (*batch == 0) return expired;
+        }
+      },
+      absl::Minutes(1));
 
   absl::StatusOr<std::unique_ptr<kafka::OutboxRelay>> relay =
       kafka::OutboxRelay::Start(*runtime->store_, runtime->kafka_);
@@ -91,6 +106,7 @@ Runtime::~Runtime() {
   // Stop what reads or writes the store before the store itself.
   consumers_.clear();
   relay_.reset();
+  request_expiry_.reset();
   http_.reset();
   store_.reset();
 }

@@ -2,7 +2,8 @@
 #define COWORK_LIBS_SERVICE_RUNTIME_H_
 
 // What every service's main() does, once: from the standard flags, read the secrets, open
-// the service's Store, start the outbox relay (woken by every commit), serve the metrics,
+// the service's Store (and delete its expired request records now and then), start the
+// outbox relay (woken by every commit), serve the metrics,
 // start the consumers of other services' topics, then serve gRPC until SIGTERM and stop
 // everything in order (drain calls, consumers, relay, metrics, store).
 //
@@ -33,6 +34,7 @@
 #include "libs/kafka/kafka.h"
 #include "libs/server/server.h"
 #include "libs/service/handlers.h"
+#include "libs/service/scheduler.h"
 
 namespace cowork::service {
 
@@ -79,6 +81,7 @@ class Runtime {
   server::Metrics metrics_;
   std::unique_ptr<SimulatedClock> simulated_clock_;  // with --simulated-clock
   std::unique_ptr<eventstore::Store> store_;
+  std::unique_ptr<Scheduler> request_expiry_;  // deletes expired request records
   std::unique_ptr<kafka::OutboxRelay> relay_;
   std::unique_ptr<server::MetricsHttpServer> http_;
   std::vector<std::unique_ptr<kafka::EventConsumer>> consumers_;

@@ -22,6 +22,7 @@
 #include "libs/server/server.h"
 #include "libs/service/pages.h"
 #include "libs/service/scheduler.h"
+#include "libs/service/requests.h"
 #include "libs/status/field_errors.h"
 #include "libs/status/macros.h"
 #include "libs/validation/validation.h"
@@ -126,38 +127,47 @@ Subscription::Subscription(eventstore::Store& store, const directory::Directory&
 
 // ---------------------------------------------------------------- commands
 
+absl::StatusOr<Decided<domain::AccountState>> Subscription::Stage(
+    absl::string_view operator_id, absl::string_view request_id, absl::string_view location_id,
+    const Decide& decide) {
+  COWORK_ASSIGN_OR_RETURN(
+      Loaded<domain::AccountState> before,
+      eventstore::LoadState<domain::AccountState>(store_, kAccount, operator_id));
+  COWORK_ASSIGN_OR_RETURN(domain::Events events, decide(before.state));
+  Views event_views;
+  for (const domain::Event& e : events) AddEventViews(operator_id, e, event_views);
+  WriteSet writes;
+  const domain::AccountState after = eventstore::Stage(
+      eventstore::CommandContext(kService, operator_id, request_id, clock_.Now()), kAccount,
+      operator_id, location_id, before, std::move(events), Topic(), writes);
+  eventstore::WriteViews(StateViews(operator_id, before.state), StateViews(operator_id, after),
+                         writes);
+  eventstore::WriteViews({}, event_views, writes);
+  return Decided<domain::AccountState>{std::move(writes), after};
+}
+
 absl::StatusOr<domain::AccountState> Subscription::Change(absl::string_view operator_id,
-                                                          absl::string_view request_id,
                                                           absl::string_view method,
                                                           absl::string_view location_id,
                                                           const Decide& decide) {
-  return eventstore::Execute<domain::AccountState>(
-      store_, eventstore::RequestKeyFor(operator_id, request_id, method),
-      [&]() -> absl::StatusOr<Decided<domain::AccountState>> {
-        COWORK_ASSIGN_OR_RETURN(
-            Loaded<domain::AccountState> before,
-            eventstore::LoadState<domain::AccountState>(store_, kAccount, operator_id));
-        COWORK_ASSIGN_OR_RETURN(domain::Events events, decide(before.state));
-        Views event_views;
-        for (const domain::Event& e : events) AddEventViews(operator_id, e, event_views);
-        WriteSet writes;
-        const domain::AccountState after = eventstore::Stage(
-            eventstore::CommandContext(kService, operator_id, request_id, clock_.Now()),
-            kAccount, operator_id, location_id, before, std::move(events), Topic(), writes);
-        eventstore::WriteViews(StateViews(operator_id, before.state),
-                               StateViews(operator_id, after), writes);
-        eventstore::WriteViews({}, event_views, writes);
-        return Decided<domain::AccountState>{std::move(writes), after};
-      });
+  return eventstore::ExecuteUnrecorded<domain::AccountState>(
+      store_, method, [&] { return Stage(operator_id, "", location_id, decide); });
 }
 
 absl::StatusOr<v1::Account> Subscription::Command(const auth::Principal& p,
-                                                  absl::string_view request_id,
                                                   absl::string_view method,
+                                                  const google::protobuf::Message& request,
                                                   absl::string_view location_id,
                                                   const Decide& decide) {
-  COWORK_ASSIGN_OR_RETURN(const domain::AccountState after,
-                          Change(p.operator_id, request_id, method, location_id, decide));
+  const eventstore::Request asked = service::RequestOf(p, method, request);
+  COWORK_ASSIGN_OR_RETURN(
+      const domain::AccountState after,
+      eventstore::Execute<domain::AccountState>(
+          store_, asked,
+          [&] { return Stage(p.operator_id, asked.request_id, location_id, decide); },
+          [&](const domain::AccountState&) {
+            return auth::RequireAdmin(p, auth::kPlatformInvoices, location_id);
+          }));
   return AccountOf(p.operator_id, after);
 }
 
@@ -177,7 +187,7 @@ absl::StatusOr<v1::Account> Subscription::SetPaymentMethod(const auth::Principal
   domain::CheckPaymentMethod(r.method(), clock_.Now(), errors);
   COWORK_RETURN_IF_ERROR(errors.ToStatus());
   COWORK_RETURN_IF_ERROR(auth::RequireAdmin(p, auth::kPlatformInvoices, ""));
-  return Command(p, r.request_id(), "SetPaymentMethod", "",
+  return Command(p, "SetPaymentMethod", r, "",
                  [&](const domain::AccountState&) -> absl::StatusOr<domain::Events> {
                    return domain::DecideSetPaymentMethod(r.method(), p.subject);
                  });
@@ -187,7 +197,7 @@ absl::StatusOr<v1::Account> Subscription::RemovePaymentMethod(
     const auth::Principal& p, const v1::RemovePaymentMethodRequest& r) {
   COWORK_RETURN_IF_ERROR(validation::CheckIds(r.request_id(), {}));
   COWORK_RETURN_IF_ERROR(auth::RequireAdmin(p, auth::kPlatformInvoices, ""));
-  return Command(p, r.request_id(), "RemovePaymentMethod", "",
+  return Command(p, "RemovePaymentMethod", r, "",
                  [&](const domain::AccountState& s) {
                    return domain::DecideRemovePaymentMethod(s, p.subject);
                  });
@@ -201,7 +211,7 @@ absl::StatusOr<v1::Account> Subscription::EnableAddOn(const auth::Principal& p,
   COWORK_ASSIGN_OR_RETURN(const directory::LocationInfo location,
                           directory_.FindLocation(p.operator_id, r.location_id()));
   const domain::CurrencyPrices* prices = domain::PricesFor(options_.prices, location.currency);
-  return Command(p, r.request_id(), "EnableAddOn", r.location_id(),
+  return Command(p, "EnableAddOn", r, r.location_id(),
                  [&](const domain::AccountState& s) {
                    return domain::DecideEnableAddOn(s, prices, r.location_id(), r.add_on(),
                                                     p.subject);
@@ -214,7 +224,7 @@ absl::StatusOr<v1::Account> Subscription::DisableAddOn(const auth::Principal& p,
       r.request_id(), {{"location_id", r.location_id()}, {"add_on", r.add_on()}}));
   COWORK_RETURN_IF_ERROR(auth::RequireAdmin(p, auth::kPlatformInvoices, r.location_id()));
   COWORK_RETURN_IF_ERROR(directory_.FindLocation(p.operator_id, r.location_id()).status());
-  return Command(p, r.request_id(), "DisableAddOn", r.location_id(),
+  return Command(p, "DisableAddOn", r, r.location_id(),
                  [&](const domain::AccountState& s) -> absl::StatusOr<domain::Events> {
                    return domain::DecideDisableAddOn(s, r.location_id(), r.add_on(), p.subject);
                  });
@@ -340,7 +350,7 @@ absl::StatusOr<int> Subscription::CloseMonths(absl::string_view operator_id,
         .prices = domain::PricesFor(options_.prices, location.currency),
         .currency = location.currency};
     COWORK_RETURN_IF_ERROR(
-        Change(operator_id, "", "CloseMonth", location_id,
+        Change(operator_id, "CloseMonth", location_id,
                [&](const domain::AccountState& s) -> absl::StatusOr<domain::Events> {
                  // Closed meanwhile (another pass): nothing to do.
                  if (domain::NextMonthToClose(s, location_id, first_month) != month) {
@@ -372,7 +382,7 @@ absl::StatusOr<int> Subscription::RunDue() {
         if (!absl::StartsWith(rest, "card/")) return false;
         const std::string op(rest.substr(5));
         COWORK_ASSIGN_OR_RETURN(const domain::AccountState after,
-                                Change(op, "", "RemoveExpiredCard", "",
+                                Change(op, "RemoveExpiredCard", "",
                                        [&](const domain::AccountState& s) -> absl::StatusOr<domain::Events> {
                                          return domain::DecideRemoveExpiredCard(s, now);
                                        }));

@@ -26,6 +26,7 @@
 #include "libs/auth/auth.h"
 #include "libs/clock/clock.h"
 #include "libs/directory/directory.h"
+#include "libs/eventstore/command.h"
 #include "libs/eventstore/store.h"
 #include "services/billing/api/app.h"
 #include "services/billing/domain/subscription.h"
@@ -77,15 +78,22 @@ class Subscription {
 
  private:
   using Decide = std::function<absl::StatusOr<domain::Events>(const domain::AccountState&)>;
-  // Runs `decide` on the operator's account and commits its events (none: nothing changes).
+  // Runs `decide` on the operator's account and stages its events with the views they change
+  // (none: nothing changes).
+  absl::StatusOr<eventstore::Decided<domain::AccountState>> Stage(absl::string_view operator_id,
+                                                                  absl::string_view request_id,
+                                                                  absl::string_view location_id,
+                                                                  const Decide& decide);
+  // A change the service makes itself (the clock): Stage and commit.
   absl::StatusOr<domain::AccountState> Change(absl::string_view operator_id,
-                                              absl::string_view request_id,
                                               absl::string_view method,
                                               absl::string_view location_id,
                                               const Decide& decide);
-  absl::StatusOr<v1::Account> Command(const auth::Principal& p, absl::string_view request_id,
-                                      absl::string_view method, absl::string_view location_id,
-                                      const Decide& decide);
+  // A caller's change: Stage and commit under the caller's request record; the account as
+  // the caller sees it.
+  absl::StatusOr<v1::Account> Command(const auth::Principal& p, absl::string_view method,
+                                      const google::protobuf::Message& request,
+                                      absl::string_view location_id, const Decide& decide);
   // Closes the months of one location that are due, once `ready` (the projection has caught
   // up); how many closed.
   absl::StatusOr<int> CloseMonths(absl::string_view operator_id, absl::string_view location_id,

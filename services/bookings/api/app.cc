@@ -18,6 +18,7 @@
 #include "libs/eventstore/staging.h"
 #include "libs/eventstore/views.h"
 #include "libs/service/pages.h"
+#include "libs/service/requests.h"
 #include "libs/status/field_errors.h"
 #include "libs/status/macros.h"
 #include "libs/validation/validation.h"
@@ -343,7 +344,7 @@ absl::StatusOr<v1::Resource> App::CreateResource(const auth::Principal& p,
   COWORK_RETURN_IF_ERROR(validation::CheckIds(r.request_id(), {{"location_id", r.location_id()}}));
   COWORK_RETURN_IF_ERROR(auth::RequireAdmin(p, auth::kBookingsWrite, r.location_id()));
   return eventstore::Execute<v1::Resource>(
-      store_, eventstore::RequestKeyFor(p.operator_id, r.request_id(), "CreateResource"),
+      store_, service::RequestOf(p, "CreateResource", r),
       [&]() -> absl::StatusOr<Decided<v1::Resource>> {
         COWORK_ASSIGN_OR_RETURN(const directory::LocationInfo location,
                                 directory_.FindLocation(p.operator_id, r.location_id()));
@@ -357,7 +358,8 @@ absl::StatusOr<v1::Resource> App::CreateResource(const auth::Principal& p,
             r.location_id(), Loaded<domain::ResourceState>(), std::move(events), kTopic, writes);
         WriteViews({}, ResourceViews(after), writes);
         return Decided<v1::Resource>{std::move(writes), ResourceView(after)};
-      });
+      },
+      service::AdminAtAnswer<v1::Resource>(p, auth::kBookingsWrite));
 }
 
 absl::StatusOr<v1::Resource> App::UpdateResource(const auth::Principal& p,
@@ -365,7 +367,7 @@ absl::StatusOr<v1::Resource> App::UpdateResource(const auth::Principal& p,
   COWORK_RETURN_IF_ERROR(validation::CheckIds(r.request_id(), {{"resource_id", r.resource_id()}}));
   COWORK_RETURN_IF_ERROR(auth::RequirePermission(p, auth::kBookingsWrite));
   return eventstore::Execute<v1::Resource>(
-      store_, eventstore::RequestKeyFor(p.operator_id, r.request_id(), "UpdateResource"),
+      store_, service::RequestOf(p, "UpdateResource", r),
       [&]() -> absl::StatusOr<Decided<v1::Resource>> {
         COWORK_ASSIGN_OR_RETURN(Loaded<domain::ResourceState> before,
                                 eventstore::LoadOwned<domain::ResourceState>(store_, kResourceAggregate,
@@ -382,7 +384,8 @@ absl::StatusOr<v1::Resource> App::UpdateResource(const auth::Principal& p,
             writes);
         WriteViews(ResourceViews(before.state), ResourceViews(after), writes);
         return Decided<v1::Resource>{std::move(writes), ResourceView(after)};
-      });
+      },
+      service::AdminAtAnswer<v1::Resource>(p, auth::kBookingsWrite));
 }
 
 absl::StatusOr<v1::Resource> App::GetResource(const auth::Principal& p,
@@ -420,7 +423,7 @@ absl::StatusOr<v1::Booking> App::CreateBooking(const auth::Principal& p,
       r.request_id(), {{"resource_id", r.resource_id()}, {"customer_id", customer_id}}));
   COWORK_RETURN_IF_ERROR(auth::RequireSelfOrPermission(p, auth::kBookingsWrite, customer_id));
   return eventstore::Execute<v1::Booking>(
-      store_, eventstore::RequestKeyFor(p.operator_id, r.request_id(), "CreateBooking"),
+      store_, service::RequestOf(p, "CreateBooking", r),
       [&]() -> absl::StatusOr<Decided<v1::Booking>> {
         COWORK_ASSIGN_OR_RETURN(Loaded<domain::ResourceState> resource,
                                 eventstore::LoadOwned<domain::ResourceState>(store_, kResourceAggregate,
@@ -504,7 +507,7 @@ absl::StatusOr<v1::Booking> App::CreateBooking(const auth::Principal& p,
         WriteViews({}, BookingViews(after, tz), writes);
         return Decided<v1::Booking>{std::move(writes), BookingView(after)};
       },
-      kBookingAttempts);
+      service::AdminAtAnswerOrSelf<v1::Booking>(p, auth::kBookingsWrite), kBookingAttempts);
 }
 
 namespace {
@@ -533,7 +536,7 @@ absl::StatusOr<v1::Booking> App::CancelBooking(const auth::Principal& p,
   COWORK_RETURN_IF_ERROR(validation::CheckIds(r.request_id(), {{"booking_id", r.booking_id()}}));
   if (p.is_platform()) return absl::PermissionDeniedError("platform tokens cannot cancel");
   return eventstore::Execute<v1::Booking>(
-      store_, eventstore::RequestKeyFor(p.operator_id, r.request_id(), "CancelBooking"),
+      store_, service::RequestOf(p, "CancelBooking", r),
       [&]() -> absl::StatusOr<Decided<v1::Booking>> {
         COWORK_ASSIGN_OR_RETURN(Loaded<domain::BookingState> before,
                                 ChangeableBooking(store_, p, r.booking_id()));
@@ -581,7 +584,7 @@ absl::StatusOr<v1::Booking> App::CancelBooking(const auth::Principal& p,
         WriteViews(BookingViews(before.state, tz), BookingViews(after, tz), writes);
         return Decided<v1::Booking>{std::move(writes), BookingView(after)};
       },
-      kBookingAttempts);
+      service::AdminAtAnswerOrSelf<v1::Booking>(p, auth::kBookingsWrite), kBookingAttempts);
 }
 
 absl::StatusOr<v1::Booking> App::MoveBooking(const auth::Principal& p,
@@ -589,7 +592,7 @@ absl::StatusOr<v1::Booking> App::MoveBooking(const auth::Principal& p,
   COWORK_RETURN_IF_ERROR(validation::CheckIds(r.request_id(), {{"booking_id", r.booking_id()}}));
   if (p.is_platform()) return absl::PermissionDeniedError("platform tokens cannot move bookings");
   return eventstore::Execute<v1::Booking>(
-      store_, eventstore::RequestKeyFor(p.operator_id, r.request_id(), "MoveBooking"),
+      store_, service::RequestOf(p, "MoveBooking", r),
       [&]() -> absl::StatusOr<Decided<v1::Booking>> {
         COWORK_ASSIGN_OR_RETURN(Loaded<domain::BookingState> before,
                                 ChangeableBooking(store_, p, r.booking_id()));
@@ -658,7 +661,7 @@ absl::StatusOr<v1::Booking> App::MoveBooking(const auth::Principal& p,
         WriteViews(BookingViews(before.state, tz), BookingViews(after, tz), writes);
         return Decided<v1::Booking>{std::move(writes), BookingView(after)};
       },
-      kBookingAttempts);
+      service::AdminAtAnswerOrSelf<v1::Booking>(p, auth::kBookingsWrite), kBookingAttempts);
 }
 
 absl::StatusOr<v1::Booking> App::GetBooking(const auth::Principal& p,
@@ -894,7 +897,7 @@ absl::StatusOr<v1::CreditBalance> App::GrantCredit(const auth::Principal& p,
   COWORK_RETURN_IF_ERROR(errors.ToStatus());
   COWORK_RETURN_IF_ERROR(auth::RequireAdmin(p, auth::kBookingsWrite, r.location_id()));
   return eventstore::Execute<v1::CreditBalance>(
-      store_, eventstore::RequestKeyFor(p.operator_id, r.request_id(), "GrantCredit"),
+      store_, service::RequestOf(p, "GrantCredit", r),
       [&]() -> absl::StatusOr<Decided<v1::CreditBalance>> {
         COWORK_ASSIGN_OR_RETURN(const directory::LocationInfo location,
                                 directory_.FindLocation(p.operator_id, r.location_id()));
@@ -920,7 +923,8 @@ absl::StatusOr<v1::CreditBalance> App::GrantCredit(const auth::Principal& p,
             BalanceOf(store_, directory_, p.operator_id, r.customer_id(), r.location_id(),
                       calendar::Today(now, tz), &after));
         return Decided<v1::CreditBalance>{std::move(writes), std::move(balance)};
-      });
+      },
+      service::AdminAtAnswer<v1::CreditBalance>(p, auth::kBookingsWrite));
 }
 
 absl::StatusOr<v1::CreditBalance> App::GetCredit(const auth::Principal& p,

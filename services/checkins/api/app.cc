@@ -17,6 +17,7 @@
 #include "libs/eventstore/views.h"
 #include "libs/server/server.h"
 #include "libs/service/pages.h"
+#include "libs/service/requests.h"
 #include "libs/service/scheduler.h"
 #include "libs/status/field_errors.h"
 #include "libs/status/macros.h"
@@ -183,7 +184,7 @@ absl::StatusOr<v1::CheckInRecord> App::CheckIn(const auth::Principal& p, const v
   COWORK_ASSIGN_OR_RETURN(
       v1::CheckInRecord record,
       eventstore::Execute<v1::CheckInRecord>(
-          store_, eventstore::RequestKeyFor(p.operator_id, r.request_id(), "CheckIn"),
+          store_, service::RequestOf(p, "CheckIn", r),
           [&]() -> absl::StatusOr<Decided<v1::CheckInRecord>> {
             COWORK_ASSIGN_OR_RETURN(const directory::LocationInfo location,
                                     directory_.FindLocation(p.operator_id, r.location_id()));
@@ -217,7 +218,8 @@ absl::StatusOr<v1::CheckInRecord> App::CheckIn(const auth::Principal& p, const v
                 StagePresence(Context(p.operator_id, r.request_id(), now), zones, customer_id,
                               before, std::move(events), writes));
             return Decided<v1::CheckInRecord>{std::move(writes), std::move(last)};
-          }));
+          },
+          service::AdminAtAnswerOrSelf<v1::CheckInRecord>(p, auth::kCheckinsWrite)));
   if (record.refused()) {
     return absl::FailedPreconditionError(absl::StrCat(
         "customer ", customer_id, " is suspended and cannot check in (the attempt is recorded)"));
@@ -232,7 +234,7 @@ absl::StatusOr<v1::CheckInRecord> App::CheckOut(const auth::Principal& p,
   COWORK_RETURN_IF_ERROR(validation::CheckIds(r.request_id(), {{"customer_id", customer_id}}));
   COWORK_RETURN_IF_ERROR(auth::RequireSelfOrPermission(p, auth::kCheckinsWrite, customer_id));
   return eventstore::Execute<v1::CheckInRecord>(
-      store_, eventstore::RequestKeyFor(p.operator_id, r.request_id(), "CheckOut"),
+      store_, service::RequestOf(p, "CheckOut", r),
       [&]() -> absl::StatusOr<Decided<v1::CheckInRecord>> {
         COWORK_ASSIGN_OR_RETURN(Loaded<domain::PresenceState> before,
                                 PresenceOf(store_, p.operator_id, customer_id));
@@ -250,7 +252,8 @@ absl::StatusOr<v1::CheckInRecord> App::CheckOut(const auth::Principal& p,
             StagePresence(Context(p.operator_id, r.request_id(), now), zones, customer_id,
                           before, std::move(events), writes));
         return Decided<v1::CheckInRecord>{std::move(writes), std::move(last)};
-      });
+      },
+      service::AdminAtAnswerOrSelf<v1::CheckInRecord>(p, auth::kCheckinsWrite));
 }
 
 absl::StatusOr<v1::Presence> App::GetPresence(const auth::Principal& p,
@@ -338,7 +341,7 @@ absl::StatusOr<v1::CheckoutPolicy> App::SetCheckoutPolicy(const auth::Principal&
   COWORK_RETURN_IF_ERROR(validation::CheckIds(r.request_id(), {{"location_id", r.location_id()}}));
   COWORK_RETURN_IF_ERROR(auth::RequireAdmin(p, auth::kCheckinsWrite, r.location_id()));
   return eventstore::Execute<v1::CheckoutPolicy>(
-      store_, eventstore::RequestKeyFor(p.operator_id, r.request_id(), "SetCheckoutPolicy"),
+      store_, service::RequestOf(p, "SetCheckoutPolicy", r),
       [&]() -> absl::StatusOr<Decided<v1::CheckoutPolicy>> {
         COWORK_RETURN_IF_ERROR(directory_.FindLocation(p.operator_id, r.location_id()).status());
         COWORK_ASSIGN_OR_RETURN(Loaded<domain::PolicyState> before,
@@ -353,7 +356,8 @@ absl::StatusOr<v1::CheckoutPolicy> App::SetCheckoutPolicy(const auth::Principal&
                                         before, std::move(events), kTopic, writes);
         after.version = before.version + 1;
         return Decided<v1::CheckoutPolicy>{std::move(writes), PolicyView(r.location_id(), after)};
-      });
+      },
+      service::AdminAtAnswer<v1::CheckoutPolicy>(p, auth::kCheckinsWrite));
 }
 
 absl::StatusOr<v1::CheckoutPolicy> App::GetCheckoutPolicy(
@@ -380,8 +384,8 @@ absl::StatusOr<int> App::RunDue() {
 absl::StatusOr<bool> App::AutoCheckOut(absl::string_view op, absl::string_view customer_id) {
   bool changed = false;
   COWORK_RETURN_IF_ERROR(
-      eventstore::Execute<v1::CheckInRecord>(
-          store_, {"", "AutoCheckOut"},
+      eventstore::ExecuteUnrecorded<v1::CheckInRecord>(
+          store_, "AutoCheckOut",
           [&]() -> absl::StatusOr<Decided<v1::CheckInRecord>> {
             COWORK_ASSIGN_OR_RETURN(Loaded<domain::PresenceState> before,
                                     PresenceOf(store_, op, customer_id));

@@ -14,6 +14,7 @@
 #include "libs/eventstore/staging.h"
 #include "libs/eventstore/views.h"
 #include "libs/service/pages.h"
+#include "libs/service/requests.h"
 #include "libs/status/field_errors.h"
 #include "libs/status/macros.h"
 #include "libs/validation/validation.h"
@@ -86,6 +87,13 @@ absl::StatusOr<domain::VisitorState> StageVisitor(const eventstore::EnvelopeCont
   return after;
 }
 
+// Whether the caller may act on the visitor now: its host, or an admin who may at its
+// location (a retried request's answer is checked again).
+absl::Status MayChange(const auth::Principal& p, const domain::VisitorState& v) {
+  if (p.is_customer()) return auth::RequireAdminOrSelf(p, auth::kCheckinsWrite, "", v.host_customer_id());
+  return auth::RequireAdmin(p, auth::kCheckinsWrite, v.location_id());
+}
+
 std::optional<absl::Time> ExpectedArrivalOf(const v1::RegisterVisitorRequest& r) {
   if (!r.has_expected_arrival()) return std::nullopt;
   return FromTimestamp(r.expected_arrival());
@@ -149,7 +157,7 @@ absl::StatusOr<v1::Visitor> VisitorsApp::RegisterVisitor(const auth::Principal& 
   COWORK_ASSIGN_OR_RETURN(
       domain::VisitorState state,
       eventstore::Execute<domain::VisitorState>(
-          store_, eventstore::RequestKeyFor(p.operator_id, r.request_id(), "RegisterVisitor"),
+          store_, service::RequestOf(p, "RegisterVisitor", r),
           [&]() -> absl::StatusOr<Decided<domain::VisitorState>> {
             COWORK_RETURN_IF_ERROR(directory_.FindLocation(p.operator_id, r.location_id()).status());
             COWORK_ASSIGN_OR_RETURN(std::optional<directory::CustomerStanding> standing,
@@ -183,16 +191,17 @@ absl::StatusOr<v1::Visitor> VisitorsApp::RegisterVisitor(const auth::Principal& 
                              directory_, id, r.location_id(), {}, std::move(events), writes));
             // The stored answer (for retries) keeps the personal data sealed, like the log.
             return Decided<domain::VisitorState>{std::move(writes), std::move(after)};
-          }));
+          },
+          [&](const domain::VisitorState& answer) { return MayChange(p, answer); }));
   return VisitorOf(state);
 }
 
-template <typename Decide>
+template <typename Request, typename Decide>
 absl::StatusOr<v1::Visitor> VisitorsApp::Change(const auth::Principal& p,
-                                                absl::string_view method,
-                                                absl::string_view request_id,
-                                                absl::string_view visitor_id, Who who,
-                                                Decide decide) {
+                                                absl::string_view method, const Request& request,
+                                                Who who, Decide decide) {
+  const std::string& request_id = request.request_id();
+  const std::string& visitor_id = request.visitor_id();
   COWORK_RETURN_IF_ERROR(validation::CheckIds(request_id, {{"visitor_id", visitor_id}}));
   if (who == Who::kFrontDesk || !p.is_customer()) {
     COWORK_RETURN_IF_ERROR(auth::RequirePermission(p, auth::kCheckinsWrite));
@@ -200,19 +209,13 @@ absl::StatusOr<v1::Visitor> VisitorsApp::Change(const auth::Principal& p,
   COWORK_ASSIGN_OR_RETURN(
       domain::VisitorState state,
       eventstore::Execute<domain::VisitorState>(
-          store_, eventstore::RequestKeyFor(p.operator_id, request_id, method),
+          store_, service::RequestOf(p, method, request),
           [&]() -> absl::StatusOr<Decided<domain::VisitorState>> {
             COWORK_ASSIGN_OR_RETURN(
                 Loaded<domain::VisitorState> before,
                 eventstore::LoadOwned<domain::VisitorState>(store_, kVisitorAggregate,
                                                             p.operator_id, visitor_id, "visitor"));
-            if (p.is_customer()) {
-              COWORK_RETURN_IF_ERROR(auth::RequireAdminOrSelf(
-                  p, auth::kCheckinsWrite, "", before.state.host_customer_id()));
-            } else {
-              COWORK_RETURN_IF_ERROR(
-                  auth::RequireAdmin(p, auth::kCheckinsWrite, before.state.location_id()));
-            }
+            COWORK_RETURN_IF_ERROR(MayChange(p, before.state));
             const absl::Time now = clock_.Now();
             COWORK_ASSIGN_OR_RETURN(domain::Events events, decide(before.state, now));
             WriteSet writes;
@@ -222,13 +225,14 @@ absl::StatusOr<v1::Visitor> VisitorsApp::Change(const auth::Principal& p,
                              directory_, visitor_id, before.state.location_id(), before,
                              std::move(events), writes));
             return Decided<domain::VisitorState>{std::move(writes), std::move(after)};
-          }));
+          },
+          [&](const domain::VisitorState& answer) { return MayChange(p, answer); }));
   return VisitorOf(state);
 }
 
 absl::StatusOr<v1::Visitor> VisitorsApp::RecordVisitorArrival(
     const auth::Principal& p, const v1::RecordVisitorArrivalRequest& r) {
-  return Change(p, "RecordVisitorArrival", r.request_id(), r.visitor_id(), Who::kFrontDesk,
+  return Change(p, "RecordVisitorArrival", r, Who::kFrontDesk,
                 [&p](const domain::VisitorState& v, absl::Time now) {
                   return domain::DecideVisitorArrival(v, now, p.subject);
                 });
@@ -236,7 +240,7 @@ absl::StatusOr<v1::Visitor> VisitorsApp::RecordVisitorArrival(
 
 absl::StatusOr<v1::Visitor> VisitorsApp::RecordVisitorDeparture(
     const auth::Principal& p, const v1::RecordVisitorDepartureRequest& r) {
-  return Change(p, "RecordVisitorDeparture", r.request_id(), r.visitor_id(), Who::kFrontDesk,
+  return Change(p, "RecordVisitorDeparture", r, Who::kFrontDesk,
                 [&p](const domain::VisitorState& v, absl::Time now) {
                   return domain::DecideVisitorDeparture(v, now, p.subject);
                 });
@@ -244,7 +248,7 @@ absl::StatusOr<v1::Visitor> VisitorsApp::RecordVisitorDeparture(
 
 absl::StatusOr<v1::Visitor> VisitorsApp::CancelVisitor(const auth::Principal& p,
                                                        const v1::CancelVisitorRequest& r) {
-  return Change(p, "CancelVisitor", r.request_id(), r.visitor_id(), Who::kFrontDeskOrHost,
+  return Change(p, "CancelVisitor", r, Who::kFrontDeskOrHost,
                 [&p](const domain::VisitorState& v, absl::Time) {
                   return domain::DecideCancelVisitor(v, p.subject);
                 });
@@ -252,7 +256,7 @@ absl::StatusOr<v1::Visitor> VisitorsApp::CancelVisitor(const auth::Principal& p,
 
 absl::StatusOr<v1::Visitor> VisitorsApp::EraseVisitor(const auth::Principal& p,
                                                       const v1::EraseVisitorRequest& r) {
-  return Change(p, "EraseVisitor", r.request_id(), r.visitor_id(), Who::kFrontDesk,
+  return Change(p, "EraseVisitor", r, Who::kFrontDesk,
                 [&p](const domain::VisitorState& v, absl::Time) {
                   return domain::DecideEraseVisitor(v, p.subject);
                 });

@@ -66,10 +66,9 @@ class VisitorsApp {
   // kFrontDeskOrHost the host customer too.
   enum class Who { kFrontDesk, kFrontDeskOrHost };
   // Loads the visitor, checks `who`, decides with `decide` and commits; answers the state.
-  template <typename Decide>
+  template <typename Request, typename Decide>
   absl::StatusOr<v1::Visitor> Change(const auth::Principal& p, absl::string_view method,
-                                     absl::string_view request_id, absl::string_view visitor_id,
-                                     Who who, Decide decide);
+                                     const Request& request, Who who, Decide decide);
   // The API form of a visitor, its personal data opened (erased when the key is gone).
   absl::StatusOr<v1::Visitor> VisitorOf(const domain::VisitorState& state) const;
 

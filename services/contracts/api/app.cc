@@ -17,6 +17,7 @@
 #include "libs/money/money.h"
 #include "libs/server/server.h"
 #include "libs/service/scheduler.h"
+#include "libs/service/requests.h"
 #include "libs/status/field_errors.h"
 #include "libs/status/macros.h"
 #include "libs/validation/validation.h"
@@ -207,7 +208,7 @@ absl::StatusOr<v1::Plan> App::CreatePlan(const auth::Principal& p,
   COWORK_ASSIGN_OR_RETURN(const directory::LocationInfo location,
                           directory_.FindLocation(p.operator_id, r.location_id()));
   return eventstore::Execute<v1::Plan>(
-      store_, eventstore::RequestKeyFor(p.operator_id, r.request_id(), "CreatePlan"),
+      store_, service::RequestOf(p, "CreatePlan", r),
       [&]() -> absl::StatusOr<Decided<v1::Plan>> {
         const std::string id = crypto::NewId("pl-");
         COWORK_ASSIGN_OR_RETURN(
@@ -225,7 +226,8 @@ absl::StatusOr<v1::Plan> App::CreatePlan(const auth::Principal& p,
             r.location_id(), Loaded<domain::PlanState>(), std::move(events), kTopic, writes);
         WriteViews({}, PlanViews(after), writes);
         return Decided<v1::Plan>{std::move(writes), PlanView(after)};
-      });
+      },
+      service::AdminAtAnswer<v1::Plan>(p, auth::kContractsWrite));
 }
 
 absl::StatusOr<v1::Plan> App::UpdatePlanPrice(const auth::Principal& p,
@@ -233,7 +235,7 @@ absl::StatusOr<v1::Plan> App::UpdatePlanPrice(const auth::Principal& p,
   COWORK_RETURN_IF_ERROR(validation::CheckIds(r.request_id(), {{"plan_id", r.plan_id()}}));
   COWORK_RETURN_IF_ERROR(auth::RequirePermission(p, auth::kContractsWrite));
   return eventstore::Execute<v1::Plan>(
-      store_, eventstore::RequestKeyFor(p.operator_id, r.request_id(), "UpdatePlanPrice"),
+      store_, service::RequestOf(p, "UpdatePlanPrice", r),
       [&]() -> absl::StatusOr<Decided<v1::Plan>> {
         COWORK_ASSIGN_OR_RETURN(Loaded<domain::PlanState> before,
                                 PlanOf(store_, p, r.plan_id()));
@@ -247,7 +249,8 @@ absl::StatusOr<v1::Plan> App::UpdatePlanPrice(const auth::Principal& p,
             before.state.location_id(), before, std::move(events), kTopic, writes);
         WriteViews(PlanViews(before.state), PlanViews(after), writes);
         return Decided<v1::Plan>{std::move(writes), PlanView(after)};
-      });
+      },
+      service::AdminAtAnswer<v1::Plan>(p, auth::kContractsWrite));
 }
 
 absl::StatusOr<v1::Plan> App::GetPlan(const auth::Principal& p,
@@ -284,7 +287,7 @@ absl::StatusOr<v1::Contract> App::CreateContract(const auth::Principal& p,
                                                    {"plan_id", r.plan_id()}}));
   COWORK_RETURN_IF_ERROR(auth::RequirePermission(p, auth::kContractsWrite));
   return eventstore::Execute<v1::Contract>(
-      store_, eventstore::RequestKeyFor(p.operator_id, r.request_id(), "CreateContract"),
+      store_, service::RequestOf(p, "CreateContract", r),
       [&]() -> absl::StatusOr<Decided<v1::Contract>> {
         COWORK_ASSIGN_OR_RETURN(Loaded<domain::PlanState> plan,
                                 PlanOf(store_, p, r.plan_id()));
@@ -312,7 +315,8 @@ absl::StatusOr<v1::Contract> App::CreateContract(const auth::Principal& p,
                           Loaded<domain::ContractState>(), id, location_id, tz,
                           std::move(events), writes);
         return Decided<v1::Contract>{std::move(writes), std::move(view)};
-      });
+      },
+      service::AdminAtAnswer<v1::Contract>(p, auth::kContractsWrite));
 }
 
 absl::StatusOr<v1::Contract> App::CancelContract(const auth::Principal& p,
@@ -320,7 +324,7 @@ absl::StatusOr<v1::Contract> App::CancelContract(const auth::Principal& p,
   COWORK_RETURN_IF_ERROR(validation::CheckIds(r.request_id(), {{"contract_id", r.contract_id()}}));
   COWORK_RETURN_IF_ERROR(auth::RequirePermission(p, auth::kContractsWrite));
   return eventstore::Execute<v1::Contract>(
-      store_, eventstore::RequestKeyFor(p.operator_id, r.request_id(), "CancelContract"),
+      store_, service::RequestOf(p, "CancelContract", r),
       [&]() -> absl::StatusOr<Decided<v1::Contract>> {
         COWORK_ASSIGN_OR_RETURN(Loaded<domain::ContractState> before,
                                 ContractOf(store_, p.operator_id, r.contract_id()));
@@ -339,7 +343,8 @@ absl::StatusOr<v1::Contract> App::CancelContract(const auth::Principal& p,
             StageContract(Context(p.operator_id, r.request_id(), now), before, r.contract_id(),
                           location_id, tz, std::move(events), writes);
         return Decided<v1::Contract>{std::move(writes), std::move(view)};
-      });
+      },
+      service::AdminAtAnswer<v1::Contract>(p, auth::kContractsWrite));
 }
 
 absl::StatusOr<v1::Contract> App::GetContract(const auth::Principal& p,
@@ -393,8 +398,8 @@ absl::StatusOr<int> App::RunDue() {
 absl::StatusOr<bool> App::TickContract(absl::string_view op, absl::string_view contract_id) {
   bool changed = false;
   COWORK_RETURN_IF_ERROR(
-      eventstore::Execute<v1::Contract>(
-          store_, {"", "Tick"},
+      eventstore::ExecuteUnrecorded<v1::Contract>(
+          store_, "Tick",
           [&]() -> absl::StatusOr<Decided<v1::Contract>> {
             COWORK_ASSIGN_OR_RETURN(Loaded<domain::ContractState> before,
                                     ContractOf(store_, op, contract_id));

@@ -136,8 +136,9 @@ class App {
   absl::StatusOr<bool> TickPurchase(absl::string_view op, absl::string_view purchase_id);
 
   absl::StatusOr<v1::Invoice> ChangeInvoice(
-      const auth::Principal& p, absl::string_view request_id, absl::string_view invoice_id,
-      absl::string_view method,
+      const auth::Principal& p, absl::string_view method,
+      const google::protobuf::Message& request, absl::string_view request_id,
+      absl::string_view invoice_id,
       absl::FunctionRef<absl::StatusOr<domain::Events>(const v1::InvoiceIssued&,
                                                        domain::InvoiceStatus)>
           decide);

@@ -14,6 +14,7 @@
 #include "libs/crypto/crypto.h"
 #include "libs/eventstore/views.h"
 #include "libs/money/money.h"
+#include "libs/service/requests.h"
 #include "libs/status/field_errors.h"
 #include "libs/status/macros.h"
 #include "libs/validation/validation.h"
@@ -356,7 +357,7 @@ absl::StatusOr<v1::Product> App::CreateProduct(const auth::Principal& p,
   COWORK_ASSIGN_OR_RETURN(const directory::LocationInfo location,
                           directory_.FindLocation(p.operator_id, r.location_id()));
   return eventstore::Execute<v1::Product>(
-      store_, eventstore::RequestKeyFor(p.operator_id, r.request_id(), "CreateProduct"),
+      store_, service::RequestOf(p, "CreateProduct", r),
       [&]() -> absl::StatusOr<Decided<v1::Product>> {
         const std::string id = crypto::NewId("pr-");
         COWORK_ASSIGN_OR_RETURN(domain::Events events,
@@ -373,7 +374,8 @@ absl::StatusOr<v1::Product> App::CreateProduct(const auth::Principal& p,
             r.location_id(), Loaded<domain::ProductState>(), std::move(events), kTopic, writes);
         WriteViews({}, ProductViews(after), writes);
         return Decided<v1::Product>{std::move(writes), ProductView(after)};
-      });
+      },
+      service::AdminAtAnswer<v1::Product>(p, auth::kContractsWrite));
 }
 
 absl::StatusOr<v1::Product> App::GetProduct(const auth::Principal& p,
@@ -415,7 +417,7 @@ absl::StatusOr<v1::Purchase> App::Buy(const auth::Principal& p,
     COWORK_RETURN_IF_ERROR(auth::RequirePermission(p, auth::kContractsWrite));
   }
   return eventstore::Execute<v1::Purchase>(
-      store_, eventstore::RequestKeyFor(p.operator_id, r.request_id(), "Buy"),
+      store_, service::RequestOf(p, "Buy", r),
       [&]() -> absl::StatusOr<Decided<v1::Purchase>> {
         COWORK_ASSIGN_OR_RETURN(Loaded<domain::ProductState> product,
                                 ProductOf(store_, p.operator_id, r.product_id()));
@@ -452,7 +454,7 @@ absl::StatusOr<v1::Purchase> App::Buy(const auth::Principal& p,
         COWORK_RETURN_IF_ERROR(StageBooks(context, books, store_, writes));
         return Decided<v1::Purchase>{std::move(writes), PurchaseView(after)};
       },
-      kBillingAttempts);
+      service::AdminAtAnswerOrSelf<v1::Purchase>(p, auth::kContractsWrite), kBillingAttempts);
 }
 
 absl::StatusOr<v1::Purchase> App::CancelPurchase(const auth::Principal& p,
@@ -460,7 +462,7 @@ absl::StatusOr<v1::Purchase> App::CancelPurchase(const auth::Principal& p,
   COWORK_RETURN_IF_ERROR(validation::CheckIds(r.request_id(), {{"purchase_id", r.purchase_id()}}));
   if (p.is_platform()) return absl::PermissionDeniedError("platform tokens cannot cancel");
   return eventstore::Execute<v1::Purchase>(
-      store_, eventstore::RequestKeyFor(p.operator_id, r.request_id(), "CancelPurchase"),
+      store_, service::RequestOf(p, "CancelPurchase", r),
       [&]() -> absl::StatusOr<Decided<v1::Purchase>> {
         COWORK_ASSIGN_OR_RETURN(Loaded<domain::PurchaseState> before,
                                 PurchaseOf(store_, p.operator_id, r.purchase_id()));
@@ -484,7 +486,8 @@ absl::StatusOr<v1::Purchase> App::CancelPurchase(const auth::Principal& p,
             s.location_id(), before, std::move(events), kTopic, writes);
         WriteViews(PurchaseViews(s, tz), PurchaseViews(after, tz), writes);
         return Decided<v1::Purchase>{std::move(writes), PurchaseView(after)};
-      });
+      },
+      service::AdminAtAnswerOrSelf<v1::Purchase>(p, auth::kContractsWrite));
 }
 
 absl::StatusOr<v1::Purchase> App::GetPurchase(const auth::Principal& p,
@@ -520,8 +523,8 @@ absl::StatusOr<v1::ListPurchasesResponse> App::ListPurchases(
 absl::StatusOr<bool> App::TickPurchase(absl::string_view op, absl::string_view purchase_id) {
   bool changed = false;
   COWORK_RETURN_IF_ERROR(
-      eventstore::Execute<v1::Purchase>(
-          store_, {"", "Tick"},
+      eventstore::ExecuteUnrecorded<v1::Purchase>(
+          store_, "Tick",
           [&]() -> absl::StatusOr<Decided<v1::Purchase>> {
             COWORK_ASSIGN_OR_RETURN(Loaded<domain::PurchaseState> before,
                                     PurchaseOf(store_, op, purchase_id));
@@ -616,7 +619,7 @@ absl::StatusOr<v1::TaxRate> App::SetTaxRate(const auth::Principal& p,
   COWORK_RETURN_IF_ERROR(auth::RequireAdmin(p, auth::kContractsWrite, r.location_id()));
   COWORK_RETURN_IF_ERROR(directory_.FindLocation(p.operator_id, r.location_id()).status());
   return eventstore::Execute<v1::TaxRate>(
-      store_, eventstore::RequestKeyFor(p.operator_id, r.request_id(), "SetTaxRate"),
+      store_, service::RequestOf(p, "SetTaxRate", r),
       [&]() -> absl::StatusOr<Decided<v1::TaxRate>> {
         COWORK_ASSIGN_OR_RETURN(Loaded<domain::InvoiceBookState> book,
                                 BookOf(store_, p.operator_id, r.location_id()));
@@ -632,7 +635,7 @@ absl::StatusOr<v1::TaxRate> App::SetTaxRate(const auth::Principal& p,
         out.set_tax_rate_ppm(r.tax_rate_ppm());
         return Decided<v1::TaxRate>{std::move(writes), std::move(out)};
       },
-      kBillingAttempts);
+      service::AdminAtAnswer<v1::TaxRate>(p, auth::kContractsWrite), kBillingAttempts);
 }
 
 absl::StatusOr<v1::TaxRate> App::GetTaxRate(const auth::Principal& p,
@@ -658,7 +661,7 @@ absl::StatusOr<v1::InvoicingPreference> App::SetInvoicingPreference(
     return absl::NotFoundError(absl::StrCat("customer ", r.customer_id(), " not found"));
   }
   return eventstore::Execute<v1::InvoicingPreference>(
-      store_, eventstore::RequestKeyFor(p.operator_id, r.request_id(), "SetInvoicingPreference"),
+      store_, service::RequestOf(p, "SetInvoicingPreference", r),
       [&]() -> absl::StatusOr<Decided<v1::InvoicingPreference>> {
         COWORK_ASSIGN_OR_RETURN(Loaded<domain::BillingState> billing,
                                 eventstore::LoadState<domain::BillingState>(
@@ -673,6 +676,9 @@ absl::StatusOr<v1::InvoicingPreference> App::SetInvoicingPreference(
         out.set_customer_id(r.customer_id());
         out.set_invoice_as_they_buy(r.invoice_as_they_buy());
         return Decided<v1::InvoicingPreference>{std::move(writes), std::move(out)};
+      },
+      [&](const v1::InvoicingPreference&) {
+        return auth::RequirePermission(p, auth::kContractsWrite);
       });
 }
 
@@ -731,15 +737,15 @@ absl::StatusOr<v1::ListInvoicesResponse> App::ListInvoices(
 
 // PayInvoice and VoidInvoice: load the invoice and its book, decide, stage on the book.
 absl::StatusOr<v1::Invoice> App::ChangeInvoice(
-    const auth::Principal& p, absl::string_view request_id, absl::string_view invoice_id,
-    absl::string_view method,
+    const auth::Principal& p, absl::string_view method, const google::protobuf::Message& request,
+    absl::string_view request_id, absl::string_view invoice_id,
     absl::FunctionRef<absl::StatusOr<domain::Events>(const v1::InvoiceIssued&,
                                                      domain::InvoiceStatus)>
         decide) {
   COWORK_RETURN_IF_ERROR(validation::CheckIds(request_id, {{"invoice_id", invoice_id}}));
   COWORK_RETURN_IF_ERROR(auth::RequirePermission(p, auth::kContractsWrite));
   return eventstore::Execute<v1::Invoice>(
-      store_, eventstore::RequestKeyFor(p.operator_id, request_id, method),
+      store_, service::RequestOf(p, method, request),
       [&]() -> absl::StatusOr<Decided<v1::Invoice>> {
         COWORK_ASSIGN_OR_RETURN(
             std::optional<v1::Invoice> invoice,
@@ -768,18 +774,18 @@ absl::StatusOr<v1::Invoice> App::ChangeInvoice(
                                          writes));
         return Decided<v1::Invoice>{std::move(writes), *std::move(invoice)};
       },
-      kBillingAttempts);
+      service::AdminAtAnswer<v1::Invoice>(p, auth::kContractsWrite), kBillingAttempts);
 }
 
 absl::StatusOr<v1::Invoice> App::PayInvoice(const auth::Principal& p,
                                             const v1::PayInvoiceRequest& r) {
-  return ChangeInvoice(p, r.request_id(), r.invoice_id(), "PayInvoice",
+  return ChangeInvoice(p, "PayInvoice", r, r.request_id(), r.invoice_id(),
                        domain::DecidePayInvoice);
 }
 
 absl::StatusOr<v1::Invoice> App::VoidInvoice(const auth::Principal& p,
                                              const v1::VoidInvoiceRequest& r) {
-  return ChangeInvoice(p, r.request_id(), r.invoice_id(), "VoidInvoice",
+  return ChangeInvoice(p, "VoidInvoice", r, r.request_id(), r.invoice_id(),
                        [&r](const v1::InvoiceIssued& invoice, domain::InvoiceStatus status) {
                          return domain::DecideVoidInvoice(invoice, status, r.reason());
                        });

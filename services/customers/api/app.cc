@@ -15,6 +15,7 @@
 #include "libs/crypto/crypto.h"
 #include "libs/eventstore/views.h"
 #include "libs/server/server.h"
+#include "libs/service/requests.h"
 #include "libs/status/field_errors.h"
 #include "libs/status/macros.h"
 #include "services/customers/domain/customer.h"
@@ -32,7 +33,6 @@ using eventstore::PageOf;
 using eventstore::PageSize;
 using eventstore::Paginate;
 using eventstore::ReadView;
-using eventstore::RequestKey;
 using eventstore::Space;
 using eventstore::WriteSet;
 using projection::Loaded;
@@ -55,19 +55,9 @@ absl::Status EmailTaken(absl::string_view field) {
                   InvalidField(std::string(field), "a customer with this email already exists"));
 }
 
-RequestKey KeyFor(absl::string_view operator_id, absl::string_view request_id,
-                  absl::string_view method) {
-  return eventstore::RequestKeyFor(operator_id, request_id, method);
-}
-
-// Calls a customer makes (or that open a customer's session) keep their answers under the
-// customer: another caller reusing the request id can never receive them.
-RequestKey CustomerKeyFor(absl::string_view operator_id, absl::string_view customer_id,
-                          absl::string_view request_id, absl::string_view method) {
-  if (request_id.empty()) return {std::string(), std::string(method)};
-  return {absl::StrCat(operator_id, "/customer/", customer_id, "/", request_id),
-          std::string(method)};
-}
+// The customers service's answers are ids (CommandResult) whose views are read afterwards
+// through the usual authorization, so a replayed answer needs no check of its own.
+constexpr auto kViewsAuthorizeTheAnswer = eventstore::NoReauthorization<CommandResult>;
 
 absl::Status CheckRequest(absl::string_view request_id) {
   FieldErrors errors;
@@ -237,15 +227,17 @@ absl::StatusOr<v1::Session> App::SessionFor(absl::string_view operator_id,
 
 template <typename Command>
 absl::StatusOr<v1::Customer> App::CustomerCommand(const auth::Principal& p,
-                                                  absl::string_view request_id,
                                                   absl::string_view method,
+                                                  const google::protobuf::Message& message,
                                                   absl::string_view customer_id,
                                                   absl::string_view permission,
                                                   const Command& command) {
+  const eventstore::Request request = service::RequestOf(p, method, message);
+  const std::string& request_id = request.request_id;
   COWORK_RETURN_IF_ERROR(auth::RequirePermission(p, permission));
   COWORK_RETURN_IF_ERROR(CheckRequest(request_id));
   absl::StatusOr<CommandResult> result = eventstore::Execute<CommandResult>(
-      store_, KeyFor(p.operator_id, request_id, method),
+      store_, request,
       [&]() -> absl::StatusOr<Decided<CommandResult>> {
         COWORK_ASSIGN_OR_RETURN(Loaded<domain::CustomerState> customer,
                                    CustomerOf(p, customer_id, "customer_id"));
@@ -260,19 +252,22 @@ absl::StatusOr<v1::Customer> App::CustomerCommand(const auth::Principal& p,
         CommandResult r;
         r.set_id(std::string(customer_id));
         return Decided<CommandResult>{std::move(writes), std::move(r)};
-      });
+      },
+      kViewsAuthorizeTheAnswer);
   if (!result.ok()) return result.status();
   return CoveredCustomerView(p, permission, result->id());
 }
 
 template <typename MakeCommand>
-absl::StatusOr<v1::Team> App::TeamCommand(const auth::Principal& p, absl::string_view request_id,
-                                          absl::string_view method, absl::string_view team_id,
-                                          MakeCommand make_command) {
+absl::StatusOr<v1::Team> App::TeamCommand(const auth::Principal& p, absl::string_view method,
+                                          const google::protobuf::Message& message,
+                                          absl::string_view team_id, MakeCommand make_command) {
+  const eventstore::Request request = service::RequestOf(p, method, message);
+  const std::string& request_id = request.request_id;
   COWORK_RETURN_IF_ERROR(auth::RequirePermission(p, auth::kCustomersWrite));
   COWORK_RETURN_IF_ERROR(CheckRequest(request_id));
   absl::StatusOr<CommandResult> result = eventstore::Execute<CommandResult>(
-      store_, KeyFor(p.operator_id, request_id, method),
+      store_, request,
       [&]() -> absl::StatusOr<Decided<CommandResult>> {
         COWORK_ASSIGN_OR_RETURN(Loaded<domain::TeamState> team, TeamOf(p, team_id));
         COWORK_RETURN_IF_ERROR(
@@ -287,7 +282,8 @@ absl::StatusOr<v1::Team> App::TeamCommand(const auth::Principal& p, absl::string
         CommandResult r;
         r.set_id(std::string(team_id));
         return Decided<CommandResult>{std::move(writes), std::move(r)};
-      });
+      },
+      kViewsAuthorizeTheAnswer);
   if (!result.ok()) return result.status();
   return CoveredTeamView(p, result->id());
 }
@@ -302,7 +298,7 @@ absl::StatusOr<v1::Operator> App::CreateOperator(const auth::Principal& p,
   COWORK_RETURN_IF_ERROR(CheckRequest(r.request_id()));
   const std::string id = IdOrNew(r.operator_id(), "op-");
   absl::StatusOr<CommandResult> result = eventstore::Execute<CommandResult>(
-      store_, KeyFor("platform", r.request_id(), "CreateOperator"),
+      store_, service::RequestOf(p, "CreateOperator", r),
       [&]() -> absl::StatusOr<Decided<CommandResult>> {
         Loaded<domain::OperatorState> before;
         if (domain::IsValidId(id)) {
@@ -318,7 +314,8 @@ absl::StatusOr<v1::Operator> App::CreateOperator(const auth::Principal& p,
         CommandResult out;
         out.set_id(id);
         return Decided<CommandResult>{std::move(writes), std::move(out)};
-      });
+      },
+      kViewsAuthorizeTheAnswer);
   if (!result.ok()) return result.status();
   COWORK_ASSIGN_OR_RETURN(
       std::optional<v1::Operator> view,
@@ -333,7 +330,7 @@ absl::StatusOr<v1::Location> App::CreateLocation(const auth::Principal& p,
   COWORK_RETURN_IF_ERROR(CheckRequest(r.request_id()));
   const std::string id = IdOrNew(r.location_id(), "loc-");
   absl::StatusOr<CommandResult> result = eventstore::Execute<CommandResult>(
-      store_, KeyFor(p.operator_id, r.request_id(), "CreateLocation"),
+      store_, service::RequestOf(p, "CreateLocation", r),
       [&]() -> absl::StatusOr<Decided<CommandResult>> {
         COWORK_ASSIGN_OR_RETURN(Loaded<domain::OperatorState> op,
                                    projection_.LoadOperator(p.operator_id));
@@ -364,7 +361,8 @@ absl::StatusOr<v1::Location> App::CreateLocation(const auth::Principal& p,
         CommandResult out;
         out.set_id(id);
         return Decided<CommandResult>{std::move(writes), std::move(out)};
-      });
+      },
+      kViewsAuthorizeTheAnswer);
   if (!result.ok()) return result.status();
   v1::GetLocationRequest get;
   get.set_location_id(result->id());
@@ -378,7 +376,7 @@ absl::StatusOr<v1::Location> App::UpdateLocation(const auth::Principal& p,
   const std::string& id = r.location().location_id();
   if (id.empty()) return InvalidField("location.location_id", "is required");
   absl::StatusOr<CommandResult> result = eventstore::Execute<CommandResult>(
-      store_, KeyFor(p.operator_id, r.request_id(), "UpdateLocation"),
+      store_, service::RequestOf(p, "UpdateLocation", r),
       [&]() -> absl::StatusOr<Decided<CommandResult>> {
         Loaded<domain::LocationState> before;
         if (domain::IsValidId(id)) {
@@ -402,7 +400,8 @@ absl::StatusOr<v1::Location> App::UpdateLocation(const auth::Principal& p,
         CommandResult out;
         out.set_id(id);
         return Decided<CommandResult>{std::move(writes), std::move(out)};
-      });
+      },
+      kViewsAuthorizeTheAnswer);
   if (!result.ok()) return result.status();
   v1::GetLocationRequest get;
   get.set_location_id(result->id());
@@ -457,7 +456,7 @@ absl::StatusOr<v1::Customer> App::AddCustomer(const auth::Principal& p,
     command.welcome_setup_code = crypto::NewCode(options_.setup_code_length);
   }
   absl::StatusOr<CommandResult> result = eventstore::Execute<CommandResult>(
-      store_, KeyFor(p.operator_id, r.request_id(), "AddCustomer"),
+      store_, service::RequestOf(p, "AddCustomer", r),
       [&]() -> absl::StatusOr<Decided<CommandResult>> {
         COWORK_ASSIGN_OR_RETURN(command.home_location_exists,
                                    LocationExists(p.operator_id, r.home_location_id()));
@@ -475,7 +474,8 @@ absl::StatusOr<v1::Customer> App::AddCustomer(const auth::Principal& p,
         CommandResult out;
         out.set_id(command.customer_id);
         return Decided<CommandResult>{std::move(writes), std::move(out)};
-      });
+      },
+      kViewsAuthorizeTheAnswer);
   // A racing add with the same email took the claim between our check and our commit.
   if (absl::IsAlreadyExists(result.status()) && FieldViolationsOf(result.status()).empty()) {
     return EmailTaken("email");
@@ -593,7 +593,7 @@ absl::StatusOr<v1::Customer> App::UpdateCustomer(const auth::Principal& p,
   }
   bool email_claimed = false;
   absl::StatusOr<CommandResult> result = eventstore::Execute<CommandResult>(
-      store_, KeyFor(p.operator_id, r.request_id(), "UpdateCustomer"),
+      store_, service::RequestOf(p, "UpdateCustomer", r),
       [&]() -> absl::StatusOr<Decided<CommandResult>> {
         COWORK_ASSIGN_OR_RETURN(Loaded<domain::CustomerState> customer,
                                    CustomerOf(p, c.customer_id(), "customer.customer_id"));
@@ -618,7 +618,8 @@ absl::StatusOr<v1::Customer> App::UpdateCustomer(const auth::Principal& p,
         CommandResult out;
         out.set_id(c.customer_id());
         return Decided<CommandResult>{std::move(writes), std::move(out)};
-      });
+      },
+      kViewsAuthorizeTheAnswer);
   if (email_claimed && absl::IsAlreadyExists(result.status()) &&
       FieldViolationsOf(result.status()).empty()) {
     return EmailTaken("customer.email");
@@ -629,34 +630,34 @@ absl::StatusOr<v1::Customer> App::UpdateCustomer(const auth::Principal& p,
 
 absl::StatusOr<v1::Customer> App::ChangeCustomerType(const auth::Principal& p,
                                                      const v1::ChangeCustomerTypeRequest& r) {
-  return CustomerCommand(p, r.request_id(), "ChangeCustomerType", r.customer_id(),
+  return CustomerCommand(p, "ChangeCustomerType", r, r.customer_id(),
                          auth::kCustomersWrite,
                          domain::ChangeCustomerType{r.type(), r.company_name()});
 }
 
 absl::StatusOr<v1::Customer> App::SuspendCustomer(const auth::Principal& p,
                                                   const v1::SuspendCustomerRequest& r) {
-  return CustomerCommand(p, r.request_id(), "SuspendCustomer", r.customer_id(),
+  return CustomerCommand(p, "SuspendCustomer", r, r.customer_id(),
                          auth::kCustomersWrite, domain::SuspendCustomer{});
 }
 
 absl::StatusOr<v1::Customer> App::ReactivateCustomer(const auth::Principal& p,
                                                      const v1::ReactivateCustomerRequest& r) {
-  return CustomerCommand(p, r.request_id(), "ReactivateCustomer", r.customer_id(),
+  return CustomerCommand(p, "ReactivateCustomer", r, r.customer_id(),
                          auth::kCustomersWrite, domain::ReactivateCustomer{});
 }
 
 absl::StatusOr<v1::Customer> App::CreateUserAccount(const auth::Principal& p,
                                                     const v1::CreateUserAccountRequest& r) {
   return CustomerCommand(
-      p, r.request_id(), "CreateUserAccount", r.customer_id(), auth::kCustomersWrite,
+      p, "CreateUserAccount", r, r.customer_id(), auth::kCustomersWrite,
       domain::CreateUserAccount{crypto::NewCode(options_.setup_code_length),
                                 r.send_welcome_message()});
 }
 
 absl::StatusOr<v1::Customer> App::EraseCustomer(const auth::Principal& p,
                                                 const v1::EraseCustomerRequest& r) {
-  return CustomerCommand(p, r.request_id(), "EraseCustomer", r.customer_id(),
+  return CustomerCommand(p, "EraseCustomer", r, r.customer_id(),
                          auth::kCustomersErase, domain::EraseCustomer{});
 }
 
@@ -742,7 +743,10 @@ absl::StatusOr<v1::ImportCustomersResponse> App::ImportCustomers(
   absl::StatusOr<v1::ImportCustomersResponse> response;
   for (int i = 0; i < 4; ++i) {
     response = eventstore::Execute<v1::ImportCustomersResponse>(
-        store_, KeyFor(p.operator_id, r.request_id(), "ImportCustomers"), attempt);
+        store_, service::RequestOf(p, "ImportCustomers", r), attempt,
+        [&](const v1::ImportCustomersResponse&) {
+          return auth::RequireAdmin(p, auth::kCustomersWrite, r.location_id());
+        });
     if (!absl::IsAlreadyExists(response.status())) break;
   }
   return response;
@@ -784,9 +788,13 @@ absl::StatusOr<v1::Session> App::Register(const v1::RegisterRequest& r) {
   COWORK_ASSIGN_OR_RETURN(command.password_hash, crypto::HashPassword(r.password()));
   command.session_id = crypto::NewId("s-");
   const std::string email = domain::NormalizeEmail(r.email());
+  // A registration is its caller's by the address it is for; the password stays out of the
+  // request record (a retry proves it again below).
+  v1::RegisterRequest asked = r;
+  asked.clear_password();
   absl::StatusOr<CommandResult> result = eventstore::Execute<CommandResult>(
-      store_, CustomerKeyFor(r.operator_id(), absl::StrCat("register:", email), r.request_id(),
-                             "Register"),
+      store_,
+      eventstore::RequestOf(r.operator_id(), absl::StrCat("register:", email), "Register", asked),
       [&]() -> absl::StatusOr<Decided<CommandResult>> {
         COWORK_ASSIGN_OR_RETURN(std::optional<std::string> taken, store_.ClaimOwner(claim));
         if (taken.has_value()) return EmailTaken("email");
@@ -801,20 +809,21 @@ absl::StatusOr<v1::Session> App::Register(const v1::RegisterRequest& r) {
         out.set_session_id(command.session_id);
         out.set_session_generation(0);
         return Decided<CommandResult>{std::move(writes), std::move(out)};
+      },
+      [&](const CommandResult& answer) -> absl::Status {
+        // A replayed answer opens a session: only for the password it was registered with.
+        COWORK_ASSIGN_OR_RETURN(Loaded<domain::CustomerState> registered,
+                                projection_.LoadCustomer(answer.id()));
+        const std::string& hash = registered.state.credentials().password_hash();
+        if (hash.empty() || !crypto::VerifyPassword(hash, r.password())) {
+          return InvalidField("request_id", "was already used for a different request");
+        }
+        return absl::OkStatus();
       });
   if (absl::IsAlreadyExists(result.status()) && FieldViolationsOf(result.status()).empty()) {
     return EmailTaken("email");
   }
   if (!result.ok()) return result.status();
-  if (result->session_id() != command.session_id) {
-    // A replayed answer opens a session: only for the password it was registered with.
-    COWORK_ASSIGN_OR_RETURN(Loaded<domain::CustomerState> registered,
-                               projection_.LoadCustomer(result->id()));
-    const std::string& hash = registered.state.credentials().password_hash();
-    if (hash.empty() || !crypto::VerifyPassword(hash, r.password())) {
-      return InvalidField("request_id", "was already used for another call");
-    }
-  }
   return SessionFor(r.operator_id(), *result);
 }
 
@@ -847,8 +856,8 @@ absl::StatusOr<v1::Session> App::SignIn(const v1::SignInRequest& r) {
 
   const std::string customer_id = customer->state.customer_id();
   const std::string session_id = crypto::NewId("s-");
-  absl::StatusOr<CommandResult> result = eventstore::Execute<CommandResult>(
-      store_, KeyFor(r.operator_id(), "", "SignIn"),
+  absl::StatusOr<CommandResult> result = eventstore::ExecuteUnrecorded<CommandResult>(
+      store_, "SignIn",
       [&]() -> absl::StatusOr<Decided<CommandResult>> {
         COWORK_ASSIGN_OR_RETURN(Loaded<domain::CustomerState> now,
                                    projection_.LoadCustomer(customer_id));
@@ -935,8 +944,15 @@ absl::StatusOr<v1::Session> App::ChangePassword(const std::optional<auth::Princi
   const v1::Credentials verified = customer->state.credentials();
   COWORK_ASSIGN_OR_RETURN(const std::string new_hash, crypto::HashPassword(r.new_password()));
   const std::string session_id = crypto::NewId("s-");
+  // The customer's own request; passwords and codes stay out of its record.
+  v1::ChangePasswordRequest asked = r;
+  asked.clear_current_password();
+  asked.clear_new_password();
+  asked.clear_setup_code();
   absl::StatusOr<CommandResult> result = eventstore::Execute<CommandResult>(
-      store_, CustomerKeyFor(operator_id, customer_id, r.request_id(), "ChangePassword"),
+      store_,
+      eventstore::RequestOf(operator_id, absl::StrCat("customer:", customer_id),
+                            "ChangePassword", asked),
       [&]() -> absl::StatusOr<Decided<CommandResult>> {
         COWORK_ASSIGN_OR_RETURN(Loaded<domain::CustomerState> now,
                                    projection_.LoadCustomer(customer_id));
@@ -958,7 +974,9 @@ absl::StatusOr<v1::Session> App::ChangePassword(const std::optional<auth::Princi
         out.set_session_id(session_id);
         out.set_session_generation(after.session_generation());
         return Decided<CommandResult>{std::move(writes), std::move(out)};
-      });
+      },
+      // The caller proved who they are above; the answer is their new session.
+      kViewsAuthorizeTheAnswer);
   if (!result.ok()) return result.status();
   return SessionFor(operator_id, *result);
 }
@@ -968,7 +986,7 @@ absl::StatusOr<v1::SignOutResponse> App::SignOut(const auth::Principal& p,
   if (!p.is_customer()) return absl::PermissionDeniedError("only a customer session can sign out");
   COWORK_RETURN_IF_ERROR(CheckRequest(r.request_id()));
   return eventstore::Execute<v1::SignOutResponse>(
-      store_, CustomerKeyFor(p.operator_id, p.subject, r.request_id(), "SignOut"),
+      store_, service::RequestOf(p, "SignOut", r),
       [&]() -> absl::StatusOr<Decided<v1::SignOutResponse>> {
         COWORK_ASSIGN_OR_RETURN(Loaded<domain::CustomerState> customer,
                                    CustomerOf(p, p.subject, "customer_id"));
@@ -980,7 +998,8 @@ absl::StatusOr<v1::SignOutResponse> App::SignOut(const auth::Principal& p,
         COWORK_RETURN_IF_ERROR(
             projection_.StageCustomer(context, customer, std::move(events), writes).status());
         return Decided<v1::SignOutResponse>{std::move(writes), v1::SignOutResponse()};
-      });
+      },
+      eventstore::NoReauthorization<v1::SignOutResponse>);
 }
 
 // ---------------------------------------------------------------- teams
@@ -999,7 +1018,7 @@ absl::StatusOr<v1::Team> App::CreateTeam(const auth::Principal& p,
   command.share_printing_credit = r.share_printing_credit();
   command.share_access = r.share_access();
   absl::StatusOr<CommandResult> result = eventstore::Execute<CommandResult>(
-      store_, KeyFor(p.operator_id, r.request_id(), "CreateTeam"),
+      store_, service::RequestOf(p, "CreateTeam", r),
       [&]() -> absl::StatusOr<Decided<CommandResult>> {
         COWORK_ASSIGN_OR_RETURN(command.location_exists,
                                    LocationExists(p.operator_id, r.location_id()));
@@ -1018,7 +1037,8 @@ absl::StatusOr<v1::Team> App::CreateTeam(const auth::Principal& p,
         CommandResult out;
         out.set_id(command.team_id);
         return Decided<CommandResult>{std::move(writes), std::move(out)};
-      });
+      },
+      kViewsAuthorizeTheAnswer);
   if (!result.ok()) return result.status();
   return CoveredTeamView(p, result->id());
 }
@@ -1082,7 +1102,7 @@ absl::StatusOr<v1::ListTeamsResponse> App::ListTeams(const auth::Principal& p,
 
 absl::StatusOr<v1::Team> App::AddTeamMember(const auth::Principal& p,
                                             const v1::AddTeamMemberRequest& r) {
-  return TeamCommand(p, r.request_id(), "AddTeamMember", r.team_id(),
+  return TeamCommand(p, "AddTeamMember", r, r.team_id(),
                      [&]() -> absl::StatusOr<domain::AddTeamMember> {
                        if (r.customer_id().empty()) {
                          return InvalidField("customer_id", "is required");
@@ -1095,7 +1115,7 @@ absl::StatusOr<v1::Team> App::AddTeamMember(const auth::Principal& p,
 
 absl::StatusOr<v1::Team> App::RemoveTeamMember(const auth::Principal& p,
                                                const v1::RemoveTeamMemberRequest& r) {
-  return TeamCommand(p, r.request_id(), "RemoveTeamMember", r.team_id(),
+  return TeamCommand(p, "RemoveTeamMember", r, r.team_id(),
                      [&]() -> absl::StatusOr<domain::RemoveTeamMember> {
                        if (r.customer_id().empty()) {
                          return InvalidField("customer_id", "is required");
@@ -1106,7 +1126,7 @@ absl::StatusOr<v1::Team> App::RemoveTeamMember(const auth::Principal& p,
 
 absl::StatusOr<v1::Team> App::SetPayingMember(const auth::Principal& p,
                                               const v1::SetPayingMemberRequest& r) {
-  return TeamCommand(p, r.request_id(), "SetPayingMember", r.team_id(),
+  return TeamCommand(p, "SetPayingMember", r, r.team_id(),
                      [&]() -> absl::StatusOr<domain::SetPayingMember> {
                        return domain::SetPayingMember{r.customer_id()};
                      });
@@ -1114,7 +1134,7 @@ absl::StatusOr<v1::Team> App::SetPayingMember(const auth::Principal& p,
 
 absl::StatusOr<v1::Team> App::UpdateTeamSharing(const auth::Principal& p,
                                                 const v1::UpdateTeamSharingRequest& r) {
-  return TeamCommand(p, r.request_id(), "UpdateTeamSharing", r.team_id(),
+  return TeamCommand(p, "UpdateTeamSharing", r, r.team_id(),
                      [&]() -> absl::StatusOr<domain::UpdateTeamSharing> {
                        return domain::UpdateTeamSharing{r.share_booking_credit(),
                                                         r.share_printing_credit(),

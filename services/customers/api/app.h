@@ -169,16 +169,16 @@ class App {
   // Load, authorize (`permission` over the home location), decide `command`, commit.
   template <typename Command>
   absl::StatusOr<v1::Customer> CustomerCommand(const auth::Principal& p,
-                                               absl::string_view request_id,
                                                absl::string_view method,
+                                               const google::protobuf::Message& request,
                                                absl::string_view customer_id,
                                                absl::string_view permission,
                                                const Command& command);
   // Load, authorize (customers.write over the team's location), decide, commit.
   template <typename MakeCommand>
-  absl::StatusOr<v1::Team> TeamCommand(const auth::Principal& p, absl::string_view request_id,
-                                       absl::string_view method, absl::string_view team_id,
-                                       MakeCommand make_command);
+  absl::StatusOr<v1::Team> TeamCommand(const auth::Principal& p, absl::string_view method,
+                                       const google::protobuf::Message& request,
+                                       absl::string_view team_id, MakeCommand make_command);
   absl::Status OnContract(const common::v1::EventEnvelope& envelope,
                           absl::string_view customer_id, absl::string_view contract_id,
                           bool started, eventstore::WriteSet& writes);

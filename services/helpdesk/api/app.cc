@@ -12,6 +12,7 @@
 #include "libs/eventstore/staging.h"
 #include "libs/eventstore/views.h"
 #include "libs/service/pages.h"
+#include "libs/service/requests.h"
 #include "libs/status/field_errors.h"
 #include "libs/status/macros.h"
 #include "libs/validation/validation.h"
@@ -166,7 +167,7 @@ absl::StatusOr<v1::Ticket> App::OpenTicket(const auth::Principal& p,
   COWORK_ASSIGN_OR_RETURN(
       const domain::TicketState ticket,
       eventstore::Execute<domain::TicketState>(
-          store_, eventstore::RequestKeyFor(p.operator_id, r.request_id(), "OpenTicket"),
+          store_, service::RequestOf(p, "OpenTicket", r),
           [&]() -> absl::StatusOr<Decided<domain::TicketState>> {
             COWORK_RETURN_IF_ERROR(
                 directory_.FindLocation(p.operator_id, r.location_id()).status());
@@ -205,15 +206,20 @@ absl::StatusOr<v1::Ticket> App::OpenTicket(const auth::Principal& p,
                 kTopic, writes);
             WriteViews({}, ViewsOf(after), writes);
             return Decided<domain::TicketState>{std::move(writes), after};
-          }));
+          },
+          // TicketFor authorizes the answer below, a replayed one too.
+          eventstore::NoReauthorization<domain::TicketState>));
   return TicketFor(p, ticket, auth::kHelpdeskWrite);
 }
 
 // ---------------------------------------------------------------- changes
 
-absl::StatusOr<v1::Ticket> App::Change(const auth::Principal& p, absl::string_view request_id,
-                                       absl::string_view method, absl::string_view ticket_id,
-                                       bool staff_only, Decide decide) {
+absl::StatusOr<v1::Ticket> App::Change(const auth::Principal& p, absl::string_view method,
+                                       const google::protobuf::Message& message,
+                                       absl::string_view ticket_id, bool staff_only,
+                                       Decide decide) {
+  const eventstore::Request request = service::RequestOf(p, method, message);
+  const std::string& request_id = request.request_id;
   // Before any read: a token that can never act here is refused whatever the ticket.
   if (staff_only || !p.is_customer()) {
     COWORK_RETURN_IF_ERROR(auth::RequirePermission(p, auth::kHelpdeskWrite));
@@ -221,7 +227,7 @@ absl::StatusOr<v1::Ticket> App::Change(const auth::Principal& p, absl::string_vi
   COWORK_ASSIGN_OR_RETURN(
       const domain::TicketState ticket,
       eventstore::Execute<domain::TicketState>(
-          store_, eventstore::RequestKeyFor(p.operator_id, request_id, method),
+          store_, request,
           [&]() -> absl::StatusOr<Decided<domain::TicketState>> {
             COWORK_ASSIGN_OR_RETURN(Loaded<domain::TicketState> before,
                                     TicketOf(store_, p.operator_id, ticket_id));
@@ -245,7 +251,9 @@ absl::StatusOr<v1::Ticket> App::Change(const auth::Principal& p, absl::string_vi
                 t.location_id(), before, std::move(events), kTopic, writes);
             WriteViews(ViewsOf(t), ViewsOf(after), writes);
             return Decided<domain::TicketState>{std::move(writes), after};
-          }));
+          },
+          // TicketFor authorizes the answer below, a replayed one too.
+          eventstore::NoReauthorization<domain::TicketState>));
   return TicketFor(p, ticket, auth::kHelpdeskWrite);
 }
 
@@ -256,7 +264,7 @@ absl::StatusOr<v1::Ticket> App::ReplyToTicket(const auth::Principal& p,
   validation::CheckId(r.ticket_id(), "ticket_id", errors);
   domain::CheckMessage(r.message(), errors);
   COWORK_RETURN_IF_ERROR(errors.ToStatus());
-  return Change(p, r.request_id(), "ReplyToTicket", r.ticket_id(), /*staff_only=*/false,
+  return Change(p, "ReplyToTicket", r, r.ticket_id(), /*staff_only=*/false,
                 [&](const domain::TicketState& t, const domain::Actor& by,
                     const domain::CustomerStanding& customer, domain::Sealer seal) {
                   return domain::DecidePost(t,
@@ -276,7 +284,7 @@ absl::StatusOr<v1::Ticket> App::AddTicketNote(const auth::Principal& p,
   validation::CheckId(r.ticket_id(), "ticket_id", errors);
   domain::CheckMessage(r.message(), errors);
   COWORK_RETURN_IF_ERROR(errors.ToStatus());
-  return Change(p, r.request_id(), "AddTicketNote", r.ticket_id(), /*staff_only=*/true,
+  return Change(p, "AddTicketNote", r, r.ticket_id(), /*staff_only=*/true,
                 [&](const domain::TicketState& t, const domain::Actor& by,
                     const domain::CustomerStanding& customer, domain::Sealer seal) {
                   return domain::DecidePost(t,
@@ -292,7 +300,7 @@ absl::StatusOr<v1::Ticket> App::AddTicketNote(const auth::Principal& p,
 absl::StatusOr<v1::Ticket> App::CloseTicket(const auth::Principal& p,
                                             const v1::CloseTicketRequest& r) {
   COWORK_RETURN_IF_ERROR(validation::CheckIds(r.request_id(), {{"ticket_id", r.ticket_id()}}));
-  return Change(p, r.request_id(), "CloseTicket", r.ticket_id(), /*staff_only=*/false,
+  return Change(p, "CloseTicket", r, r.ticket_id(), /*staff_only=*/false,
                 [](const domain::TicketState& t, const domain::Actor& by,
                    const domain::CustomerStanding& customer, domain::Sealer) {
                   return domain::DecideClose(t, by, customer);
@@ -302,7 +310,7 @@ absl::StatusOr<v1::Ticket> App::CloseTicket(const auth::Principal& p,
 absl::StatusOr<v1::Ticket> App::ReopenTicket(const auth::Principal& p,
                                              const v1::ReopenTicketRequest& r) {
   COWORK_RETURN_IF_ERROR(validation::CheckIds(r.request_id(), {{"ticket_id", r.ticket_id()}}));
-  return Change(p, r.request_id(), "ReopenTicket", r.ticket_id(), /*staff_only=*/false,
+  return Change(p, "ReopenTicket", r, r.ticket_id(), /*staff_only=*/false,
                 [](const domain::TicketState& t, const domain::Actor& by,
                    const domain::CustomerStanding& customer, domain::Sealer) {
                   return domain::DecideReopen(t, by, customer);
@@ -316,7 +324,7 @@ absl::StatusOr<v1::Ticket> App::SetTicketPriority(const auth::Principal& p,
   validation::CheckId(r.ticket_id(), "ticket_id", errors);
   domain::CheckPriority(r.priority(), errors);
   COWORK_RETURN_IF_ERROR(errors.ToStatus());
-  return Change(p, r.request_id(), "SetTicketPriority", r.ticket_id(), /*staff_only=*/true,
+  return Change(p, "SetTicketPriority", r, r.ticket_id(), /*staff_only=*/true,
                 [&](const domain::TicketState& t, const domain::Actor& by,
                     const domain::CustomerStanding&, domain::Sealer) {
                   return domain::DecideSetPriority(t, r.priority(), by);

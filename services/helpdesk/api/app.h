@@ -76,9 +76,9 @@ class App {
   // Runs a change of ticket `ticket_id` (request fields already checked): loads it, lets the
   // ticket's customer or an admin with helpdesk.write at its location act (`staff_only`: only
   // the admin), decides and commits.
-  absl::StatusOr<v1::Ticket> Change(const auth::Principal& p, absl::string_view request_id,
-                                    absl::string_view method, absl::string_view ticket_id,
-                                    bool staff_only, Decide decide);
+  absl::StatusOr<v1::Ticket> Change(const auth::Principal& p, absl::string_view method,
+                                    const google::protobuf::Message& request,
+                                    absl::string_view ticket_id, bool staff_only, Decide decide);
   // The ticket as `p` may see it (texts opened, notes for admins only); PERMISSION_DENIED
   // unless `p` is its customer or an admin holding `permission` at its location.
   absl::StatusOr<v1::Ticket> TicketFor(const auth::Principal& p, const domain::TicketState& t,
