@@ -216,8 +216,7 @@ TEST(ContractsEndToEnd, SimulatedClockNeedsDevMode) {
                     .bootstrap = broker.bootstrap,
                     .dev = false,
                     .extra_args = {"--simulated-clock", "now"},
-                    .env = {{"COWORK_ADMIN_TOKEN_SECRET", std::string(64, 'a')},
-                            {"COWORK_SESSION_TOKEN_SECRET", std::string(64, 'b')}},
+                    .env = testing::WriteProductionKeys(dir.path()).EnvFor("contracts"),
                     .timeout = absl::Seconds(10)});
   ASSERT_FALSE(refused.ok());
   EXPECT_THAT(std::string(refused.status().message()), ::testing::HasSubstr("needs --dev"));

@@ -5,6 +5,7 @@
 // a marker command before and after the refused calls, and no event but the second marker's
 // between them.
 
+#include <fstream>
 #include <optional>
 #include <set>
 #include <string>
@@ -18,6 +19,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "libs/auth/auth.h"
+#include "libs/auth/keys.h"
 #include "libs/clock/clock.h"
 #include "libs/crypto/crypto.h"
 #include "tests/support/e2e.h"
@@ -205,18 +207,18 @@ TEST_F(Security, NoTokenIsUnauthenticated) {
 
 TEST_F(Security, BadSignatureIsUnauthenticated) {
   Before();
-  // Signed with another secret.
+  // Signed with another key.
+  const auth::KeyPair stranger = auth::NewEs256KeyPair();
   auth::AdminTokenSpec spec;
   spec.subject = "mallory@example.test";
   spec.operator_id = op_a_.operator_id;
   spec.locations = {"*"};
   spec.permissions = auth::AllPermissions();
-  std::string forged = auth::MintAdminToken("not-the-secret-of-this-suite-0123456789abcdef", spec,
-                                            RealClock::Get().Now());
+  std::string forged = auth::MintAdminToken(stranger.private_pem, spec, RealClock::Get().Now());
   EXPECT_EQ(CodeOf(Get(forged, alice_.customer_id())), kUnauthenticated);
   EXPECT_EQ(CodeOf(UpdateLastName(forged, alice_.customer_id(), "Forged")), kUnauthenticated);
-  std::string forged_platform = auth::MintPlatformToken(
-      "not-the-secret-of-this-suite-0123456789abcdef", "mallory", RealClock::Get().Now());
+  std::string forged_platform =
+      auth::MintPlatformToken(stranger.private_pem, "mallory", RealClock::Get().Now());
   customers::v1::CreateOperatorRequest op;
   op.set_request_id(testing::NewRequestId());
   op.set_name("Forged Operator");
@@ -496,8 +498,35 @@ TEST_F(Security, MissingPermissionIsDenied) {
   EXPECT_EQ(after_list->size(), before_list->size() + watch_->markers());
 }
 
-// Without --dev and without secrets the service refuses to start, naming what is missing.
-TEST(SecurityStartup, WithoutDevModeAndSecretsTheServiceExitsWithAClearMessage) {
+// The production key variables: file paths of PEM keys (libs/auth/keys.h).
+const std::vector<std::string>& KeyVariables() {
+  static const auto* const vars = new std::vector<std::string>{
+      "COWORK_SESSION_PUBLIC_KEY_FILE", "COWORK_SESSION_PRIVATE_KEY_FILE",
+      "COWORK_PLATFORM_PUBLIC_KEY_FILE", "COWORK_ADMIN_PUBLIC_KEY_FILE"};
+  return *vars;
+}
+
+// Starts cowork-customers on `options` and waits for it to exit; its log.
+std::string ExitLog(const testing::TempDir& dir, const testing::ServiceOptions& options) {
+  testing::SubprocessOptions sub;
+  sub.program = testing::BinDir() + "/cowork-customers";
+  sub.args = testing::CustomersArgs(options);
+  sub.env = options.env;
+  sub.unset_env = options.unset_env;
+  sub.log_path = dir.Sub("customers.log");
+  auto process = testing::Subprocess::Start(sub);
+  EXPECT_TRUE(process.ok()) << process.status();
+  if (!process.ok()) return "";
+  auto exit = (*process)->WaitExit(absl::Seconds(30));
+  EXPECT_TRUE(exit.ok()) << exit.status() << "\n" << (*process)->LogTail();
+  if (!exit.ok()) return "";
+  EXPECT_TRUE(exit->exited) << exit->ToString();
+  EXPECT_EQ(exit->code, 2) << "a configuration error";
+  return (*process)->Log();
+}
+
+// Without --dev and without keys the service refuses to start, naming every missing key.
+TEST(SecurityStartup, WithoutDevModeAndKeysTheServiceExitsNamingEachKey) {
   testing::TempDir dir;
   auto broker = testing::StartDevBroker(dir.path());
   ASSERT_TRUE(broker.ok()) << broker.status();
@@ -505,39 +534,45 @@ TEST(SecurityStartup, WithoutDevModeAndSecretsTheServiceExitsWithAClearMessage) 
   options.data_dir = dir.Sub("customers");
   options.bootstrap = broker->bootstrap;
   options.dev = false;
-  testing::SubprocessOptions sub;
-  sub.program = testing::BinDir() + "/cowork-customers";
-  sub.args = testing::CustomersArgs(options);
-  sub.unset_env = {"COWORK_ADMIN_TOKEN_SECRET", "COWORK_ADMIN_PUBLIC_KEY_FILE",
-                   "COWORK_SESSION_TOKEN_SECRET", "COWORK_DEV"};
-  sub.log_path = dir.Sub("customers.log");
-  auto process = testing::Subprocess::Start(sub);
-  ASSERT_TRUE(process.ok()) << process.status();
-  auto exit = (*process)->WaitExit(absl::Seconds(30));
-  ASSERT_TRUE(exit.ok()) << exit.status() << "\n" << (*process)->LogTail();
-  EXPECT_TRUE(exit->exited) << exit->ToString();
-  EXPECT_NE(exit->code, 0);
-  std::string log = (*process)->Log();
-  EXPECT_THAT(log, HasSubstr("COWORK_SESSION_TOKEN_SECRET")) << log;
-  EXPECT_THAT(log, AnyOf(HasSubstr("COWORK_ADMIN_TOKEN_SECRET"),
-                         HasSubstr("COWORK_ADMIN_PUBLIC_KEY_FILE")))
-      << log;
+  options.unset_env = KeyVariables();
+  options.unset_env.push_back("COWORK_DEV");
+  const std::string log = ExitLog(dir, options);
+  for (const std::string& var : KeyVariables()) EXPECT_THAT(log, HasSubstr(var)) << log;
   EXPECT_THAT(log, Not(HasSubstr("customers listening on")));
 }
 
-// Outside dev mode the dev secret opens nothing; the configured one works.
+// A pod started in --dev by mistake, with its production keys mounted, does not start on the
+// published dev keys.
+TEST(SecurityStartup, DevModeRefusesProductionKeys) {
+  testing::TempDir dir;
+  auto broker = testing::StartDevBroker(dir.path());
+  ASSERT_TRUE(broker.ok()) << broker.status();
+  const std::string key_file = dir.Sub("session-public-key.pem");
+  std::ofstream(key_file) << auth::NewEs256KeyPair().public_pem;
+  testing::ServiceOptions options;
+  options.data_dir = dir.Sub("customers");
+  options.bootstrap = broker->bootstrap;
+  options.env = {{"COWORK_SESSION_PUBLIC_KEY_FILE", key_file}};
+  const std::string log = ExitLog(dir, options);
+  EXPECT_THAT(log, HasSubstr("COWORK_SESSION_PUBLIC_KEY_FILE: is a production key: --dev refuses"))
+      << log;
+}
+
+// Outside dev mode tokens signed with the dev keys open nothing; the configured keys work,
+// and sessions are signed with the configured session key.
 TEST(SecurityStartup, OutsideDevModeDevTokensAreRefused) {
   testing::TempDir dir;
   auto broker = testing::StartDevBroker(dir.path());
   ASSERT_TRUE(broker.ok()) << broker.status();
-  const std::string admin_secret = "admin-" + crypto::NewUuid() + crypto::NewUuid();
-  const std::string session_secret = "session-" + crypto::NewUuid() + crypto::NewUuid();
+  const testing::ProductionKeys keys = testing::WriteProductionKeys(dir.path());
+  const auth::KeyPair& session = keys.session;
+  const auth::KeyPair& platform = keys.platform;
+  const auth::KeyPair& admin = keys.admin;
   testing::ServiceOptions options;
   options.data_dir = dir.Sub("customers");
   options.bootstrap = broker->bootstrap;
   options.dev = false;
-  options.env = {{"COWORK_ADMIN_TOKEN_SECRET", admin_secret},
-                 {"COWORK_SESSION_TOKEN_SECRET", session_secret}};
+  options.env = keys.EnvFor("customers");
   auto service = testing::StartCustomers(options);
   ASSERT_TRUE(service.ok()) << service.status();
   testing::CustomersStubs stubs = testing::CustomersStubs::Connect(service->address);
@@ -548,11 +583,41 @@ TEST(SecurityStartup, OutsideDevModeDevTokensAreRefused) {
   EXPECT_EQ(CodeOf(testing::Call(*stubs.directory, &DirectoryService::Stub::CreateOperator, op,
                                  testing::MintDevPlatformToken())),
             kUnauthenticated);
-  std::string real = auth::MintPlatformToken(admin_secret, "platform@example.test",
+  std::string real = auth::MintPlatformToken(platform.private_pem, "platform@example.test",
                                              RealClock::Get().Now(), absl::Minutes(10));
   auto created =
       testing::Call(*stubs.directory, &DirectoryService::Stub::CreateOperator, op, real);
-  EXPECT_TRUE(created.ok()) << created.status();
+  ASSERT_TRUE(created.ok()) << created.status();
+
+  // A portal registration's session is signed with the configured session key.
+  customers::v1::CreateLocationRequest loc;
+  loc.set_request_id(testing::NewRequestId());
+  loc.set_name("Main");
+  loc.set_time_zone("Europe/Madrid");
+  loc.set_currency("EUR");
+  auth::AdminTokenSpec spec{.subject = "ops@example.test",
+                            .operator_id = created->operator_id(),
+                            .locations = {"*"},
+                            .permissions = auth::AllPermissions(),
+                            .ttl = absl::Minutes(10)};
+  auto location = testing::Call(*stubs.directory, &DirectoryService::Stub::CreateLocation, loc,
+                                auth::MintAdminToken(admin.private_pem, spec,
+                                                     RealClock::Get().Now()));
+  ASSERT_TRUE(location.ok()) << location.status();
+  customers::v1::RegisterRequest r;
+  r.set_request_id(testing::NewRequestId());
+  r.set_operator_id(created->operator_id());
+  r.set_location_id(location->location_id());
+  r.set_first_name("Paula");
+  r.set_last_name("Portal");
+  r.set_email("paula@example.test");
+  r.set_password(kPassword);
+  auto registered = testing::Call(*stubs.accounts, &AccountsService::Stub::Register, r, "");
+  ASSERT_TRUE(registered.ok()) << registered.status();
+  auth::TokenVerifier with_configured({.session_public_key_pem = session.public_pem});
+  EXPECT_TRUE(with_configured.Verify(registered->token(), RealClock::Get().Now()).ok());
+  auth::TokenVerifier with_dev({.session_public_key_pem = auth::DevSessionKeys().public_pem});
+  EXPECT_FALSE(with_dev.Verify(registered->token(), RealClock::Get().Now()).ok());
 }
 
 }  // namespace

@@ -20,11 +20,9 @@
 namespace cowork::auth {
 namespace {
 
-constexpr char kIssuer[] = "cowork";
 constexpr char kRolePlatform[] = "platform";
 constexpr char kRoleAdmin[] = "admin";
 constexpr char kRoleCustomer[] = "customer";
-constexpr size_t kMinSecretBytes = 32;
 
 struct JwtDeleter {
   void operator()(jwt_t* jwt) const { jwt_free(jwt); }
@@ -66,21 +64,24 @@ JwtPtr NewToken(absl::string_view role, absl::string_view subject, absl::Time no
   jwt_t* raw = nullptr;
   CheckRc(jwt_new(&raw), "jwt_new");
   JwtPtr jwt(raw);
-  CheckRc(jwt_add_grant(jwt.get(), "iss", kIssuer), "jwt_add_grant(iss)");
+  CheckRc(jwt_add_grant(jwt.get(), "iss", std::string(kIssuer).c_str()), "jwt_add_grant(iss)");
+  CheckRc(jwt_add_grant(jwt.get(), "aud", std::string(kAudience).c_str()), "jwt_add_grant(aud)");
   CheckRc(jwt_add_grant(jwt.get(), "role", std::string(role).c_str()), "jwt_add_grant(role)");
   if (!subject.empty()) {
     CheckRc(jwt_add_grant(jwt.get(), "sub", std::string(subject).c_str()), "jwt_add_grant(sub)");
   }
   CheckRc(jwt_add_grant_int(jwt.get(), "iat", absl::ToUnixSeconds(now)), "jwt_add_grant_int(iat)");
+  CheckRc(jwt_add_grant_int(jwt.get(), "nbf", absl::ToUnixSeconds(now)), "jwt_add_grant_int(nbf)");
   CheckRc(jwt_add_grant_int(jwt.get(), "exp", absl::ToUnixSeconds(now + ttl)),
           "jwt_add_grant_int(exp)");
   return jwt;
 }
 
-std::string EncodeHs256(jwt_t* jwt, absl::string_view secret) {
-  if (secret.empty()) MintFailure("jwt_set_alg (empty secret)", EINVAL);
-  CheckRc(jwt_set_alg(jwt, JWT_ALG_HS256, reinterpret_cast<const unsigned char*>(secret.data()),
-                      static_cast<int>(secret.size())),
+std::string EncodeEs256(jwt_t* jwt, absl::string_view private_key_pem) {
+  if (private_key_pem.empty()) MintFailure("jwt_set_alg (no key)", EINVAL);
+  CheckRc(jwt_set_alg(jwt, JWT_ALG_ES256,
+                      reinterpret_cast<const unsigned char*>(private_key_pem.data()),
+                      static_cast<int>(private_key_pem.size())),
           "jwt_set_alg");
   CString token(jwt_encode_str(jwt));
   if (token == nullptr) MintFailure("jwt_encode_str", errno);
@@ -131,22 +132,24 @@ absl::StatusOr<std::vector<std::string>> StringArrayClaim(jwt_t* jwt, const char
   return out;
 }
 
+// A claim that is `want`, or an array holding it (as "aud" may be).
+absl::StatusOr<std::string> StringOrArrayHolds(jwt_t* jwt, const char* name,
+                                               absl::string_view want) {
+  if (const char* value = jwt_get_grant(jwt, name); value != nullptr) {
+    if (value == want) return std::string(value);
+  } else if (CString json(jwt_get_grants_json(jwt, name)); json != nullptr) {
+    absl::StatusOr<std::vector<std::string>> values = StringArrayClaim(jwt, name);
+    if (values.ok() && absl::c_linear_search(*values, std::string(want))) {
+      return std::string(want);
+    }
+  } else {
+    return Unauthenticated(absl::StrCat("claim \"", name, "\" missing"));
+  }
+  return Unauthenticated(absl::StrCat("claim \"", name, "\" does not hold ", want));
+}
+
 bool IsAllowed(jwt_alg_t alg, std::initializer_list<jwt_alg_t> allowed) {
   return absl::c_linear_search(allowed, alg);
-}
-
-absl::StatusOr<std::string> ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return absl::NotFoundError(absl::StrCat("cannot read ", path));
-  std::ostringstream content;
-  content << in.rdbuf();
-  if (in.bad()) return absl::DataLossError(absl::StrCat("error reading ", path));
-  return content.str();
-}
-
-std::string Env(const char* name) {
-  const char* value = std::getenv(name);
-  return value == nullptr ? std::string() : std::string(value);
 }
 
 }  // namespace
@@ -189,56 +192,8 @@ bool Principal::CoversAllLocations() const {
   return is_admin() && absl::c_linear_search(locations, std::string("*"));
 }
 
-absl::StatusOr<VerifierOptions> VerifierOptionsFromEnv(bool dev_mode) {
-  static constexpr char kAdminSecretVar[] = "COWORK_ADMIN_TOKEN_SECRET";
-  static constexpr char kPublicKeyVar[] = "COWORK_ADMIN_PUBLIC_KEY_FILE";
-  static constexpr char kSessionSecretVar[] = "COWORK_SESSION_TOKEN_SECRET";
-
-  VerifierOptions options;
-  options.admin_secret = Env(kAdminSecretVar);
-  options.session_secret = Env(kSessionSecretVar);
-  std::vector<std::string> problems;
-
-  // A configured key file that cannot be read is an error even in dev: the operator asked
-  // for single sign-on and would otherwise silently get the dev secret.
-  const std::string key_file = Env(kPublicKeyVar);
-  if (!key_file.empty()) {
-    absl::StatusOr<std::string> pem = ReadFile(key_file);
-    if (!pem.ok()) {
-      problems.push_back(absl::StrCat(kPublicKeyVar, ": ", pem.status().message()));
-    } else if (pem->find("-----BEGIN") == std::string::npos) {
-      problems.push_back(absl::StrCat(kPublicKeyVar, ": ", key_file, " is not a PEM file"));
-    } else {
-      options.admin_public_key_pem = *std::move(pem);
-    }
-  }
-
-  if (dev_mode) {
-    if (options.admin_secret.empty()) options.admin_secret = std::string(kDevAdminSecret);
-    if (options.session_secret.empty()) options.session_secret = std::string(kDevSessionSecret);
-  }
-
-  if (options.admin_secret.empty() && options.admin_public_key_pem.empty() && key_file.empty()) {
-    problems.push_back(absl::StrCat(kAdminSecretVar, " or ", kPublicKeyVar, " must be set"));
-  }
-  if (!options.admin_secret.empty() && options.admin_secret.size() < kMinSecretBytes) {
-    problems.push_back(
-        absl::StrCat(kAdminSecretVar, " must be at least ", kMinSecretBytes, " bytes"));
-  }
-  if (options.session_secret.empty()) {
-    problems.push_back(absl::StrCat(kSessionSecretVar, " must be set"));
-  } else if (options.session_secret.size() < kMinSecretBytes) {
-    problems.push_back(
-        absl::StrCat(kSessionSecretVar, " must be at least ", kMinSecretBytes, " bytes"));
-  }
-  if (!problems.empty()) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("token configuration: ", absl::StrJoin(problems, "; ")));
-  }
-  return options;
-}
-
-TokenVerifier::TokenVerifier(VerifierOptions options) : options_(std::move(options)) {}
+TokenVerifier::TokenVerifier(VerifierOptions options, const Clock& clock)
+    : options_(std::move(options)), clock_(clock) {}
 
 absl::StatusOr<Principal> TokenVerifier::Verify(absl::string_view token, absl::Time now) const {
   {
@@ -281,29 +236,28 @@ absl::StatusOr<Principal> TokenVerifier::VerifyUncached(absl::string_view token,
   if (role_claim == nullptr) return Unauthenticated("claim \"role\" missing");
   const std::string role_name(role_claim);
 
-  // Step 2: the key and algorithms allowed for that role. A secret is only ever used with
-  // HMAC and a public key only with RSA/ECDSA, so a token cannot make us verify an HMAC
-  // with the public key (the classic algorithm-confusion forgery).
+  // Step 2: the key and algorithms allowed for that role. Each role has its issuer's public
+  // key and only asymmetric algorithms: no key that verifies can also sign, and a token
+  // cannot make us verify an HMAC with a public key (the classic algorithm-confusion forgery).
   Role role;
   absl::string_view key;
   bool allowed;
+  absl::Duration max_lifetime;
   if (role_name == kRoleCustomer) {
     role = Role::kCustomer;
-    key = options_.session_secret;
-    allowed = IsAllowed(alg, {JWT_ALG_HS256});
+    key = options_.session_public_key_pem;
+    allowed = IsAllowed(alg, {JWT_ALG_ES256});
+    max_lifetime = options_.limits.session;
   } else if (role_name == kRolePlatform) {
     role = Role::kPlatform;
-    key = options_.admin_secret;
-    allowed = IsAllowed(alg, {JWT_ALG_HS256});
+    key = options_.platform_public_key_pem;
+    allowed = IsAllowed(alg, {JWT_ALG_ES256});
+    max_lifetime = options_.limits.platform;
   } else if (role_name == kRoleAdmin) {
     role = Role::kAdmin;
-    if (!options_.admin_public_key_pem.empty()) {
-      key = options_.admin_public_key_pem;
-      allowed = IsAllowed(alg, {JWT_ALG_RS256, JWT_ALG_ES256});
-    } else {
-      key = options_.admin_secret;
-      allowed = IsAllowed(alg, {JWT_ALG_HS256});
-    }
+    key = options_.admin_public_key_pem;
+    allowed = IsAllowed(alg, {JWT_ALG_RS256, JWT_ALG_ES256});
+    max_lifetime = options_.limits.admin;
   } else {
     return Unauthenticated("unknown role");
   }
@@ -330,11 +284,24 @@ absl::StatusOr<Principal> TokenVerifier::VerifyUncached(absl::string_view token,
   absl::StatusOr<std::string> verified_role = StringClaim(jwt.get(), "role");
   if (!verified_role.ok()) return verified_role.status();
   if (*verified_role != role_name) return Unauthenticated("role changed");
+  absl::StatusOr<std::string> aud = StringOrArrayHolds(jwt.get(), "aud", kAudience);
+  if (!aud.ok()) return aud.status();
   absl::StatusOr<int64_t> iat = IntClaim(jwt.get(), "iat");
   if (!iat.ok()) return iat.status();
   absl::StatusOr<int64_t> exp = IntClaim(jwt.get(), "exp");
   if (!exp.ok()) return exp.status();
   if (*exp < *iat) return Unauthenticated("expires before it was issued");
+  const absl::Duration skew = options_.limits.clock_skew;
+  if (absl::FromUnixSeconds(*iat) > now + skew) return Unauthenticated("issued in the future");
+  if (absl::Seconds(*exp - *iat) > max_lifetime) {
+    return Unauthenticated(absl::StrCat("lives longer than a ", role_name, " token may (",
+                                        absl::FormatDuration(max_lifetime), ")"));
+  }
+  if (CString present(jwt_get_grants_json(jwt.get(), "nbf")); present != nullptr) {
+    absl::StatusOr<int64_t> nbf = IntClaim(jwt.get(), "nbf");
+    if (!nbf.ok()) return nbf.status();
+    if (absl::FromUnixSeconds(*nbf) > now + skew) return Unauthenticated("not valid yet");
+  }
   const absl::Time expires = absl::FromUnixSeconds(*exp);
   if (now >= expires) return Unauthenticated("expired");
 
@@ -383,28 +350,29 @@ absl::StatusOr<Principal> TokenVerifier::VerifyUncached(absl::string_view token,
   return p;
 }
 
-std::string MintAdminToken(absl::string_view secret, const AdminTokenSpec& spec, absl::Time now) {
+std::string MintAdminToken(absl::string_view private_key_pem, const AdminTokenSpec& spec,
+                           absl::Time now) {
   JwtPtr jwt = NewToken(kRoleAdmin, spec.subject, now, spec.ttl);
   CheckRc(jwt_add_grant(jwt.get(), "op", spec.operator_id.c_str()), "jwt_add_grant(op)");
   const std::string arrays = absl::StrCat("{\"locs\":", JsonStringArray(spec.locations),
                                           ",\"perms\":", JsonStringArray(spec.permissions), "}");
   CheckRc(jwt_add_grants_json(jwt.get(), arrays.c_str()), "jwt_add_grants_json");
-  return EncodeHs256(jwt.get(), secret);
+  return EncodeEs256(jwt.get(), private_key_pem);
 }
 
-std::string MintPlatformToken(absl::string_view secret, absl::string_view subject, absl::Time now,
-                              absl::Duration ttl) {
+std::string MintPlatformToken(absl::string_view private_key_pem, absl::string_view subject,
+                              absl::Time now, absl::Duration ttl) {
   JwtPtr jwt = NewToken(kRolePlatform, subject, now, ttl);
-  return EncodeHs256(jwt.get(), secret);
+  return EncodeEs256(jwt.get(), private_key_pem);
 }
 
-std::string MintSessionToken(absl::string_view secret, const SessionTokenSpec& spec,
+std::string MintSessionToken(absl::string_view private_key_pem, const SessionTokenSpec& spec,
                              absl::Time now) {
   JwtPtr jwt = NewToken(kRoleCustomer, spec.customer_id, now, spec.ttl);
   CheckRc(jwt_add_grant(jwt.get(), "op", spec.operator_id.c_str()), "jwt_add_grant(op)");
   CheckRc(jwt_add_grant(jwt.get(), "sid", spec.session_id.c_str()), "jwt_add_grant(sid)");
   CheckRc(jwt_add_grant_int(jwt.get(), "gen", spec.session_generation), "jwt_add_grant_int(gen)");
-  return EncodeHs256(jwt.get(), secret);
+  return EncodeEs256(jwt.get(), private_key_pem);
 }
 
 absl::Status RequirePermission(const Principal& p, absl::string_view permission) {

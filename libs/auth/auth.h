@@ -3,22 +3,25 @@
 
 // Bearer tokens (JWT, libjwt) and who may do what.
 //
-// Three kinds of token, told apart by the "role" claim:
-//  - platform: the platform's own staff; may create operators. HS256 with the admin secret.
+// Three kinds of token, told apart by the "role" claim, each signed by its issuer alone and
+// verified with that issuer's public key (keys.h says where the keys come from):
+//  - platform: the platform's own staff; may create operators. ES256, platform key.
 //  - admin: an operator's staff; claims "op" (operator id), "locs" (location ids, or ["*"]
-//    for every location of the operator) and "perms" (permissions). In dev they are HS256
-//    with the admin secret; in production they come from the operator's single sign-on and
-//    are verified with its public key (RS256 or ES256, PEM).
-//  - customer: a session issued by the customers service at sign-in, HS256 with the session
-//    secret shared by every service; claims "op", "sub" (customer id), "sid" (session id)
-//    and "gen" (the customer's session generation when issued). A SessionValidator decides
-//    whether the session still lives (password changed, suspended, signed out, erased).
-// Every token has "iss" = "cowork", "iat" and "exp"; an expired token is refused.
+//    for every location of the operator) and "perms" (permissions). From the operator's
+//    single sign-on or cowork-token: RS256 or ES256, admin key.
+//  - customer: a session issued by the customers service at sign-in, ES256 with the session
+//    key that only the customers service holds; claims "op", "sub" (customer id), "sid"
+//    (session id) and "gen" (the customer's session generation when issued). A
+//    SessionValidator decides whether the session still lives (password changed, suspended,
+//    signed out, erased).
+// Every token has "iss" = "cowork", "aud" = "cowork" (or an array holding it), "iat" and
+// "exp", and may have "nbf". It is refused when expired, not yet valid ("nbf"), issued in the
+// future ("iat"; both beyond the allowed clock skew), or when it lives longer than its kind
+// may (TokenLimits).
 //
-// Thread-safe: TokenVerifier is immutable after construction.
+// Thread-safe: TokenVerifier is immutable after construction but for its cache.
 // Errors: UNAUTHENTICATED (missing, malformed, bad signature, expired, dead session),
-// PERMISSION_DENIED (authenticated but not allowed), FAILED_PRECONDITION (start-up
-// configuration missing outside dev mode).
+// PERMISSION_DENIED (authenticated but not allowed).
 
 #include <string>
 #include "absl/strings/string_view.h"
@@ -30,6 +33,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "libs/clock/clock.h"
 
 namespace cowork::auth {
 
@@ -82,31 +86,36 @@ struct Principal {
 // "admin:<subject>" or "customer:<customer id>" (request records belong to it).
 std::string CallerOf(const Principal& p);
 
-struct VerifierOptions {
-  // HS256 secret for platform and (in dev) admin tokens. At least 32 bytes.
-  std::string admin_secret;
-  // PEM public key for admin tokens from single sign-on (RS256 or ES256). When set, admin
-  // tokens must be signed with it; HS256 admin tokens are then refused.
-  std::string admin_public_key_pem;
-  // HS256 secret of customer session tokens. At least 32 bytes.
-  std::string session_secret;
+// How long a token of each kind may live at most (exp - iat), and how far the issuer's clock
+// may be ahead of ours.
+struct TokenLimits {
+  absl::Duration session = absl::Hours(24 * 30);
+  absl::Duration admin = absl::Hours(12);
+  absl::Duration platform = absl::Hours(1);
+  absl::Duration clock_skew = absl::Seconds(60);
 };
 
-// The dev-mode secrets (documented in the README; never used outside --dev).
-inline constexpr absl::string_view kDevAdminSecret = "cowork-dev-admin-secret-0123456789abcdef";
-inline constexpr absl::string_view kDevSessionSecret =
-    "cowork-dev-session-secret-0123456789abcdef";
+struct VerifierOptions {
+  // PEM public keys (keys.h): ES256 customer sessions, ES256 platform tokens, RS256/ES256
+  // admin tokens. A role without its key is refused.
+  std::string session_public_key_pem;
+  std::string platform_public_key_pem;
+  std::string admin_public_key_pem;
+  TokenLimits limits;
+};
 
-// Reads COWORK_ADMIN_TOKEN_SECRET, COWORK_ADMIN_PUBLIC_KEY_FILE (a path to a PEM file) and
-// COWORK_SESSION_TOKEN_SECRET. In dev mode missing secrets fall back to the dev ones.
-// Outside dev mode: FAILED_PRECONDITION naming each missing variable, when neither an admin
-// secret nor a public key is set, or the session secret is missing or short.
-absl::StatusOr<VerifierOptions> VerifierOptionsFromEnv(bool dev_mode);
+// The "iss" and "aud" of every token.
+inline constexpr absl::string_view kIssuer = "cowork";
+inline constexpr absl::string_view kAudience = "cowork";
 
 class TokenVerifier {
  public:
-  explicit TokenVerifier(VerifierOptions options);
-  // Checks signature, issuer, expiry against `now` and the claims' shape. UNAUTHENTICATED
+  // `clock` is the time tokens are checked against (Authenticator). Token times are the
+  // issuers' wall-clock times, so services verify on the real clock even when their business
+  // runs on a simulated one (--simulated-clock); in-process tests may pass theirs.
+  explicit TokenVerifier(VerifierOptions options, const Clock& clock = RealClock::Get());
+  const Clock& clock() const { return clock_; }
+  // Checks signature, issuer, audience, times against `now` and the claims' shape. UNAUTHENTICATED
   // with a reason when anything is wrong. Does not check whether a session still lives.
   // A token verified once is remembered (at most kCachedTokens, forgotten all at once when
   // full): the same bearer on every call of a session costs one signature check, and expiry
@@ -119,6 +128,7 @@ class TokenVerifier {
   absl::StatusOr<Principal> VerifyUncached(absl::string_view token, absl::Time now) const;
 
   VerifierOptions options_;
+  const Clock& clock_;
   mutable absl::Mutex mu_;
   mutable absl::flat_hash_map<std::string, Principal> verified_ ABSL_GUARDED_BY(mu_);
 };
@@ -139,11 +149,14 @@ struct SessionTokenSpec {
   absl::Duration ttl = absl::Hours(24 * 7);
 };
 
-// HS256 tokens. `now` gives iat; exp = now + ttl.
-std::string MintAdminToken(absl::string_view secret, const AdminTokenSpec& spec, absl::Time now);
-std::string MintPlatformToken(absl::string_view secret, absl::string_view subject, absl::Time now,
-                              absl::Duration ttl = absl::Hours(12));
-std::string MintSessionToken(absl::string_view secret, const SessionTokenSpec& spec,
+// ES256 tokens signed with `private_key_pem` (a P-256 key, keys.h). `now` gives iat and nbf;
+// exp = now + ttl. An unusable key is a programming or configuration error checked at
+// start-up (keys.h), so minting with one aborts.
+std::string MintAdminToken(absl::string_view private_key_pem, const AdminTokenSpec& spec,
+                           absl::Time now);
+std::string MintPlatformToken(absl::string_view private_key_pem, absl::string_view subject,
+                              absl::Time now, absl::Duration ttl = absl::Hours(1));
+std::string MintSessionToken(absl::string_view private_key_pem, const SessionTokenSpec& spec,
                              absl::Time now);
 
 // Decides whether a customer's session still lives. Implemented by the directory of each

@@ -1,4 +1,5 @@
 #include "libs/auth/auth.h"
+#include "libs/auth/keys.h"
 
 #include <jwt.h>
 #include <stdlib.h>
@@ -7,7 +8,10 @@
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <tuple>
+#include <utility>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -18,8 +22,6 @@ namespace {
 using ::testing::HasSubstr;
 
 const absl::Time kNow = absl::FromUnixSeconds(1767225600);  // 2026-01-01T00:00:00Z
-constexpr absl::string_view kAdminSecret = "admin-secret-for-tests-0123456789abcdef";
-constexpr absl::string_view kSessionSecret = "session-secret-for-tests-0123456789abcdef";
 
 std::string ReadTestdata(const std::string& name) {
   std::ifstream in(std::string(COWORK_AUTH_TESTDATA) + "/" + name);
@@ -29,17 +31,25 @@ std::string ReadTestdata(const std::string& name) {
   return out.str();
 }
 
-VerifierOptions SecretsOnly() {
-  return {.admin_secret = std::string(kAdminSecret),
-          .admin_public_key_pem = "",
-          .session_secret = std::string(kSessionSecret)};
+// Fresh key pairs for the three issuers, and a verifier holding their public keys.
+struct Issuers {
+  KeyPair session = NewEs256KeyPair();
+  KeyPair platform = NewEs256KeyPair();
+  KeyPair admin = NewEs256KeyPair();
+
+  VerifierOptions Options() const {
+    return {.session_public_key_pem = session.public_pem,
+            .platform_public_key_pem = platform.public_pem,
+            .admin_public_key_pem = admin.public_pem};
+  }
+};
+
+const Issuers& Keys() {
+  static const Issuers* const keys = new Issuers;
+  return *keys;
 }
 
-VerifierOptions WithPublicKey(const std::string& pem) {
-  VerifierOptions o = SecretsOnly();
-  o.admin_public_key_pem = pem;
-  return o;
-}
+TokenVerifier Verifier() { return TokenVerifier(Keys().Options()); }
 
 AdminTokenSpec Admin() {
   return {.subject = "ana@example.com",
@@ -74,11 +84,22 @@ std::string Craft(jwt_alg_t alg, absl::string_view key, const std::string& grant
   return token;
 }
 
-std::string AdminClaims(int64_t iat, int64_t exp) {
-  return absl::StrCat(
-      R"({"iss":"cowork","role":"admin","sub":"sso-user","op":"op-1","locs":["*"],)",
-      R"("perms":["customers.read"],"iat":)", iat, R"(,"exp":)", exp, "}");
+// Claims of a token: iss and aud as we mint them, unless `more` sets them.
+std::string Claims(absl::string_view role_claims, int64_t iat, int64_t exp,
+                   absl::string_view more = "") {
+  const bool sets_iss_or_aud =
+      absl::StrContains(more, "\"iss\"") || absl::StrContains(more, "\"aud\"");
+  return absl::StrCat("{", sets_iss_or_aud ? "" : R"("iss":"cowork","aud":"cowork",)",
+                      role_claims, R"(,"iat":)", iat, R"(,"exp":)", exp,
+                      more.empty() ? "" : ",", more, "}");
 }
+constexpr absl::string_view kAdminClaims =
+    R"("role":"admin","sub":"sso-user","op":"op-1","locs":["*"],"perms":["customers.read"])";
+constexpr absl::string_view kPlatformClaims = R"("role":"platform","sub":"root")";
+constexpr absl::string_view kCustomerClaims =
+    R"("role":"customer","sub":"c-1","op":"op-1","sid":"s-1","gen":1)";
+
+int64_t Now() { return absl::ToUnixSeconds(kNow); }
 
 void ExpectUnauthenticated(const absl::StatusOr<Principal>& result, absl::string_view reason) {
   ASSERT_FALSE(result.ok());
@@ -87,8 +108,8 @@ void ExpectUnauthenticated(const absl::StatusOr<Principal>& result, absl::string
 }
 
 TEST(TokenVerifier, AdminRoundTrip) {
-  TokenVerifier verifier(SecretsOnly());
-  absl::StatusOr<Principal> p = verifier.Verify(MintAdminToken(kAdminSecret, Admin(), kNow), kNow);
+  absl::StatusOr<Principal> p =
+      Verifier().Verify(MintAdminToken(Keys().admin.private_pem, Admin(), kNow), kNow);
   ASSERT_TRUE(p.ok()) << p.status();
   EXPECT_TRUE(p->is_admin());
   EXPECT_EQ(p->subject, "ana@example.com");
@@ -101,33 +122,33 @@ TEST(TokenVerifier, AdminRoundTrip) {
   EXPECT_TRUE(p->CoversLocation("loc-2"));
   EXPECT_FALSE(p->CoversLocation("loc-3"));
   EXPECT_FALSE(p->CoversAllLocations());
+  EXPECT_EQ(CallerOf(*p), "admin:ana@example.com");
 }
 
 TEST(TokenVerifier, AdminClaimsWithQuotesSurviveEncoding) {
   AdminTokenSpec spec = Admin();
   spec.locations = {"loc \"quoted\" \\ é"};
-  TokenVerifier verifier(SecretsOnly());
-  absl::StatusOr<Principal> p = verifier.Verify(MintAdminToken(kAdminSecret, spec, kNow), kNow);
+  absl::StatusOr<Principal> p =
+      Verifier().Verify(MintAdminToken(Keys().admin.private_pem, spec, kNow), kNow);
   ASSERT_TRUE(p.ok()) << p.status();
   EXPECT_THAT(p->locations, ::testing::ElementsAre("loc \"quoted\" \\ é"));
 }
 
 TEST(TokenVerifier, PlatformRoundTrip) {
-  TokenVerifier verifier(SecretsOnly());
-  absl::StatusOr<Principal> p =
-      verifier.Verify(MintPlatformToken(kAdminSecret, "root@platform", kNow), kNow);
+  absl::StatusOr<Principal> p = Verifier().Verify(
+      MintPlatformToken(Keys().platform.private_pem, "root@platform", kNow), kNow);
   ASSERT_TRUE(p.ok()) << p.status();
   EXPECT_TRUE(p->is_platform());
   EXPECT_EQ(p->subject, "root@platform");
   EXPECT_TRUE(p->operator_id.empty());
   EXPECT_FALSE(p->HasPermission(kCustomersRead));
-  EXPECT_EQ(p->expires, kNow + absl::Hours(12));
+  EXPECT_EQ(p->expires, kNow + absl::Hours(1));
+  EXPECT_EQ(CallerOf(*p), "platform:root@platform");
 }
 
 TEST(TokenVerifier, CustomerRoundTrip) {
-  TokenVerifier verifier(SecretsOnly());
   absl::StatusOr<Principal> p =
-      verifier.Verify(MintSessionToken(kSessionSecret, Session(), kNow), kNow);
+      Verifier().Verify(MintSessionToken(Keys().session.private_pem, Session(), kNow), kNow);
   ASSERT_TRUE(p.ok()) << p.status();
   EXPECT_TRUE(p->is_customer());
   EXPECT_EQ(p->subject, "c-1");
@@ -135,58 +156,71 @@ TEST(TokenVerifier, CustomerRoundTrip) {
   EXPECT_EQ(p->session_id, "s-1");
   EXPECT_EQ(p->session_generation, 3);
   EXPECT_FALSE(p->CoversLocation("loc-1"));
+  EXPECT_EQ(CallerOf(*p), "customer:c-1");
 }
 
 TEST(TokenVerifier, RefusesTamperedSignature) {
-  TokenVerifier verifier(SecretsOnly());
-  std::string token = MintAdminToken(kAdminSecret, Admin(), kNow);
+  std::string token = MintAdminToken(Keys().admin.private_pem, Admin(), kNow);
   token.back() = token.back() == 'A' ? 'B' : 'A';
-  ExpectUnauthenticated(verifier.Verify(token, kNow), "bad signature");
+  ExpectUnauthenticated(Verifier().Verify(token, kNow), "bad signature");
 }
 
 TEST(TokenVerifier, RefusesTamperedPayload) {
-  TokenVerifier verifier(SecretsOnly());
-  const std::string good = MintSessionToken(kSessionSecret, Session(), kNow);
+  const std::string good = MintSessionToken(Keys().session.private_pem, Session(), kNow);
   SessionTokenSpec other = Session();
   other.customer_id = "c-2";
-  const std::string forged_source = MintSessionToken(kSessionSecret, other, kNow);
+  const std::string forged_source = MintSessionToken(Keys().session.private_pem, other, kNow);
   // The payload of one token with the signature of another.
   const size_t a = good.find('.'), b = good.rfind('.');
   const size_t fa = forged_source.find('.'), fb = forged_source.rfind('.');
   const std::string spliced =
       good.substr(0, a) + forged_source.substr(fa, fb - fa) + good.substr(b);
-  ExpectUnauthenticated(verifier.Verify(spliced, kNow), "bad signature");
+  ExpectUnauthenticated(Verifier().Verify(spliced, kNow), "bad signature");
 }
 
-TEST(TokenVerifier, RefusesWrongSecret) {
-  TokenVerifier verifier(SecretsOnly());
+TEST(TokenVerifier, RefusesEveryKindSignedByAnyOtherKey) {
+  const KeyPair stranger = NewEs256KeyPair();
   ExpectUnauthenticated(
-      verifier.Verify(MintAdminToken("another-secret-of-enough-length-0123456789", Admin(), kNow),
-                      kNow),
+      Verifier().Verify(MintSessionToken(stranger.private_pem, Session(), kNow), kNow),
+      "bad signature");
+  ExpectUnauthenticated(Verifier().Verify(MintAdminToken(stranger.private_pem, Admin(), kNow), kNow),
+                        "bad signature");
+  ExpectUnauthenticated(
+      Verifier().Verify(MintPlatformToken(stranger.private_pem, "root", kNow), kNow),
+      "bad signature");
+  // The dev keys are strangers to a service with keys of its own.
+  ExpectUnauthenticated(
+      Verifier().Verify(MintSessionToken(DevSessionKeys().private_pem, Session(), kNow), kNow),
       "bad signature");
 }
 
 TEST(TokenVerifier, KeysAreNotInterchangeableBetweenRoles) {
-  TokenVerifier verifier(SecretsOnly());
-  // A customer token signed with the admin secret, and an admin token with the session one.
-  ExpectUnauthenticated(verifier.Verify(MintSessionToken(kAdminSecret, Session(), kNow), kNow),
-                        "bad signature");
-  ExpectUnauthenticated(verifier.Verify(MintAdminToken(kSessionSecret, Admin(), kNow), kNow),
-                        "bad signature");
+  // A session signed with the platform key, a platform token with the session key (the key
+  // the customers service holds), an admin token with either.
   ExpectUnauthenticated(
-      verifier.Verify(MintPlatformToken(kSessionSecret, "root", kNow), kNow), "bad signature");
+      Verifier().Verify(MintSessionToken(Keys().platform.private_pem, Session(), kNow), kNow),
+      "bad signature");
+  ExpectUnauthenticated(
+      Verifier().Verify(MintPlatformToken(Keys().session.private_pem, "root", kNow), kNow),
+      "bad signature");
+  ExpectUnauthenticated(
+      Verifier().Verify(MintAdminToken(Keys().session.private_pem, Admin(), kNow), kNow),
+      "bad signature");
+  ExpectUnauthenticated(
+      Verifier().Verify(MintAdminToken(Keys().platform.private_pem, Admin(), kNow), kNow),
+      "bad signature");
 }
 
 TEST(TokenVerifier, RefusesExpired) {
-  TokenVerifier verifier(SecretsOnly());
-  const std::string token = MintAdminToken(kAdminSecret, Admin(), kNow);
+  const std::string token = MintAdminToken(Keys().admin.private_pem, Admin(), kNow);
+  const TokenVerifier verifier = Verifier();
   EXPECT_TRUE(verifier.Verify(token, kNow + absl::Minutes(59)).ok());
   ExpectUnauthenticated(verifier.Verify(token, kNow + absl::Hours(1)), "expired");
   ExpectUnauthenticated(verifier.Verify(token, kNow + absl::Hours(48)), "expired");
 }
 
 TEST(TokenVerifier, RefusesMalformed) {
-  TokenVerifier verifier(SecretsOnly());
+  const TokenVerifier verifier = Verifier();
   ExpectUnauthenticated(verifier.Verify("", kNow), "empty");
   ExpectUnauthenticated(verifier.Verify("not-a-token", kNow), "malformed");
   ExpectUnauthenticated(verifier.Verify("a.b.c", kNow), "malformed");
@@ -194,91 +228,154 @@ TEST(TokenVerifier, RefusesMalformed) {
 }
 
 TEST(TokenVerifier, RefusesAlgNone) {
-  TokenVerifier verifier(SecretsOnly());
-  const int64_t now = absl::ToUnixSeconds(kNow);
-  const std::string token = Craft(JWT_ALG_NONE, "", AdminClaims(now, now + 3600));
+  const std::string token = Craft(JWT_ALG_NONE, "", Claims(kAdminClaims, Now(), Now() + 3600));
   ASSERT_FALSE(token.empty());
-  ExpectUnauthenticated(verifier.Verify(token, kNow), "unsigned");
+  ExpectUnauthenticated(Verifier().Verify(token, kNow), "unsigned");
 }
 
-TEST(TokenVerifier, RefusesOtherHmacAlgorithms) {
-  TokenVerifier verifier(SecretsOnly());
-  const int64_t now = absl::ToUnixSeconds(kNow);
-  ExpectUnauthenticated(
-      verifier.Verify(Craft(JWT_ALG_HS512, kSessionSecret,
-                            absl::StrCat(R"({"iss":"cowork","role":"customer","sub":"c-1",)",
-                                         R"("op":"op-1","sid":"s-1","gen":1,"iat":)", now,
-                                         R"(,"exp":)", now + 60, "}")),
-                      kNow),
-      "algorithm HS512 not accepted");
+TEST(TokenVerifier, RefusesHmacForEveryRoleAlsoKeyedWithThePublicKey) {
+  // The algorithm-confusion forgery: HMAC keyed with the (public) PEM text.
+  for (const auto& [claims, public_pem] :
+       {std::pair{kCustomerClaims, Keys().session.public_pem},
+        {kPlatformClaims, Keys().platform.public_pem},
+        {kAdminClaims, Keys().admin.public_pem}}) {
+    for (const jwt_alg_t alg : {JWT_ALG_HS256, JWT_ALG_HS512}) {
+      ExpectUnauthenticated(
+          Verifier().Verify(Craft(alg, public_pem, Claims(claims, Now(), Now() + 60)), kNow),
+          "not accepted");
+    }
+  }
 }
 
 TEST(TokenVerifier, RefusesNonIntegerTimes) {
-  TokenVerifier verifier(SecretsOnly());
-  const int64_t now = absl::ToUnixSeconds(kNow);
   ExpectUnauthenticated(
-      verifier.Verify(Craft(JWT_ALG_HS256, kAdminSecret,
-                            absl::StrCat(R"({"iss":"cowork","role":"platform","iat":)", now,
-                                         R"(,"exp":"never"})")),
-                      kNow),
+      Verifier().Verify(Craft(JWT_ALG_ES256, Keys().platform.private_pem,
+                              absl::StrCat(R"({"iss":"cowork","aud":"cowork",)", kPlatformClaims,
+                                           R"(,"iat":)", Now(), R"(,"exp":"never"})")),
+                        kNow),
       "\"exp\" missing or not an integer");
+  ExpectUnauthenticated(
+      Verifier().Verify(Craft(JWT_ALG_ES256, Keys().platform.private_pem,
+                              Claims(kPlatformClaims, Now(), Now() + 60, R"("nbf":"soon")")),
+                        kNow),
+      "\"nbf\" missing or not an integer");
 }
 
 TEST(TokenVerifier, RefusesWrongIssuerAndMissingClaims) {
-  TokenVerifier verifier(SecretsOnly());
-  const int64_t now = absl::ToUnixSeconds(kNow);
+  const std::string& platform_key = Keys().platform.private_pem;
   ExpectUnauthenticated(
-      verifier.Verify(Craft(JWT_ALG_HS256, kAdminSecret,
-                            absl::StrCat(R"({"iss":"evil","role":"platform","iat":)", now,
-                                         R"(,"exp":)", now + 60, "}")),
-                      kNow),
+      Verifier().Verify(Craft(JWT_ALG_ES256, platform_key,
+                              Claims(kPlatformClaims, Now(), Now() + 60,
+                                     R"("iss":"evil","aud":"cowork")")),
+                        kNow),
       "wrong issuer");
   ExpectUnauthenticated(
-      verifier.Verify(Craft(JWT_ALG_HS256, kAdminSecret,
-                            absl::StrCat(R"({"iss":"cowork","role":"platform","iat":)", now, "}")),
-                      kNow),
+      Verifier().Verify(Craft(JWT_ALG_ES256, platform_key,
+                              absl::StrCat(R"({"iss":"cowork","aud":"cowork",)", kPlatformClaims,
+                                           R"(,"iat":)", Now(), "}")),
+                        kNow),
       "\"exp\"");
   ExpectUnauthenticated(
-      verifier.Verify(Craft(JWT_ALG_HS256, kSessionSecret,
-                            absl::StrCat(R"({"iss":"cowork","role":"customer","sub":"c-1",)",
-                                         R"("op":"op-1","sid":"s-1","iat":)", now,
-                                         R"(,"exp":)", now + 60, "}")),
-                      kNow),
+      Verifier().Verify(Craft(JWT_ALG_ES256, Keys().session.private_pem,
+                              Claims(R"("role":"customer","sub":"c-1","op":"op-1","sid":"s-1")",
+                                     Now(), Now() + 60)),
+                        kNow),
       "\"gen\"");
   ExpectUnauthenticated(
-      verifier.Verify(Craft(JWT_ALG_HS256, kAdminSecret,
-                            absl::StrCat(R"({"iss":"cowork","role":"admin","sub":"a","op":"op-1",)",
-                                         R"("locs":"*","perms":[],"iat":)", now,
-                                         R"(,"exp":)", now + 60, "}")),
-                      kNow),
+      Verifier().Verify(Craft(JWT_ALG_ES256, Keys().admin.private_pem,
+                              Claims(R"("role":"admin","sub":"a","op":"op-1","locs":"*","perms":[])",
+                                     Now(), Now() + 60)),
+                        kNow),
       "\"locs\"");
   ExpectUnauthenticated(
-      verifier.Verify(Craft(JWT_ALG_HS256, kAdminSecret,
-                            absl::StrCat(R"({"iss":"cowork","role":"root","iat":)", now,
-                                         R"(,"exp":)", now + 60, "}")),
-                      kNow),
+      Verifier().Verify(
+          Craft(JWT_ALG_ES256, platform_key, Claims(R"("role":"root")", Now(), Now() + 60)),
+          kNow),
       "unknown role");
 }
 
-TEST(TokenVerifier, RefusesHs256AdminTokenWhenPublicKeyConfigured) {
-  const std::string public_pem = ReadTestdata("rsa_public.pem");
-  TokenVerifier verifier(WithPublicKey(public_pem));
-  ExpectUnauthenticated(verifier.Verify(MintAdminToken(kAdminSecret, Admin(), kNow), kNow),
-                        "algorithm HS256 not accepted");
-  // The algorithm-confusion forgery: HMAC keyed with the (public) PEM text.
-  const int64_t now = absl::ToUnixSeconds(kNow);
+TEST(TokenVerifier, TheAudienceMustBeCowork) {
+  const std::string& key = Keys().platform.private_pem;
+  ExpectUnauthenticated(Verifier().Verify(Craft(JWT_ALG_ES256, key,
+                                                Claims(kPlatformClaims, Now(), Now() + 60,
+                                                       R"("iss":"cowork")")),
+                                          kNow),
+                        "\"aud\" missing");
+  ExpectUnauthenticated(Verifier().Verify(Craft(JWT_ALG_ES256, key,
+                                                Claims(kPlatformClaims, Now(), Now() + 60,
+                                                       R"("iss":"cowork","aud":"billing-portal")")),
+                                          kNow),
+                        "\"aud\" does not hold cowork");
   ExpectUnauthenticated(
-      verifier.Verify(Craft(JWT_ALG_HS256, public_pem, AdminClaims(now, now + 3600)), kNow),
-      "algorithm HS256 not accepted");
-  // Platform tokens still use the admin secret.
-  EXPECT_TRUE(verifier.Verify(MintPlatformToken(kAdminSecret, "root", kNow), kNow).ok());
+      Verifier().Verify(Craft(JWT_ALG_ES256, key,
+                              Claims(kPlatformClaims, Now(), Now() + 60,
+                                     R"("iss":"cowork","aud":["portal","crm"])")),
+                        kNow),
+      "\"aud\" does not hold cowork");
+  EXPECT_TRUE(Verifier()
+                  .Verify(Craft(JWT_ALG_ES256, key,
+                                Claims(kPlatformClaims, Now(), Now() + 60,
+                                       R"("iss":"cowork","aud":["portal","cowork"])")),
+                          kNow)
+                  .ok());
 }
 
-TEST(TokenVerifier, AcceptsRs256AdminTokenWithPublicKey) {
-  TokenVerifier verifier(WithPublicKey(ReadTestdata("rsa_public.pem")));
-  const int64_t now = absl::ToUnixSeconds(kNow);
+TEST(TokenVerifier, NoKindLivesLongerThanItMay) {
+  const TokenLimits limits;
+  for (const auto& [claims, key, lifetime] :
+       {std::tuple{kCustomerClaims, Keys().session.private_pem, limits.session},
+        {kPlatformClaims, Keys().platform.private_pem, limits.platform},
+        {kAdminClaims, Keys().admin.private_pem, limits.admin}}) {
+    const int64_t seconds = absl::ToInt64Seconds(lifetime);
+    EXPECT_TRUE(
+        Verifier().Verify(Craft(JWT_ALG_ES256, key, Claims(claims, Now(), Now() + seconds)), kNow)
+            .ok())
+        << claims;
+    ExpectUnauthenticated(
+        Verifier().Verify(Craft(JWT_ALG_ES256, key, Claims(claims, Now(), Now() + seconds + 1)),
+                          kNow),
+        "lives longer than");
+  }
+  // Minting for longer than the limit makes a token no service takes.
+  ExpectUnauthenticated(
+      Verifier().Verify(
+          MintPlatformToken(Keys().platform.private_pem, "root", kNow, absl::Hours(2)), kNow),
+      "lives longer than a platform token may");
+}
+
+TEST(TokenVerifier, RefusesTokensFromTheFutureBeyondTheSkew) {
+  const TokenLimits limits;
+  const std::string& key = Keys().admin.private_pem;
+  const int64_t skew = absl::ToInt64Seconds(limits.clock_skew);
+  // Issued just inside the skew: the issuer's clock is a little ahead.
+  EXPECT_TRUE(Verifier()
+                  .Verify(Craft(JWT_ALG_ES256, key,
+                                Claims(kAdminClaims, Now() + skew, Now() + skew + 600)),
+                          kNow)
+                  .ok());
+  ExpectUnauthenticated(
+      Verifier().Verify(
+          Craft(JWT_ALG_ES256, key, Claims(kAdminClaims, Now() + skew + 1, Now() + skew + 600)),
+          kNow),
+      "issued in the future");
+  ExpectUnauthenticated(
+      Verifier().Verify(Craft(JWT_ALG_ES256, key,
+                              Claims(kAdminClaims, Now(), Now() + 3600,
+                                     absl::StrCat(R"("nbf":)", Now() + skew + 60))),
+                        kNow),
+      "not valid yet");
+  const std::string later = Craft(JWT_ALG_ES256, key,
+                                  Claims(kAdminClaims, Now(), Now() + 3600,
+                                         absl::StrCat(R"("nbf":)", Now() + 600)));
+  EXPECT_TRUE(Verifier().Verify(later, kNow + absl::Minutes(10)).ok());
+}
+
+TEST(TokenVerifier, AcceptsRs256AdminTokenWithAnRsaKey) {
+  VerifierOptions options = Keys().Options();
+  options.admin_public_key_pem = ReadTestdata("rsa_public.pem");
+  TokenVerifier verifier(options);
   const std::string token =
-      Craft(JWT_ALG_RS256, ReadTestdata("rsa_private.pem"), AdminClaims(now, now + 3600));
+      Craft(JWT_ALG_RS256, ReadTestdata("rsa_private.pem"), Claims(kAdminClaims, Now(), Now() + 3600));
   absl::StatusOr<Principal> p = verifier.Verify(token, kNow);
   ASSERT_TRUE(p.ok()) << p.status();
   EXPECT_TRUE(p->is_admin());
@@ -286,48 +383,24 @@ TEST(TokenVerifier, AcceptsRs256AdminTokenWithPublicKey) {
   EXPECT_TRUE(p->CoversAllLocations());
   EXPECT_TRUE(p->HasPermission(kCustomersRead));
   ExpectUnauthenticated(verifier.Verify(token, kNow + absl::Hours(2)), "expired");
-}
-
-TEST(TokenVerifier, RefusesRs256TokenFromAnotherKey) {
-  TokenVerifier verifier(WithPublicKey(ReadTestdata("rsa_public.pem")));
-  const int64_t now = absl::ToUnixSeconds(kNow);
   ExpectUnauthenticated(verifier.Verify(Craft(JWT_ALG_RS256, ReadTestdata("other_rsa_private.pem"),
-                                              AdminClaims(now, now + 3600)),
+                                              Claims(kAdminClaims, Now(), Now() + 3600)),
                                         kNow),
                         "bad signature");
-}
-
-TEST(TokenVerifier, RefusesRs256WithoutPublicKeyAndForOtherRoles) {
-  const int64_t now = absl::ToUnixSeconds(kNow);
-  const std::string private_pem = ReadTestdata("rsa_private.pem");
-  TokenVerifier secrets_only(SecretsOnly());
-  ExpectUnauthenticated(
-      secrets_only.Verify(Craft(JWT_ALG_RS256, private_pem, AdminClaims(now, now + 3600)), kNow),
-      "algorithm RS256 not accepted");
-  TokenVerifier with_key(WithPublicKey(ReadTestdata("rsa_public.pem")));
-  ExpectUnauthenticated(
-      with_key.Verify(Craft(JWT_ALG_RS256, private_pem,
-                            absl::StrCat(R"({"iss":"cowork","role":"platform","iat":)", now,
-                                         R"(,"exp":)", now + 60, "}")),
-                      kNow),
-      "algorithm RS256 not accepted");
-}
-
-TEST(TokenVerifier, AcceptsEs256AdminTokenWithPublicKey) {
-  TokenVerifier verifier(WithPublicKey(ReadTestdata("ec_public.pem")));
-  const int64_t now = absl::ToUnixSeconds(kNow);
-  absl::StatusOr<Principal> p = verifier.Verify(
-      Craft(JWT_ALG_ES256, ReadTestdata("ec_private.pem"), AdminClaims(now, now + 3600)), kNow);
-  ASSERT_TRUE(p.ok()) << p.status();
-  EXPECT_EQ(p->operator_id, "op-1");
+  // RS256 is for the operators' single sign-on only.
+  ExpectUnauthenticated(verifier.Verify(Craft(JWT_ALG_RS256, ReadTestdata("rsa_private.pem"),
+                                              Claims(kPlatformClaims, Now(), Now() + 60)),
+                                        kNow),
+                        "algorithm RS256 not accepted");
 }
 
 TEST(TokenVerifier, RefusesRoleWithoutConfiguredKey) {
-  VerifierOptions options = WithPublicKey(ReadTestdata("rsa_public.pem"));
-  options.admin_secret.clear();
+  VerifierOptions options = Keys().Options();
+  options.platform_public_key_pem.clear();
   TokenVerifier verifier(options);
-  ExpectUnauthenticated(verifier.Verify(MintPlatformToken(kAdminSecret, "root", kNow), kNow),
-                        "platform tokens are not accepted");
+  ExpectUnauthenticated(
+      verifier.Verify(MintPlatformToken(Keys().platform.private_pem, "root", kNow), kNow),
+      "platform tokens are not accepted");
 }
 
 // ---- authorization rules
@@ -457,79 +530,6 @@ TEST(AllPermissions, ListsEveryPermission) {
 }
 
 // ---- configuration from the environment
-
-class EnvTest : public ::testing::Test {
- protected:
-  void SetUp() override { Clear(); }
-  void TearDown() override { Clear(); }
-  static void Clear() {
-    unsetenv("COWORK_ADMIN_TOKEN_SECRET");
-    unsetenv("COWORK_ADMIN_PUBLIC_KEY_FILE");
-    unsetenv("COWORK_SESSION_TOKEN_SECRET");
-  }
-};
-
-TEST_F(EnvTest, OutsideDevNothingSetIsAnErrorNamingTheVariables) {
-  absl::StatusOr<VerifierOptions> o = VerifierOptionsFromEnv(false);
-  ASSERT_FALSE(o.ok());
-  EXPECT_EQ(o.status().code(), absl::StatusCode::kFailedPrecondition);
-  const std::string message(o.status().message());
-  EXPECT_THAT(message, HasSubstr("COWORK_ADMIN_TOKEN_SECRET"));
-  EXPECT_THAT(message, HasSubstr("COWORK_ADMIN_PUBLIC_KEY_FILE"));
-  EXPECT_THAT(message, HasSubstr("COWORK_SESSION_TOKEN_SECRET"));
-}
-
-TEST_F(EnvTest, OutsideDevShortSessionSecretIsAnError) {
-  setenv("COWORK_ADMIN_TOKEN_SECRET", std::string(kAdminSecret).c_str(), 1);
-  setenv("COWORK_SESSION_TOKEN_SECRET", "short", 1);
-  absl::StatusOr<VerifierOptions> o = VerifierOptionsFromEnv(false);
-  ASSERT_FALSE(o.ok());
-  EXPECT_THAT(std::string(o.status().message()),
-              ::testing::AllOf(HasSubstr("COWORK_SESSION_TOKEN_SECRET"), HasSubstr("32")));
-  EXPECT_THAT(std::string(o.status().message()),
-              ::testing::Not(HasSubstr("COWORK_ADMIN_TOKEN_SECRET")));
-}
-
-TEST_F(EnvTest, OutsideDevSecretsFromTheEnvironment) {
-  setenv("COWORK_ADMIN_TOKEN_SECRET", std::string(kAdminSecret).c_str(), 1);
-  setenv("COWORK_SESSION_TOKEN_SECRET", std::string(kSessionSecret).c_str(), 1);
-  absl::StatusOr<VerifierOptions> o = VerifierOptionsFromEnv(false);
-  ASSERT_TRUE(o.ok()) << o.status();
-  EXPECT_EQ(o->admin_secret, kAdminSecret);
-  EXPECT_EQ(o->session_secret, kSessionSecret);
-  EXPECT_TRUE(o->admin_public_key_pem.empty());
-}
-
-TEST_F(EnvTest, PublicKeyFileIsRead) {
-  const std::string path = std::string(COWORK_AUTH_TESTDATA) + "/rsa_public.pem";
-  setenv("COWORK_ADMIN_PUBLIC_KEY_FILE", path.c_str(), 1);
-  setenv("COWORK_SESSION_TOKEN_SECRET", std::string(kSessionSecret).c_str(), 1);
-  absl::StatusOr<VerifierOptions> o = VerifierOptionsFromEnv(false);
-  ASSERT_TRUE(o.ok()) << o.status();
-  EXPECT_EQ(o->admin_public_key_pem, ReadTestdata("rsa_public.pem"));
-  EXPECT_TRUE(o->admin_secret.empty());
-}
-
-TEST_F(EnvTest, UnreadablePublicKeyFileIsAnErrorEvenInDev) {
-  setenv("COWORK_ADMIN_PUBLIC_KEY_FILE", "/nonexistent/cowork/key.pem", 1);
-  absl::StatusOr<VerifierOptions> o = VerifierOptionsFromEnv(true);
-  ASSERT_FALSE(o.ok());
-  EXPECT_EQ(o.status().code(), absl::StatusCode::kFailedPrecondition);
-  EXPECT_THAT(std::string(o.status().message()), HasSubstr("/nonexistent/cowork/key.pem"));
-}
-
-TEST_F(EnvTest, DevFallsBackToDevSecrets) {
-  absl::StatusOr<VerifierOptions> o = VerifierOptionsFromEnv(true);
-  ASSERT_TRUE(o.ok()) << o.status();
-  EXPECT_EQ(o->admin_secret, kDevAdminSecret);
-  EXPECT_EQ(o->session_secret, kDevSessionSecret);
-  // A configured secret still wins in dev.
-  setenv("COWORK_SESSION_TOKEN_SECRET", std::string(kSessionSecret).c_str(), 1);
-  o = VerifierOptionsFromEnv(true);
-  ASSERT_TRUE(o.ok()) << o.status();
-  EXPECT_EQ(o->session_secret, kSessionSecret);
-  EXPECT_EQ(o->admin_secret, kDevAdminSecret);
-}
 
 }  // namespace
 }  // namespace cowork::auth

@@ -7,6 +7,7 @@ namespace cowork::server {
 
 void AddStandardFlags(CLI::App& app, ServiceFlags& flags, const ServiceDefaults& defaults) {
   flags.service = defaults.service;
+  flags.signs_sessions = defaults.signs_sessions;
   flags.listen = absl::StrCat("127.0.0.1:", defaults.port);
   flags.metrics_listen = absl::StrCat("127.0.0.1:", defaults.metrics_port);
   flags.data_dir = absl::StrCat("var/", defaults.service);

@@ -48,6 +48,8 @@ struct ServiceDefaults {
   std::string service;  // "customers"
   int port = 0;         // 50051
   int metrics_port = 0; // 9101
+  // True for the customers service alone: it signs customer sessions (auth/keys.h).
+  bool signs_sessions = false;
   // The service's own flags, added after the standard ones (each with an environment
   // fallback COWORK_<NAME> through CLI11's envname, like the standard flags).
   std::function<void(CLI::App&)> more_flags;
@@ -57,6 +59,7 @@ struct ServiceDefaults {
 // COWORK_KAFKA_BROKERS); a flag on the command line wins.
 struct ServiceFlags {
   std::string service;
+  bool signs_sessions = false;  // from ServiceDefaults
   // --listen: gRPC address. Default 127.0.0.1:<port>.
   std::string listen;
   // --metrics-listen: Prometheus HTTP address. Default 127.0.0.1:<metrics_port>; "" disables.

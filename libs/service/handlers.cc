@@ -14,7 +14,7 @@ absl::StatusOr<auth::Principal> Authenticator::Authenticate(
 }
 
 absl::StatusOr<auth::Principal> Authenticator::AuthenticateToken(absl::string_view token) const {
-  COWORK_ASSIGN_OR_RETURN(auth::Principal p, verifier_.Verify(token, clock_.Now()));
+  COWORK_ASSIGN_OR_RETURN(auth::Principal p, verifier_.Verify(token, verifier_.clock().Now()));
   if (!p.is_platform() && !validation::IsValidId(p.operator_id)) {
     return absl::UnauthenticatedError("the token names no valid operator");
   }

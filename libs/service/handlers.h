@@ -33,9 +33,9 @@ namespace cowork::service {
 // (password changed, suspended, signed out, erased).
 class Authenticator {
  public:
-  Authenticator(const auth::TokenVerifier& verifier, const auth::SessionValidator& sessions,
-                const Clock& clock)
-      : verifier_(verifier), sessions_(sessions), clock_(clock) {}
+  // Token times are checked against the verifier's clock (auth::TokenVerifier).
+  Authenticator(const auth::TokenVerifier& verifier, const auth::SessionValidator& sessions)
+      : verifier_(verifier), sessions_(sessions) {}
 
   absl::StatusOr<auth::Principal> Authenticate(const grpc::ServerContextBase& context) const;
   absl::StatusOr<auth::Principal> AuthenticateToken(absl::string_view token) const;
@@ -43,7 +43,6 @@ class Authenticator {
  private:
   const auth::TokenVerifier& verifier_;
   const auth::SessionValidator& sessions_;
-  const Clock& clock_;
 };
 
 // Authenticates, then `*response = fn(principal, *request)`.

@@ -35,10 +35,10 @@ absl::StatusOr<std::unique_ptr<Runtime>> Runtime::Start(const server::ServiceFla
   absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
   std::unique_ptr<Runtime> runtime(new Runtime(flags));
 
-  // A missing secret outside --dev stops the service here.
-  absl::StatusOr<auth::VerifierOptions> secrets = auth::VerifierOptionsFromEnv(flags.dev);
-  if (!secrets.ok()) return secrets.status();
-  runtime->secrets_ = *std::move(secrets);
+  // A missing or bad key outside --dev, or a production key in --dev, stops the service here.
+  absl::StatusOr<auth::TokenKeys> keys = auth::TokenKeysFromEnv(flags.dev, flags.signs_sessions);
+  if (!keys.ok()) return keys.status();
+  runtime->keys_ = *std::move(keys);
   if (!flags.simulated_clock.empty()) {
     if (!flags.dev) {
       return absl::FailedPreconditionError(

@@ -28,6 +28,7 @@
 #include "absl/status/statusor.h"
 #include "grpcpp/grpcpp.h"
 #include "libs/auth/auth.h"
+#include "libs/auth/keys.h"
 #include "libs/clock/clock.h"
 #include "libs/directory/directory.h"
 #include "libs/eventstore/store.h"
@@ -40,8 +41,8 @@ namespace cowork::service {
 
 class Runtime {
  public:
-  // FAILED_PRECONDITION when a secret is missing outside --dev (ExitWith turns it into exit
-  // code 2); other errors when the store, the relay or the metrics endpoint cannot start.
+  // FAILED_PRECONDITION when a token key is missing or bad outside --dev, or a production key
+  // is set in --dev (ExitWith turns it into exit code 2); other errors when the store, the relay or the metrics endpoint cannot start.
   static absl::StatusOr<std::unique_ptr<Runtime>> Start(const server::ServiceFlags& flags);
   ~Runtime();
 
@@ -50,7 +51,9 @@ class Runtime {
   // the TestClockService that Serve adds).
   const Clock& clock() const;
   eventstore::Store& store() { return *store_; }
-  const auth::VerifierOptions& secrets() const { return secrets_; }
+  // The token keys (auth/keys.h): what every service verifies with, and for the customers
+  // service the session private key.
+  const auth::TokenKeys& keys() const { return keys_; }
   const kafka::KafkaOptions& kafka() const { return kafka_; }
   server::Metrics& metrics() { return metrics_; }
 
@@ -76,7 +79,7 @@ class Runtime {
   explicit Runtime(server::ServiceFlags flags) : flags_(std::move(flags)) {}
 
   server::ServiceFlags flags_;
-  auth::VerifierOptions secrets_;
+  auth::TokenKeys keys_;
   kafka::KafkaOptions kafka_;
   server::Metrics metrics_;
   std::unique_ptr<SimulatedClock> simulated_clock_;  // with --simulated-clock

@@ -21,6 +21,7 @@
 #include "google/protobuf/message.h"
 #include "gtest/gtest.h"
 #include "libs/auth/auth.h"
+#include "libs/auth/keys.h"
 #include "libs/clock/clock.h"
 #include "libs/directory/directory.h"
 #include "libs/eventstore/command.h"
@@ -30,6 +31,13 @@
 namespace cowork::testing {
 
 // An admin of `operator_id` over `locations` ("*": all) holding every permission.
+// What a service started with --dev (and no dev keys directory) verifies tokens with.
+inline auth::VerifierOptions DevVerifierOptions() {
+  return {.session_public_key_pem = auth::DevSessionKeys().public_pem,
+          .platform_public_key_pem = auth::DevPlatformKeys().public_pem,
+          .admin_public_key_pem = auth::DevAdminKeys().public_pem};
+}
+
 inline auth::Principal AdminOf(std::string operator_id, std::vector<std::string> locations) {
   auth::Principal p;
   p.role = auth::Role::kAdmin;
@@ -85,8 +93,7 @@ class AppTest : public ::testing::Test {
       : store_(*eventstore::Store::Open({.path = dir_.Sub("store"), .durable = false})),
         directory_(*store_),
         clock_(start),
-        verifier_(auth::VerifierOptions{.admin_secret = std::string(auth::kDevAdminSecret),
-                                        .session_secret = std::string(auth::kDevSessionSecret)}),
+        verifier_(DevVerifierOptions(), clock_),
         app_(*store_, directory_, clock_, verifier_) {
     Feed("location", "loc-mad", 1, LocationEvent("loc-mad", "Europe/Madrid", "EUR"));
     Feed("location", "loc-nyc", 1, LocationEvent("loc-nyc", "America/New_York", "USD"));

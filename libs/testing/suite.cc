@@ -1,12 +1,14 @@
 #include "libs/testing/suite.h"
 
 #include <atomic>
+#include <fstream>
 #include <cstdlib>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "grpc/support/time.h"
 #include "libs/auth/auth.h"
+#include "libs/auth/keys.h"
 #include "libs/clock/clock.h"
 #include "libs/crypto/crypto.h"
 
@@ -146,11 +148,49 @@ std::string MintDevAdminToken(absl::string_view operator_id,
   spec.locations = locations;
   spec.permissions = permissions.empty() ? auth::AllPermissions() : permissions;
   spec.ttl = ttl;
-  return auth::MintAdminToken(auth::kDevAdminSecret, spec, RealClock::Get().Now());
+  return auth::MintAdminToken(auth::DevAdminKeys().private_pem, spec, RealClock::Get().Now());
 }
 
 std::string MintDevPlatformToken(absl::string_view subject, absl::Duration ttl) {
-  return auth::MintPlatformToken(auth::kDevAdminSecret, subject, RealClock::Get().Now(), ttl);
+  return auth::MintPlatformToken(auth::DevPlatformKeys().private_pem, subject, RealClock::Get().Now(),
+                                 ttl);
+}
+
+namespace {
+
+constexpr std::pair<const char*, const char*> kKeyFiles[] = {
+    {"COWORK_SESSION_PUBLIC_KEY_FILE", "session-public-key.pem"},
+    {"COWORK_PLATFORM_PUBLIC_KEY_FILE", "platform-public-key.pem"},
+    {"COWORK_ADMIN_PUBLIC_KEY_FILE", "admin-public-key.pem"},
+    {"COWORK_SESSION_PRIVATE_KEY_FILE", "session-private-key.pem"}};
+
+}  // namespace
+
+ProductionKeys WriteProductionKeys(const std::string& dir) {
+  ProductionKeys keys{.session = auth::NewEs256KeyPair(),
+                      .platform = auth::NewEs256KeyPair(),
+                      .admin = auth::NewEs256KeyPair(),
+                      .dir = dir};
+  for (const auto& [file, pem] :
+       {std::pair{kKeyFiles[0].second, keys.session.public_pem},
+        {kKeyFiles[1].second, keys.platform.public_pem},
+        {kKeyFiles[2].second, keys.admin.public_pem},
+        {kKeyFiles[3].second, keys.session.private_pem}}) {
+    std::ofstream(absl::StrCat(dir, "/", file)) << pem;
+  }
+  return keys;
+}
+
+std::vector<std::pair<std::string, std::string>> ProductionKeys::EnvFor(
+    absl::string_view service) const {
+  std::vector<std::pair<std::string, std::string>> env;
+  for (const auto& [var, file] : kKeyFiles) {
+    if (absl::string_view(var) == "COWORK_SESSION_PRIVATE_KEY_FILE" && service != "customers") {
+      continue;
+    }
+    env.emplace_back(var, absl::StrCat(dir, "/", file));
+  }
+  return env;
 }
 
 std::string NewRequestId() { return crypto::NewUuid(); }

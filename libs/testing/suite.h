@@ -33,6 +33,7 @@
 #include "absl/time/time.h"
 #include "cowork/customers/v1/customers.grpc.pb.h"
 #include "grpcpp/grpcpp.h"
+#include "libs/auth/keys.h"
 #include "libs/server/grpc_status.h"
 #include "libs/testing/process.h"
 
@@ -141,7 +142,8 @@ absl::StatusOr<Response> Call(Stub& stub,
 
 // ---------------------------------------------------------------- tokens
 
-// HS256 tokens signed with auth::kDevAdminSecret, as a service started with --dev accepts.
+// Tokens signed with the dev keys (auth::DevAdminKeys, DevPlatformKeys), as a service started
+// with --dev (and no dev keys directory) accepts.
 // `permissions` empty means every permission (auth::AllPermissions()).
 std::string MintDevAdminToken(absl::string_view operator_id,
                               const std::vector<std::string>& locations,
@@ -150,6 +152,17 @@ std::string MintDevAdminToken(absl::string_view operator_id,
                               absl::string_view subject = "admin@example.test");
 std::string MintDevPlatformToken(absl::string_view subject = "platform@example.test",
                                  absl::Duration ttl = absl::Hours(1));
+
+// Fresh key pairs for services started without --dev, written under `dir`
+// (libs/auth/keys.h).
+struct ProductionKeys {
+  auth::KeyPair session, platform, admin;
+  std::string dir;
+  // The environment of cowork-<service>: the three public key files, and for "customers" the
+  // session private key file too (any other service refuses it).
+  std::vector<std::pair<std::string, std::string>> EnvFor(absl::string_view service) const;
+};
+ProductionKeys WriteProductionKeys(const std::string& dir);
 
 // A request id no other call uses.
 std::string NewRequestId();

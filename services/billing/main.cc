@@ -57,7 +57,7 @@ int main(int argc, char** argv) {
     absl::StatusOr<billing::domain::PriceTable> prices = PriceTableFrom(price_table_path);
     if (!prices.ok()) return service::ExitWith(flags, "--price-table", prices.status());
     directory::Directory directory(rt.store());
-    auth::TokenVerifier verifier(rt.secrets());
+    auth::TokenVerifier verifier(rt.keys().verifier);
     billing::api::App app(rt.store(), directory, rt.clock(), verifier);
     // Set once the activity consumer exists; until then no month closes.
     const kafka::EventConsumer* activity_consumer = nullptr;

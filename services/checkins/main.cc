@@ -18,7 +18,7 @@ int main(int argc, char** argv) {
       {.service = "checkins", .port = 50054, .metrics_port = 9104}, [](service::Runtime& rt) {
     const server::ServiceFlags& flags = rt.flags();
     directory::Directory directory(rt.store());
-    auth::TokenVerifier verifier(rt.secrets());
+    auth::TokenVerifier verifier(rt.keys().verifier);
     checkins::api::App app(rt.store(), directory, rt.clock(), verifier);
     checkins::api::VisitorsApp visitors(rt.store(), directory, rt.clock(), verifier);
     if (absl::Status s = rt.RebuildViews({[&app] { return app.Rebuild(); },

@@ -19,7 +19,7 @@ int main(int argc, char** argv) {
       {.service = "contracts", .port = 50052, .metrics_port = 9102}, [](service::Runtime& rt) {
     const server::ServiceFlags& flags = rt.flags();
     directory::Directory directory(rt.store());
-    auth::TokenVerifier verifier(rt.secrets());
+    auth::TokenVerifier verifier(rt.keys().verifier);
     contracts::api::App app(rt.store(), directory, rt.clock(), verifier);
     if (absl::Status s = rt.RebuildViews({[&app] { return app.Rebuild(); }}); !s.ok()) {
       return service::ExitWith(flags, "cannot rebuild the views", s);

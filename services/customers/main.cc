@@ -21,13 +21,14 @@ int main(int argc, char** argv) {
       {.service = "customers",
        .port = 50051,
        .metrics_port = 9101,
+       .signs_sessions = true,
        .more_flags = [&smtp](CLI::App& cli) { customers::notifier::AddSmtpFlags(cli, smtp); }},
       [&smtp](service::Runtime& rt) {
     const server::ServiceFlags& flags = rt.flags();
     directory::Directory directory(rt.store());
-    auth::TokenVerifier verifier(rt.secrets());
+    auth::TokenVerifier verifier(rt.keys().verifier);
     customers::api::App app(rt.store(), directory, rt.clock(), verifier,
-                            rt.secrets().session_secret);
+                            rt.keys().session_private_key_pem);
     if (absl::Status s = rt.RebuildViews({[&app] { return app.projection().Rebuild(); }}); !s.ok()) {
       return service::ExitWith(flags, "cannot rebuild the views", s);
     }

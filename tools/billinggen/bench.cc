@@ -43,10 +43,12 @@
 #include "google/protobuf/message.h"
 #include "grpcpp/grpcpp.h"
 #include "libs/auth/auth.h"
+#include "libs/auth/keys.h"
 #include "libs/clock/clock.h"
 #include "libs/directory/directory.h"
 #include "libs/eventstore/store.h"
 #include "libs/kafka/kafka.h"
+#include "libs/testing/app_fixtures.h"
 #include "services/billing/api/app.h"
 #include "tools/billinggen/event_file.h"
 #include "tools/billinggen/flags.h"
@@ -114,8 +116,7 @@ struct Billing {
           return *std::move(opened);
         }()),
         directory(*store),
-        verifier(auth::VerifierOptions{.admin_secret = std::string(auth::kDevAdminSecret),
-                                       .session_secret = std::string(auth::kDevSessionSecret)}),
+        verifier(testing::DevVerifierOptions()),
         app(*store, directory, RealClock::Get(), verifier) {}
 
   std::unique_ptr<eventstore::Store> store;
@@ -468,7 +469,7 @@ int Query(const QueryFlags& f) {
     std::string token = f.token;
     if (token.empty()) {
       if (!f.dev) Die("no token", absl::InvalidArgumentError("give --token or --dev"));
-      token = auth::MintAdminToken(auth::kDevAdminSecret,
+      token = auth::MintAdminToken(auth::DevAdminKeys().private_pem,
                                    {.subject = "bench@example.com",
                                     .operator_id = f.operator_id,
                                     .locations = {"*"},

@@ -33,6 +33,7 @@
 #include "cowork/customers/v1/customers.grpc.pb.h"
 #include "grpcpp/grpcpp.h"
 #include "libs/auth/auth.h"
+#include "libs/auth/keys.h"
 #include "libs/clock/clock.h"
 #include "libs/clock/proto_time.h"
 #include "libs/crypto/crypto.h"
@@ -98,7 +99,7 @@ absl::Duration ParseDurationFlag(const std::string& name, const std::string& tex
 }
 
 // With --dev: whatever is missing of operator, location and token is made here, with dev
-// tokens signed by the dev secret (the service must run with --dev).
+// tokens signed by the dev keys (the service must run with --dev).
 absl::Status PrepareIdentity(Flags& flags) {
   auto channel = grpc::CreateChannel(flags.target, grpc::InsecureChannelCredentials());
   auto directory = v1::DirectoryService::NewStub(channel);
@@ -108,7 +109,7 @@ absl::Status PrepareIdentity(Flags& flags) {
     if (!flags.dev) return absl::InvalidArgumentError("give --token or --dev");
     if (flags.operator_id.empty()) {
       const std::string platform =
-          auth::MintPlatformToken(auth::kDevAdminSecret, "loadgen@example.com", now);
+          auth::MintPlatformToken(auth::DevPlatformKeys().private_pem, "loadgen@example.com", now);
       v1::CreateOperatorRequest req;
       req.set_request_id(crypto::NewUuid());
       req.set_name("Loadgen operator");
@@ -117,7 +118,7 @@ absl::Status PrepareIdentity(Flags& flags) {
       flags.operator_id = op->operator_id();
     }
     flags.token = auth::MintAdminToken(
-        auth::kDevAdminSecret,
+        auth::DevAdminKeys().private_pem,
         {.subject = "loadgen@example.com",
          .operator_id = flags.operator_id,
          .locations = {"*"},

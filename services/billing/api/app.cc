@@ -212,7 +212,7 @@ using Projected =
 
 App::App(eventstore::Store& store, const directory::Directory& directory, const Clock& clock,
          const auth::TokenVerifier& verifier)
-    : store_(store), directory_(directory), clock_(clock), authn_(verifier, directory, clock) {}
+    : store_(store), directory_(directory), clock_(clock), authn_(verifier, directory) {}
 
 // ---------------------------------------------------------------- the projection
 

@@ -335,7 +335,7 @@ absl::Status RequireCustomerInGoodStanding(const directory::Directory& directory
 
 App::App(eventstore::Store& store, const directory::Directory& directory, const Clock& clock,
          const auth::TokenVerifier& verifier)
-    : store_(store), directory_(directory), clock_(clock), authn_(verifier, directory, clock) {}
+    : store_(store), directory_(directory), clock_(clock), authn_(verifier, directory) {}
 
 // ---------------------------------------------------------------- resources
 

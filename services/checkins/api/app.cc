@@ -164,7 +164,7 @@ v1::CheckoutPolicy PolicyView(absl::string_view location_id, const Loaded<domain
 
 App::App(eventstore::Store& store, const directory::Directory& directory, const Clock& clock,
          const auth::TokenVerifier& verifier)
-    : store_(store), directory_(directory), clock_(clock), authn_(verifier, directory, clock) {}
+    : store_(store), directory_(directory), clock_(clock), authn_(verifier, directory) {}
 
 // ---------------------------------------------------------------- check-in and out
 

@@ -107,7 +107,7 @@ VisitorsApp::VisitorsApp(eventstore::Store& store, const directory::Directory& d
       directory_(directory),
       clock_(clock),
       vault_(store),
-      authn_(verifier, directory, clock) {}
+      authn_(verifier, directory) {}
 
 absl::StatusOr<v1::Visitor> VisitorsApp::VisitorOf(const domain::VisitorState& state) const {
   v1::Visitor out;

@@ -197,7 +197,7 @@ v1::Contract StageContract(const eventstore::EnvelopeContext& context,
 
 App::App(eventstore::Store& store, const directory::Directory& directory, const Clock& clock,
          const auth::TokenVerifier& verifier)
-    : store_(store), directory_(directory), clock_(clock), authn_(verifier, directory, clock) {}
+    : store_(store), directory_(directory), clock_(clock), authn_(verifier, directory) {}
 
 // ---------------------------------------------------------------- plans
 

@@ -103,8 +103,7 @@ int Run(int members, bool durable, bool with_charge, int setup_threads, bool kee
   if (!absl::LoadTimeZone("Europe/Madrid", &madrid)) Check(absl::InternalError("tz"), "tz");
   SimulatedClock clock(absl::FromCivil(absl::CivilSecond(2026, 5, 1, 9, 0, 0), madrid));
   const auth::TokenVerifier verifier(
-      auth::VerifierOptions{.admin_secret = std::string(auth::kDevAdminSecret),
-                            .session_secret = std::string(auth::kDevSessionSecret)});
+      testing::DevVerifierOptions());
   App app(store, directory, clock, verifier);
 
   std::printf("members=%d durable=%s with_charge=%s setup_threads=%d store=%s\n", members,

@@ -14,6 +14,7 @@
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
 #include "libs/auth/auth.h"
+#include "libs/auth/keys.h"
 #include "libs/clock/clock.h"
 #include "libs/crypto/crypto.h"
 #include "libs/directory/directory.h"
@@ -23,6 +24,7 @@
 #include "libs/server/grpc_status.h"
 #include "libs/server/server.h"
 #include "libs/status/field_errors.h"
+#include "libs/testing/app_fixtures.h"
 #include "libs/testing/process.h"
 #include "services/customers/api/app.h"
 #include "services/customers/api/contracts_consumer.h"
@@ -74,11 +76,9 @@ class CustomersApiTest : public ::testing::Test {
     ASSERT_TRUE(store.ok()) << store.status();
     store_ = *std::move(store);
     directory_ = std::make_unique<directory::Directory>(*store_);
-    verifier_ = std::make_unique<auth::TokenVerifier>(auth::VerifierOptions{
-        .admin_secret = std::string(auth::kDevAdminSecret),
-        .session_secret = std::string(auth::kDevSessionSecret)});
+    verifier_ = std::make_unique<auth::TokenVerifier>(testing::DevVerifierOptions(), clock_);
     app_ = std::make_unique<App>(*store_, *directory_, clock_, *verifier_,
-                                 std::string(auth::kDevSessionSecret));
+                                 auth::DevSessionKeys().private_pem);
     auto relay = kafka::OutboxRelay::Start(*store_, kafka_);
     ASSERT_TRUE(relay.ok()) << relay.status();
     relay_ = *std::move(relay);
@@ -126,7 +126,7 @@ class CustomersApiTest : public ::testing::Test {
     create.set_operator_id(op);
     create.set_name("Operator " + op);
     auto created = Call(*directory_stub_, &DirectoryService::Stub::CreateOperator,
-                        auth::MintPlatformToken(auth::kDevAdminSecret, "platform", clock_.Now()),
+                        auth::MintPlatformToken(auth::DevPlatformKeys().private_pem, "platform", clock_.Now()),
                         create);
     ASSERT_TRUE(created.ok()) << created.status();
     for (const std::string& loc : locations) {
@@ -144,7 +144,7 @@ class CustomersApiTest : public ::testing::Test {
   std::string Admin(std::vector<std::string> locations,
                     std::vector<std::string> permissions = auth::AllPermissions(),
                     std::string op = "op-1") {
-    return auth::MintAdminToken(auth::kDevAdminSecret,
+    return auth::MintAdminToken(auth::DevAdminKeys().private_pem,
                                 {.subject = "admin@example.com",
                                  .operator_id = std::move(op),
                                  .locations = std::move(locations),
@@ -410,7 +410,7 @@ TEST_F(CustomersApiTest, AuthenticationAndAuthorizationRefusals) {
             absl::StatusCode::kUnauthenticated)
       << "no token";
   const std::string forged = auth::MintAdminToken(
-      "another-secret-that-is-long-enough-0123456789",
+      auth::NewEs256KeyPair().private_pem,
       {.subject = "x", .operator_id = "op-1", .locations = {"*"},
        .permissions = auth::AllPermissions()},
       clock_.Now());
@@ -428,7 +428,7 @@ TEST_F(CustomersApiTest, AuthenticationAndAuthorizationRefusals) {
             absl::StatusCode::kPermissionDenied)
       << "read-only admin";
   EXPECT_EQ(Add(Person("Bea", "bea@example.com"),
-                auth::MintPlatformToken(auth::kDevAdminSecret, "platform", clock_.Now()))
+                auth::MintPlatformToken(auth::DevPlatformKeys().private_pem, "platform", clock_.Now()))
                 .status()
                 .code(),
             absl::StatusCode::kPermissionDenied);

@@ -114,12 +114,14 @@ std::vector<std::string> Paths(const google::protobuf::FieldMask& mask) {
 }  // namespace
 
 App::App(eventstore::Store& store, const directory::Directory& directory, const Clock& clock,
-         const auth::TokenVerifier& verifier, std::string session_secret, AppOptions options)
+         const auth::TokenVerifier& verifier, std::string session_private_key_pem,
+         AppOptions options)
     : store_(store),
       directory_(directory),
       clock_(clock),
-      authn_(verifier, directory, clock),
-      session_secret_(std::move(session_secret)),
+      verifier_(verifier),
+      authn_(verifier, directory),
+      session_private_key_pem_(std::move(session_private_key_pem)),
       options_(std::move(options)),
       projection_(store, directory) {}
 
@@ -212,9 +214,10 @@ absl::StatusOr<v1::Session> App::SessionFor(absl::string_view operator_id,
                                             const CommandResult& result) const {
   v1::Session session;
   COWORK_ASSIGN_OR_RETURN(*session.mutable_customer(), CustomerView(operator_id, result.id()));
-  const absl::Time now = clock_.Now();
+  // A session is a token: dated on the clock tokens are checked against.
+  const absl::Time now = verifier_.clock().Now();
   session.set_token(auth::MintSessionToken(
-      session_secret_,
+      session_private_key_pem_,
       {.operator_id = std::string(operator_id),
        .customer_id = result.id(),
        .session_id = result.session_id(),

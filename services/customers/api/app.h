@@ -60,9 +60,11 @@ struct AppOptions {
 
 class App {
  public:
-  // Everything referenced must outlive the App. `session_secret` signs customer tokens.
+  // Everything referenced must outlive the App. `session_private_key_pem` signs customer
+  // sessions (ES256; auth/keys.h).
   App(eventstore::Store& store, const directory::Directory& directory, const Clock& clock,
-      const auth::TokenVerifier& verifier, std::string session_secret, AppOptions options = {});
+      const auth::TokenVerifier& verifier, std::string session_private_key_pem,
+      AppOptions options = {});
 
   // The caller of a gRPC call: bearer token verified; customer sessions checked against the
   // directory (password changed, suspended, signed out, erased: UNAUTHENTICATED).
@@ -186,8 +188,9 @@ class App {
   eventstore::Store& store_;
   const directory::Directory& directory_;
   const Clock& clock_;
+  const auth::TokenVerifier& verifier_;  // its clock dates the sessions
   const service::Authenticator authn_;
-  const std::string session_secret_;
+  const std::string session_private_key_pem_;
   const AppOptions options_;
   projection::Projection projection_;
 };

@@ -139,7 +139,7 @@ App::App(eventstore::Store& store, const directory::Directory& directory, const 
       directory_(directory),
       clock_(clock),
       vault_(store),
-      authn_(verifier, directory, clock) {}
+      authn_(verifier, directory) {}
 
 absl::StatusOr<v1::Ticket> App::TicketFor(const auth::Principal& p, const domain::TicketState& t,
                                           absl::string_view permission) const {
