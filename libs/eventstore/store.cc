@@ -20,6 +20,8 @@
 #include "absl/synchronization/mutex.h"
 #include "rocksdb/cache.h"
 #include "rocksdb/db.h"
+#include "rocksdb/env.h"
+#include "rocksdb/file_system.h"
 #include "rocksdb/filter_policy.h"
 #include "rocksdb/iterator.h"
 #include "rocksdb/options.h"
@@ -169,6 +171,90 @@ absl::Status FromRocks(const rocksdb::Status& s, absl::string_view what) {
   }
 }
 
+// The store's files through a wrapper that fails every write while DiskFaults says the disk is
+// full, as ENOSPC would.
+class FaultyWritableFile final : public rocksdb::FSWritableFileOwnerWrapper {
+ public:
+  FaultyWritableFile(std::unique_ptr<rocksdb::FSWritableFile> file, const DiskFaults& faults)
+      : FSWritableFileOwnerWrapper(std::move(file)), faults_(faults) {}
+
+  rocksdb::IOStatus Append(const rocksdb::Slice& data, const rocksdb::IOOptions& options,
+                           rocksdb::IODebugContext* dbg) override {
+    if (faults_.full()) return Full();
+    return FSWritableFileOwnerWrapper::Append(data, options, dbg);
+  }
+  rocksdb::IOStatus Append(const rocksdb::Slice& data, const rocksdb::IOOptions& options,
+                           const rocksdb::DataVerificationInfo& info,
+                           rocksdb::IODebugContext* dbg) override {
+    if (faults_.full()) return Full();
+    return FSWritableFileOwnerWrapper::Append(data, options, info, dbg);
+  }
+  rocksdb::IOStatus PositionedAppend(const rocksdb::Slice& data, uint64_t offset,
+                                     const rocksdb::IOOptions& options,
+                                     rocksdb::IODebugContext* dbg) override {
+    if (faults_.full()) return Full();
+    return FSWritableFileOwnerWrapper::PositionedAppend(data, offset, options, dbg);
+  }
+  rocksdb::IOStatus PositionedAppend(const rocksdb::Slice& data, uint64_t offset,
+                                     const rocksdb::IOOptions& options,
+                                     const rocksdb::DataVerificationInfo& info,
+                                     rocksdb::IODebugContext* dbg) override {
+    if (faults_.full()) return Full();
+    return FSWritableFileOwnerWrapper::PositionedAppend(data, offset, options, info, dbg);
+  }
+  rocksdb::IOStatus Sync(const rocksdb::IOOptions& options, rocksdb::IODebugContext* dbg) override {
+    if (faults_.full()) return Full();
+    return FSWritableFileOwnerWrapper::Sync(options, dbg);
+  }
+  rocksdb::IOStatus Fsync(const rocksdb::IOOptions& options,
+                          rocksdb::IODebugContext* dbg) override {
+    if (faults_.full()) return Full();
+    return FSWritableFileOwnerWrapper::Fsync(options, dbg);
+  }
+
+  static rocksdb::IOStatus Full() { return rocksdb::IOStatus::NoSpace("disk full (injected)"); }
+
+ private:
+  const DiskFaults& faults_;
+};
+
+class FaultyFileSystem final : public rocksdb::FileSystemWrapper {
+ public:
+  FaultyFileSystem(const std::shared_ptr<rocksdb::FileSystem>& target, const DiskFaults& faults)
+      : FileSystemWrapper(target), faults_(faults) {}
+  const char* Name() const override { return "CoworkFaultyFileSystem"; }
+
+  rocksdb::IOStatus NewWritableFile(const std::string& f, const rocksdb::FileOptions& options,
+                                    std::unique_ptr<rocksdb::FSWritableFile>* r,
+                                    rocksdb::IODebugContext* dbg) override {
+    return Wrap(FileSystemWrapper::NewWritableFile(f, options, r, dbg), r);
+  }
+  rocksdb::IOStatus ReopenWritableFile(const std::string& f, const rocksdb::FileOptions& options,
+                                       std::unique_ptr<rocksdb::FSWritableFile>* r,
+                                       rocksdb::IODebugContext* dbg) override {
+    return Wrap(FileSystemWrapper::ReopenWritableFile(f, options, r, dbg), r);
+  }
+  rocksdb::IOStatus ReuseWritableFile(const std::string& f, const std::string& old,
+                                      const rocksdb::FileOptions& options,
+                                      std::unique_ptr<rocksdb::FSWritableFile>* r,
+                                      rocksdb::IODebugContext* dbg) override {
+    return Wrap(FileSystemWrapper::ReuseWritableFile(f, old, options, r, dbg), r);
+  }
+
+ private:
+  rocksdb::IOStatus Wrap(rocksdb::IOStatus opened, std::unique_ptr<rocksdb::FSWritableFile>* r) {
+    if (!opened.ok()) return opened;
+    if (faults_.full()) {
+      r->reset();
+      return FaultyWritableFile::Full();
+    }
+    *r = std::make_unique<FaultyWritableFile>(std::move(*r), faults_);
+    return opened;
+  }
+
+  const DiskFaults& faults_;
+};
+
 struct ColumnFamilies {
   static constexpr std::array<const char*, 8> kNames = {"events", "log",      "state", "views",
                                                         "outbox", "claims", "requests", "meta"};
@@ -231,6 +317,7 @@ absl::Status Validate(const WriteSet& writes) {
 
 struct Store::Impl {
   StoreOptions options;
+  std::unique_ptr<rocksdb::Env> env;  // with disk_faults: the FaultyFileSystem; before db
   std::unique_ptr<rocksdb::DB> db;
   std::vector<rocksdb::ColumnFamilyHandle*> handles;  // owned; released in ~Impl
   rocksdb::ColumnFamilyHandle* events = nullptr;
@@ -381,6 +468,11 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(const StoreOptions& options) 
   // it gains (eventstore_bench at 64 threads, three side-by-side runs: 14.0-17.1k -> 18.0-19.2k
   // durable commits/s, 16.8-24.1k -> 25.8-33.6k not durable).
   db_options.allow_concurrent_memtable_write = false;
+  if (options.disk_faults != nullptr) {
+    impl->env = rocksdb::NewCompositeEnv(std::make_shared<FaultyFileSystem>(
+        rocksdb::FileSystem::Default(), *options.disk_faults));
+    db_options.env = impl->env.get();
+  }
 
   // Four shards of 16 MB rather than RocksDB's default of 64 shards of 1 MB: a block larger
   // than its shard is never kept, and the index and filter blocks of a full 64 MB table file
@@ -590,6 +682,20 @@ absl::Status Store::Commit(WriteSet writes) {
     if (s.listener) s.listener();
   }
   return absl::OkStatus();
+}
+
+absl::Status Store::CheckWritable() {
+  Impl& s = *impl_;
+  const auto probe = [&s] {
+    return s.db->Put(s.write_options, s.meta, "store/writable",
+                     absl::StrCat(absl::ToUnixMicros(s.clock->Now())));
+  };
+  rocksdb::Status written = probe();
+  if (written.ok()) return absl::OkStatus();
+  // A failed write leaves RocksDB refusing writes until it is resumed; resuming fails as
+  // long as the fault lasts.
+  if (s.db->Resume().ok()) written = probe();
+  return FromRocks(written, "probe write");
 }
 
 absl::StatusOr<AggregateRecord> Store::Load(absl::string_view aggregate_type,

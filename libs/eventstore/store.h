@@ -22,6 +22,7 @@
 //   w.Put(Space::kViews, "customer/" + id, view);
 //   RETURN_IF_ERROR(store->Commit(std::move(w)));
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -39,6 +40,18 @@
 
 namespace cowork::eventstore {
 
+// A switch for fault tests: while it is on, every file write of the store fails as on a full
+// disk (ENOSPC). It sits under RocksDB (a FileSystem wrapper), so the store's own error paths
+// run as they would on a real full disk. Thread-safe.
+class DiskFaults {
+ public:
+  void SetFull(bool full) { full_.store(full); }
+  bool full() const { return full_.load(); }
+
+ private:
+  std::atomic<bool> full_{false};
+};
+
 struct StoreOptions {
   // Directory of the RocksDB; created when missing. Required.
   std::string path;
@@ -53,6 +66,8 @@ struct StoreOptions {
   // The clock of request records (when recorded, when expired). Default (null): the real
   // clock. Must outlive the Store.
   const Clock* clock = nullptr;
+  // Fault injection (DiskFaults); null: none. Must outlive the Store.
+  const DiskFaults* disk_faults = nullptr;
 };
 
 // Keyspaces callers read and write directly.
@@ -135,6 +150,14 @@ class Store {
   Store& operator=(const Store&) = delete;
 
   absl::Status Commit(WriteSet writes);
+
+  // Whether the store takes writes now: writes (and syncs, when durable) a probe record. After
+  // a failed write RocksDB refuses every write until it is resumed, so a failed probe asks it
+  // to resume. It does once the disk has room again when only a write of the log failed; when
+  // a flush of the memtables failed too, RocksDB takes no more writes until the store is
+  // opened again (the service restarted). RESOURCE_EXHAUSTED (no space) or UNAVAILABLE while
+  // writes are refused.
+  absl::Status CheckWritable();
 
   // Version 0 and empty state when the aggregate does not exist.
   absl::StatusOr<AggregateRecord> Load(absl::string_view aggregate_type,

@@ -539,5 +539,38 @@ TEST(StoreOpen, RejectsEmptyPathAndSecondOpen) {
   EXPECT_EQ(Store::Open({.path = dir.path()}).status().code(), absl::StatusCode::kUnavailable);
 }
 
+TEST_P(StoreTest, WhileTheDiskIsFullNothingIsWrittenAndAfterwardsEverythingIs) {
+  DiskFaults disk;
+  StoreOptions options = Options();
+  options.disk_faults = &disk;
+  absl::StatusOr<std::unique_ptr<Store>> opened = Store::Open(options);
+  ASSERT_TRUE(opened.ok()) << opened.status();
+  Store& store = **opened;
+  WriteSet before;
+  before.Append("t", "a", 0, {Event("t", "a", 1)}, "v1", "topic");
+  ASSERT_TRUE(store.Commit(std::move(before)).ok());
+  EXPECT_TRUE(store.CheckWritable().ok());
+
+  disk.SetFull(true);
+  WriteSet refused;
+  refused.Append("t", "b", 0, {Event("t", "b", 1)}, "b1", "topic");
+  const absl::Status commit = store.Commit(std::move(refused));
+  EXPECT_EQ(commit.code(), absl::StatusCode::kResourceExhausted) << commit;
+  EXPECT_EQ(store.CheckWritable().code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_EQ(store.Load("t", "b")->version, 0);
+  EXPECT_EQ(store.Load("t", "a")->state, "v1");  // reads go on
+
+  // Room again: RocksDB resumes (its own recovery may be under way for a moment).
+  disk.SetFull(false);
+  ASSERT_TRUE(cowork::testing::PollUntil([&] { return store.CheckWritable().ok(); },
+                                         absl::Seconds(20), "the store takes writes again")
+                  .ok());
+  WriteSet after;
+  after.Append("t", "b", 0, {Event("t", "b", 1)}, "b1", "topic");
+  ASSERT_TRUE(store.Commit(std::move(after)).ok());
+  EXPECT_EQ(store.Load("t", "b")->state, "b1");
+  EXPECT_EQ(store.OutboxDepth(), 2u);
+}
+
 }  // namespace
 }  // namespace cowork::eventstore

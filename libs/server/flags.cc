@@ -61,6 +61,23 @@ void AddStandardFlags(CLI::App& app, ServiceFlags& flags, const ServiceDefaults&
                "One JSON line per call on stderr")
       ->envname("COWORK_LOG_REQUESTS")
       ->capture_default_str();
+  app.add_option("--tls-cert-file", flags.tls_cert_file,
+                 "PEM certificate chain of the gRPC port (with --tls-key-file; none: plaintext)")
+      ->envname("COWORK_TLS_CERT_FILE");
+  app.add_option("--tls-key-file", flags.tls_key_file, "PEM private key of the gRPC port")
+      ->envname("COWORK_TLS_KEY_FILE");
+  app.add_option("--tls-client-ca-file", flags.tls_client_ca_file,
+                 "PEM CAs of the clients' certificates: mutual TLS, a client without one is "
+                 "refused")
+      ->envname("COWORK_TLS_CLIENT_CA_FILE");
+  app.add_flag_function(
+         "--reflection,!--no-reflection",
+         [&flags](std::int64_t count) {
+           flags.reflection = count > 0;
+           flags.reflection_given = true;
+         },
+         "Serve gRPC reflection (default: only in --dev)")
+      ->envname("COWORK_REFLECTION");
   app.add_option("--request-retention-hours", flags.request_retention_hours,
                  "Hours a request id's answer is kept for retries; after that the same id runs "
                  "the call again")

@@ -201,7 +201,7 @@ MetricsHttpServer::~MetricsHttpServer() {
 int MetricsHttpServer::port() const { return impl_->port; }
 
 absl::StatusOr<std::unique_ptr<MetricsHttpServer>> MetricsHttpServer::Start(
-    absl::string_view address, const Metrics& metrics) {
+    absl::string_view address, const Metrics& metrics, std::function<bool()> healthy) {
   const size_t colon = address.rfind(':');
   int port = -1;
   if (colon == absl::string_view::npos || !absl::SimpleAtoi(address.substr(colon + 1), &port) ||
@@ -225,7 +225,13 @@ absl::StatusOr<std::unique_ptr<MetricsHttpServer>> MetricsHttpServer::Start(
   impl->http.Get("/metrics", [&metrics](const httplib::Request&, httplib::Response& res) {
     res.set_content(metrics.Render(), "text/plain; version=0.0.4; charset=utf-8");
   });
-  impl->http.Get("/healthz", [](const httplib::Request&, httplib::Response& res) {
+  impl->http.Get("/healthz", [healthy = std::move(healthy)](const httplib::Request&,
+                                                            httplib::Response& res) {
+    if (healthy && !healthy()) {
+      res.status = 503;
+      res.set_content("not serving\n", "text/plain");
+      return;
+    }
     res.set_content("ok\n", "text/plain");
   });
   if (port == 0) {

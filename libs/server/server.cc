@@ -18,9 +18,11 @@
 #include "absl/strings/str_cat.h"
 #include "grpc/support/time.h"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
+#include "grpcpp/impl/server_builder_option.h"
 #include "grpcpp/health_check_service_interface.h"
 #include "grpcpp/support/server_interceptor.h"
 #include "libs/server/grpc_status.h"
+#include "libs/server/tls.h"
 
 namespace cowork::server {
 namespace {
@@ -237,6 +239,25 @@ class ObservingInterceptorFactory final
   const CallObserver* observer_;
 };
 
+// Reflection on one server or off. Linking gRPC's reflection library registers its plugin for
+// every server the process builds (a static initializer), so this option takes it out of the
+// server's plugins when reflection is off and makes sure it is there when it is on.
+class ReflectionOption final : public grpc::ServerBuilderOption {
+ public:
+  explicit ReflectionOption(bool on) : on_(on) {}
+  void UpdateArguments(grpc::ChannelArguments*) override {}
+  void UpdatePlugins(std::vector<std::unique_ptr<grpc::ServerBuilderPlugin>>* plugins) override {
+    grpc::reflection::ProtoServerReflectionPlugin reference;
+    std::erase_if(*plugins, [&](const std::unique_ptr<grpc::ServerBuilderPlugin>& p) {
+      return p->name() == reference.name();
+    });
+    if (on_) plugins->push_back(std::make_unique<grpc::reflection::ProtoServerReflectionPlugin>());
+  }
+
+ private:
+  const bool on_;
+};
+
 sigset_t TerminationSignals() {
   sigset_t set;
   sigemptyset(&set);
@@ -284,6 +305,27 @@ absl::StatusOr<std::string> BearerToken(const grpc::ServerContextBase& context) 
   return std::string(token);
 }
 
+std::string ClientAddress(const grpc::ServerContextBase& context,
+                          absl::string_view trusted_header) {
+  if (!trusted_header.empty()) {
+    const auto& metadata = context.client_metadata();
+    auto it = metadata.find(grpc::string_ref(trusted_header.data(), trusted_header.size()));
+    if (it != metadata.end()) {
+      const absl::string_view value(it->second.data(), it->second.size());
+      const absl::string_view first = absl::StripAsciiWhitespace(value.substr(0, value.find(',')));
+      if (!first.empty()) return std::string(first.substr(0, 64));
+    }
+  }
+  // "ipv4:127.0.0.1:54321", "ipv6:[::1]:54321"
+  const std::string full = context.peer();
+  absl::string_view peer = full;
+  if (const size_t colon = peer.find(':'); colon != absl::string_view::npos) {
+    peer.remove_prefix(colon + 1);
+  }
+  if (absl::StartsWith(peer, "[")) return std::string(peer.substr(1, peer.find(']') - 1));
+  return std::string(peer.substr(0, peer.rfind(':')));
+}
+
 // ---------------------------------------------------------------- server
 
 struct Server::Impl {
@@ -314,11 +356,14 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerOptions& optio
   impl->observer = {.log_requests = options.log_requests,
                     .metrics = &metrics};
 
+  absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> credentials =
+      ServerCredentials(options.tls);
+  if (!credentials.ok()) return credentials.status();
   google::protobuf::SetLogHandler(&CaptureProtobufLog);
   grpc::EnableDefaultHealthCheckService(true);
-  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
-  builder.AddListeningPort(options.listen, grpc::InsecureServerCredentials(), &impl->port);
+  builder.AddListeningPort(options.listen, *credentials, &impl->port);
+  builder.SetOption(std::make_unique<ReflectionOption>(options.reflection));
   builder.SetMaxReceiveMessageSize(kMaxReceiveMessageBytes);
   // gRPC binds with SO_REUSEPORT by default: a second instance on the same port would then
   // start "successfully" and take part of the traffic. A busy port must be an error.
@@ -339,8 +384,21 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerOptions& optio
     health->SetServingStatus(true);
   }
   LogJson("info", "listening",
-          {{"address", options.listen}, {"port", absl::StrCat(impl->port)}});
+          {{"address", options.listen},
+           {"port", absl::StrCat(impl->port)},
+           {"tls", options.tls.cert_file.empty()             ? "off"
+                   : options.tls.client_ca_file.empty() ? "on"
+                                                         : "mutual"},
+           {"reflection", options.reflection ? "on" : "off"}});
   return std::unique_ptr<Server>(new Server(std::move(impl)));
+}
+
+void Server::SetServing(bool serving) {
+  absl::MutexLock lock(&impl_->mu);
+  if (impl_->shut_down) return;
+  if (grpc::HealthCheckServiceInterface* health = impl_->server->GetHealthCheckService()) {
+    health->SetServingStatus(serving);
+  }
 }
 
 void Server::Shutdown() {
@@ -365,7 +423,9 @@ void Server::Shutdown() {
 }
 
 void BlockTerminationSignals() {
-  const sigset_t set = TerminationSignals();
+  sigset_t set = TerminationSignals();
+  sigaddset(&set, SIGUSR1);
+  sigaddset(&set, SIGUSR2);
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
 }
 

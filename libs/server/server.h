@@ -3,7 +3,8 @@
 
 // The gRPC server kit every service starts with:
 //  - standard flags with environment fallbacks (the same names in every service),
-//  - a callback-API gRPC server with the health service and reflection,
+//  - a callback-API gRPC server with the health service, TLS (mutual TLS optional, the
+//    certificates reloaded when they change on disk) and, when asked, reflection,
 //  - an interceptor that logs one JSON line per call and feeds the request metrics,
 //  - a worker pool that runs handlers (which block on RocksDB and argon2) off gRPC's threads,
 //  - Prometheus text metrics over HTTP (cpp-httplib),
@@ -85,6 +86,17 @@ struct ServiceFlags {
   int drain_seconds = 10;
   // --log-requests: one JSON line per call on stderr. Default true.
   bool log_requests = true;
+  // --tls-cert-file, --tls-key-file: PEM certificate chain and private key of the gRPC port;
+  // both empty: plaintext. --tls-client-ca-file: PEM CAs of the clients' certificates; set,
+  // a client must present a certificate they signed (mutual TLS).
+  std::string tls_cert_file;
+  std::string tls_key_file;
+  std::string tls_client_ca_file;
+  // --reflection / --no-reflection: the gRPC reflection service. Default: on in --dev, off
+  // otherwise.
+  bool reflection = false;
+  bool reflection_given = false;  // set by the flag or COWORK_REFLECTION
+  bool ReflectionOn() const { return reflection_given ? reflection : dev; }
   // --request-retention-hours: how long the answer to a request id is kept for retries
   // (eventstore::StoreOptions::request_retention). Default 168 (7 days).
   int request_retention_hours = 168;
@@ -129,11 +141,14 @@ class Metrics {
   std::shared_ptr<Data> data_ ABSL_GUARDED_BY(mu_);
 };
 
-// Serves GET /metrics (and GET /healthz) on `address` until destroyed.
+// Serves GET /metrics and GET /healthz on `address` until destroyed. /healthz answers 200 "ok"
+// while `healthy()` holds (always, without it) and 503 "not serving" otherwise: Kubernetes
+// probes use it, since its gRPC probes cannot speak TLS.
 class MetricsHttpServer {
  public:
-  static absl::StatusOr<std::unique_ptr<MetricsHttpServer>> Start(absl::string_view address,
-                                                                  const Metrics& metrics);
+  static absl::StatusOr<std::unique_ptr<MetricsHttpServer>> Start(
+      absl::string_view address, const Metrics& metrics,
+      std::function<bool()> healthy = nullptr);
   ~MetricsHttpServer();
   int port() const;
 
@@ -158,7 +173,21 @@ grpc::ServerUnaryReactor* Run(grpc::CallbackServerContext* context,
 // The bearer token of a call ("authorization: Bearer <jwt>"), or UNAUTHENTICATED.
 absl::StatusOr<std::string> BearerToken(const grpc::ServerContextBase& context);
 
+// The address of the client of a call, without its port ("203.0.113.7", "2001:db8::1"): the
+// first address in the metadata `trusted_header` when it is given and the call carries it
+// (frontends that set it themselves, e.g. "x-forwarded-for"), else the connection's peer.
+std::string ClientAddress(const grpc::ServerContextBase& context,
+                          absl::string_view trusted_header = "");
+
 // ---------------------------------------------------------------- server
+
+// TLS of a gRPC port. cert_file and key_file both empty: plaintext. The files are read again
+// when they change (a renewed certificate needs no restart).
+struct ServerTls {
+  std::string cert_file;       // PEM certificate chain
+  std::string key_file;        // PEM private key of the first certificate
+  std::string client_ca_file;  // PEM CAs; set: clients must present a certificate they signed
+};
 
 struct ServerOptions {
   std::string service;   // for logs and metrics
@@ -166,16 +195,22 @@ struct ServerOptions {
   int workers = 64;
   bool log_requests = true;
   absl::Duration drain = absl::Seconds(10);
+  ServerTls tls;
+  bool reflection = false;  // serve grpc.reflection.v1alpha.ServerReflection
 };
 
 class Server {
  public:
-  // Builds and starts the server with health checking (SERVING) and reflection.
+  // Builds and starts the server with health checking (SERVING). FAILED_PRECONDITION when the
+  // TLS files are missing, unreadable or do not match.
   static absl::StatusOr<std::unique_ptr<Server>> Start(const ServerOptions& options,
                                                       const std::vector<grpc::Service*>& services,
                                                       Metrics& metrics);
   ~Server();  // Shutdown() if not done
   int port() const;
+  // Health of every service: SERVING or NOT_SERVING (the store refuses writes). Ignored after
+  // Shutdown.
+  void SetServing(bool serving);
   // Health NOT_SERVING, stop accepting, wait for calls in flight up to the drain time.
   void Shutdown();
 
@@ -185,8 +220,27 @@ class Server {
   std::unique_ptr<Impl> impl_;
 };
 
-// Blocks SIGTERM and SIGINT in the calling thread and every thread it starts afterwards.
-// Call first in main().
+// ---------------------------------------------------------------- clients
+
+// How a client reaches a gRPC port: plaintext when ca_file is empty; else TLS verified with
+// the CAs of ca_file, presenting cert_file and key_file when given (mutual TLS), checking the
+// server's certificate for server_name when given (instead of the address's host).
+struct ClientTls {
+  std::string ca_file;
+  std::string cert_file;
+  std::string key_file;
+  std::string server_name;
+};
+// The credentials of a client; `args` gets the server name override. INVALID_ARGUMENT naming
+// a file that cannot be read.
+absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> ClientCredentials(
+    const ClientTls& tls, grpc::ChannelArguments& args);
+// A channel to `address` with those credentials.
+absl::StatusOr<std::shared_ptr<grpc::Channel>> NewChannel(const std::string& address,
+                                                          const ClientTls& tls = {});
+
+// Blocks SIGTERM and SIGINT (and SIGUSR1 and SIGUSR2, which dev mode's disk-fault switch
+// waits for) in the calling thread and every thread it starts afterwards. Call first in main().
 void BlockTerminationSignals();
 // Waits for SIGTERM or SIGINT; returns the signal number.
 int WaitForTerminationSignal();

@@ -2,7 +2,10 @@
 
 #include "CLI/CLI.hpp"
 
+#include <signal.h>
+
 #include <iostream>
+#include <thread>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -15,7 +18,77 @@ namespace {
 
 std::string HostOf(const std::string& address) { return address.substr(0, address.rfind(':')); }
 
+// Sets `on` every second to whether the store takes writes, and tells `serving` of each
+// change, until destroyed.
+class HealthMonitor {
+ public:
+  HealthMonitor(eventstore::Store& store, std::function<void(bool)> serving)
+      : store_(store), serving_(std::move(serving)), thread_([this] { Loop(); }) {}
+  ~HealthMonitor() {
+    {
+      absl::MutexLock lock(&mu_);
+      stopping_ = true;
+    }
+    thread_.join();
+  }
+
+ private:
+  void Loop() {
+    bool last = true;
+    for (;;) {
+      const absl::Status writable = store_.CheckWritable();
+      if (writable.ok() != last) {
+        last = writable.ok();
+        server::LogJson(last ? "info" : "error",
+                        last ? "the store takes writes again: serving"
+                             : "the store refuses writes: not serving",
+                        {{"error", writable.ToString()}});
+        serving_(last);
+      }
+      absl::MutexLock lock(&mu_);
+      if (mu_.AwaitWithTimeout(absl::Condition(&stopping_), absl::Seconds(1))) return;
+    }
+  }
+
+  eventstore::Store& store_;
+  const std::function<void(bool)> serving_;
+  absl::Mutex mu_;
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  std::thread thread_;
+};
+
 }  // namespace
+
+// Dev mode's disk-fault switch: SIGUSR1 fills the disk, SIGUSR2 empties it.
+class DevSignals {
+ public:
+  explicit DevSignals(eventstore::DiskFaults& faults)
+      : faults_(faults), thread_([this] { Loop(); }) {}
+  ~DevSignals() {
+    stopping_ = true;
+    thread_.join();
+  }
+
+ private:
+  void Loop() {
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGUSR1);
+    sigaddset(&set, SIGUSR2);
+    const timespec wait = {.tv_sec = 0, .tv_nsec = 200'000'000};
+    while (!stopping_) {
+      const int signal = sigtimedwait(&set, nullptr, &wait);
+      if (signal != SIGUSR1 && signal != SIGUSR2) continue;
+      faults_.SetFull(signal == SIGUSR1);
+      server::LogJson("warning", signal == SIGUSR1 ? "dev: the disk is full (injected)"
+                                                   : "dev: the disk has room again");
+    }
+  }
+
+  eventstore::DiskFaults& faults_;
+  std::atomic<bool> stopping_{false};
+  std::thread thread_;
+};
 
 int ExitWith(const server::ServiceFlags& flags, absl::string_view what,
              const absl::Status& status) {
@@ -58,11 +131,16 @@ absl::StatusOr<std::unique_ptr<Runtime>> Runtime::Start(const server::ServiceFla
   runtime->kafka_ = {
       .brokers = flags.kafka_brokers, .client_id = flags.service, .properties = *properties};
 
+  if (flags.dev) {
+    runtime->disk_faults_ = std::make_unique<eventstore::DiskFaults>();
+    runtime->dev_signals_ = std::make_unique<DevSignals>(*runtime->disk_faults_);
+  }
   absl::StatusOr<std::unique_ptr<eventstore::Store>> store = eventstore::Store::Open(
       {.path = flags.data_dir,
        .durable = flags.durable,
        .request_retention = absl::Hours(flags.request_retention_hours),
-       .clock = &runtime->clock()});
+       .clock = &runtime->clock(),
+       .disk_faults = runtime->disk_faults_.get()});
   if (!store.ok()) {
     return absl::Status(store.status().code(),
                         absl::StrCat("cannot open the store: ", store.status().message()));
@@ -92,7 +170,8 @@ absl::StatusOr<std::unique_ptr<Runtime>> Runtime::Start(const server::ServiceFla
                           [store_ptr] { return static_cast<double>(store_ptr->OutboxDepth()); });
   if (!flags.metrics_listen.empty()) {
     absl::StatusOr<std::unique_ptr<server::MetricsHttpServer>> http =
-        server::MetricsHttpServer::Start(flags.metrics_listen, runtime->metrics_);
+        server::MetricsHttpServer::Start(flags.metrics_listen, runtime->metrics_,
+                                         [serving = &runtime->serving_] { return serving->load(); });
     if (!http.ok()) return http.status();
     runtime->http_ = *std::move(http);
     server::LogJson("info", "metrics listening",
@@ -102,11 +181,14 @@ absl::StatusOr<std::unique_ptr<Runtime>> Runtime::Start(const server::ServiceFla
   return runtime;
 }
 
+Runtime::Runtime(server::ServiceFlags flags) : flags_(std::move(flags)) {}
+
 Runtime::~Runtime() {
   // Stop what reads or writes the store before the store itself.
   consumers_.clear();
   relay_.reset();
   request_expiry_.reset();
+  dev_signals_.reset();
   http_.reset();
   store_.reset();
 }
@@ -170,14 +252,25 @@ int Runtime::Serve(const Authenticator& authn, std::vector<grpc::Service*> servi
        .listen = flags_.listen,
        .workers = flags_.workers,
        .log_requests = flags_.log_requests,
-       .drain = absl::Seconds(flags_.drain_seconds)},
+       .drain = absl::Seconds(flags_.drain_seconds),
+       .tls = {.cert_file = flags_.tls_cert_file,
+               .key_file = flags_.tls_key_file,
+               .client_ca_file = flags_.tls_client_ca_file},
+       .reflection = flags_.ReflectionOn()},
       services, metrics_);
   if (!server.ok()) return ExitWith(flags_, "cannot start the gRPC server", server.status());
+  serving_ = true;
   std::cout << flags_.service << " listening on " << HostOf(flags_.listen) << ":"
             << (*server)->port() << std::endl;
-
-  const int signal = server::WaitForTerminationSignal();
-  server::LogJson("info", "shutting down", {{"signal", std::to_string(signal)}});
+  {
+    HealthMonitor health(*store_, [this, s = server->get()](bool serving) {
+      serving_ = serving;
+      s->SetServing(serving);
+    });
+    const int signal = server::WaitForTerminationSignal();
+    server::LogJson("info", "shutting down", {{"signal", std::to_string(signal)}});
+  }
+  serving_ = false;
   (*server)->Shutdown();
   return 0;
 }

@@ -18,6 +18,7 @@
 //     });
 //   }
 
+#include <atomic>
 #include <functional>
 #include <initializer_list>
 #include <memory>
@@ -38,6 +39,8 @@
 #include "libs/service/scheduler.h"
 
 namespace cowork::service {
+
+class DevSignals;
 
 class Runtime {
  public:
@@ -70,24 +73,31 @@ class Runtime {
   absl::Status FollowCustomers(const directory::Directory& directory);
 
   // Starts the gRPC server with `services` and the TestClockService (authenticated by
-  // `authn`), prints "<service> listening on <host>:<port>" on stdout (tests and the launcher
-  // read the bound port there), waits for SIGTERM or SIGINT and stops everything. Returns
-  // main()'s exit code.
+  // `authn`), over TLS and with reflection as the flags say, prints "<service> listening on
+  // <host>:<port>" on stdout (tests and the launcher read the bound port there), reports
+  // health (gRPC health and /healthz: NOT_SERVING while the store refuses writes, probed every
+  // second), waits for SIGTERM or SIGINT and stops everything. Returns main()'s exit code.
+  //
+  // In --dev, SIGUSR1 makes every file write of the store fail as on a full disk and SIGUSR2
+  // ends that (eventstore::DiskFaults), for fault tests.
   int Serve(const Authenticator& authn, std::vector<grpc::Service*> services);
 
  private:
-  explicit Runtime(server::ServiceFlags flags) : flags_(std::move(flags)) {}
+  explicit Runtime(server::ServiceFlags flags);
 
   server::ServiceFlags flags_;
   auth::TokenKeys keys_;
   kafka::KafkaOptions kafka_;
   server::Metrics metrics_;
   std::unique_ptr<SimulatedClock> simulated_clock_;  // with --simulated-clock
+  std::unique_ptr<eventstore::DiskFaults> disk_faults_;  // with --dev
+  std::atomic<bool> serving_{false};  // what health says
   std::unique_ptr<eventstore::Store> store_;
   std::unique_ptr<Scheduler> request_expiry_;  // deletes expired request records
   std::unique_ptr<kafka::OutboxRelay> relay_;
   std::unique_ptr<server::MetricsHttpServer> http_;
   std::vector<std::unique_ptr<kafka::EventConsumer>> consumers_;
+  std::unique_ptr<DevSignals> dev_signals_;  // with --dev
 };
 
 // A service's main(): blocks the termination signals (Serve waits for them), parses the

@@ -1,6 +1,7 @@
 #include "libs/testing/suite.h"
 
 #include <atomic>
+#include <cstdio>
 #include <fstream>
 #include <cstdlib>
 
@@ -94,7 +95,7 @@ absl::StatusOr<Service> StartService(absl::string_view name, const ServiceOption
   Service service;
   service.process = std::move(*process);
   service.address = (*line)[1];
-  std::shared_ptr<grpc::Channel> channel = Connect(service.address);
+  std::shared_ptr<grpc::Channel> channel = Connect(service.address, options.client_tls);
   if (absl::Status s = WaitConnected(*channel, options.timeout); !s.ok()) {
     return absl::Status(s.code(), absl::StrCat(s.message(), "; log tail:\n",
                                                service.process->LogTail()));
@@ -102,7 +103,8 @@ absl::StatusOr<Service> StartService(absl::string_view name, const ServiceOption
   return service;
 }
 
-std::shared_ptr<grpc::Channel> Connect(const std::string& address) {
+std::shared_ptr<grpc::Channel> Connect(const std::string& address,
+                                       const server::ClientTls& tls) {
   grpc::ChannelArguments args;
   // Retry connecting quickly after a restart of the service on the same test.
   args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 100);
@@ -110,7 +112,13 @@ std::shared_ptr<grpc::Channel> Connect(const std::string& address) {
   // Bad-input tests send 1 MB fields; leave headroom above them.
   args.SetMaxSendMessageSize(16 * 1024 * 1024);
   args.SetMaxReceiveMessageSize(16 * 1024 * 1024);
-  return grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), args);
+  absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> credentials =
+      server::ClientCredentials(tls, args);
+  if (!credentials.ok()) {
+    std::fprintf(stderr, "testing::Connect: %s\n", credentials.status().ToString().c_str());
+    std::abort();
+  }
+  return grpc::CreateCustomChannel(address, *credentials, args);
 }
 
 absl::Status WaitConnected(grpc::Channel& channel, absl::Duration timeout) {
@@ -119,9 +127,10 @@ absl::Status WaitConnected(grpc::Channel& channel, absl::Duration timeout) {
       absl::StrCat("channel not connected within ", absl::FormatDuration(timeout)));
 }
 
-CustomersStubs CustomersStubs::Connect(const std::string& address) {
+CustomersStubs CustomersStubs::Connect(const std::string& address,
+                                       const server::ClientTls& tls) {
   CustomersStubs stubs;
-  stubs.channel = testing::Connect(address);
+  stubs.channel = testing::Connect(address, tls);
   stubs.directory = customers::v1::DirectoryService::NewStub(stubs.channel);
   stubs.customers = customers::v1::CustomersService::NewStub(stubs.channel);
   stubs.accounts = customers::v1::AccountsService::NewStub(stubs.channel);
@@ -165,6 +174,20 @@ constexpr std::pair<const char*, const char*> kKeyFiles[] = {
     {"COWORK_SESSION_PRIVATE_KEY_FILE", "session-private-key.pem"}};
 
 }  // namespace
+
+absl::Status MakeDevCertificates(const std::string& dir) {
+  absl::StatusOr<std::unique_ptr<Subprocess>> script = Subprocess::Start(
+      {.program = absl::StrCat(COWORK_SOURCE_DIR, "/tools/dev-certs"),
+       .args = {dir},
+       .log_path = absl::StrCat(dir, ".dev-certs.log")});
+  if (!script.ok()) return script.status();
+  absl::StatusOr<ExitStatus> done = (*script)->WaitExit(absl::Seconds(60));
+  if (!done.ok()) return done.status();
+  if (!done->exited || done->code != 0) {
+    return absl::InternalError(absl::StrCat("tools/dev-certs failed: ", (*script)->LogTail()));
+  }
+  return absl::OkStatus();
+}
 
 ProductionKeys WriteProductionKeys(const std::string& dir) {
   ProductionKeys keys{.session = auth::NewEs256KeyPair(),

@@ -35,6 +35,7 @@
 #include "grpcpp/grpcpp.h"
 #include "libs/auth/keys.h"
 #include "libs/server/grpc_status.h"
+#include "libs/server/server.h"
 #include "libs/testing/process.h"
 
 namespace cowork::testing {
@@ -76,6 +77,9 @@ struct ServiceOptions {
   std::vector<std::string> unset_env;
   // How long to wait for "<service> listening on ..." and a connected channel. Default 30 s.
   absl::Duration timeout = absl::Seconds(30);
+  // How the test reaches the service: plaintext by default; the CA (and a client certificate)
+  // when the service serves TLS (extra_args --tls-*).
+  server::ClientTls client_tls;
 };
 
 struct Service {
@@ -99,8 +103,10 @@ absl::StatusOr<Service> StartService(absl::string_view name, const ServiceOption
 
 // ---------------------------------------------------------------- gRPC
 
-// An insecure channel to a loopback address (tests only ever talk to 127.0.0.1).
-std::shared_ptr<grpc::Channel> Connect(const std::string& address);
+// A channel to a loopback address (tests only ever talk to 127.0.0.1): plaintext, or TLS as
+// `tls` says (a file that cannot be read fails the test's process: a test bug).
+std::shared_ptr<grpc::Channel> Connect(const std::string& address,
+                                       const server::ClientTls& tls = {});
 // Waits until the channel is connected. UNAVAILABLE when it is not within `timeout`.
 absl::Status WaitConnected(grpc::Channel& channel, absl::Duration timeout);
 
@@ -111,7 +117,8 @@ struct CustomersStubs {
   std::unique_ptr<customers::v1::AccountsService::Stub> accounts;
   std::unique_ptr<customers::v1::TeamsService::Stub> teams;
 
-  static CustomersStubs Connect(const std::string& address);
+  static CustomersStubs Connect(const std::string& address,
+                                const server::ClientTls& tls = {});
 };
 
 // Adds "authorization: Bearer <token>" (nothing when `token` is empty).
@@ -163,6 +170,10 @@ struct ProductionKeys {
   std::vector<std::pair<std::string, std::string>> EnvFor(absl::string_view service) const;
 };
 ProductionKeys WriteProductionKeys(const std::string& dir);
+
+// A dev CA and certificates made by tools/dev-certs under `dir` (once): ca.pem, server.pem and
+// server-key.pem (for 127.0.0.1 and localhost), client.pem and client-key.pem.
+absl::Status MakeDevCertificates(const std::string& dir);
 
 // A request id no other call uses.
 std::string NewRequestId();

@@ -35,8 +35,7 @@ using google::protobuf::Reflection;
 
 class GrpcTransport final : public Transport {
  public:
-  explicit GrpcTransport(const std::string& address)
-      : stub_(grpc::CreateChannel(address, grpc::InsecureChannelCredentials())) {}
+  explicit GrpcTransport(std::shared_ptr<grpc::Channel> channel) : stub_(std::move(channel)) {}
 
   grpc::Status Call(const std::string& method, grpc::ClientContext& context,
                     const Message& request, Message* response) override {
@@ -221,8 +220,11 @@ std::string EnumPrefix(const EnumDescriptor* e) {
 
 }  // namespace
 
-std::unique_ptr<Transport> MakeGrpcTransport(const std::string& address) {
-  return std::make_unique<GrpcTransport>(address);
+absl::StatusOr<std::unique_ptr<Transport>> MakeGrpcTransport(const std::string& address,
+                                                             const server::ClientTls& tls) {
+  absl::StatusOr<std::shared_ptr<grpc::Channel>> channel = server::NewChannel(address, tls);
+  if (!channel.ok()) return channel.status();
+  return std::make_unique<GrpcTransport>(*std::move(channel));
 }
 
 Context::Context(std::ostream& out, std::ostream& err, std::istream& in)
@@ -242,6 +244,17 @@ void Context::AddGlobalOptions(CLI::App& app) {
   app.add_option("--request-id", options_.request_id,
                  "request_id of the mutating call (default: a fresh UUID per call); "
                  "retry with the same id to have it done once");
+  app.add_option("--tls-ca-file", options_.tls.ca_file,
+                 "PEM CAs to verify the services' TLS certificates with (none: plaintext)")
+      ->envname("COWORK_TLS_CA_FILE");
+  app.add_option("--tls-cert-file", options_.tls.cert_file,
+                 "PEM client certificate, for services that require one (mutual TLS)")
+      ->envname("COWORK_CLIENT_CERT_FILE");
+  app.add_option("--tls-key-file", options_.tls.key_file, "PEM private key of --tls-cert-file")
+      ->envname("COWORK_CLIENT_KEY_FILE");
+  app.add_option("--tls-server-name", options_.tls.server_name,
+                 "Name the services' certificates must carry, when not the address's host")
+      ->envname("COWORK_TLS_SERVER_NAME");
   app.add_option("--timeout", timeout_text_, "Deadline of each call, e.g. 10s, 500ms")
       ->check(CLI::Validator(
           [](std::string& text) -> std::string {
@@ -307,7 +320,11 @@ absl::Status Context::CallQuiet(absl::string_view full_method, Message& request,
         absl::StrCat("coworkctl bug: no address option for ", method->service()->full_name()));
   }
   std::unique_ptr<Transport>& transport = transports_[address->second];
-  if (transport == nullptr) transport = factory_(address->second);
+  if (transport == nullptr) {
+    absl::StatusOr<std::unique_ptr<Transport>> made = factory_(address->second, options_.tls);
+    if (!made.ok()) return made.status();
+    transport = *std::move(made);
+  }
 
   grpc::ClientContext context;
   context.set_deadline(absl::ToChronoTime(RealClock::Get().Now() + options_.timeout));

@@ -40,6 +40,7 @@
 #include "google/protobuf/timestamp.pb.h"
 #include "google/type/date.pb.h"
 #include "grpcpp/grpcpp.h"
+#include "libs/server/server.h"
 
 namespace cowork::ctl {
 
@@ -61,6 +62,12 @@ struct GlobalOptions {
   std::string request_id;
   // --timeout: deadline of each call, e.g. "10s", "500ms" or plain seconds. Default 10 s.
   absl::Duration timeout = absl::Seconds(10);
+  // --tls-ca-file (COWORK_TLS_CA_FILE): TLS verified with these CAs; none: plaintext.
+  // --tls-cert-file, --tls-key-file (COWORK_CLIENT_CERT_FILE, COWORK_CLIENT_KEY_FILE): the
+  // client certificate for services that require one (mutual TLS). --tls-server-name
+  // (COWORK_TLS_SERVER_NAME): the name the service's certificate must carry, when it is not
+  // the address's host (e.g. through kubectl port-forward).
+  server::ClientTls tls;
 };
 
 // Sends one unary call. `method` is the full gRPC path, "/pkg.Service/Method".
@@ -72,8 +79,10 @@ class Transport {
                             google::protobuf::Message* response) = 0;
 };
 
-// gRPC's generic stub over an insecure channel to `address` (a blocking call).
-std::unique_ptr<Transport> MakeGrpcTransport(const std::string& address);
+// gRPC's generic stub over a channel to `address` (a blocking call), TLS as `tls` says.
+// INVALID_ARGUMENT naming a TLS file that cannot be read.
+absl::StatusOr<std::unique_ptr<Transport>> MakeGrpcTransport(const std::string& address,
+                                                             const server::ClientTls& tls);
 
 // How a response is printed.
 struct OutputSpec {
@@ -103,7 +112,8 @@ class Context {
 
   // Parses the command line and runs the chosen command. `factory` is called once per
   // address a command talks to, after a successful parse.
-  using TransportFactory = std::function<std::unique_ptr<Transport>(const std::string& address)>;
+  using TransportFactory = std::function<absl::StatusOr<std::unique_ptr<Transport>>(
+      const std::string& address, const server::ClientTls& tls)>;
   int Run(CLI::App& app, int argc, const char* const* argv, const TransportFactory& factory);
 
   // Called from a subcommand's callback: the work to do once parsing is over.

@@ -99,7 +99,8 @@ Result RunCtl(Recorder& recorder, std::vector<std::string> args, const std::stri
   for (const std::string& a : args) argv.push_back(a.c_str());
   Result r;
   r.code = ctx.Run(app, static_cast<int>(argv.size()), argv.data(),
-                   [&recorder](const std::string& address) {
+                   [&recorder](const std::string& address, const server::ClientTls&)
+                       -> absl::StatusOr<std::unique_ptr<Transport>> {
                      return std::make_unique<FakeTransport>(recorder, address);
                    });
   r.out = out.str();
