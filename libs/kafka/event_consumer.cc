@@ -35,13 +35,24 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/numbers.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
 #include "absl/synchronization/mutex.h"
 #include "libs/kafka/client.h"
 #include "libs/kafka/kafka.h"
 
 namespace cowork::kafka {
 namespace {
+
+// "cowork.customers.v1.CustomerAdded" of "type.googleapis.com/cowork.customers.v1.CustomerAdded".
+absl::string_view TypeNameOf(const common::v1::EventEnvelope& envelope) {
+  absl::string_view type_name = envelope.payload().type_url();
+  if (size_t slash = type_name.rfind('/'); slash != absl::string_view::npos) {
+    type_name.remove_prefix(slash + 1);
+  }
+  return type_name;
+}
 
 using SteadyClock = std::chrono::steady_clock;
 
@@ -81,6 +92,7 @@ struct EventConsumer::Impl {
   std::atomic<int64_t> lag{0};
   std::atomic<uint64_t> applied{0};
   std::atomic<uint64_t> skipped{0};
+  std::atomic<uint64_t> refused{0};
   std::atomic<uint64_t> commits{0};
 
   // Consumer-thread state (and Start's, before the thread exists).
@@ -253,6 +265,23 @@ struct EventConsumer::Impl {
       }
       return absl::OkStatus();
     }
+    // Only the service that owns a topic writes to it (Kafka's ACLs), and it publishes only its
+    // own events: an envelope that says otherwise, or carries another service's event, was
+    // forged or misrouted. It is refused, and changes nothing.
+    const std::string owner_service = ServiceOfTopic(r.topic);
+    if (envelope.service() != owner_service ||
+        !absl::StartsWith(TypeNameOf(envelope),
+                          absl::StrCat("cowork.", owner_service, ".v1."))) {
+      refused.fetch_add(1, std::memory_order_relaxed);
+      if (attempt == 1) {
+        auto fields = Where(r, &envelope);
+        fields.emplace_back("service", envelope.service());
+        fields.emplace_back("type", std::string(TypeNameOf(envelope)));
+        internal::LogJson("error", "kafka.consumer",
+                          "event of another service than the topic's; refused", fields);
+      }
+      return absl::OkStatus();
+    }
     std::string applied_key = AppliedKey(envelope.aggregate_type(), envelope.aggregate_id());
     absl::StatusOr<int64_t> applied_sequence = applied_of(applied_key);
     if (!applied_sequence.ok()) return applied_sequence.status();
@@ -273,11 +302,7 @@ struct EventConsumer::Impl {
     decision.applied_key = std::move(applied_key);
     decision.sequence = envelope.sequence();
 
-    const std::string& type_url = envelope.payload().type_url();
-    absl::string_view type_name = type_url;
-    if (size_t slash = type_name.rfind('/'); slash != absl::string_view::npos) {
-      type_name.remove_prefix(slash + 1);
-    }
+    const absl::string_view type_name = TypeNameOf(envelope);
     auto handler = owner.handlers_.find(type_name);
     if (handler == owner.handlers_.end()) return absl::OkStatus();  // not this projection's
 
@@ -587,6 +612,10 @@ int64_t EventConsumer::Lag() const {
 
 uint64_t EventConsumer::applied() const {
   return impl_ == nullptr ? 0 : impl_->applied.load(std::memory_order_relaxed);
+}
+
+uint64_t EventConsumer::refused() const {
+  return impl_ == nullptr ? 0 : impl_->refused.load(std::memory_order_relaxed);
 }
 
 uint64_t EventConsumer::skipped() const {

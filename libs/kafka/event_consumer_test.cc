@@ -10,6 +10,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "cowork/customers/v1/events.pb.h"
+#include "google/protobuf/wrappers.pb.h"
 #include "gtest/gtest.h"
 #include "libs/kafka/dev_broker.h"
 #include "libs/kafka/kafka.h"
@@ -25,17 +26,24 @@ using testing::Eventually;
 using testing::OpenStore;
 using testing::TempDir;
 
-constexpr char kTopic[] = "cowork.source.events";
+// The consumer takes only the owner's events from a topic: the customers events of these tests.
+constexpr char kTopic[] = "cowork.customers.events";
 
 class EventConsumerTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto broker = DevBroker::Start({.topics = {kTopic}, .partitions = 3});
+    StartBroker(3);
+    store_ = OpenStore(dir_.path());
+    ASSERT_NE(store_, nullptr);
+  }
+
+  // A fresh dev broker whose topic has `partitions` partitions (one: a single, known order).
+  void StartBroker(int partitions) {
+    broker_.reset();
+    auto broker = DevBroker::Start({.topics = {kTopic}, .partitions = partitions});
     ASSERT_TRUE(broker.ok()) << broker.status();
     broker_ = *std::move(broker);
     kafka_ = {.brokers = broker_->bootstrap(), .client_id = "consumer-test"};
-    store_ = OpenStore(dir_.path());
-    ASSERT_NE(store_, nullptr);
   }
 
   static std::string Serialized(const common::v1::EventEnvelope& e) {
@@ -288,14 +296,13 @@ TEST_F(EventConsumerTest, AbortedHandlersAreRetriedOtherErrorsSkipped) {
 }
 
 TEST_F(EventConsumerTest, LagCountsWhatIsBehindTheHighWatermark) {
-  ASSERT_TRUE(broker_->CreateTopic("cowork.single.events", 1).ok());
+  StartBroker(1);
   std::atomic<bool> release{false};
   fail_with_ = [&](const common::v1::EventEnvelope&) -> absl::Status {
     return release.load() ? absl::OkStatus() : absl::UnavailableError("not yet");
   };
-  Produce({OperatorEvent("a", 1), OperatorEvent("a", 2), OperatorEvent("a", 3)},
-          "cowork.single.events");
-  auto consumer = MakeConsumer({.name = "lagging", .topics = {"cowork.single.events"}});
+  Produce({OperatorEvent("a", 1), OperatorEvent("a", 2), OperatorEvent("a", 3)});
+  auto consumer = MakeConsumer({.name = "lagging", .topics = {kTopic}});
   ASSERT_TRUE(consumer->Start().ok());
   // Stuck on the first message: all three are behind.
   ASSERT_TRUE(Eventually([&] { return consumer->Lag() == 3; }));
@@ -304,16 +311,16 @@ TEST_F(EventConsumerTest, LagCountsWhatIsBehindTheHighWatermark) {
 }
 
 TEST_F(EventConsumerTest, CaughtUpOnlyOnceEverythingOnTheBrokersIsCommitted) {
-  ASSERT_TRUE(broker_->CreateTopic("cowork.held.events", 1).ok());
+  StartBroker(1);
   std::atomic<bool> release{false};
   fail_with_ = [&](const common::v1::EventEnvelope&) -> absl::Status {
     return release.load() ? absl::OkStatus() : absl::UnavailableError("not yet");
   };
-  auto consumer = MakeConsumer({.name = "held", .topics = {"cowork.held.events"}});
+  auto consumer = MakeConsumer({.name = "held", .topics = {kTopic}});
   EXPECT_FALSE(*consumer->CaughtUp(absl::Seconds(5)));  // not started
   ASSERT_TRUE(consumer->Start().ok());
   ASSERT_TRUE(Eventually([&] { return *consumer->CaughtUp(absl::Seconds(5)); }));  // empty
-  Produce({OperatorEvent("a", 1), OperatorEvent("a", 2)}, "cowork.held.events");
+  Produce({OperatorEvent("a", 1), OperatorEvent("a", 2)});
   // Held on the first message: the brokers hold two messages it has not committed.
   absl::StatusOr<bool> held = consumer->CaughtUp(absl::Seconds(5));
   ASSERT_TRUE(held.ok()) << held.status();
@@ -327,10 +334,33 @@ TEST_F(EventConsumerTest, ATopicMissingAtStartIsAssignedWhenItAppears) {
   auto consumer = MakeConsumer({.topics = {kTopic, "cowork.late.events"}});
   ASSERT_TRUE(consumer->Start().ok());
   ASSERT_TRUE(broker_->CreateTopic("cowork.late.events", 2).ok());
+  // Read once assigned: refused, as a customers event has no business on the late topic.
   Produce({OperatorEvent("late", 1)}, "cowork.late.events");
   Produce({OperatorEvent("early", 1)});
-  ASSERT_TRUE(Eventually([&] { return consumer->applied() == 2; }));
-  EXPECT_EQ(View("operator/late"), "late@1");
+  ASSERT_TRUE(Eventually([&] { return consumer->applied() == 1 && consumer->refused() == 1; }));
+  EXPECT_EQ(View("operator/early"), "early@1");
+}
+
+TEST_F(EventConsumerTest, RefusesEventsOfAnotherServiceThanTheTopicsOwner) {
+  auto consumer = MakeConsumer({});
+  ASSERT_TRUE(consumer->Start().ok());
+  // A customers event that says the bookings service wrote it, and an envelope of the
+  // customers service carrying a payload of no customers event.
+  common::v1::EventEnvelope forged_service = OperatorEvent("a", 1);
+  forged_service.set_service("bookings");
+  common::v1::EventEnvelope foreign_payload = OperatorEvent("a", 1);
+  google::protobuf::StringValue other;
+  other.set_value("not a customers event");
+  foreign_payload.mutable_payload()->PackFrom(other);
+  Produce({forged_service, foreign_payload});
+  ASSERT_TRUE(Eventually([&] { return consumer->refused() == 2; }));
+  EXPECT_EQ(View("operator/a"), "");
+  EXPECT_EQ(calls_.load(), 0);
+  // They took no sequence: the real first event of "a" applies.
+  Produce({OperatorEvent("a", 1)});
+  ASSERT_TRUE(Eventually([&] { return consumer->applied() == 1; }));
+  EXPECT_EQ(View("operator/a"), "a@1");
+  EXPECT_EQ(consumer->refused(), 2u);
 }
 
 TEST_F(EventConsumerTest, KeepsConsumingAcrossABrokerOutage) {
@@ -359,12 +389,12 @@ TEST_F(EventConsumerTest, StartsDuringAnOutageAndCatchesUpAfterIt) {
 // ---------------------------------------------------------------- write_only: rounds
 
 TEST_F(EventConsumerTest, WriteOnlyCommitsARoundWithItsOffsetsAndSequences) {
-  ASSERT_TRUE(broker_->CreateTopic("cowork.single.events", 1).ok());
+  StartBroker(1);
   std::vector<common::v1::EventEnvelope> events;
   for (int i = 0; i < 100; ++i) events.push_back(OperatorEvent(absl::StrCat("op", i), 1));
   events.push_back(OperatorEvent("op7", 2));
-  Produce(events, "cowork.single.events");
-  auto consumer = MakeWriteOnlyConsumer({.topics = {"cowork.single.events"}});
+  Produce(events);
+  auto consumer = MakeWriteOnlyConsumer({.topics = {kTopic}});
   ASSERT_TRUE(consumer->Start().ok());
   ASSERT_TRUE(Eventually([&] { return consumer->applied() == 101; }));
   EXPECT_EQ(consumer->skipped(), 0u);
@@ -380,11 +410,11 @@ TEST_F(EventConsumerTest, WriteOnlyCommitsARoundWithItsOffsetsAndSequences) {
 }
 
 TEST_F(EventConsumerTest, WriteOnlyRoundsHoldAtMostBatchSizeMessages) {
-  ASSERT_TRUE(broker_->CreateTopic("cowork.single.events", 1).ok());
+  StartBroker(1);
   std::vector<common::v1::EventEnvelope> events;
   for (int i = 0; i < 10; ++i) events.push_back(OperatorEvent(absl::StrCat("op", i), 1));
-  Produce(events, "cowork.single.events");
-  auto consumer = MakeWriteOnlyConsumer({.topics = {"cowork.single.events"}, .batch_size = 3});
+  Produce(events);
+  auto consumer = MakeWriteOnlyConsumer({.topics = {kTopic}, .batch_size = 3});
   ASSERT_TRUE(consumer->Start().ok());
   ASSERT_TRUE(Eventually([&] { return consumer->applied() == 10; }));
   EXPECT_GE(consumer->commits(), 4u);

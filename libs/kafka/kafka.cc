@@ -9,7 +9,9 @@
 #include <cstdint>
 #include <string>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
 #include "libs/kafka/client.h"
 
 namespace cowork::kafka {
@@ -26,6 +28,14 @@ std::chrono::steady_clock::time_point DeadlineAfter(absl::Duration timeout) {
 }
 
 }  // namespace
+
+std::string ServiceOfTopic(absl::string_view topic) {
+  if (!absl::ConsumePrefix(&topic, "cowork.") || !absl::ConsumeSuffix(&topic, ".events") ||
+      topic.empty() || topic.find('.') != absl::string_view::npos) {
+    return "";
+  }
+  return std::string(topic);
+}
 
 std::string TopicFor(absl::string_view service) {
   return absl::StrCat("cowork.", service, ".events");

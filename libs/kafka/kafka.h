@@ -37,6 +37,9 @@
 namespace cowork::kafka {
 
 std::string TopicFor(absl::string_view service);  // "cowork.<service>.events"
+// The service that owns `topic` ("customers" for "cowork.customers.events"); "" for a topic
+// that is no service's events topic.
+std::string ServiceOfTopic(absl::string_view topic);
 
 struct KafkaOptions {
   // bootstrap.servers, e.g. "127.0.0.1:9092". Required.
@@ -115,7 +118,9 @@ struct ConsumerOptions {
 // consumer adds the offset and the applied sequence and commits, after each message or, with
 // ConsumerOptions::write_only, after each poll round. A handler error of ABORTED or
 // UNAVAILABLE is retried (with backoff); any other error is logged, and the event is skipped
-// (its writes dropped) so one bad event cannot stop the projection.
+// (its writes dropped) so one bad event cannot stop the projection. An envelope whose
+// `service` is not the topic's owner, or whose payload is not an event of the owner's package,
+// is refused: logged and counted (refused()), never applied.
 class EventConsumer {
  public:
   // Registers a handler for payloads of type T (by full proto name). Before Start.
@@ -139,6 +144,7 @@ class EventConsumer {
   int64_t Lag() const;
   uint64_t applied() const;  // events applied since start
   uint64_t skipped() const;  // duplicates and unknown types since start
+  uint64_t refused() const;  // envelopes of another service than their topic's, since start
   // Store commits since start: one per message, fewer when write_only gathers several.
   uint64_t commits() const;
   // True when this consumer has committed every message the brokers hold now: for each

@@ -39,7 +39,7 @@ inline common::v1::EventEnvelope Envelope(const std::string& type, const std::st
   e.set_aggregate_id(id);
   e.set_sequence(sequence);
   e.set_operator_id("op-1");
-  e.set_service("test");
+  e.set_service("customers");  // the payloads of these tests are customers events
   e.mutable_payload()->PackFrom(payload);
   return e;
 }

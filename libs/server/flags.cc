@@ -95,7 +95,17 @@ absl::StatusOr<std::map<std::string, std::string>> KafkaProperties(const Service
       return absl::InvalidArgumentError(
           absl::StrCat("--kafka-property \"", entry, "\": expected key=value"));
     }
-    out[entry.substr(0, eq)] = entry.substr(eq + 1);
+    const std::string key = entry.substr(0, eq);
+    // The outbox relay's guarantees rest on these: no event lost (acks=all), none published
+    // twice or out of order (the idempotent producer, which bounds requests in flight).
+    for (const absl::string_view fixed : {"enable.idempotence", "acks", "request.required.acks",
+                                          "max.in.flight", "max.in.flight.requests.per.connection"}) {
+      if (key == fixed) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "--kafka-property \"", key, "\": fixed by the suite (idempotent producer, acks=all)"));
+      }
+    }
+    out[key] = entry.substr(eq + 1);
   }
   return out;
 }

@@ -103,7 +103,8 @@ struct ServiceFlags {
 };
 
 void AddStandardFlags(CLI::App& app, ServiceFlags& flags, const ServiceDefaults& defaults);
-// The kafka_properties as a map; INVALID_ARGUMENT for an entry without '='.
+// The kafka_properties as a map; INVALID_ARGUMENT for an entry without '=', or one that sets
+// what the outbox relay's guarantees rest on (enable.idempotence, acks, max.in.flight).
 absl::StatusOr<std::map<std::string, std::string>> KafkaProperties(const ServiceFlags& flags);
 
 // ---------------------------------------------------------------- logging

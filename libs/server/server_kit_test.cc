@@ -133,6 +133,18 @@ TEST(KafkaProperties, ParsesKeyValues) {
   EXPECT_EQ(KafkaProperties(f).status().code(), absl::StatusCode::kInvalidArgument);
 }
 
+TEST(KafkaProperties, WhatTheRelaysGuaranteesRestOnCannotBeChanged) {
+  for (const std::string entry :
+       {"enable.idempotence=false", "acks=1", "request.required.acks=0", "max.in.flight=100",
+        "max.in.flight.requests.per.connection=10"}) {
+    ServiceFlags f;
+    f.kafka_properties = {"security.protocol=ssl", entry};
+    const absl::Status refused = KafkaProperties(f).status();
+    EXPECT_EQ(refused.code(), absl::StatusCode::kInvalidArgument) << entry;
+    EXPECT_THAT(std::string(refused.message()), ::testing::HasSubstr(entry.substr(0, entry.find('='))));
+  }
+}
+
 // ---------------------------------------------------------------- logging
 
 std::string CaptureLog(absl::string_view level, absl::string_view message,

@@ -235,6 +235,11 @@ absl::Status Runtime::AddConsumer(absl::string_view name,
   metrics_.Gauge("cowork_consumer_lag", "Messages of a consumed topic not yet applied",
                  {{"consumer", std::string(name)}},
                  [raw] { return static_cast<double>(raw->Lag()); });
+  metrics_.Gauge("cowork_consumer_refused_events",
+                 "Events refused since start: their envelope or payload is of another service "
+                 "than the topic's (forged or misrouted)",
+                 {{"consumer", std::string(name)}},
+                 [raw] { return static_cast<double>(raw->refused()); });
   consumers_.push_back(std::move(consumer));
   return absl::OkStatus();
 }

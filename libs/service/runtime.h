@@ -65,7 +65,8 @@ class Runtime {
   // the flag: nothing.
   absl::Status RebuildViews(std::initializer_list<std::function<absl::Status()>> rebuilds);
 
-  // Starts `consumer` and reports its lag as cowork_consumer_lag{consumer=<name>}.
+  // Starts `consumer` and reports its lag as cowork_consumer_lag{consumer=<name>} and its
+  // refused events as cowork_consumer_refused_events{consumer=<name>}.
   absl::Status AddConsumer(absl::string_view name, std::unique_ptr<kafka::EventConsumer> consumer);
 
   // Starts the consumer "<service>.customers" of cowork.customers.events feeding `directory`
