@@ -8,17 +8,20 @@
 namespace cowork {
 
 google::protobuf::Timestamp ToTimestamp(absl::Time t) {
+  // Whole seconds (rounded down) and the nanoseconds after them: nothing saturates, unlike a
+  // count of nanoseconds since 1970 (which ends in 2262).
   google::protobuf::Timestamp ts;
-  const int64_t nanos = absl::ToUnixNanos(t);
-  int64_t seconds = nanos / 1'000'000'000;
-  int64_t rest = nanos % 1'000'000'000;
-  if (rest < 0) {
-    rest += 1'000'000'000;
-    --seconds;
-  }
+  const int64_t seconds = absl::ToUnixSeconds(t);
   ts.set_seconds(seconds);
-  ts.set_nanos(static_cast<int32_t>(rest));
+  ts.set_nanos(static_cast<int32_t>(absl::ToInt64Nanoseconds(t - absl::FromUnixSeconds(seconds))));
   return ts;
+}
+
+bool IsValidTimestamp(const google::protobuf::Timestamp& t) {
+  constexpr int64_t kFirst = -62'135'596'800;  // 0001-01-01T00:00:00Z
+  constexpr int64_t kLast = 253'402'300'799;   // 9999-12-31T23:59:59Z
+  return t.seconds() >= kFirst && t.seconds() <= kLast && t.nanos() >= 0 &&
+         t.nanos() <= 999'999'999;
 }
 
 absl::Time FromTimestamp(const google::protobuf::Timestamp& t) {

@@ -17,8 +17,12 @@
 
 namespace cowork {
 
+// Exact for every instant a Timestamp can hold (years 1 to 9999).
 google::protobuf::Timestamp ToTimestamp(absl::Time t);
 absl::Time FromTimestamp(const google::protobuf::Timestamp& t);
+// Whether `t` is a Timestamp as google/protobuf/timestamp.proto defines it: 0001-01-01T00:00:00Z
+// to 9999-12-31T23:59:59.999999999Z, nanos 0 to 999,999,999.
+bool IsValidTimestamp(const google::protobuf::Timestamp& t);
 absl::Duration FromDurationProto(const google::protobuf::Duration& d);
 
 google::type::Date ToDate(absl::CivilDay day);

@@ -3,6 +3,8 @@
 #include "absl/strings/str_cat.h"
 #include "libs/clock/proto_time.h"
 #include "libs/status/field_errors.h"
+#include "libs/status/macros.h"
+#include "libs/validation/validation.h"
 
 namespace cowork::service {
 namespace {
@@ -54,6 +56,9 @@ grpc::ServerUnaryReactor* TestClockServiceImpl::SetTime(grpc::CallbackServerCont
                 [this](const auth::Principal& p, const common::v1::SetTimeRequest& r)
                     -> absl::StatusOr<common::v1::ClockTime> {
                   if (!r.has_time()) return InvalidField("time", "is required");
+                  FieldErrors errors;
+                  validation::CheckTimestamp(r.time(), "time", errors);
+                  COWORK_RETURN_IF_ERROR(errors.ToStatus());
                   return Move(p, FromTimestamp(r.time()));
                 });
 }

@@ -4,9 +4,12 @@
 #include <unicode/utf8.h>
 
 #include <algorithm>
+#include <cstdlib>
+#include <filesystem>
 #include <string>
 #include <vector>
 
+#include "libs/clock/proto_time.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -120,6 +123,15 @@ void CheckText(absl::string_view raw, absl::string_view field, int max, FieldErr
 }
 
 
+bool InTzdata(absl::string_view name) {
+  const char* dir = std::getenv("TZDIR");  // where Abseil (cctz) looks too
+  std::error_code ec;
+  return std::filesystem::is_regular_file(
+      std::filesystem::path(dir != nullptr && *dir != '\0' ? dir : "/usr/share/zoneinfo") /
+          std::string(name),
+      ec);
+}
+
 void CheckTimeZone(absl::string_view value, absl::string_view field, FieldErrors& errors) {
   const std::string message = "must be an IANA time zone name, e.g. Europe/Madrid";
   bool valid = !value.empty() && value.size() <= 64 && value.front() != '/' &&
@@ -129,13 +141,24 @@ void CheckTimeZone(absl::string_view value, absl::string_view field, FieldErrors
     valid = absl::ascii_isalnum(static_cast<unsigned char>(c)) || c == '/' || c == '_' ||
             c == '-' || c == '+';
   }
-  // No "." at all above, so no "." or ".." path segment can reach the file system.
+  // No "." at all above, so no "." or ".." path segment can reach the file system. Only a
+  // name tzdata has is loaded: Abseil keeps every name it was asked to load, found or not, for
+  // the life of the process, so loading whatever a caller sends would grow memory without
+  // bound.
   absl::TimeZone tz;
-  if (!valid || !absl::LoadTimeZone(std::string(value), &tz)) {
+  if (!valid || !InTzdata(value) || !absl::LoadTimeZone(std::string(value), &tz)) {
     errors.Add(std::string(field), message);
   }
 }
 
+
+void CheckTimestamp(const google::protobuf::Timestamp& value, absl::string_view field,
+                    FieldErrors& errors) {
+  if (!IsValidTimestamp(value)) {
+    errors.Add(std::string(field),
+               "must be a time between the years 1 and 9999 (nanos 0 to 999,999,999)");
+  }
+}
 
 bool IsActiveCurrency(absl::string_view code) {
   return std::find(std::begin(kCurrencies), std::end(kCurrencies), code) != std::end(kCurrencies);

@@ -26,6 +26,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
+#include "google/protobuf/timestamp.pb.h"
 #include "libs/status/field_errors.h"
 
 namespace cowork::validation {
@@ -57,6 +58,14 @@ absl::string_view TrimText(absl::string_view value);
 // "Europe/Madrid" or "UTC". Names that are not IANA names ("localtime", absl's "Fixed/...")
 // and anything that looks like a path are refused before any file is opened.
 void CheckTimeZone(absl::string_view value, absl::string_view field, FieldErrors& errors);
+// Whether tzdata (TZDIR, else /usr/share/zoneinfo) has a zone file of that name. Call it only
+// with a name of the characters CheckTimeZone allows.
+bool InTzdata(absl::string_view name);
+
+// A timestamp a request gives: a valid google.protobuf.Timestamp (years 1 to 9999), refused
+// rather than clamped.
+void CheckTimestamp(const google::protobuf::Timestamp& value, absl::string_view field,
+                    FieldErrors& errors);
 
 // An active ISO 4217 currency code, upper-case ("EUR", "USD", "JPY").
 void CheckCurrency(absl::string_view value, absl::string_view field, FieldErrors& errors);

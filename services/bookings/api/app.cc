@@ -419,8 +419,12 @@ absl::StatusOr<v1::Booking> App::CreateBooking(const auth::Principal& p,
                                                const v1::CreateBookingRequest& r) {
   const std::string customer_id =
       r.customer_id().empty() && p.is_customer() ? p.subject : r.customer_id();
-  COWORK_RETURN_IF_ERROR(validation::CheckIds(
+  FieldErrors errors;
+  errors.Merge(validation::CheckIds(
       r.request_id(), {{"resource_id", r.resource_id()}, {"customer_id", customer_id}}));
+  if (r.has_start_time()) validation::CheckTimestamp(r.start_time(), "start_time", errors);
+  if (r.has_end_time()) validation::CheckTimestamp(r.end_time(), "end_time", errors);
+  COWORK_RETURN_IF_ERROR(errors.ToStatus());
   COWORK_RETURN_IF_ERROR(auth::RequireSelfOrPermission(p, auth::kBookingsWrite, customer_id));
   return eventstore::Execute<v1::Booking>(
       store_, service::RequestOf(p, "CreateBooking", r),
@@ -589,7 +593,10 @@ absl::StatusOr<v1::Booking> App::CancelBooking(const auth::Principal& p,
 
 absl::StatusOr<v1::Booking> App::MoveBooking(const auth::Principal& p,
                                              const v1::MoveBookingRequest& r) {
-  COWORK_RETURN_IF_ERROR(validation::CheckIds(r.request_id(), {{"booking_id", r.booking_id()}}));
+  FieldErrors errors;
+  errors.Merge(validation::CheckIds(r.request_id(), {{"booking_id", r.booking_id()}}));
+  if (r.has_start_time()) validation::CheckTimestamp(r.start_time(), "start_time", errors);
+  COWORK_RETURN_IF_ERROR(errors.ToStatus());
   if (p.is_platform()) return absl::PermissionDeniedError("platform tokens cannot move bookings");
   return eventstore::Execute<v1::Booking>(
       store_, service::RequestOf(p, "MoveBooking", r),
@@ -784,8 +791,10 @@ absl::StatusOr<v1::GetAvailabilityResponse> App::GetAvailability(
   }
   if (!r.has_from()) errors.Add("from", "is required");
   if (!r.has_to()) errors.Add("to", "is required");
+  validation::CheckTimestamp(r.from(), "from", errors);
+  validation::CheckTimestamp(r.to(), "to", errors);
   const absl::Time from = FromTimestamp(r.from()), to = FromTimestamp(r.to());
-  if (r.has_from() && r.has_to()) {
+  if (r.has_from() && r.has_to() && errors.empty()) {
     if (to <= from) {
       errors.Add("to", "must be after from");
     } else if (to - from > absl::Hours(24 * kMaxAvailabilityDays)) {

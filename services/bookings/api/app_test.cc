@@ -203,6 +203,22 @@ TEST_F(BookingsAppTest, BadInputNamesEveryFieldAndChangesNothing) {
   *a.mutable_from() = ToTimestamp(Local(2026, 6, 1, 0));
   *a.mutable_to() = ToTimestamp(Local(2026, 8, 1, 0));
   EXPECT_THAT(FieldsOf(app_.GetAvailability(Admin(), a).status()), ElementsAre("to"));
+  // Timestamps out of their range are refused, not clamped.
+  a.mutable_from()->set_seconds(int64_t{1} << 50);
+  a.mutable_to()->set_nanos(-3);
+  EXPECT_THAT(FieldsOf(app_.GetAvailability(Admin(), a).status()), ElementsAre("from", "to"));
+  v1::CreateBookingRequest wild;
+  wild.set_resource_id(room.resource_id());
+  wild.set_customer_id("c-1");
+  wild.mutable_start_time()->set_seconds(int64_t{1} << 50);
+  wild.mutable_end_time()->set_nanos(2'000'000'000);
+  EXPECT_THAT(FieldsOf(app_.CreateBooking(Admin(), wild).status()),
+              ElementsAre("start_time", "end_time"));
+  // Beyond the horizon.
+  EXPECT_THAT(FieldsOf(Book(room.resource_id(), "c-1", Local(2030, 6, 1, 10),
+                            Local(2030, 6, 1, 11))
+                           .status()),
+              ElementsAre("start_time"));
   v1::GrantCreditRequest g;
   g.set_customer_id("c-1");
   g.set_location_id("loc-mad");

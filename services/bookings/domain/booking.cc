@@ -34,7 +34,12 @@ absl::Status CheckTimes(std::optional<absl::Time> start, std::optional<absl::Tim
     errors.Add("start_time", boundary);
   } else {
     const int64_t current_slot = absl::ToUnixSeconds(now) / kSlotSeconds * kSlotSeconds;
-    if (absl::ToUnixSeconds(*start) < current_slot) errors.Add("start_time", "is in the past");
+    if (absl::ToUnixSeconds(*start) < current_slot) {
+      errors.Add("start_time", "is in the past");
+    } else if (*start > now + kBookingHorizon) {
+      errors.Add("start_time", absl::StrCat("must be at most ", kBookingHorizon / absl::Hours(24),
+                                            " days ahead"));
+    }
   }
   if (!end.has_value()) {
     errors.Add("end_time", "is required");

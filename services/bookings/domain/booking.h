@@ -5,7 +5,7 @@
 //
 //  - Times: a booking starts and ends on a 15-minute boundary (of UTC, and so of every
 //    location: time zone offsets are whole quarter hours), lasts the resource's min..max, and
-//    does not start before the current quarter hour.
+//    does not start before the current quarter hour nor more than two years ahead.
 //  - Place: a resource of capacity N is held by at most N bookings at any instant; bookings
 //    hold [start, end), so back to back is fine and one minute of overlap is not. Each
 //    resource's bookings are kept per UTC day in a schedule (one aggregate per resource and
@@ -37,7 +37,11 @@
 
 namespace cowork::bookings::domain {
 
-// INVALID_ARGUMENT naming start_time and end_time for each broken time rule above.
+// How far ahead a booking may start: two years (730 days) from now.
+inline constexpr absl::Duration kBookingHorizon = absl::Hours(24 * 730);
+
+// INVALID_ARGUMENT naming start_time and end_time for each broken time rule above, and a start
+// beyond kBookingHorizon.
 absl::Status CheckTimes(std::optional<absl::Time> start, std::optional<absl::Time> end,
                         const v1::ResourceSettings& resource, absl::Time now);
 

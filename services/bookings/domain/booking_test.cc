@@ -97,6 +97,20 @@ TEST(Times, QuarterHoursWithinTheResourcesLengthsNotInThePast) {
               ElementsAre("start_time", "end_time"));
 }
 
+TEST(Times, AtMostTwoYearsAhead) {
+  const v1::ResourceSettings room = *SettingsOf(Room(), "EUR");
+  const absl::Time now = At(2026, 6, 1, 9, 7);
+  const absl::Time last = At(2028, 5, 31, 9, 0);  // 730 days later, on a quarter hour
+  EXPECT_TRUE(CheckTimes(last, last + absl::Hours(1), room, now).ok());
+  const absl::Status too_far =
+      CheckTimes(last + absl::Minutes(15), last + absl::Hours(1), room, now);
+  EXPECT_THAT(FieldsOf(too_far), ElementsAre("start_time"));
+  EXPECT_THAT(std::string(too_far.message()), ::testing::HasSubstr("730 days ahead"));
+  // Far beyond: the year 3000 is refused, not stored as the year 2262.
+  EXPECT_THAT(FieldsOf(CheckTimes(At(3000, 1, 1, 9, 0), At(3000, 1, 1, 10, 0), room, now)),
+              ElementsAre("start_time"));
+}
+
 TEST(Places, BackToBackFitsAndOneMinuteOfOverlapDoesNot) {
   const std::vector<SlotTaken> held = {Slot("a", Unix(9, 0), Unix(10, 0))};
   EXPECT_TRUE(CheckRoom(held, Unix(10, 0), Unix(11, 0), 1).ok());

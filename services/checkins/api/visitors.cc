@@ -94,8 +94,9 @@ absl::Status MayChange(const auth::Principal& p, const domain::VisitorState& v) 
   return auth::RequireAdmin(p, auth::kCheckinsWrite, v.location_id());
 }
 
+// The expected arrival; a timestamp out of its range counts as missing ("is required").
 std::optional<absl::Time> ExpectedArrivalOf(const v1::RegisterVisitorRequest& r) {
-  if (!r.has_expected_arrival()) return std::nullopt;
+  if (!r.has_expected_arrival() || !IsValidTimestamp(r.expected_arrival())) return std::nullopt;
   return FromTimestamp(r.expected_arrival());
 }
 

@@ -7,6 +7,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "libs/clock/proto_time.h"
 #include "libs/crypto/crypto.h"
 #include "libs/eventstore/command.h"
 #include "libs/eventstore/staging.h"
@@ -30,7 +31,7 @@ using eventstore::WriteViews;
 constexpr absl::string_view kTopic = "cowork.helpdesk.events";
 constexpr absl::string_view kTicketAggregate = "ticket";
 constexpr int kMaxScan = 20'000;
-constexpr absl::string_view kViewPrefixes[] = {"tkloc/", "tkcust/"};
+constexpr absl::string_view kViewPrefixes[] = {"tkloc/", "tkcust/", "tkmsg/"};
 
 eventstore::EnvelopeContext Context(absl::string_view op, absl::string_view request_id,
                                     absl::Time now) {
@@ -46,13 +47,19 @@ std::string CustomerPrefix(absl::string_view op, absl::string_view customer) {
   return absl::StrCat("tkcust/", op, "/", customer, "/");
 }
 
-// The views of a ticket: its state without the messages, by location and by customer, in
+std::string MessagePrefix(absl::string_view op, absl::string_view ticket) {
+  return absl::StrCat("tkmsg/", op, "/", ticket, "/");
+}
+// The `index`th message of a ticket (0: the opening one).
+std::string MessageKey(absl::string_view op, absl::string_view ticket, int index) {
+  return absl::StrFormat("%s%06d", MessagePrefix(op, ticket), index);
+}
+
+// The views of a ticket: its state (counters, no messages), by location and by customer, in
 // order of opening.
 Views ViewsOf(const domain::TicketState& t) {
   if (t.ticket_id().empty()) return {};
-  domain::TicketState summary = t;
-  summary.clear_messages();
-  const std::string value = summary.SerializeAsString();
+  const std::string value = t.SerializeAsString();
   const std::string tail =
       absl::StrFormat("%012d/%s", t.open_time().seconds(), t.ticket_id());
   return {{LocationPrefix(t.operator_id(), t.location_id()) + tail, value},
@@ -74,10 +81,10 @@ absl::StatusOr<std::optional<std::string>> Opened(const std::optional<std::strin
   return std::optional<std::string>(*std::move(clear));
 }
 
-// The ticket as the API shows it: texts opened with `key` (nullopt: erased, texts empty), the
-// messages of the state (views have none), notes only with `with_notes`.
+// The ticket as the API shows it, without its messages: texts opened with `key` (nullopt:
+// erased, texts empty).
 absl::StatusOr<v1::Ticket> TicketView(const domain::TicketState& t,
-                                      const std::optional<std::string>& key, bool with_notes) {
+                                      const std::optional<std::string>& key) {
   v1::Ticket out;
   out.set_ticket_id(t.ticket_id());
   out.set_customer_id(t.customer_id());
@@ -92,19 +99,64 @@ absl::StatusOr<v1::Ticket> TicketView(const domain::TicketState& t,
   COWORK_ASSIGN_OR_RETURN(std::optional<std::string> subject,
                           Opened(key, t, t.sealed_subject()));
   out.set_subject(subject.value_or(""));
-  for (const domain::StoredMessage& m : t.messages()) {
-    if (m.kind() == v1::NOTE && !with_notes) continue;
-    v1::TicketMessage* message = out.add_messages();
-    message->set_message_id(m.message_id());
-    message->set_kind(m.kind());
-    message->set_author_kind(m.author_kind());
-    message->set_author_id(m.author_id());
-    *message->mutable_post_time() = m.post_time();
-    COWORK_ASSIGN_OR_RETURN(std::optional<std::string> body, Opened(key, t, m.sealed_body()));
-    message->set_body(body.value_or(""));
-    message->set_erased(!body.has_value());
-  }
   return out;
+}
+
+// Adds the ticket's messages (at most domain::kMaxMessagesPerTicket), oldest first, opened
+// with `key`; notes only with `with_notes`.
+absl::Status AddMessages(const eventstore::Store& store, const domain::TicketState& t,
+                         const std::optional<std::string>& key, bool with_notes,
+                         v1::Ticket& out) {
+  absl::Status opened = absl::OkStatus();
+  COWORK_RETURN_IF_ERROR(store.Scan(
+      Space::kViews, MessagePrefix(t.operator_id(), t.ticket_id()), "",
+      [&](absl::string_view, absl::string_view value) {
+        domain::StoredMessage m;
+        if (!m.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
+          opened = absl::DataLossError(
+              absl::StrCat("a message of ticket ", t.ticket_id(), " does not parse"));
+          return false;
+        }
+        if (m.kind() == v1::NOTE && !with_notes) return true;
+        v1::TicketMessage* message = out.add_messages();
+        message->set_message_id(m.message_id());
+        message->set_kind(m.kind());
+        message->set_author_kind(m.author_kind());
+        message->set_author_id(m.author_id());
+        *message->mutable_post_time() = m.post_time();
+        absl::StatusOr<std::optional<std::string>> body = Opened(key, t, m.sealed_body());
+        if (!body.ok()) {
+          opened = body.status();
+          return false;
+        }
+        message->set_body(body->value_or(""));
+        message->set_erased(!body->has_value());
+        return true;
+      }));
+  return opened;
+}
+
+// Stages a ticket's events with its views and one view per message they add (a reply writes
+// its own message and the ticket's counters, never the conversation again).
+domain::TicketState StageTicket(const eventstore::EnvelopeContext& context,
+                                absl::string_view ticket_id, absl::string_view location_id,
+                                const Loaded<domain::TicketState>& before,
+                                domain::Events events, WriteSet& writes) {
+  int index = before.state.message_count();
+  Views messages;
+  for (domain::Event e : events) {
+    *e.mutable_occurred_at() = ToTimestamp(context.now);
+    if (std::optional<domain::StoredMessage> m = domain::MessageOf(e); m.has_value()) {
+      messages.emplace(MessageKey(context.operator_id, ticket_id, index++),
+                       m->SerializeAsString());
+    }
+  }
+  const domain::TicketState after =
+      eventstore::Stage(context, kTicketAggregate, ticket_id, location_id, before,
+                        std::move(events), kTopic, writes);
+  WriteViews(ViewsOf(before.state), ViewsOf(after), writes);
+  WriteViews({}, messages, writes);
+  return after;
 }
 
 domain::Actor ActorOf(const auth::Principal& p) {
@@ -147,7 +199,9 @@ absl::StatusOr<v1::Ticket> App::TicketFor(const auth::Principal& p, const domain
       auth::RequireAdminOrSelf(p, permission, t.location_id(), t.customer_id()));
   COWORK_ASSIGN_OR_RETURN(std::optional<std::string> key,
                           vault_.Get(t.operator_id(), t.customer_id()));
-  return TicketView(t, key, p.is_admin());
+  COWORK_ASSIGN_OR_RETURN(v1::Ticket out, TicketView(t, key));
+  COWORK_RETURN_IF_ERROR(AddMessages(store_, t, key, p.is_admin(), out));
+  return out;
 }
 
 // ---------------------------------------------------------------- opening
@@ -200,11 +254,10 @@ absl::StatusOr<v1::Ticket> App::OpenTicket(const auth::Principal& p,
                                      return crypto::Seal(key, customer_id, clear);
                                    }));
             WriteSet writes;
-            const domain::TicketState after = eventstore::Stage(
-                Context(p.operator_id, r.request_id(), clock_.Now()), kTicketAggregate,
-                ticket_id, r.location_id(), Loaded<domain::TicketState>(), std::move(events),
-                kTopic, writes);
-            WriteViews({}, ViewsOf(after), writes);
+            const domain::TicketState after =
+                StageTicket(Context(p.operator_id, r.request_id(), clock_.Now()), ticket_id,
+                            r.location_id(), Loaded<domain::TicketState>(), std::move(events),
+                            writes);
             return Decided<domain::TicketState>{std::move(writes), after};
           },
           // TicketFor authorizes the answer below, a replayed one too.
@@ -246,10 +299,9 @@ absl::StatusOr<v1::Ticket> App::Change(const auth::Principal& p, absl::string_vi
                   return crypto::Seal(key.value_or(""), t.customer_id(), clear);
                 }));
             WriteSet writes;
-            const domain::TicketState after = eventstore::Stage(
-                Context(p.operator_id, request_id, clock_.Now()), kTicketAggregate, ticket_id,
-                t.location_id(), before, std::move(events), kTopic, writes);
-            WriteViews(ViewsOf(t), ViewsOf(after), writes);
+            const domain::TicketState after =
+                StageTicket(Context(p.operator_id, request_id, clock_.Now()), ticket_id,
+                            t.location_id(), before, std::move(events), writes);
             return Decided<domain::TicketState>{std::move(writes), after};
           },
           // TicketFor authorizes the answer below, a replayed one too.
@@ -385,7 +437,7 @@ absl::StatusOr<v1::ListTicketsResponse> App::ListTickets(const auth::Principal& 
                               vault_.Get(p.operator_id, t.customer_id()));
       it = keys.emplace(t.customer_id(), std::move(key)).first;
     }
-    COWORK_ASSIGN_OR_RETURN(*out.add_tickets(), TicketView(t, it->second, p.is_admin()));
+    COWORK_ASSIGN_OR_RETURN(*out.add_tickets(), TicketView(t, it->second));
   }
   out.set_next_page_token(page.next_page_token);
   return out;
@@ -396,13 +448,21 @@ absl::StatusOr<v1::ListTicketsResponse> App::ListTickets(const auth::Principal& 
 absl::Status App::Rebuild() {
   COWORK_RETURN_IF_ERROR(eventstore::DeleteViews(store_, kViewPrefixes));
   std::map<std::string, domain::TicketState> tickets;  // by ticket id
+  eventstore::ViewBatches out(store_);
+  absl::Status written;  // the first failed write of a message view
   COWORK_RETURN_IF_ERROR(eventstore::ForEachDomainEvent<domain::Event>(
       store_, [&](const common::v1::EventEnvelope& envelope, const domain::Event& e) {
         if (envelope.aggregate_type() != kTicketAggregate) return;
         domain::TicketState& t = tickets[envelope.aggregate_id()];
+        if (std::optional<domain::StoredMessage> m = domain::MessageOf(e);
+            m.has_value() && written.ok()) {
+          written = out.Write({{MessageKey(envelope.operator_id(), envelope.aggregate_id(),
+                                           t.message_count()),
+                                m->SerializeAsString()}});
+        }
         t = domain::Apply(std::move(t), e);
       }));
-  eventstore::ViewBatches out(store_);
+  COWORK_RETURN_IF_ERROR(written);
   for (const auto& [id, ticket] : tickets) COWORK_RETURN_IF_ERROR(out.Write(ViewsOf(ticket)));
   return out.Finish();
 }

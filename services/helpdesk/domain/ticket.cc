@@ -83,6 +83,15 @@ absl::StatusOr<Events> DecidePost(const TicketState& ticket, const Posting& p, S
   v1::TicketStatus after = ticket.status();
   if (reply) after = p.by.kind == v1::STAFF ? v1::AWAITING_CUSTOMER : v1::OPEN;
 
+  const std::string sealed = seal(validation::TrimText(p.message));
+  if (ticket.message_count() >= kMaxMessagesPerTicket ||
+      ticket.message_bytes() + static_cast<int64_t>(sealed.size()) > kMaxTicketBytes) {
+    return InvalidField(
+        "message", absl::StrCat("ticket ", ticket.ticket_id(), " holds as much as a ticket may (",
+                                kMaxMessagesPerTicket, " messages, ", kMaxTicketBytes >> 20,
+                                " MiB): open a new ticket"));
+  }
+
   Events out;
   Event e;
   v1::MessagePosted* m = e.mutable_message_posted();
@@ -93,7 +102,7 @@ absl::StatusOr<Events> DecidePost(const TicketState& ticket, const Posting& p, S
   m->set_kind(p.kind);
   m->set_author_kind(p.by.kind);
   m->set_author_id(p.by.id);
-  m->set_sealed_body(seal(validation::TrimText(p.message)));
+  m->set_sealed_body(sealed);
   m->set_status(after);
   out.push_back(std::move(e));
   if (reply && p.by.kind == v1::STAFF) {
@@ -160,7 +169,35 @@ absl::StatusOr<Events> DecideSetPriority(const TicketState& ticket, v1::Priority
   return Events{std::move(e)};
 }
 
+std::optional<StoredMessage> MessageOf(const Event& event) {
+  StoredMessage m;
+  if (event.has_ticket_opened()) {
+    const v1::TicketOpened& o = event.ticket_opened();
+    m.set_message_id(o.message_id());
+    m.set_kind(v1::REPLY);
+    m.set_author_kind(o.author_kind());
+    m.set_author_id(o.author_id());
+    m.set_sealed_body(o.sealed_body());
+  } else if (event.has_message_posted()) {
+    const v1::MessagePosted& p = event.message_posted();
+    m.set_message_id(p.message_id());
+    m.set_kind(p.kind());
+    m.set_author_kind(p.author_kind());
+    m.set_author_id(p.author_id());
+    m.set_sealed_body(p.sealed_body());
+  } else {
+    return std::nullopt;
+  }
+  *m.mutable_post_time() = event.occurred_at();
+  return m;
+}
+
 TicketState Apply(TicketState state, const Event& event) {
+  if (std::optional<StoredMessage> m = MessageOf(event); m.has_value()) {
+    state.set_message_count(state.message_count() + 1);
+    state.set_message_bytes(state.message_bytes() +
+                            static_cast<int64_t>(m->sealed_body().size()));
+  }
   if (event.has_ticket_opened()) {
     const v1::TicketOpened& o = event.ticket_opened();
     state.set_operator_id(event.operator_id());
@@ -171,23 +208,8 @@ TicketState Apply(TicketState state, const Event& event) {
     state.set_status(v1::OPEN);
     state.set_sealed_subject(o.sealed_subject());
     *state.mutable_open_time() = event.occurred_at();
-    StoredMessage* m = state.add_messages();
-    m->set_message_id(o.message_id());
-    m->set_kind(v1::REPLY);
-    m->set_author_kind(o.author_kind());
-    m->set_author_id(o.author_id());
-    m->set_sealed_body(o.sealed_body());
-    *m->mutable_post_time() = event.occurred_at();
   } else if (event.has_message_posted()) {
-    const v1::MessagePosted& p = event.message_posted();
-    StoredMessage* m = state.add_messages();
-    m->set_message_id(p.message_id());
-    m->set_kind(p.kind());
-    m->set_author_kind(p.author_kind());
-    m->set_author_id(p.author_id());
-    m->set_sealed_body(p.sealed_body());
-    *m->mutable_post_time() = event.occurred_at();
-    state.set_status(p.status());
+    state.set_status(event.message_posted().status());
   } else if (event.has_ticket_closed()) {
     state.set_status(v1::CLOSED);
     *state.mutable_close_time() = event.occurred_at();

@@ -19,6 +19,8 @@
 //
 // Pure functions; thread-safe.
 
+#include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -35,6 +37,10 @@ using Events = std::vector<Event>;
 
 inline constexpr int kMaxSubjectLength = 200;
 inline constexpr int kMaxMessageLength = 10'000;
+// What one ticket holds at most: messages (the opening one, replies and notes) and bytes of
+// their sealed bodies. A conversation longer than that goes on in a new ticket.
+inline constexpr int kMaxMessagesPerTicket = 500;
+inline constexpr int64_t kMaxTicketBytes = 1 << 20;
 
 // Clear text -> the bytes that go into an event.
 using Sealer = absl::FunctionRef<std::string(absl::string_view clear)>;
@@ -85,8 +91,9 @@ struct Posting {
 };
 
 // MessagePosted, plus ReplyNotificationRequested for a staff reply. INVALID_ARGUMENT for a bad
-// message; FAILED_PRECONDITION for a reply to a closed ticket, a suspended customer acting, or
-// an erased customer's ticket.
+// message, or one the ticket has no room for (kMaxMessagesPerTicket, kMaxTicketBytes);
+// FAILED_PRECONDITION for a reply to a closed ticket, a suspended customer acting, or an erased
+// customer's ticket.
 absl::StatusOr<Events> DecidePost(const TicketState& ticket, const Posting& posting,
                                   Sealer seal);
 
@@ -104,6 +111,10 @@ absl::StatusOr<Events> DecideSetPriority(const TicketState& ticket, v1::Priority
                                          const Actor& by);
 
 TicketState Apply(TicketState state, const Event& event);
+
+// The message an event adds to its ticket (TicketOpened's first message, MessagePosted), its
+// post time the event's; nullopt for other events.
+std::optional<StoredMessage> MessageOf(const Event& event);
 
 }  // namespace cowork::helpdesk::domain
 

@@ -60,9 +60,13 @@ TEST(TicketOpen, StartsOpenWithItsFirstMessageSealedAndTrimmed) {
   const TicketState s = Applied(TicketState(), *opened);
   EXPECT_EQ(s.status(), v1::OPEN);
   EXPECT_EQ(s.priority(), v1::HIGH);
-  ASSERT_EQ(s.messages_size(), 1);
-  EXPECT_EQ(s.messages(0).kind(), v1::REPLY);
-  EXPECT_EQ(s.messages(0).author_kind(), v1::CUSTOMER);
+  EXPECT_EQ(s.message_count(), 1);
+  EXPECT_EQ(s.message_bytes(), static_cast<int64_t>(o.sealed_body().size()));
+  const std::optional<StoredMessage> first = MessageOf((*opened)[0]);
+  ASSERT_TRUE(first.has_value());
+  EXPECT_EQ(first->kind(), v1::REPLY);
+  EXPECT_EQ(first->author_kind(), v1::CUSTOMER);
+  EXPECT_EQ(first->sealed_body(), o.sealed_body());
 }
 
 TEST(TicketOpen, StaffMayOpenOnACustomersBehalfButNobodyForASuspendedOne) {
@@ -110,7 +114,44 @@ TEST(TicketReplies, StaffAwaitsTheCustomerAndEmailsThemTheCustomerReopensTheQues
   ASSERT_EQ(customer->size(), 1u);  // no email for the customer's own reply
   s = Applied(s, *customer);
   EXPECT_EQ(s.status(), v1::OPEN);
-  EXPECT_EQ(s.messages_size(), 3);
+  EXPECT_EQ(s.message_count(), 3);
+  EXPECT_EQ(MessageOf((*customer)[0])->message_id(), "m-3");
+  EXPECT_FALSE(MessageOf((*staff)[1]).has_value()) << "a notification request is no message";
+}
+
+TEST(TicketReplies, ATicketHoldsAtMostItsMessagesAndBytes) {
+  TicketState s = Opened();
+  for (int i = 1; i < kMaxMessagesPerTicket; ++i) {
+    absl::StatusOr<Events> posted = DecidePost(s, Reply(kStaff, absl::StrCat("m-", i)), FakeSeal);
+    ASSERT_TRUE(posted.ok()) << i << ": " << posted.status();
+    s = Applied(s, *posted);
+  }
+  EXPECT_EQ(s.message_count(), kMaxMessagesPerTicket);
+  // The state stays the size of its counters, whatever the conversation holds.
+  EXPECT_LT(s.ByteSizeLong(), 200u);
+  const absl::Status full = DecidePost(s, Reply(kStaff, "m-full"), FakeSeal).status();
+  EXPECT_EQ(full.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(Fields(full), ElementsAre("message"));
+  Posting note{.message_id = "m-note", .kind = v1::NOTE, .message = "VIP", .by = kStaff};
+  EXPECT_THAT(Fields(DecidePost(s, note, FakeSeal).status()), ElementsAre("message"));
+
+  // Bytes: a few messages of the longest kind fill a megabyte first.
+  TicketState big = Opened();
+  const std::string longest(kMaxMessageLength, 'x');
+  int posted = 0;
+  for (;; ++posted) {
+    absl::StatusOr<Events> e = DecidePost(
+        big, {.message_id = absl::StrCat("b-", posted), .message = longest, .by = kStaff},
+        FakeSeal);
+    if (!e.ok()) {
+      EXPECT_THAT(Fields(e.status()), ElementsAre("message"));
+      break;
+    }
+    big = Applied(big, *e);
+  }
+  EXPECT_LE(big.message_bytes(), kMaxTicketBytes);
+  EXPECT_EQ(posted, (kMaxTicketBytes - Opened().message_bytes()) /
+                        static_cast<int64_t>(FakeSeal(longest).size()));
 }
 
 TEST(TicketNotes, ChangeNoStatusEmailNobodyAndMayGoOnClosedTickets) {
