@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "absl/strings/escaping.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
@@ -22,6 +23,9 @@
 #include "libs/auth/keys.h"
 #include "libs/clock/clock.h"
 #include "libs/crypto/crypto.h"
+#include "cowork/checkins/v1/checkins.grpc.pb.h"
+#include "httplib.h"
+#include "libs/status/retry.h"
 #include "tests/support/e2e.h"
 
 namespace cowork::e2e {
@@ -41,7 +45,6 @@ using ::testing::Not;
 constexpr absl::StatusCode kUnauthenticated = absl::StatusCode::kUnauthenticated;
 constexpr absl::StatusCode kPermissionDenied = absl::StatusCode::kPermissionDenied;
 constexpr absl::StatusCode kNotFound = absl::StatusCode::kNotFound;
-constexpr absl::StatusCode kFailedPrecondition = absl::StatusCode::kFailedPrecondition;
 
 constexpr char kPassword[] = "Correct-Horse-42-battery";
 constexpr char kNewPassword[] = "Staple-Battery-97-horse";
@@ -440,10 +443,12 @@ TEST_F(Security, SuspendedCustomerCannotSignIn) {
   EXPECT_EQ(CodeOf(Get(dave->token(), id)), kUnauthenticated);
 
   Before();
+  // The right password gets exactly the answer a wrong one, or an unknown address, gets: no
+  // oracle for the password or the suspension.
   auto refused = SignIn("dave@atrium.example", kPassword);
-  EXPECT_EQ(CodeOf(refused), kFailedPrecondition) << refused.status();
-  // A wrong password says nothing about the suspension.
-  EXPECT_EQ(CodeOf(SignIn("dave@atrium.example", "Wrong-Password-11-x")), kUnauthenticated);
+  EXPECT_EQ(CodeOf(refused), kUnauthenticated) << refused.status();
+  EXPECT_EQ(refused.status(), SignIn("dave@atrium.example", "Wrong-Password-11-x").status());
+  EXPECT_EQ(refused.status(), SignIn("nobody@atrium.example", kPassword).status());
   ExpectNoNewEvents();
   auto still = Get(op_a_.admin_token, id);
   ASSERT_TRUE(still.ok()) << still.status();
@@ -455,6 +460,42 @@ TEST_F(Security, SuspendedCustomerCannotSignIn) {
   ASSERT_TRUE(back.ok()) << back.status();
   EXPECT_TRUE(Get(back->token(), id).ok());
   EXPECT_EQ(CodeOf(Get(dave->token(), id)), kUnauthenticated);
+}
+
+// Failed sign-ins are throttled per account, known or not, answering alike for both; and per
+// client address, whatever the accounts tried.
+TEST_F(Security, FailedSignInsAreThrottledWithoutTellingWhoHasAnAccount) {
+  auto erin = Register("Erin", "erin@atrium.example");
+  ASSERT_TRUE(erin.ok()) << erin.status();
+  Before();
+  // Five wrong passwords for Erin, five for an address nobody has: the same answers.
+  for (int i = 0; i < 5; ++i) {
+    const absl::Status known = SignIn("erin@atrium.example", "Wrong-Password-11-x").status();
+    const absl::Status unknown = SignIn("nobody@atrium.example", "Wrong-Password-11-x").status();
+    EXPECT_EQ(known.code(), kUnauthenticated) << known;
+    EXPECT_EQ(known, unknown);
+  }
+  // Then both wait, with the same retry delay; even the right password waits.
+  const absl::Status known = SignIn("erin@atrium.example", kPassword).status();
+  const absl::Status unknown = SignIn("nobody@atrium.example", kPassword).status();
+  EXPECT_EQ(known.code(), absl::StatusCode::kResourceExhausted) << known;
+  EXPECT_EQ(known.message(), unknown.message());
+  ASSERT_TRUE(RetryDelayOf(known).has_value());
+  ASSERT_TRUE(RetryDelayOf(unknown).has_value());
+  EXPECT_LE(*RetryDelayOf(known), absl::Seconds(1));
+  EXPECT_GT(*RetryDelayOf(known), absl::ZeroDuration());
+  // Other accounts are not held back by them.
+  EXPECT_EQ(CodeOf(SignIn("frank@atrium.example", "Wrong-Password-11-x")), kUnauthenticated);
+  ExpectNoNewEvents();
+
+  // Twenty failures from one client address, each for another account: the address waits,
+  // whatever it tries next.
+  for (int i = 0; i < 20; ++i) {
+    (void)SignIn(absl::StrCat("guess", i, "@atrium.example"), "Wrong-Password-11-x");
+  }
+  const absl::Status from_client = SignIn("grace@atrium.example", kPassword).status();
+  EXPECT_EQ(from_client.code(), absl::StatusCode::kResourceExhausted) << from_client;
+  EXPECT_TRUE(RetryDelayOf(from_client).has_value());
 }
 
 TEST_F(Security, MissingPermissionIsDenied) {
@@ -496,6 +537,87 @@ TEST_F(Security, MissingPermissionIsDenied) {
   ASSERT_TRUE(after_list.ok()) << after_list.status();
   // The markers are the only customers added since.
   EXPECT_EQ(after_list->size(), before_list->size() + watch_->markers());
+}
+
+// Someone who can write to a topic (its owner's credentials, a misconfigured ACL) forges an
+// event of another service: a suspension of Ana on the customers topic that says it comes from
+// the checkins service. The checkins service's consumer refuses it and counts it; Ana still
+// checks in; the real suspension with the same sequence then applies.
+TEST(SecurityKafka, AnEventOfAnotherServiceIsRefusedAndChangesNothing) {
+  COWORK_ASSERT_OK_AND_ASSIGN(std::unique_ptr<Suite> suite, Suite::Start());
+  COWORK_ASSERT_OK_AND_ASSIGN(Tenant tenant, CreateTenant(suite->stubs(), "Forgery Desks"));
+  COWORK_ASSERT_OK_AND_ASSIGN(
+      testing::Service checkins,
+      testing::StartService("checkins", {.data_dir = suite->dir().Sub("checkins"),
+                                         .bootstrap = suite->bootstrap()}));
+  COWORK_ASSERT_OK_AND_ASSIGN(
+      std::vector<std::string> metrics,
+      checkins.process->WaitForLine(R"re("metrics listening","address":"([0-9.]+):([0-9]+)")re",
+                                    absl::Seconds(10)));
+  httplib::Client http(metrics[1], std::stoi(metrics[2]));
+  auto stub = checkins::v1::CheckinsService::NewStub(testing::Connect(checkins.address));
+  COWORK_ASSERT_OK_AND_ASSIGN(
+      Customer ana, AddCustomer(suite->stubs(), tenant.admin_token,
+                                Individual(tenant.location_id, "Ana", "Arce", "ana@forgery.example")));
+  const auto check_in = [&] {
+    checkins::v1::CheckInRequest in;
+    in.set_request_id(testing::NewRequestId());
+    in.set_customer_id(ana.customer_id());
+    in.set_location_id(tenant.location_id);
+    in.set_method(checkins::v1::MANUAL);
+    return testing::Call(*stub, &checkins::v1::CheckinsService::Stub::CheckIn, in,
+                         tenant.admin_token);
+  };
+  const auto check_out = [&] {
+    checkins::v1::CheckOutRequest out;
+    out.set_request_id(testing::NewRequestId());
+    out.set_customer_id(ana.customer_id());
+    return testing::Call(*stub, &checkins::v1::CheckinsService::Stub::CheckOut, out,
+                         tenant.admin_token);
+  };
+  COWORK_ASSERT_OK(Until(check_in, Known<checkins::v1::CheckInRecord>));
+  COWORK_ASSERT_OK(check_out());
+
+  // Ana's events so far: the forgery takes the next sequence, in her partition.
+  COWORK_ASSERT_OK_AND_ASSIGN(std::vector<Event> events,
+                              ReadEvents(suite->bootstrap(), testing::kCustomersTopic));
+  const std::vector<Event> hers = EventsOf(events, ana.customer_id());
+  ASSERT_FALSE(hers.empty());
+  common::v1::EventEnvelope forged = hers.back().envelope;
+  forged.set_event_id(crypto::NewUuid());
+  forged.set_sequence(forged.sequence() + 1);
+  forged.set_service("checkins");
+  customers::v1::CustomerSuspended suspended;
+  suspended.set_customer_id(ana.customer_id());
+  suspended.set_session_generation(99);
+  forged.mutable_payload()->PackFrom(suspended);
+  COWORK_ASSERT_OK(ProduceToPartition(suite->bootstrap(), testing::kCustomersTopic,
+                                      hers.back().raw.partition,
+                                      {{ana.customer_id(), forged.SerializeAsString()}}));
+  const auto refused = [&] {
+    httplib::Result r = http.Get("/metrics");
+    return r && absl::StrContains(
+                    r->body,
+                    "cowork_consumer_refused_events{consumer=\"checkins.customers\"} 1");
+  };
+  COWORK_ASSERT_OK(testing::PollUntil(refused, absl::Seconds(30), "the forgery refused"));
+  // Nothing changed: Ana is not suspended there.
+  COWORK_ASSERT_OK(check_in());
+  COWORK_ASSERT_OK(check_out());
+
+  // The real suspension, with the sequence the forgery tried to take, applies.
+  customers::v1::SuspendCustomerRequest suspend;
+  suspend.set_request_id(testing::NewRequestId());
+  suspend.set_customer_id(ana.customer_id());
+  COWORK_ASSERT_OK(testing::Call(*suite->stubs().customers,
+                                 &CustomersService::Stub::SuspendCustomer, suspend,
+                                 tenant.admin_token));
+  const absl::StatusOr<checkins::v1::CheckInRecord> after_suspension = Until(
+      check_in, [](const auto& r) {
+        return r.status().code() == absl::StatusCode::kFailedPrecondition;
+      });
+  EXPECT_EQ(after_suspension.status().code(), absl::StatusCode::kFailedPrecondition)
+      << after_suspension.status();
 }
 
 // The production key variables: file paths of PEM keys (libs/auth/keys.h).

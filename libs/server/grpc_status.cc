@@ -6,6 +6,7 @@
 #include "google/rpc/error_details.pb.h"
 #include "google/rpc/status.pb.h"
 #include "libs/status/field_errors.h"
+#include "libs/status/retry.h"
 
 namespace cowork::server {
 namespace {
@@ -33,18 +34,19 @@ grpc::Status ToGrpcStatus(const absl::Status& status) {
   if (status.ok()) return grpc::Status::OK;
   const grpc::StatusCode code = ToGrpcCode(status.code());
   std::string message(status.message());
-  // Only the field violations travel as details: other payloads are internal bookkeeping of
-  // the server and stay there.
-  absl::optional<absl::Cord> bad_request = status.GetPayload(kBadRequestTypeUrl);
-  if (!bad_request.has_value()) return grpc::Status(code, std::move(message));
-  google::rpc::BadRequest details;
-  if (!details.ParseFromString(std::string(*bad_request))) {
-    return grpc::Status(code, std::move(message));
-  }
+  // Only field violations and retry delays travel as details: other payloads are internal
+  // bookkeeping of the server and stay there.
   google::rpc::Status rich;
+  for (const absl::string_view type_url : {kBadRequestTypeUrl, kRetryInfoTypeUrl}) {
+    absl::optional<absl::Cord> payload = status.GetPayload(type_url);
+    if (!payload.has_value()) continue;
+    google::protobuf::Any* detail = rich.add_details();
+    detail->set_type_url(std::string(type_url));
+    detail->set_value(std::string(*payload));
+  }
+  if (rich.details().empty()) return grpc::Status(code, std::move(message));
   rich.set_code(static_cast<int>(code));
   rich.set_message(message);
-  rich.add_details()->PackFrom(details);
   return grpc::Status(code, std::move(message), rich.SerializeAsString());
 }
 

@@ -6,6 +6,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "libs/status/field_errors.h"
+#include "libs/status/retry.h"
 
 namespace cowork::server {
 namespace {
@@ -65,6 +66,19 @@ TEST(FromGrpcStatus, RestoresFieldViolations) {
   EXPECT_THAT(FieldViolationsOf(back),
               ElementsAre(FieldViolation{"first_name", "must have at least 2 characters"},
                           FieldViolation{"rows[3].email", "is taken"}));
+}
+
+TEST(FromGrpcStatus, RestoresTheRetryDelayOfResourceExhausted) {
+  const grpc::Status g = ToGrpcStatus(RetryLater("too many sign-ins at once", absl::Seconds(3)));
+  EXPECT_EQ(g.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
+  google::rpc::Status rich;
+  ASSERT_TRUE(rich.ParseFromString(g.error_details()));
+  ASSERT_EQ(rich.details_size(), 1);
+  EXPECT_EQ(rich.details(0).type_url(), "type.googleapis.com/google.rpc.RetryInfo");
+  const absl::Status back = FromGrpcStatus(g);
+  EXPECT_EQ(back.code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_EQ(RetryDelayOf(back), absl::Seconds(3));
+  EXPECT_EQ(RetryDelayOf(absl::ResourceExhaustedError("no delay")), std::nullopt);
 }
 
 TEST(FromGrpcStatus, IgnoresUnparsableDetails) {

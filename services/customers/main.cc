@@ -16,19 +16,41 @@
 int main(int argc, char** argv) {
   using namespace cowork;
   customers::notifier::SmtpOptions smtp;
+  customers::api::AppOptions options;
   return service::RunService(
       argc, argv, "cowork-customers: customers, accounts, teams, operators and locations",
       {.service = "customers",
        .port = 50051,
        .metrics_port = 9101,
        .signs_sessions = true,
-       .more_flags = [&smtp](CLI::App& cli) { customers::notifier::AddSmtpFlags(cli, smtp); }},
-      [&smtp](service::Runtime& rt) {
+       .more_flags =
+           [&smtp, &options](CLI::App& cli) {
+             customers::notifier::AddSmtpFlags(cli, smtp);
+             cli.add_option("--password-hash-concurrency", options.password_gate.concurrency,
+                            "argon2id hashes at once (64 MiB each); 0: the cores")
+                 ->envname("COWORK_PASSWORD_HASH_CONCURRENCY")
+                 ->check(CLI::Range(0, 256))
+                 ->capture_default_str();
+             cli.add_option("--password-hash-queue", options.password_gate.queue,
+                            "callers waiting for a hash at most; more are refused "
+                            "(RESOURCE_EXHAUSTED)")
+                 ->envname("COWORK_PASSWORD_HASH_QUEUE")
+                 ->check(CLI::Range(0, 4096))
+                 ->capture_default_str();
+             cli.add_option("--client-address-header", options.client_address_header,
+                            "metadata header with the client's address, set by trusted "
+                            "frontends (e.g. x-forwarded-for); empty: the connection's")
+                 ->envname("COWORK_CLIENT_ADDRESS_HEADER");
+           }},
+      [&smtp, &options](service::Runtime& rt) {
     const server::ServiceFlags& flags = rt.flags();
     directory::Directory directory(rt.store());
     auth::TokenVerifier verifier(rt.keys().verifier);
     customers::api::App app(rt.store(), directory, rt.clock(), verifier,
-                            rt.keys().session_private_key_pem);
+                            rt.keys().session_private_key_pem, options);
+    rt.metrics().Gauge("cowork_password_gate_refusals",
+                       "Password hashes and checks refused since start: too many at once",
+                       [&app] { return static_cast<double>(app.password_gate_refusals()); });
     if (absl::Status s = rt.RebuildViews({[&app] { return app.projection().Rebuild(); }}); !s.ok()) {
       return service::ExitWith(flags, "cannot rebuild the views", s);
     }

@@ -39,7 +39,6 @@ using projection::Loaded;
 
 // Secrets on the unauthenticated paths (sign-in, setup codes) are bounded before any work.
 constexpr size_t kMaxSecretBytes = 4 * domain::kMaxPasswordLength;
-constexpr absl::string_view kSetupCodeRefused = "wrong email or setup code";
 
 // `violations` (an INVALID_ARGUMENT from FieldErrors) with another code, keeping its details.
 absl::Status WithCode(absl::StatusCode code, const absl::Status& violations) {
@@ -80,6 +79,12 @@ absl::Status RequireOperatorMember(const auth::Principal& p) {
     return absl::PermissionDeniedError("this call needs a token of an operator");
   }
   return absl::OkStatus();
+}
+
+// The throttle key of an account: its address at the operator, known or not.
+std::string AccountKey(absl::string_view operator_id, absl::string_view email) {
+  return absl::StrCat(operator_id, "/",
+                      domain::NormalizeEmail(email.substr(0, domain::kMaxEmailLength + 1)));
 }
 
 // Sign-in answers the same whether the email is unknown or the password wrong, and takes as
@@ -123,7 +128,14 @@ App::App(eventstore::Store& store, const directory::Directory& directory, const 
       authn_(verifier, directory),
       session_private_key_pem_(std::move(session_private_key_pem)),
       options_(std::move(options)),
-      projection_(store, directory) {}
+      projection_(store, directory),
+      gate_(options_.password_gate),
+      accounts_(options_.account_throttle, verifier.clock()),
+      clients_(options_.client_throttle, verifier.clock()) {}
+
+std::string App::ClientOf(const grpc::ServerContextBase& context) const {
+  return server::ClientAddress(context, options_.client_address_header);
+}
 
 // ---------------------------------------------------------------- helpers
 
@@ -156,6 +168,17 @@ absl::StatusOr<Loaded<domain::TeamState>> App::TeamOf(const auth::Principal& p,
   if (loaded.version == 0 || loaded.state.operator_id() != p.operator_id) {
     return absl::NotFoundError("team not found");
   }
+  return loaded;
+}
+
+absl::StatusOr<std::optional<Loaded<domain::CustomerState>>> App::FindAccount(
+    absl::string_view operator_id, absl::string_view email) const {
+  COWORK_ASSIGN_OR_RETURN(
+      std::optional<std::string> owner,
+      store_.ClaimOwner(projection::EmailClaim(operator_id, domain::NormalizeEmail(email))));
+  if (!owner.has_value()) return std::nullopt;
+  COWORK_ASSIGN_OR_RETURN(Loaded<domain::CustomerState> loaded, projection_.LoadCustomer(*owner));
+  if (loaded.version == 0 || loaded.state.operator_id() != operator_id) return std::nullopt;
   return loaded;
 }
 
@@ -457,6 +480,7 @@ absl::StatusOr<v1::Customer> App::AddCustomer(const auth::Principal& p,
   command.company_name = r.company_name();
   if (r.send_welcome_message()) {
     command.welcome_setup_code = crypto::NewCode(options_.setup_code_length);
+    COWORK_ASSIGN_OR_RETURN(command.welcome_setup_code_hash, gate_.Hash(command.welcome_setup_code));
   }
   absl::StatusOr<CommandResult> result = eventstore::Execute<CommandResult>(
       store_, service::RequestOf(p, "AddCustomer", r),
@@ -652,10 +676,12 @@ absl::StatusOr<v1::Customer> App::ReactivateCustomer(const auth::Principal& p,
 
 absl::StatusOr<v1::Customer> App::CreateUserAccount(const auth::Principal& p,
                                                     const v1::CreateUserAccountRequest& r) {
-  return CustomerCommand(
-      p, "CreateUserAccount", r, r.customer_id(), auth::kCustomersWrite,
-      domain::CreateUserAccount{crypto::NewCode(options_.setup_code_length),
-                                r.send_welcome_message()});
+  COWORK_RETURN_IF_ERROR(auth::RequirePermission(p, auth::kCustomersWrite));
+  domain::CreateUserAccount command{.setup_code = crypto::NewCode(options_.setup_code_length),
+                                    .send_welcome_message = r.send_welcome_message()};
+  COWORK_ASSIGN_OR_RETURN(command.setup_code_hash, gate_.Hash(command.setup_code));
+  return CustomerCommand(p, "CreateUserAccount", r, r.customer_id(), auth::kCustomersWrite,
+                         command);
 }
 
 absl::StatusOr<v1::Customer> App::EraseCustomer(const auth::Principal& p,
@@ -788,7 +814,7 @@ absl::StatusOr<v1::Session> App::Register(const v1::RegisterRequest& r) {
   // A retry of a registration that succeeded finds its own claim: Execute answers it below.
   if (owner.has_value() && r.request_id().empty()) return EmailTaken("email");
   // argon2id is slow on purpose: hashed before the command, never under a lock.
-  COWORK_ASSIGN_OR_RETURN(command.password_hash, crypto::HashPassword(r.password()));
+  COWORK_ASSIGN_OR_RETURN(command.password_hash, gate_.Hash(r.password()));
   command.session_id = crypto::NewId("s-");
   const std::string email = domain::NormalizeEmail(r.email());
   // A registration is its caller's by the address it is for; the password stays out of the
@@ -818,9 +844,11 @@ absl::StatusOr<v1::Session> App::Register(const v1::RegisterRequest& r) {
         COWORK_ASSIGN_OR_RETURN(Loaded<domain::CustomerState> registered,
                                 projection_.LoadCustomer(answer.id()));
         const std::string& hash = registered.state.credentials().password_hash();
-        if (hash.empty() || !crypto::VerifyPassword(hash, r.password())) {
+        if (hash.empty()) {
           return InvalidField("request_id", "was already used for a different request");
         }
+        COWORK_ASSIGN_OR_RETURN(const bool right, gate_.Verify(hash, r.password()));
+        if (!right) return InvalidField("request_id", "was already used for a different request");
         return absl::OkStatus();
       });
   if (absl::IsAlreadyExists(result.status()) && FieldViolationsOf(result.status()).empty()) {
@@ -830,32 +858,31 @@ absl::StatusOr<v1::Session> App::Register(const v1::RegisterRequest& r) {
   return SessionFor(r.operator_id(), *result);
 }
 
-absl::StatusOr<v1::Session> App::SignIn(const v1::SignInRequest& r) {
+absl::StatusOr<v1::Session> App::SignIn(const v1::SignInRequest& r, absl::string_view client) {
   const absl::Status refused = absl::UnauthenticatedError(domain::kSignInRefused);
+  // The account is its address at the operator, whether or not it exists: the throttle, like
+  // every answer here, is the same for an unknown address.
+  COWORK_ASSIGN_OR_RETURN(auth::FailureThrottle::Attempt from_client, clients_.Begin(client));
+  COWORK_ASSIGN_OR_RETURN(auth::FailureThrottle::Attempt for_account,
+                          accounts_.Begin(AccountKey(r.operator_id(), r.email())));
   std::optional<Loaded<domain::CustomerState>> customer;
   if (domain::IsValidId(r.operator_id()) && r.email().size() <= domain::kMaxEmailLength &&
       r.password().size() <= kMaxSecretBytes) {
-    COWORK_ASSIGN_OR_RETURN(
-        std::optional<std::string> owner,
-        store_.ClaimOwner(
-            projection::EmailClaim(r.operator_id(), domain::NormalizeEmail(r.email()))));
-    if (owner.has_value()) {
-      COWORK_ASSIGN_OR_RETURN(Loaded<domain::CustomerState> loaded,
-                                 projection_.LoadCustomer(*owner));
-      if (loaded.version > 0 && loaded.state.operator_id() == r.operator_id()) {
-        customer = std::move(loaded);
-      }
-    }
+    COWORK_ASSIGN_OR_RETURN(customer, FindAccount(r.operator_id(), r.email()));
   }
   const std::string hash = customer.has_value() && domain::CheckCanSignIn(customer->state).ok()
                                ? customer->state.credentials().password_hash()
                                : std::string();
-  if (hash.empty()) {
-    // Unknown email, no account, or no password yet: as slow as a wrong password.
-    (void)crypto::VerifyPassword(DummyHash(), r.password().substr(0, kMaxSecretBytes));
+  // Unknown email, no account, no password yet, suspended: as slow as a wrong password.
+  COWORK_ASSIGN_OR_RETURN(
+      const bool right,
+      gate_.Verify(hash.empty() ? DummyHash() : hash, r.password().substr(0, kMaxSecretBytes)));
+  if (hash.empty() || !right) {
+    from_client.Failed();
+    for_account.Failed();
     return refused;
   }
-  if (!crypto::VerifyPassword(hash, r.password())) return refused;
+  for_account.Succeeded();
 
   const std::string customer_id = customer->state.customer_id();
   const std::string session_id = crypto::NewId("s-");
@@ -884,7 +911,8 @@ absl::StatusOr<v1::Session> App::SignIn(const v1::SignInRequest& r) {
 }
 
 absl::StatusOr<v1::Session> App::ChangePassword(const std::optional<auth::Principal>& caller,
-                                                const v1::ChangePasswordRequest& r) {
+                                                const v1::ChangePasswordRequest& r,
+                                                absl::string_view client) {
   std::string operator_id;
   std::optional<Loaded<domain::CustomerState>> customer;
   if (caller.has_value()) {
@@ -911,41 +939,54 @@ absl::StatusOr<v1::Session> App::ChangePassword(const std::optional<auth::Princi
   COWORK_RETURN_IF_ERROR(errors.ToStatus());
 
   if (!caller.has_value()) {
+    // A setup code proves the caller: throttled like a sign-in, and answered alike whether
+    // the address is known, the code wrong or expired.
+    COWORK_ASSIGN_OR_RETURN(auth::FailureThrottle::Attempt from_client, clients_.Begin(client));
+    COWORK_ASSIGN_OR_RETURN(auth::FailureThrottle::Attempt for_account,
+                            accounts_.Begin(AccountKey(r.operator_id(), r.email())));
     if (domain::IsValidId(r.operator_id()) && r.email().size() <= domain::kMaxEmailLength &&
         r.setup_code().size() <= kMaxSecretBytes) {
-      COWORK_ASSIGN_OR_RETURN(
-          std::optional<std::string> owner,
-          store_.ClaimOwner(
-              projection::EmailClaim(r.operator_id(), domain::NormalizeEmail(r.email()))));
-      if (owner.has_value()) {
-        COWORK_ASSIGN_OR_RETURN(Loaded<domain::CustomerState> loaded,
-                                   projection_.LoadCustomer(*owner));
-        if (loaded.version > 0 && loaded.state.operator_id() == r.operator_id()) {
-          customer = std::move(loaded);
-        }
-      }
+      COWORK_ASSIGN_OR_RETURN(customer, FindAccount(r.operator_id(), r.email()));
     }
-    const std::string code =
-        customer.has_value() ? customer->state.credentials().setup_code() : std::string();
-    if (code.empty() || !crypto::SecretEquals(code, r.setup_code())) {
-      return absl::UnauthenticatedError(kSetupCodeRefused);
+    const bool usable =
+        customer.has_value() && domain::CheckSetupCodeUsable(customer->state, clock_.Now()).ok();
+    COWORK_ASSIGN_OR_RETURN(
+        const bool right,
+        gate_.Verify(usable ? customer->state.credentials().setup_code_hash() : DummyHash(),
+                     r.setup_code().substr(0, kMaxSecretBytes)));
+    if (!usable || !right) {
+      from_client.Failed();
+      for_account.Failed();
+      return absl::UnauthenticatedError(domain::kSetupCodeRefused);
     }
+    for_account.Succeeded();
   } else {
+    COWORK_ASSIGN_OR_RETURN(
+        auth::FailureThrottle::Attempt for_account,
+        accounts_.Begin(AccountKey(operator_id, customer->state.personal().email())));
     const v1::Credentials& credentials = customer->state.credentials();
-    const bool by_code = !r.setup_code().empty() && !credentials.setup_code().empty() &&
-                         crypto::SecretEquals(credentials.setup_code(), r.setup_code());
-    const bool by_password =
-        !by_code && !credentials.password_hash().empty() &&
-        r.current_password().size() <= kMaxSecretBytes &&
-        crypto::VerifyPassword(credentials.password_hash(), r.current_password());
-    if (!by_code && !by_password) {
+    bool proved = false;
+    if (!r.setup_code().empty() &&
+        domain::CheckSetupCodeUsable(customer->state, clock_.Now()).ok() &&
+        r.setup_code().size() <= kMaxSecretBytes) {
+      COWORK_ASSIGN_OR_RETURN(proved,
+                              gate_.Verify(credentials.setup_code_hash(), r.setup_code()));
+    }
+    if (!proved && !credentials.password_hash().empty() &&
+        r.current_password().size() <= kMaxSecretBytes) {
+      COWORK_ASSIGN_OR_RETURN(proved,
+                              gate_.Verify(credentials.password_hash(), r.current_password()));
+    }
+    if (!proved) {
+      for_account.Failed();
       return InvalidField("current_password", "does not match the current password");
     }
+    for_account.Succeeded();
   }
 
   const std::string customer_id = customer->state.customer_id();
   const v1::Credentials verified = customer->state.credentials();
-  COWORK_ASSIGN_OR_RETURN(const std::string new_hash, crypto::HashPassword(r.new_password()));
+  COWORK_ASSIGN_OR_RETURN(const std::string new_hash, gate_.Hash(r.new_password()));
   const std::string session_id = crypto::NewId("s-");
   // The customer's own request; passwords and codes stay out of its record.
   v1::ChangePasswordRequest asked = r;
@@ -960,7 +1001,7 @@ absl::StatusOr<v1::Session> App::ChangePassword(const std::optional<auth::Princi
         COWORK_ASSIGN_OR_RETURN(Loaded<domain::CustomerState> now,
                                    projection_.LoadCustomer(customer_id));
         if (now.state.credentials().password_hash() != verified.password_hash() ||
-            now.state.credentials().setup_code() != verified.setup_code()) {
+            now.state.credentials().setup_code_hash() != verified.setup_code_hash()) {
           return absl::FailedPreconditionError(
               "the credentials changed meanwhile: sign in again and retry");
         }

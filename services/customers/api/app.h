@@ -37,6 +37,8 @@
 #include "libs/clock/clock.h"
 #include "libs/directory/directory.h"
 #include "libs/eventstore/command.h"
+#include "libs/auth/throttle.h"
+#include "libs/crypto/password_gate.h"
 #include "libs/eventstore/store.h"
 #include "libs/service/handlers.h"
 #include "services/customers/domain/csv_import.h"
@@ -56,6 +58,15 @@ struct AppOptions {
   // List calls look at most this many stored entries before answering with what they found
   // (and a page token to continue), so a selective filter cannot make one call unbounded.
   int max_scan = 20'000;
+  // Every password and setup code is hashed and checked through this gate.
+  crypto::PasswordGateOptions password_gate;
+  // Failed sign-ins and setup codes, per account (operator and address, known or not) and per
+  // client address (many people may share one: an office, a frontend).
+  auth::ThrottleOptions account_throttle = {.max_in_flight = 1};
+  auth::ThrottleOptions client_throttle = {.free_failures = 20, .max_in_flight = 2};
+  // Metadata header naming the client's address, set by trusted frontends (e.g.
+  // "x-forwarded-for"); empty: the connection's address (server::ClientAddress).
+  std::string client_address_header;
 };
 
 class App {
@@ -111,10 +122,16 @@ class App {
                                              const v1::EraseCustomerRequest& r);
 
   // AccountsService. `caller` is empty for calls without a token.
+  // `client`: the caller's address (ClientOf), for the throttle of failed attempts.
   absl::StatusOr<v1::Session> Register(const v1::RegisterRequest& r);
-  absl::StatusOr<v1::Session> SignIn(const v1::SignInRequest& r);
+  absl::StatusOr<v1::Session> SignIn(const v1::SignInRequest& r, absl::string_view client);
   absl::StatusOr<v1::Session> ChangePassword(const std::optional<auth::Principal>& caller,
-                                             const v1::ChangePasswordRequest& r);
+                                             const v1::ChangePasswordRequest& r,
+                                             absl::string_view client);
+  // The address a call comes from, as AppOptions::client_address_header says.
+  std::string ClientOf(const grpc::ServerContextBase& context) const;
+  // Refusals of the password gate since start.
+  int64_t password_gate_refusals() const { return gate_.refused(); }
   absl::StatusOr<v1::SignOutResponse> SignOut(const auth::Principal& p,
                                               const v1::SignOutRequest& r);
 
@@ -166,6 +183,9 @@ class App {
                                                    absl::string_view customer_id) const;
   absl::StatusOr<v1::Team> CoveredTeamView(const auth::Principal& p,
                                            absl::string_view team_id) const;
+  // The customer of the operator whose address `email` is, if any.
+  absl::StatusOr<std::optional<projection::Loaded<domain::CustomerState>>> FindAccount(
+      absl::string_view operator_id, absl::string_view email) const;
   absl::StatusOr<v1::Session> SessionFor(absl::string_view operator_id,
                                          const domain::CommandResult& result) const;
   // Load, authorize (`permission` over the home location), decide `command`, commit.
@@ -188,11 +208,14 @@ class App {
   eventstore::Store& store_;
   const directory::Directory& directory_;
   const Clock& clock_;
-  const auth::TokenVerifier& verifier_;  // its clock dates the sessions
+  const auth::TokenVerifier& verifier_;  // its clock dates the sessions and the throttles
   const service::Authenticator authn_;
   const std::string session_private_key_pem_;
   const AppOptions options_;
   projection::Projection projection_;
+  crypto::PasswordGate gate_;
+  auth::FailureThrottle accounts_;  // keys "<operator>/<normalized email>"
+  auth::FailureThrottle clients_;   // keys: client addresses
 };
 
 }  // namespace cowork::customers::api

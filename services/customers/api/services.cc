@@ -68,7 +68,9 @@ grpc::ServerUnaryReactor* AccountsServiceImpl::Register(
 grpc::ServerUnaryReactor* AccountsServiceImpl::SignIn(
     grpc::CallbackServerContext* ctx, const v1::SignInRequest* request, v1::Session* response) {
   return Public(ctx, request, response,
-                [this](const v1::SignInRequest& r) { return app_.SignIn(r); });
+                [this, ctx](const v1::SignInRequest& r) {
+                  return app_.SignIn(r, app_.ClientOf(*ctx));
+                });
 }
 
 grpc::ServerUnaryReactor* AccountsServiceImpl::ChangePassword(
@@ -81,7 +83,8 @@ grpc::ServerUnaryReactor* AccountsServiceImpl::ChangePassword(
       if (!p.ok()) return p.status();
       caller = *std::move(p);
     }
-    absl::StatusOr<v1::Session> result = app_.ChangePassword(caller, *request);
+    absl::StatusOr<v1::Session> result =
+        app_.ChangePassword(caller, *request, app_.ClientOf(*ctx));
     if (!result.ok()) return result.status();
     *response = *std::move(result);
     return absl::OkStatus();

@@ -49,6 +49,12 @@ Event CustomerEvent(const google::protobuf::Message& payload, const CustomerStat
   return MakeEvent(payload, state.operator_id(), now);
 }
 
+// A fresh setup code: its hash, usable for kSetupCodeLifetime from `now`.
+void SetSetupCode(absl::string_view hash, absl::Time now, v1::Credentials& credentials) {
+  credentials.set_setup_code_hash(std::string(hash));
+  *credentials.mutable_setup_code_expire_time() = ToTimestamp(now + kSetupCodeLifetime);
+}
+
 }  // namespace
 
 void CheckCustomerFields(v1::CustomerType type, absl::string_view first_name,
@@ -120,7 +126,9 @@ absl::StatusOr<Events> Decide(const CustomerState& state, const AddCustomer& c, 
     account.set_session_generation(0);
     Event e = MakeEvent(account, c.operator_id, now);
     e.mutable_credentials()->set_password_hash(c.password_hash);
-    e.mutable_credentials()->set_setup_code(c.welcome_setup_code);
+    if (!c.welcome_setup_code.empty()) {
+      SetSetupCode(c.welcome_setup_code_hash, now, *e.mutable_credentials());
+    }
     events.push_back(std::move(e));
   }
   if (!c.welcome_setup_code.empty()) {
@@ -315,12 +323,14 @@ absl::StatusOr<Events> Decide(const CustomerState& state, const CreateUserAccoun
   if (state.has_user_account()) {
     return absl::AlreadyExistsError("the customer already has a user account");
   }
-  if (c.setup_code.empty()) return absl::InvalidArgumentError("a new account needs a setup code");
+  if (c.setup_code.empty() || c.setup_code_hash.empty()) {
+    return absl::InvalidArgumentError("a new account needs a setup code and its hash");
+  }
   v1::UserAccountCreated account;
   account.set_customer_id(state.customer_id());
   account.set_session_generation(state.session_generation());
   Event account_event = CustomerEvent(account, state, now);
-  account_event.mutable_credentials()->set_setup_code(c.setup_code);
+  SetSetupCode(c.setup_code_hash, now, *account_event.mutable_credentials());
   Events events{std::move(account_event)};
   if (c.send_welcome_message) {
     v1::WelcomeMessageRequested welcome;
@@ -359,17 +369,24 @@ absl::StatusOr<Events> Decide(const CustomerState& state, const ChangePassword& 
 }
 
 absl::Status CheckCanSignIn(const CustomerState& state) {
-  if (state.customer_id().empty() || state.erased() || !state.has_user_account()) {
+  if (state.customer_id().empty() || state.erased() || !state.has_user_account() ||
+      state.suspended()) {
     return absl::UnauthenticatedError(kSignInRefused);
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckSetupCodeUsable(const CustomerState& state, absl::Time now) {
+  const v1::Credentials& c = state.credentials();
+  if (state.customer_id().empty() || state.erased() || c.setup_code_hash().empty() ||
+      !c.has_setup_code_expire_time() || FromTimestamp(c.setup_code_expire_time()) <= now) {
+    return absl::UnauthenticatedError(kSetupCodeRefused);
   }
   return absl::OkStatus();
 }
 
 absl::StatusOr<Events> Decide(const CustomerState& state, const SignIn& c, absl::Time now) {
   if (absl::Status s = CheckCanSignIn(state); !s.ok()) return s;
-  if (state.suspended()) {
-    return absl::FailedPreconditionError("the customer is suspended and cannot sign in");
-  }
   if (c.session_id.empty()) return absl::InvalidArgumentError("a sign-in needs a session id");
   v1::CustomerSignedIn signed_in;
   signed_in.set_customer_id(state.customer_id());

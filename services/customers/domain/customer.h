@@ -45,8 +45,9 @@ struct AddCustomer {
   std::string first_name, last_name, email, phone;
   std::string company_name;  // required for companies, refused for individuals
   // Non-empty: create a user account with this one-time setup code and request a welcome
-  // message (admin "send a welcome message").
+  // message (admin "send a welcome message"); the account keeps only its hash.
   std::string welcome_setup_code;
+  std::string welcome_setup_code_hash;  // argon2id of welcome_setup_code
   // Non-empty: create a user account with this password hash (portal registration).
   std::string password_hash;
   // Non-empty: the new customer is signed in at once with this session (portal).
@@ -84,9 +85,13 @@ struct ReactivateCustomer {};
 struct EraseCustomer {};
 
 struct CreateUserAccount {
-  std::string setup_code;  // fresh one-time code (required)
+  std::string setup_code;       // fresh one-time code (required), for the welcome message
+  std::string setup_code_hash;  // argon2id of it (required): all the account keeps
   bool send_welcome_message = false;
 };
+
+// How long a setup code may be used.
+inline constexpr absl::Duration kSetupCodeLifetime = absl::Hours(24 * 7);
 
 // The caller has verified the proof (current password or setup code) before deciding.
 struct ChangePassword {
@@ -136,9 +141,16 @@ absl::StatusOr<Events> Decide(const CustomerState& state, const EndContract& com
 
 // Why a customer may not sign in (checked before the password, so the caller can refuse
 // without revealing anything): UNAUTHENTICATED with `kSignInRefused` unless the customer
-// exists, is not erased and has a user account.
+// exists, is not erased, has a user account and is not suspended. A suspended customer's
+// right password gets the same answer as a wrong one: it is no oracle.
 inline constexpr absl::string_view kSignInRefused = "wrong email or password";
 absl::Status CheckCanSignIn(const CustomerState& state);
+
+// Whether the customer's setup code may still be tried (before its hash is checked):
+// UNAUTHENTICATED with `kSetupCodeRefused` when there is none, it has expired at `now`, or it
+// is one of the codes kept in clear before codes were hashed.
+inline constexpr absl::string_view kSetupCodeRefused = "wrong email or setup code";
+absl::Status CheckSetupCodeUsable(const CustomerState& state, absl::Time now);
 
 CustomerState Apply(CustomerState state, const Event& event);
 CustomerState ApplyAll(CustomerState state, const Events& events);

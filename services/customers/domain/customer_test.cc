@@ -136,21 +136,25 @@ TEST(AddCustomerDecide, AnExistingCustomerIsNotAddedTwice) {
   EXPECT_EQ(Decide(Given(Ana()), Ana(), kT0).status().code(), absl::StatusCode::kAlreadyExists);
 }
 
-TEST(AddCustomerDecide, WelcomeMessageCreatesAnAccountWithASetupCode) {
+TEST(AddCustomerDecide, WelcomeMessageCreatesAnAccountWithASetupCodeKeptHashed) {
   AddCustomer c = Ana();
   c.welcome_setup_code = "K7PQ2M9X";
+  c.welcome_setup_code_hash = "$argon2id$code";
   absl::StatusOr<Events> events = Decide(CustomerState{}, c, kT0);
   ASSERT_TRUE(events.ok());
   ASSERT_THAT(Cases(*events), ElementsAre(Event::kCustomerAdded, Event::kUserAccountCreated,
                                           Event::kWelcomeMessageRequested));
-  EXPECT_EQ((*events)[1].credentials().setup_code(), "K7PQ2M9X");
+  // The account keeps the hash, never the code; the welcome message (sealed) carries it.
+  EXPECT_EQ((*events)[1].credentials().setup_code_hash(), "$argon2id$code");
+  EXPECT_EQ((*events)[1].credentials().setup_code(), "");
   EXPECT_TRUE((*events)[1].credentials().password_hash().empty());
   EXPECT_EQ((*events)[2].welcome().email(), "ana.lopez@example.com");
   EXPECT_EQ((*events)[2].welcome().first_name(), "Ana");
   EXPECT_EQ((*events)[2].welcome().setup_code(), "K7PQ2M9X");
   CustomerState s = ApplyAll(CustomerState{}, *events);
   EXPECT_TRUE(s.has_user_account());
-  EXPECT_EQ(s.credentials().setup_code(), "K7PQ2M9X");
+  EXPECT_EQ(s.credentials().setup_code_hash(), "$argon2id$code");
+  EXPECT_EQ(FromTimestamp(s.credentials().setup_code_expire_time()), kT0 + kSetupCodeLifetime);
 }
 
 TEST(AddCustomerDecide, AdminAddedCustomersHaveNoAccountByDefault) {
@@ -295,10 +299,12 @@ CustomerState WithAccount() {
   return Given(c);
 }
 
-TEST(SignInDecide, SuspendedCustomersCannotSignIn) {
+TEST(SignInDecide, ASuspendedCustomerIsRefusedAsAWrongPasswordIs) {
   CustomerState s = Then(WithAccount(), SuspendCustomer{});
-  EXPECT_EQ(Decide(s, SignIn{"s-1"}, kT0).status().code(),
-            absl::StatusCode::kFailedPrecondition);
+  for (const absl::Status& refused : {CheckCanSignIn(s), Decide(s, SignIn{"s-1"}, kT0).status()}) {
+    EXPECT_EQ(refused.code(), absl::StatusCode::kUnauthenticated);
+    EXPECT_EQ(refused.message(), kSignInRefused);
+  }
   s = Then(s, ReactivateCustomer{});
   absl::StatusOr<Events> events = Decide(s, SignIn{"s-2"}, kT0);
   ASSERT_TRUE(events.ok());
@@ -314,6 +320,25 @@ TEST(SignInDecide, NoAccountUnknownOrErasedGiveTheSameRefusal) {
   }
 }
 
+TEST(SetupCodeCheck, UsableForSevenDaysUnlessReplacedOrKeptInClear) {
+  AddCustomer c = Ana();
+  c.welcome_setup_code = "K7PQ2M9X";
+  c.welcome_setup_code_hash = "$argon2id$code";
+  CustomerState s = Given(c);
+  EXPECT_EQ(kSetupCodeLifetime, absl::Hours(24 * 7));
+  EXPECT_TRUE(CheckSetupCodeUsable(s, kT0 + kSetupCodeLifetime - absl::Seconds(1)).ok());
+  const absl::Status expired = CheckSetupCodeUsable(s, kT0 + kSetupCodeLifetime);
+  EXPECT_EQ(expired.code(), absl::StatusCode::kUnauthenticated);
+  EXPECT_EQ(expired.message(), kSetupCodeRefused);
+  // A password replaces the code.
+  EXPECT_FALSE(CheckSetupCodeUsable(Then(s, ChangePassword{"hash-2", "s-1"}), kT0).ok());
+  // A code kept in clear (before codes were hashed) is not accepted; nor is none at all.
+  CustomerState legacy = WithAccount();
+  legacy.mutable_credentials()->set_setup_code("OLDCODE23");
+  EXPECT_FALSE(CheckSetupCodeUsable(legacy, kT0).ok());
+  EXPECT_FALSE(CheckSetupCodeUsable(Given(Ana()), kT0).ok());
+}
+
 TEST(SignOutDecide, RecordsTheSession) {
   absl::StatusOr<Events> events = Decide(WithAccount(), SignOut{"s-7"}, kT0);
   ASSERT_TRUE(events.ok());
@@ -324,6 +349,7 @@ TEST(SignOutDecide, RecordsTheSession) {
 TEST(ChangePasswordDecide, BumpsTheGenerationReplacesTheSetupCodeAndSignsIn) {
   AddCustomer c = Ana();
   c.welcome_setup_code = "CODE2345";
+  c.welcome_setup_code_hash = "$argon2id$code";
   CustomerState s = Given(c);
   absl::StatusOr<Events> events = Decide(s, ChangePassword{"hash-2", "s-9"}, kT0);
   ASSERT_TRUE(events.ok()) << events.status();
@@ -331,7 +357,7 @@ TEST(ChangePasswordDecide, BumpsTheGenerationReplacesTheSetupCodeAndSignsIn) {
   EXPECT_EQ(events->front().password_changed().session_generation(), 1);
   s = ApplyAll(s, *events);
   EXPECT_EQ(s.credentials().password_hash(), "hash-2");
-  EXPECT_EQ(s.credentials().setup_code(), "");
+  EXPECT_EQ(s.credentials().setup_code_hash(), "");
   EXPECT_EQ(s.session_generation(), 1);
 
   // A second change bumps again: every earlier session ends.
@@ -349,15 +375,23 @@ TEST(ChangePasswordDecide, NeedsAnAccountAndAnActiveCustomer) {
 }
 
 TEST(CreateUserAccountDecide, OnceOnlyWithOptionalWelcome) {
-  absl::StatusOr<Events> quiet = Decide(Given(Ana()), CreateUserAccount{"CODE", false}, kT0);
+  absl::StatusOr<Events> quiet =
+      Decide(Given(Ana()), CreateUserAccount{"CODE", "$argon2id$code", false}, kT0);
   ASSERT_TRUE(quiet.ok());
   EXPECT_THAT(Cases(*quiet), ElementsAre(Event::kUserAccountCreated));
-  absl::StatusOr<Events> welcome = Decide(Given(Ana()), CreateUserAccount{"CODE", true}, kT0);
+  EXPECT_EQ(quiet->front().credentials().setup_code_hash(), "$argon2id$code");
+  EXPECT_EQ(quiet->front().credentials().setup_code(), "");
+  absl::StatusOr<Events> welcome =
+      Decide(Given(Ana()), CreateUserAccount{"CODE", "$argon2id$code", true}, kT0);
   ASSERT_TRUE(welcome.ok());
   EXPECT_THAT(Cases(*welcome),
               ElementsAre(Event::kUserAccountCreated, Event::kWelcomeMessageRequested));
-  EXPECT_EQ(Decide(WithAccount(), CreateUserAccount{"CODE", true}, kT0).status().code(),
-            absl::StatusCode::kAlreadyExists);
+  EXPECT_EQ(welcome->back().welcome().setup_code(), "CODE");
+  EXPECT_EQ(
+      Decide(WithAccount(), CreateUserAccount{"CODE", "$argon2id$code", true}, kT0).status().code(),
+      absl::StatusCode::kAlreadyExists);
+  EXPECT_EQ(Decide(Given(Ana()), CreateUserAccount{"CODE", "", true}, kT0).status().code(),
+            absl::StatusCode::kInvalidArgument);
 }
 
 TEST(MemberContactDecide, FirstContractMakesAMember) {
