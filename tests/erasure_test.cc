@@ -1,7 +1,8 @@
 // Erasure (the right to be forgotten): after a customer is erased, no consumer of
 // cowork.customers.events — here a plain librdkafka consumer reading from offset zero — finds
-// their name, email or phone in any message, and the service shows the customer erased while
-// everyone else's data stays intact.
+// their name, email or phone in any message, the key that sealed them is in no file of the
+// service's store, and the service shows the customer erased while everyone else's data stays
+// intact.
 
 #include <string>
 #include <vector>
@@ -9,6 +10,9 @@
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "libs/eventstore/key_vault.h"
+#include "libs/eventstore/store.h"
+#include "libs/testing/process.h"
 #include "tests/support/e2e.h"
 
 namespace cowork::e2e {
@@ -44,6 +48,21 @@ class Erasure : public ::testing::Test {
   std::vector<std::string> Personal() const {
     return {kFirst, kLast, kNewLast, kEmail, kNewEmail, "wilhelmina", "quarrington",
             "erasure.example", kPhone, "7700 900123"};
+  }
+
+  // Runs `fn` on the customers service's store while the service is stopped (SIGTERM), then
+  // starts the service again.
+  template <typename Fn>
+  absl::Status WithServiceStopped(Fn fn) {
+    absl::StatusOr<testing::ExitStatus> exit = suite_->customers().Terminate(absl::Seconds(20));
+    if (!exit.ok()) return exit.status();
+    {
+      absl::StatusOr<std::unique_ptr<eventstore::Store>> store =
+          eventstore::Store::Open({.path = suite_->options().data_dir});
+      if (!store.ok()) return store.status();
+      fn(**store);
+    }
+    return suite_->StartCustomersAgain();
   }
 
   std::unique_ptr<Suite> suite_;
@@ -84,6 +103,19 @@ TEST_F(Erasure, ErasedCustomerIsUnreadableEverywhere) {
   COWORK_ASSERT_OK_AND_ASSIGN(
       auto created_team,
       testing::Call(*stubs().teams, &customers::v1::TeamsService::Stub::CreateTeam, team, admin()));
+
+  // Her seal key, as the service keeps it.
+  std::string key;
+  COWORK_ASSERT_OK(WithServiceStopped([&](eventstore::Store& store) {
+    absl::StatusOr<std::optional<std::string>> got =
+        eventstore::KeyVault(store).Get(tenant_.operator_id, id);
+    ASSERT_TRUE(got.ok()) << got.status();
+    ASSERT_TRUE(got->has_value());
+    key = **got;
+  }));
+  ASSERT_FALSE(key.empty());
+  ASSERT_THAT(testing::FilesContaining(suite_->options().data_dir, key),
+              ::testing::Not(IsEmpty()));
 
   customers::v1::EraseCustomerRequest erase;
   erase.set_request_id(testing::NewRequestId());
@@ -198,6 +230,11 @@ TEST_F(Erasure, ErasedCustomerIsUnreadableEverywhere) {
   EXPECT_EQ(got.email(), "");
   COWORK_ASSERT_OK_AND_ASSIGN(theo_now, GetCustomer(stubs(), admin(), theo.customer_id()));
   EXPECT_EQ(theo_now.email(), "theodore@keep.example");
+
+  // Her key is in no file of the store: not in a table file, not in the write-ahead log, so a
+  // copy of the data directory taken now cannot unseal her events either.
+  COWORK_ASSERT_OK(suite_->customers().Terminate(absl::Seconds(20)).status());
+  EXPECT_THAT(testing::FilesContaining(suite_->options().data_dir, key), IsEmpty());
 }
 
 }  // namespace

@@ -41,6 +41,8 @@ absl::StatusOr<std::string> KeyVault::Ensure(absl::string_view op, absl::string_
 
 void KeyVault::Erase(absl::string_view op, absl::string_view subject, WriteSet& writes) {
   writes.Delete(Space::kMeta, KeyOf(op, subject));
+  // Deleted is not gone: the key's bytes stay in the log and table files until compacted.
+  writes.PurgeOldValues();
 }
 
 }  // namespace cowork::eventstore

@@ -41,7 +41,9 @@ class KeyVault {
   // again after it returns, before sealing: an erasure committed in between is then seen, and
   // one committed later deletes the key whatever it sealed.
   absl::StatusOr<std::string> Ensure(absl::string_view op, absl::string_view subject);
-  // Deletes the key in `writes`: whatever was sealed with it stays unreadable for good.
+  // Deletes the key in `writes`: whatever was sealed with it stays unreadable for good. The
+  // commit purges it (and every value the same commit overwrites) from the store's files
+  // (WriteSet::PurgeOldValues).
   static void Erase(absl::string_view op, absl::string_view subject, WriteSet& writes);
 
  private:

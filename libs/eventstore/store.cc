@@ -75,6 +75,7 @@ void WriteSet::Merge(WriteSet other) {
   append(writes_, other.writes_);
   append(claims_, other.claims_);
   if (other.request_.has_value()) request_ = std::move(other.request_);
+  purge_ = purge_ || other.purge_;
 }
 
 bool WriteSet::empty() const {
@@ -354,6 +355,9 @@ struct Store::Impl {
   absl::Mutex listener_mu;
   std::function<void()> listener ABSL_GUARDED_BY(listener_mu);
 
+  // Serialises purges (WriteSet::PurgeOldValues).
+  absl::Mutex purge_mu;
+
   ~Impl() {
     if (db == nullptr) return;
     // A clean shutdown leaves nothing unsynced even when commits were not synced one by one.
@@ -393,6 +397,57 @@ struct Store::Impl {
   bool Expired(const common::v1::StoredResponse& r) const {
     return absl::FromUnixMicros(r.recorded_at_micros()) + options.request_retention <=
            clock->Now();
+  }
+
+  // A purge to do is a meta row "store/purge/<column family>/<key>", written by the commit
+  // that overwrites or deletes the key, so a crash or a failed flush before the purge is done
+  // leaves it to the next Purge.
+  static constexpr absl::string_view kPurgePrefix = "store/purge/";
+
+  rocksdb::ColumnFamilyHandle* HandleNamed(absl::string_view name) const {
+    for (rocksdb::ColumnFamilyHandle* h : handles) {
+      if (h->GetName() == name) return h;
+    }
+    return nullptr;
+  }
+
+  // Makes the earlier values of every key with a purge row physically gone: flushes every
+  // memtable, which retires the write-ahead logs holding them, then compacts each key's range
+  // down to the last level, where a deleted key's tombstone goes too. Removes the rows it
+  // purged; on failure they stay for the next call.
+  absl::Status Purge() {
+    absl::MutexLock lock(&purge_mu);
+    std::vector<std::string> rows;
+    std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(rocksdb::ReadOptions(), meta));
+    for (it->Seek(ToSlice(kPurgePrefix));
+         it->Valid() && StartsWith(it->key(), kPurgePrefix); it->Next()) {
+      rows.push_back(it->key().ToString());
+    }
+    if (!it->status().ok()) return FromRocks(it->status(), "purge: scan");
+    if (rows.empty()) return absl::OkStatus();
+    rocksdb::FlushOptions flush;
+    flush.allow_write_stall = true;
+    if (rocksdb::Status flushed = db->Flush(flush, handles); !flushed.ok()) {
+      return FromRocks(flushed, "purge: flush");
+    }
+    rocksdb::CompactRangeOptions compact;
+    compact.bottommost_level_compaction = rocksdb::BottommostLevelCompaction::kForce;
+    rocksdb::WriteBatch done;
+    for (const std::string& row : rows) {
+      const absl::string_view rest = absl::string_view(row).substr(kPurgePrefix.size());
+      const size_t slash = rest.find('/');
+      rocksdb::ColumnFamilyHandle* cf = HandleNamed(rest.substr(0, slash));
+      if (slash == absl::string_view::npos || cf == nullptr) {
+        return absl::InternalError(absl::StrCat("purge row ", row, " names no column family"));
+      }
+      const rocksdb::Slice key = ToSlice(rest.substr(slash + 1));
+      if (rocksdb::Status compacted = db->CompactRange(compact, cf, &key, &key);
+          !compacted.ok()) {
+        return FromRocks(compacted, "purge: compaction");
+      }
+      done.Delete(meta, row);
+    }
+    return FromRocks(db->Write(write_options, &done), "purge: done");
   }
 
   size_t Stripe(char kind, absl::string_view key) const {
@@ -547,6 +602,8 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(const StoreOptions& options) 
   }
   impl->outbox_depth.store(depth);
   impl->outbox_floor.store(first_row);
+  // Purges a crash interrupted; one that fails now is retried by CheckWritable.
+  impl->Purge().IgnoreError();
   return std::unique_ptr<Store>(new Store(std::move(impl)));
 }
 
@@ -654,6 +711,14 @@ absl::Status Store::Commit(WriteSet writes) {
       batch.Delete(s.claims, c.key);
     }
   }
+  if (writes.purge()) {
+    const auto purge_row = [&batch, &s](rocksdb::ColumnFamilyHandle* cf, absl::string_view key) {
+      batch.Put(s.meta, absl::StrCat(Impl::kPurgePrefix, cf->GetName(), "/", key), "");
+    };
+    for (const std::string& k : aggregate_keys) purge_row(s.state, k);
+    for (const WriteSet::Write& w : writes.writes()) purge_row(s.SpaceHandle(w.space), w.key);
+    for (const WriteSet::ClaimOp& c : writes.claims()) purge_row(s.claims, c.key);
+  }
   if (writes.request().has_value()) {
     const std::string& request_key = writes.request()->first;
     common::v1::StoredResponse record = writes.request()->second;
@@ -681,6 +746,11 @@ absl::Status Store::Commit(WriteSet writes) {
     absl::ReaderMutexLock lock(&s.listener_mu);
     if (s.listener) s.listener();
   }
+  if (writes.purge()) {
+    // The commit stands whatever the purge does: one that fails is retried by CheckWritable,
+    // which reports the store unhealthy until it succeeds, and by the next Open.
+    s.Purge().IgnoreError();
+  }
   return absl::OkStatus();
 }
 
@@ -691,11 +761,11 @@ absl::Status Store::CheckWritable() {
                      absl::StrCat(absl::ToUnixMicros(s.clock->Now())));
   };
   rocksdb::Status written = probe();
-  if (written.ok()) return absl::OkStatus();
   // A failed write leaves RocksDB refusing writes until it is resumed; resuming fails as
   // long as the fault lasts.
-  if (s.db->Resume().ok()) written = probe();
-  return FromRocks(written, "probe write");
+  if (!written.ok() && s.db->Resume().ok()) written = probe();
+  if (!written.ok()) return FromRocks(written, "probe write");
+  return s.Purge();
 }
 
 absl::StatusOr<AggregateRecord> Store::Load(absl::string_view aggregate_type,

@@ -108,6 +108,15 @@ class WriteSet {
   // commit sets its recorded_at_micros and fails with ALREADY_EXISTS if the key holds a record
   // that has not expired (a concurrent retry won).
   void RecordRequest(std::string request_key, common::v1::StoredResponse response);
+  // After this commit, the earlier values of every key it overwrites or deletes (state,
+  // views, meta, claims) must be gone from the store's files, not only hidden: an erasure.
+  // Commit then flushes every memtable (which retires the write-ahead log that held them) and
+  // compacts those keys' ranges down to the last level, where even a deleted key's tombstone
+  // goes. Slow (a flush and a few compactions): for erasures, which are rare. The commit
+  // succeeds once written; the purge it owes is recorded in the same write, so one that then
+  // fails, or a crash, leaves it to CheckWritable or the next Open.
+  void PurgeOldValues() { purge_ = true; }
+  bool purge() const { return purge_; }
   // Adds everything `other` holds after what this one holds (a consumer gathering several
   // events into one commit). At most one of the two may record a request.
   void Merge(WriteSet other);
@@ -140,6 +149,7 @@ class WriteSet {
   std::vector<Write> writes_;
   std::vector<ClaimOp> claims_;
   std::optional<std::pair<std::string, common::v1::StoredResponse>> request_;
+  bool purge_ = false;
 };
 
 class Store {
@@ -156,7 +166,8 @@ class Store {
   // to resume. It does once the disk has room again when only a write of the log failed; when
   // a flush of the memtables failed too, RocksDB takes no more writes until the store is
   // opened again (the service restarted). RESOURCE_EXHAUSTED (no space) or UNAVAILABLE while
-  // writes are refused.
+  // writes are refused. Also finishes the purges commits could not (WriteSet::PurgeOldValues),
+  // and fails while they fail.
   absl::Status CheckWritable();
 
   // Version 0 and empty state when the aggregate does not exist.

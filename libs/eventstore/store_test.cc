@@ -572,5 +572,112 @@ TEST_P(StoreTest, WhileTheDiskIsFullNothingIsWrittenAndAfterwardsEverythingIs) {
   EXPECT_EQ(store.OutboxDepth(), 2u);
 }
 
+// Purging (an erasure): the earlier values of the keys a commit overwrites or deletes are gone
+// from every file of the store, write-ahead log included, not only hidden.
+class StorePurgeTest : public ::testing::Test {
+ protected:
+  std::unique_ptr<Store> Open() {
+    absl::StatusOr<std::unique_ptr<Store>> opened =
+        Store::Open({.path = dir_.path(), .durable = true, .disk_faults = &disk_});
+    EXPECT_TRUE(opened.ok()) << opened.status();
+    return opened.ok() ? std::move(*opened) : nullptr;
+  }
+  std::vector<std::string> FilesHolding(absl::string_view bytes) const {
+    return cowork::testing::FilesContaining(dir_.path(), bytes);
+  }
+  std::vector<std::string> PurgeRows(Store& store) const {
+    std::vector<std::string> rows;
+    EXPECT_TRUE(store
+                    .Scan(Space::kMeta, "store/purge/", "",
+                          [&](absl::string_view key, absl::string_view) {
+                            rows.emplace_back(key);
+                            return true;
+                          })
+                    .ok());
+    return rows;
+  }
+  TempDir dir_;
+  DiskFaults disk_;
+};
+
+TEST_F(StorePurgeTest, OverwrittenAndDeletedValuesLeaveNoBytesInAnyFile) {
+  std::unique_ptr<Store> store = Open();
+  WriteSet first;
+  first.Append("t", "a", 0, {Event("t", "a", 1)}, "state-secret-1f8e", "");
+  first.Put(Space::kMeta, "key/op/s1", "meta-secret-7c2d");
+  first.Put(Space::kViews, "v/1", "view-secret-93ab");
+  first.Put(Space::kViews, "v/keep", "kept-value-5d10");
+  ASSERT_TRUE(store->Commit(std::move(first)).ok());
+  // Reopening flushes the recovered log into a table file: the values are in both kinds.
+  store.reset();
+  store = Open();
+  WriteSet second;
+  second.Put(Space::kMeta, "key/op/s2", "wal-secret-2b4f");
+  second.Put(Space::kMeta, "key/op/plain", "plain-secret-6e01");
+  ASSERT_TRUE(store->Commit(std::move(second)).ok());
+
+  // A plain delete only hides the value.
+  WriteSet plain;
+  plain.Delete(Space::kMeta, "key/op/plain");
+  ASSERT_TRUE(store->Commit(std::move(plain)).ok());
+  EXPECT_FALSE(FilesHolding("plain-secret-6e01").empty());
+
+  WriteSet erase;
+  erase.Append("t", "a", 1, {Event("t", "a", 2)}, "scrubbed", "");
+  erase.Delete(Space::kMeta, "key/op/s1");
+  erase.Delete(Space::kMeta, "key/op/s2");
+  erase.Put(Space::kViews, "v/1", "scrubbed");
+  erase.PurgeOldValues();
+  ASSERT_TRUE(store->Commit(std::move(erase)).ok());
+
+  for (absl::string_view gone :
+       {"state-secret-1f8e", "meta-secret-7c2d", "view-secret-93ab", "wal-secret-2b4f"}) {
+    EXPECT_THAT(FilesHolding(gone), ::testing::IsEmpty()) << gone;
+  }
+  EXPECT_THAT(PurgeRows(*store), ::testing::IsEmpty());
+  EXPECT_EQ(store->Load("t", "a")->state, "scrubbed");
+  EXPECT_EQ(store->Get(Space::kViews, "v/1")->value_or(""), "scrubbed");
+  EXPECT_FALSE(store->Get(Space::kMeta, "key/op/s1")->has_value());
+  EXPECT_EQ(store->Get(Space::kViews, "v/keep")->value_or(""), "kept-value-5d10");
+  store.reset();
+  store = Open();
+  EXPECT_FALSE(store->Get(Space::kMeta, "key/op/s2")->has_value());
+  EXPECT_EQ(store->Get(Space::kViews, "v/keep")->value_or(""), "kept-value-5d10");
+}
+
+TEST_F(StorePurgeTest, APurgeTheDiskRefusedIsFinishedOnceItHasRoom) {
+  std::unique_ptr<Store> store = Open();
+  WriteSet first;
+  first.Put(Space::kMeta, "key/op/s1", "meta-secret-44c1");
+  ASSERT_TRUE(store->Commit(std::move(first)).ok());
+  store.reset();
+  store = Open();  // the value is in a table file now, which no reopen rewrites by itself
+  // The disk fills between the erasure's commit and its purge.
+  std::atomic<bool> fill{false};
+  store->SetOutboxListener([&] {
+    if (fill.load()) disk_.SetFull(true);
+  });
+  fill = true;
+  WriteSet erase;
+  erase.Append("t", "a", 0, {Event("t", "a", 1)}, "erased", "topic");
+  erase.Delete(Space::kMeta, "key/op/s1");
+  erase.PurgeOldValues();
+  ASSERT_TRUE(store->Commit(std::move(erase)).ok()) << "the erasure itself stands";
+  EXPECT_FALSE(FilesHolding("meta-secret-44c1").empty());
+  EXPECT_FALSE(PurgeRows(*store).empty());
+  EXPECT_FALSE(store->CheckWritable().ok());
+
+  fill = false;
+  disk_.SetFull(false);
+  // A failed flush leaves RocksDB refusing writes until the store is opened again, as the
+  // service is after its health check fails; the purge is finished there.
+  store.reset();
+  store = Open();
+  EXPECT_THAT(FilesHolding("meta-secret-44c1"), ::testing::IsEmpty());
+  EXPECT_THAT(PurgeRows(*store), ::testing::IsEmpty());
+  EXPECT_FALSE(store->Get(Space::kMeta, "key/op/s1")->has_value());
+  EXPECT_TRUE(store->CheckWritable().ok());
+}
+
 }  // namespace
 }  // namespace cowork::eventstore

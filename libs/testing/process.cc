@@ -132,6 +132,17 @@ std::string ReadFileOrEmpty(const std::string& path) {
   return out.str();
 }
 
+std::vector<std::string> FilesContaining(const std::string& dir, absl::string_view bytes) {
+  std::vector<std::string> found;
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::recursive_directory_iterator(dir, ec)) {
+    if (!entry.is_regular_file()) continue;
+    const std::string content = ReadFileOrEmpty(entry.path().string());
+    if (absl::StrContains(content, bytes)) found.push_back(entry.path().string());
+  }
+  return found;
+}
+
 // ---------------------------------------------------------------- Subprocess
 
 absl::StatusOr<std::unique_ptr<Subprocess>> Subprocess::Start(SubprocessOptions options) {

@@ -147,6 +147,10 @@ class Subprocess {
 // The whole content of a file ("" when it cannot be read).
 std::string ReadFileOrEmpty(const std::string& path);
 
+// The files under `dir` (recursively) whose raw bytes contain `bytes`: what is physically
+// left of a value, e.g. in a RocksDB directory's logs and tables.
+std::vector<std::string> FilesContaining(const std::string& dir, absl::string_view bytes);
+
 }  // namespace cowork::testing
 
 #endif  // COWORK_LIBS_TESTING_PROCESS_H_
