@@ -15,6 +15,9 @@
 namespace cowork::billing::domain {
 namespace {
 
+// Shorter than any calendar month in any time zone (28 days, less a clock change).
+constexpr absl::Duration kShortestMonth = absl::Hours(27 * 24);
+
 // The built-in prices: a base fee per location and month, then per active user 3.00 for the
 // first 50, 2.00 for the next 200 and 1.00 beyond (in each currency's own units).
 constexpr absl::string_view kDefaultPriceTable = R"json({"currencies": [
@@ -439,7 +442,19 @@ AccountState Apply(AccountState state, const Event& event) {
       break;
     case Event::kAddOnEnabled: {
       const v1::AddOnEnabled& e = event.add_on_enabled();
-      *add_on_at(e.location_id(), e.add_on()).add_enabled()->mutable_from() = event.occurred_at();
+      AddOnState& a = add_on_at(e.location_id(), e.add_on());
+      // A month is charged when any interval meets it, and no month fits in a gap shorter
+      // than kShortestMonth: closing such a gap charges the same months and keeps the list
+      // from growing with every toggle.
+      if (a.enabled_size() > 0) {
+        Interval& last = *a.mutable_enabled(a.enabled_size() - 1);
+        if (last.has_to() && FromTimestamp(event.occurred_at()) - FromTimestamp(last.to()) <
+                                 kShortestMonth) {
+          last.clear_to();
+          break;
+        }
+      }
+      *a.add_enabled()->mutable_from() = event.occurred_at();
       break;
     }
     case Event::kAddOnDisabled: {

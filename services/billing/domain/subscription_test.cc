@@ -207,6 +207,34 @@ TEST(AddOns, AMonthIsChargedForEachAddOnEnabledAtAnyMomentOfIt) {
   EXPECT_THAT(AddOnsCharged(account, "loc-mad", june), ElementsAre("mobile-app"));
 }
 
+TEST(AddOns, TogglingDoesNotGrowTheStateAndAWholeMonthOffIsNotCharged) {
+  const CurrencyPrices* eur = PricesFor(DefaultPriceTable(), "EUR");
+  AccountState account;
+  // A thousand toggles in May: one interval.
+  absl::Time at = Utc(2026, 5, 1, 8);
+  for (int i = 0; i < 1000; ++i) {
+    account = Fold(account, *DecideEnableAddOn(account, eur, "loc-mad", "website", "admin"), at);
+    at += absl::Minutes(1);
+    account = Fold(account, DecideDisableAddOn(account, "loc-mad", "website", "admin"), at);
+    at += absl::Minutes(1);
+  }
+  EXPECT_EQ(account.locations().at("loc-mad").add_ons(0).enabled_size(), 1);
+  // Off from May 20th to July 5th: June is not charged, May and July are.
+  account = Fold(account, *DecideEnableAddOn(account, eur, "loc-mad", "website", "admin"),
+                 Utc(2026, 5, 19));
+  account = Fold(account, DecideDisableAddOn(account, "loc-mad", "website", "admin"),
+                 Utc(2026, 5, 20));
+  account = Fold(account, *DecideEnableAddOn(account, eur, "loc-mad", "website", "admin"),
+                 Utc(2026, 7, 5));
+  EXPECT_EQ(account.locations().at("loc-mad").add_ons(0).enabled_size(), 2);
+  EXPECT_THAT(AddOnsCharged(account, "loc-mad", MonthIn(absl::CivilMonth(2026, 5), Madrid())),
+              ElementsAre("website"));
+  EXPECT_THAT(AddOnsCharged(account, "loc-mad", MonthIn(absl::CivilMonth(2026, 6), Madrid())),
+              IsEmpty());
+  EXPECT_THAT(AddOnsCharged(account, "loc-mad", MonthIn(absl::CivilMonth(2026, 7), Madrid())),
+              ElementsAre("website"));
+}
+
 TEST(AddOns, OnlyThoseOfThePriceTable) {
   const absl::StatusOr<Events> events = DecideEnableAddOn(
       AccountState(), PricesFor(DefaultPriceTable(), "EUR"), "loc-mad", "teleporter", "admin");
