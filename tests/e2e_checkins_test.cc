@@ -3,7 +3,8 @@
 // change ends that session in the checkins service too; a suspended customer's check-in is
 // refused and the attempt is on the topic; customer A never sees B's presence, history or
 // visitors; a visitor's arrival notifies the host, and their name and email travel sealed; a
-// restart that rebuilds the views from the log answers the same.
+// restart that rebuilds the views from the log answers the same; erasing the visitor leaves
+// their key in no file of the service's store.
 
 #include <string>
 
@@ -188,6 +189,23 @@ TEST(CheckinsEndToEnd, SessionsSuspensionAndPrivacy) {
   auto replayed_stub = kv1::CheckinsService::NewStub(testing::Connect(replayed.address));
   auto replayed_visitors = kv1::VisitorsService::NewStub(testing::Connect(replayed.address));
   EXPECT_EQ(answers(replayed_stub, replayed_visitors), before);
+
+  // Erasing Olga leaves her seal key in no file of the store, write-ahead log included.
+  const std::string data_dir = suite->dir().Sub("checkins");
+  COWORK_ASSERT_OK(replayed.process->Terminate().status());
+  COWORK_ASSERT_OK_AND_ASSIGN(const std::string key,
+                              SealKeyIn(data_dir, tenant.operator_id, olga.visitor_id()));
+  ASSERT_THAT(testing::FilesContaining(data_dir, key), ::testing::Not(::testing::IsEmpty()));
+  COWORK_ASSERT_OK_AND_ASSIGN(
+      testing::Service again,
+      testing::StartService("checkins", {.data_dir = data_dir, .bootstrap = suite->bootstrap()}));
+  kv1::EraseVisitorRequest erase;
+  erase.set_request_id(testing::NewRequestId());
+  erase.set_visitor_id(olga.visitor_id());
+  COWORK_ASSERT_OK(Call(*kv1::VisitorsService::NewStub(testing::Connect(again.address)),
+                        &kv1::VisitorsService::Stub::EraseVisitor, erase, tenant.admin_token));
+  COWORK_ASSERT_OK(again.process->Terminate().status());
+  EXPECT_THAT(testing::FilesContaining(data_dir, key), ::testing::IsEmpty());
 }
 
 }  // namespace

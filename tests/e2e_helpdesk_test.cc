@@ -2,7 +2,8 @@
 // processes. A customer registered in the portal opens a ticket with their session and sees
 // the staff reply (not the internal note) in their portal view, while the reply's email
 // request is on the topic and no text is; customer B never sees A's ticket; a password change
-// ends the session in the helpdesk service too; a suspended customer gets no new ticket.
+// ends the session in the helpdesk service too; a suspended customer gets no new ticket; once
+// the customer is erased, the key that sealed their tickets is in no file of the store.
 
 #include <string>
 
@@ -164,6 +165,31 @@ TEST(HelpdeskEndToEnd, PortalTicketsRepliesPrivacySessionsAndSuspension) {
   open.set_request_id(testing::NewRequestId());
   EXPECT_EQ(Call(*stub, &hv1::HelpdeskService::Stub::OpenTicket, open, ben.token()).status().code(),
             absl::StatusCode::kUnauthenticated);
+
+  // Erasing Ana (in the customers service) leaves the key that sealed her ticket in no file of
+  // the helpdesk store, write-ahead log included, once the helpdesk has learnt of it.
+  const std::string data_dir = suite->dir().Sub("helpdesk");
+  COWORK_ASSERT_OK(helpdesk.process->Terminate().status());
+  COWORK_ASSERT_OK_AND_ASSIGN(const std::string key,
+                              SealKeyIn(data_dir, tenant.operator_id, ana_id));
+  ASSERT_THAT(testing::FilesContaining(data_dir, key), ::testing::Not(::testing::IsEmpty()));
+  COWORK_ASSERT_OK_AND_ASSIGN(
+      testing::Service again,
+      testing::StartService("helpdesk", {.data_dir = data_dir, .bootstrap = suite->bootstrap()}));
+  auto again_stub = hv1::HelpdeskService::NewStub(testing::Connect(again.address));
+  cv1::EraseCustomerRequest erase;
+  erase.set_request_id(testing::NewRequestId());
+  erase.set_customer_id(ana_id);
+  COWORK_ASSERT_OK(Call(*suite->stubs().customers, &cv1::CustomersService::Stub::EraseCustomer,
+                        erase, tenant.admin_token));
+  absl::StatusOr<hv1::Ticket> erased = Until(
+      [&] {
+        return Call(*again_stub, &hv1::HelpdeskService::Stub::GetTicket, get, tenant.admin_token);
+      },
+      [](const auto& r) { return r.ok() && r->erased(); });
+  ASSERT_TRUE(erased.ok() && erased->erased()) << erased.status();
+  COWORK_ASSERT_OK(again.process->Terminate().status());
+  EXPECT_THAT(testing::FilesContaining(data_dir, key), ::testing::IsEmpty());
 }
 
 }  // namespace

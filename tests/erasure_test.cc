@@ -10,8 +10,6 @@
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "libs/eventstore/key_vault.h"
-#include "libs/eventstore/store.h"
 #include "libs/testing/process.h"
 #include "tests/support/e2e.h"
 
@@ -48,21 +46,6 @@ class Erasure : public ::testing::Test {
   std::vector<std::string> Personal() const {
     return {kFirst, kLast, kNewLast, kEmail, kNewEmail, "wilhelmina", "quarrington",
             "erasure.example", kPhone, "7700 900123"};
-  }
-
-  // Runs `fn` on the customers service's store while the service is stopped (SIGTERM), then
-  // starts the service again.
-  template <typename Fn>
-  absl::Status WithServiceStopped(Fn fn) {
-    absl::StatusOr<testing::ExitStatus> exit = suite_->customers().Terminate(absl::Seconds(20));
-    if (!exit.ok()) return exit.status();
-    {
-      absl::StatusOr<std::unique_ptr<eventstore::Store>> store =
-          eventstore::Store::Open({.path = suite_->options().data_dir});
-      if (!store.ok()) return store.status();
-      fn(**store);
-    }
-    return suite_->StartCustomersAgain();
   }
 
   std::unique_ptr<Suite> suite_;
@@ -105,17 +88,11 @@ TEST_F(Erasure, ErasedCustomerIsUnreadableEverywhere) {
       testing::Call(*stubs().teams, &customers::v1::TeamsService::Stub::CreateTeam, team, admin()));
 
   // Her seal key, as the service keeps it.
-  std::string key;
-  COWORK_ASSERT_OK(WithServiceStopped([&](eventstore::Store& store) {
-    absl::StatusOr<std::optional<std::string>> got =
-        eventstore::KeyVault(store).Get(tenant_.operator_id, id);
-    ASSERT_TRUE(got.ok()) << got.status();
-    ASSERT_TRUE(got->has_value());
-    key = **got;
-  }));
-  ASSERT_FALSE(key.empty());
-  ASSERT_THAT(testing::FilesContaining(suite_->options().data_dir, key),
-              ::testing::Not(IsEmpty()));
+  COWORK_ASSERT_OK(suite_->customers().Terminate(absl::Seconds(20)).status());
+  COWORK_ASSERT_OK_AND_ASSIGN(
+      const std::string key, SealKeyIn(suite_->options().data_dir, tenant_.operator_id, id));
+  ASSERT_THAT(testing::FilesContaining(suite_->options().data_dir, key), ::testing::Not(IsEmpty()));
+  COWORK_ASSERT_OK(suite_->StartCustomersAgain());
 
   customers::v1::EraseCustomerRequest erase;
   erase.set_request_id(testing::NewRequestId());

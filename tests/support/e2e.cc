@@ -4,10 +4,14 @@
 
 #include <algorithm>
 #include <chrono>
+#include <memory>
+#include <optional>
 #include <set>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "libs/eventstore/key_vault.h"
+#include "libs/eventstore/store.h"
 
 namespace cowork::e2e {
 namespace {
@@ -582,6 +586,20 @@ absl::StatusOr<std::vector<std::string>> EventWatch::WrittenSince() {
     written.push_back(absl::StrCat(e.type, " of ", e.envelope.aggregate_id()));
   }
   return written;
+}
+
+absl::StatusOr<std::string> SealKeyIn(const std::string& data_dir, absl::string_view operator_id,
+                                      absl::string_view subject) {
+  absl::StatusOr<std::unique_ptr<eventstore::Store>> store =
+      eventstore::Store::Open({.path = data_dir});
+  if (!store.ok()) return store.status();
+  absl::StatusOr<std::optional<std::string>> key =
+      eventstore::KeyVault(**store).Get(operator_id, subject);
+  if (!key.ok()) return key.status();
+  if (!key->has_value()) {
+    return absl::NotFoundError(absl::StrCat("no seal key for ", subject, " in ", data_dir));
+  }
+  return **key;
 }
 
 }  // namespace cowork::e2e

@@ -256,6 +256,14 @@ class EventWatch {
 absl::StatusOr<int> PartitionCount(const std::string& bootstrap, absl::string_view topic,
                                    absl::Duration timeout = absl::Seconds(20));
 
+// ---------------------------------------------------------------- a service's files
+
+// The seal key of `subject` (a customer or visitor id) in the store at `data_dir`
+// (eventstore::KeyVault), read while the service is stopped: a store has one process at a
+// time. NOT_FOUND when there is none (never created, or erased).
+absl::StatusOr<std::string> SealKeyIn(const std::string& data_dir, absl::string_view operator_id,
+                                      absl::string_view subject);
+
 }  // namespace cowork::e2e
 
 #endif  // COWORK_TESTS_SUPPORT_E2E_H_
