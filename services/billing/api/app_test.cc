@@ -483,6 +483,20 @@ TEST_F(SubscriptionTest, AddOnsEnabledAtAnyMomentOfTheMonthAreCharged) {
   enable.set_add_on("website");
   EXPECT_EQ(subscription_.EnableAddOn(Admin({"loc-nyc"}), enable).status().code(),
             absl::StatusCode::kPermissionDenied);
+  // An admin of one location sees that location's add-ons only, not the operator's account.
+  v1::SetPaymentMethodRequest card;
+  card.mutable_method()->mutable_manual();
+  ASSERT_TRUE(subscription_.SetPaymentMethod(Admin(), card).ok());
+  enable.set_location_id("loc-nyc");
+  ASSERT_TRUE(subscription_.EnableAddOn(Admin(), enable).ok());
+  enable.set_location_id("loc-mad");
+  account = subscription_.EnableAddOn(Admin({"loc-mad"}), enable);
+  ASSERT_TRUE(account.ok()) << account.status();
+  ASSERT_EQ(account->add_ons_size(), 1);
+  EXPECT_EQ(account->add_ons(0).location_id(), "loc-mad");
+  EXPECT_FALSE(account->has_payment_method());
+  EXPECT_EQ(account->invoices_issued(), 0);
+  EXPECT_EQ(subscription_.EnableAddOn(Admin(), enable)->add_ons_size(), 2);
   enable.set_location_id("loc-nowhere");
   EXPECT_EQ(subscription_.EnableAddOn(Admin(), enable).status().code(),
             absl::StatusCode::kNotFound);

@@ -73,14 +73,19 @@ Views StateViews(absl::string_view op, const domain::AccountState& s) {
   return out;
 }
 
-v1::Account AccountOf(absl::string_view op, const domain::AccountState& s) {
+// The account as `p` may see it: all of it for an admin of every location; for an admin of
+// some, only those locations' add-ons (the payment method and the invoice count are the
+// operator's, which GetAccount shows to admins of every location only).
+v1::Account AccountOf(const auth::Principal& p, const domain::AccountState& s) {
   v1::Account out;
-  out.set_operator_id(std::string(op));
-  if (s.has_payment_method()) *out.mutable_payment_method() = s.payment_method();
-  out.set_invoices_issued(s.invoices_issued());
+  out.set_operator_id(p.operator_id);
+  const bool whole = auth::RequireAdmin(p, auth::kPlatformInvoices, "").ok();
+  if (whole && s.has_payment_method()) *out.mutable_payment_method() = s.payment_method();
+  if (whole) out.set_invoices_issued(s.invoices_issued());
   const std::map<std::string, domain::LocationAccount> locations(s.locations().begin(),
                                                                  s.locations().end());
   for (const auto& [location_id, location] : locations) {
+    if (!auth::RequireAdmin(p, auth::kPlatformInvoices, location_id).ok()) continue;
     std::vector<std::string> enabled;
     for (const domain::AddOnState& a : location.add_ons()) {
       if (a.enabled_size() > 0 && !a.enabled(a.enabled_size() - 1).has_to()) {
@@ -168,7 +173,7 @@ absl::StatusOr<v1::Account> Subscription::Command(const auth::Principal& p,
           [&](const domain::AccountState&) {
             return auth::RequireAdmin(p, auth::kPlatformInvoices, location_id);
           }));
-  return AccountOf(p.operator_id, after);
+  return AccountOf(p, after);
 }
 
 absl::StatusOr<v1::Account> Subscription::GetAccount(const auth::Principal& p,
@@ -177,7 +182,7 @@ absl::StatusOr<v1::Account> Subscription::GetAccount(const auth::Principal& p,
   COWORK_ASSIGN_OR_RETURN(
       const Loaded<domain::AccountState> account,
       eventstore::LoadState<domain::AccountState>(store_, kAccount, p.operator_id));
-  return AccountOf(p.operator_id, account.state);
+  return AccountOf(p, account.state);
 }
 
 absl::StatusOr<v1::Account> Subscription::SetPaymentMethod(const auth::Principal& p,
