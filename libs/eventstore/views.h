@@ -20,6 +20,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
+#include "google/protobuf/repeated_ptr_field.h"
 #include "libs/eventstore/store.h"
 #include "libs/status/macros.h"
 
@@ -27,6 +28,9 @@ namespace cowork::eventstore {
 
 inline constexpr int kDefaultPageSize = 50;
 inline constexpr int kMaxPageSize = 500;
+// How many entries one List call looks at, at most: a page cut short by it carries a token to
+// go on, so no call scans without bound however sparse the matches.
+inline constexpr int kMaxScan = 20'000;
 
 // 0 -> the default (50); larger than 500 -> 500; negative -> INVALID_ARGUMENT (page_size).
 absl::StatusOr<int> PageSize(int requested);
@@ -105,6 +109,16 @@ absl::StatusOr<PageOf<Item>> Paginate(const eventstore::Store& store, absl::stri
   COWORK_RETURN_IF_ERROR(failed);
   if (more) page.next_page_token = EncodePageToken(last_key);
   return page;
+}
+
+// Moves a page into a List response: its items into the response's repeated field `items`,
+// and its next_page_token.
+//
+//   MovePage(std::move(page), *out.mutable_plans(), out);
+template <typename Item, typename Response>
+void MovePage(PageOf<Item> page, google::protobuf::RepeatedPtrField<Item>& items, Response& out) {
+  for (Item& item : page.items) *items.Add() = std::move(item);
+  out.set_next_page_token(std::move(page.next_page_token));
 }
 
 }  // namespace cowork::eventstore

@@ -24,7 +24,7 @@ namespace cowork::service {
 template <typename Item>
 absl::StatusOr<eventstore::PageOf<Item>> PageFor(
     const eventstore::Store& store, const auth::Principal& p, const std::string& prefix,
-    const std::string& page_token, int32_t requested_size, int max_scan = 20'000,
+    const std::string& page_token, int32_t requested_size, int max_scan = eventstore::kMaxScan,
     const std::function<bool(const Item&)>& keep = nullptr) {
   absl::StatusOr<int> page_size = eventstore::PageSize(requested_size);
   if (!page_size.ok()) return page_size.status();

@@ -254,8 +254,7 @@ absl::StatusOr<v1::ListSubscriptionInvoicesResponse> Subscription::ListSubscript
             return r.location_id().empty() || i.location_id() == r.location_id();
           }));
   v1::ListSubscriptionInvoicesResponse out;
-  for (v1::SubscriptionInvoice& i : page.items) *out.add_invoices() = std::move(i);
-  out.set_next_page_token(page.next_page_token);
+  eventstore::MovePage(std::move(page), *out.mutable_invoices(), out);
   return out;
 }
 

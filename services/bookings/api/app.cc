@@ -45,7 +45,6 @@ constexpr int kBookingAttempts = 32;
 constexpr int kMaxAvailabilityDays = 31;
 constexpr int64_t kMaxGrantMinutes = 1'000'000;
 constexpr int kMaxReasonLength = 500;
-constexpr int kMaxScan = 20'000;  // entries one List call looks at, at most
 constexpr absl::string_view kViewPrefixes[] = {"resloc/", "bkcust/", "bkres/", "bkloc/"};
 
 eventstore::EnvelopeContext Context(absl::string_view op, absl::string_view request_id,
@@ -408,8 +407,7 @@ absl::StatusOr<v1::ListResourcesResponse> App::ListResources(
       service::PageFor<v1::Resource>(store_, p, ResourcesAtPrefix(p.operator_id, r.location_id()),
                                      r.page_token(), r.page_size()));
   v1::ListResourcesResponse out;
-  for (v1::Resource& resource : page.items) *out.add_resources() = std::move(resource);
-  out.set_next_page_token(page.next_page_token);
+  eventstore::MovePage(std::move(page), *out.mutable_resources(), out);
   return out;
 }
 
@@ -748,7 +746,7 @@ absl::StatusOr<v1::ListBookingsResponse> App::ListBookings(const auth::Principal
   COWORK_ASSIGN_OR_RETURN(
       eventstore::PageOf<v1::Booking> page,
       eventstore::Paginate<v1::Booking>(
-          store_, prefix, r.page_token(), page_size, kMaxScan,
+          store_, prefix, r.page_token(), page_size, eventstore::kMaxScan,
           [&](absl::string_view key,
               absl::string_view value) -> absl::StatusOr<std::optional<v1::Booking>> {
             COWORK_ASSIGN_OR_RETURN(std::optional<v1::Booking> b,
@@ -774,8 +772,7 @@ absl::StatusOr<v1::ListBookingsResponse> App::ListBookings(const auth::Principal
             return overlaps ? b : std::nullopt;
           }));
   v1::ListBookingsResponse out;
-  for (v1::Booking& b : page.items) *out.add_bookings() = std::move(b);
-  out.set_next_page_token(page.next_page_token);
+  eventstore::MovePage(std::move(page), *out.mutable_bookings(), out);
   return out;
 }
 

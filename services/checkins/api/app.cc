@@ -36,7 +36,6 @@ using eventstore::WriteViews;
 
 constexpr absl::string_view kPresenceAggregate = "presence";
 constexpr absl::string_view kPolicyAggregate = "policy";
-constexpr int kMaxScan = 20'000;
 // Everyone in a location counts towards ListPresent's count: bounded to keep the call bounded.
 constexpr int kMaxPresentCount = 1'000'000;
 constexpr absl::string_view kViewPrefixes[] = {"in/", "cihist/", "cicust/", "due/"};
@@ -287,8 +286,7 @@ absl::StatusOr<v1::ListPresentResponse> App::ListPresent(const auth::Principal& 
                                      }));
   v1::ListPresentResponse out;
   out.set_count(count);
-  for (v1::CheckInRecord& c : page.items) *out.add_checkins() = std::move(c);
-  out.set_next_page_token(page.next_page_token);
+  eventstore::MovePage(std::move(page), *out.mutable_checkins(), out);
   return out;
 }
 
@@ -327,10 +325,9 @@ absl::StatusOr<v1::ListCheckinsResponse> App::ListCheckins(
                                  : CustomerPrefix(p.operator_id, r.customer_id());
   COWORK_ASSIGN_OR_RETURN(eventstore::PageOf<v1::CheckInRecord> page,
                           service::PageFor<v1::CheckInRecord>(store_, p, prefix, r.page_token(),
-                                                        r.page_size(), kMaxScan));
+                                                        r.page_size()));
   v1::ListCheckinsResponse out;
-  for (v1::CheckInRecord& c : page.items) *out.add_checkins() = std::move(c);
-  out.set_next_page_token(page.next_page_token);
+  eventstore::MovePage(std::move(page), *out.mutable_checkins(), out);
   return out;
 }
 

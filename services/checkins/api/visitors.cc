@@ -31,7 +31,6 @@ using eventstore::WriteSet;
 
 constexpr absl::string_view kVisitorAggregate = "visitor";
 constexpr absl::string_view kViewPrefixes[] = {"vislog/", "vishost/"};
-constexpr int kMaxScan = 20'000;
 
 std::string Ts12(const google::protobuf::Timestamp& t) {
   return absl::StrFormat("%012d", t.seconds());
@@ -291,7 +290,7 @@ absl::StatusOr<v1::ListVisitorsResponse> VisitorsApp::ListVisitors(
                                  : HostPrefix(p.operator_id, r.host_customer_id());
   COWORK_ASSIGN_OR_RETURN(eventstore::PageOf<domain::VisitorState> page,
                           service::PageFor<domain::VisitorState>(store_, p, prefix, r.page_token(),
-                                                                 r.page_size(), kMaxScan));
+                                                                 r.page_size()));
   v1::ListVisitorsResponse out;
   for (const domain::VisitorState& v : page.items) {
     COWORK_ASSIGN_OR_RETURN(*out.add_visitors(), VisitorOf(v));

@@ -274,8 +274,7 @@ absl::StatusOr<v1::ListPlansResponse> App::ListPlans(const auth::Principal& p,
       service::PageFor<v1::Plan>(store_, p, PlansAtPrefix(p.operator_id, r.location_id()),
                         r.page_token(), r.page_size()));
   v1::ListPlansResponse out;
-  for (v1::Plan& plan : page.items) *out.add_plans() = std::move(plan);
-  out.set_next_page_token(page.next_page_token);
+  eventstore::MovePage(std::move(page), *out.mutable_plans(), out);
   return out;
 }
 
@@ -378,8 +377,7 @@ absl::StatusOr<v1::ListContractsResponse> App::ListContracts(
       PageOf<v1::Contract> page,
       service::PageFor<v1::Contract>(store_, p, prefix, r.page_token(), r.page_size()));
   v1::ListContractsResponse out;
-  for (v1::Contract& c : page.items) *out.add_contracts() = std::move(c);
-  out.set_next_page_token(page.next_page_token);
+  eventstore::MovePage(std::move(page), *out.mutable_contracts(), out);
   return out;
 }
 

@@ -400,8 +400,7 @@ absl::StatusOr<v1::ListProductsResponse> App::ListProducts(
       service::PageFor<v1::Product>(store_, p, ProductsAtPrefix(p.operator_id, r.location_id()),
                            r.page_token(), r.page_size()));
   v1::ListProductsResponse out;
-  for (v1::Product& product : page.items) *out.add_products() = std::move(product);
-  out.set_next_page_token(page.next_page_token);
+  eventstore::MovePage(std::move(page), *out.mutable_products(), out);
   return out;
 }
 
@@ -515,8 +514,7 @@ absl::StatusOr<v1::ListPurchasesResponse> App::ListPurchases(
                                                 PurchasesOfPrefix(p.operator_id, r.customer_id()),
                                                 r.page_token(), r.page_size()));
   v1::ListPurchasesResponse out;
-  for (v1::Purchase& purchase : page.items) *out.add_purchases() = std::move(purchase);
-  out.set_next_page_token(page.next_page_token);
+  eventstore::MovePage(std::move(page), *out.mutable_purchases(), out);
   return out;
 }
 
@@ -730,8 +728,7 @@ absl::StatusOr<v1::ListInvoicesResponse> App::ListInvoices(
       PageOf<v1::Invoice> page,
       service::PageFor<v1::Invoice>(store_, p, prefix, r.page_token(), r.page_size()));
   v1::ListInvoicesResponse out;
-  for (v1::Invoice& invoice : page.items) *out.add_invoices() = std::move(invoice);
-  out.set_next_page_token(page.next_page_token);
+  eventstore::MovePage(std::move(page), *out.mutable_invoices(), out);
   return out;
 }
 

@@ -456,8 +456,7 @@ absl::StatusOr<v1::ListLocationsResponse> App::ListLocations(
           store_, projection::LocationPrefix(p.operator_id), r.page_token(), page_size,
           options_.max_scan, eventstore::ParseView<v1::Location>));
   v1::ListLocationsResponse out;
-  for (v1::Location& l : page.items) *out.add_locations() = std::move(l);
-  out.set_next_page_token(page.next_page_token);
+  eventstore::MovePage(std::move(page), *out.mutable_locations(), out);
   return out;
 }
 
@@ -589,8 +588,7 @@ absl::StatusOr<v1::ListCustomersResponse> App::ListCustomers(
             if (!c.has_value() || !matches(*c)) return std::optional<v1::Customer>();
             return c;
           }));
-  for (v1::Customer& c : page.items) *out.add_customers() = std::move(c);
-  out.set_next_page_token(page.next_page_token);
+  eventstore::MovePage(std::move(page), *out.mutable_customers(), out);
   return out;
 }
 
@@ -1139,8 +1137,7 @@ absl::StatusOr<v1::ListTeamsResponse> App::ListTeams(const auth::Principal& p,
             return t;
           }));
   v1::ListTeamsResponse out;
-  for (v1::Team& t : page.items) *out.add_teams() = std::move(t);
-  out.set_next_page_token(page.next_page_token);
+  eventstore::MovePage(std::move(page), *out.mutable_teams(), out);
   return out;
 }
 

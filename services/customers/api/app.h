@@ -40,6 +40,7 @@
 #include "libs/auth/throttle.h"
 #include "libs/crypto/password_gate.h"
 #include "libs/eventstore/store.h"
+#include "libs/eventstore/views.h"
 #include "libs/service/handlers.h"
 #include "services/customers/domain/csv_import.h"
 #include "services/customers/domain/state.pb.h"
@@ -57,7 +58,7 @@ struct AppOptions {
   int setup_code_length = 10;
   // List calls look at most this many stored entries before answering with what they found
   // (and a page token to continue), so a selective filter cannot make one call unbounded.
-  int max_scan = 20'000;
+  int max_scan = eventstore::kMaxScan;
   // Every password and setup code is hashed and checked through this gate.
   crypto::PasswordGateOptions password_gate;
   // Failed sign-ins and setup codes, per account (operator and address, known or not) and per

@@ -30,7 +30,6 @@ using eventstore::WriteViews;
 
 constexpr absl::string_view kTopic = "cowork.helpdesk.events";
 constexpr absl::string_view kTicketAggregate = "ticket";
-constexpr int kMaxScan = 20'000;
 constexpr absl::string_view kViewPrefixes[] = {"tkloc/", "tkcust/", "tkmsg/"};
 
 eventstore::EnvelopeContext Context(absl::string_view op, absl::string_view request_id,
@@ -424,7 +423,7 @@ absl::StatusOr<v1::ListTicketsResponse> App::ListTickets(const auth::Principal& 
   COWORK_ASSIGN_OR_RETURN(
       eventstore::PageOf<domain::TicketState> page,
       service::PageFor<domain::TicketState>(
-          store_, p, prefix, r.page_token(), r.page_size(), kMaxScan,
+          store_, p, prefix, r.page_token(), r.page_size(), eventstore::kMaxScan,
           [status](const domain::TicketState& t) {
             return status == v1::TICKET_STATUS_UNSPECIFIED || t.status() == status;
           }));
