@@ -560,11 +560,18 @@ TEST_P(StoreTest, WhileTheDiskIsFullNothingIsWrittenAndAfterwardsEverythingIs) {
   EXPECT_EQ(store.Load("t", "b")->version, 0);
   EXPECT_EQ(store.Load("t", "a")->state, "v1");  // reads go on
 
-  // Room again: RocksDB resumes (its own recovery may be under way for a moment).
+  // Room again: RocksDB resumes. Its own recovery may be under way and retries at intervals
+  // of seconds, more than one round on a loaded machine: the bound is generous.
   disk.SetFull(false);
-  ASSERT_TRUE(cowork::testing::PollUntil([&] { return store.CheckWritable().ok(); },
-                                         absl::Seconds(20), "the store takes writes again")
-                  .ok());
+  absl::Status last;
+  ASSERT_TRUE(cowork::testing::PollUntil(
+                  [&] {
+                    last = store.CheckWritable();
+                    return last.ok();
+                  },
+                  absl::Seconds(60), "the store takes writes again")
+                  .ok())
+      << last;
   WriteSet after;
   after.Append("t", "b", 0, {Event("t", "b", 1)}, "b1", "topic");
   ASSERT_TRUE(store.Commit(std::move(after)).ok());
