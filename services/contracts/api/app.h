@@ -13,7 +13,7 @@
 // their operator, buy for themselves, and read their own contracts, purchases, account and
 // invoices. Another operator's records are NOT_FOUND.
 //
-// Charges (billing.cc): a purchase, a recurring purchase's new cycle and a paid booking
+// Charges (invoicing.cc): a purchase, a recurring purchase's new cycle and a paid booking
 // record a charge on the payer's account at the location: the paying member of the first
 // team (in team id order) the customer is in that has one, else the customer. The payer is
 // invoiced at once when set to be invoiced as they buy or when they hold no running contract

@@ -1,7 +1,7 @@
 #ifndef COWORK_SERVICES_CONTRACTS_API_INTERNAL_H_
 #define COWORK_SERVICES_CONTRACTS_API_INTERNAL_H_
 
-// What app.cc (plans, contracts, the clock, rebuild) and billing.cc (products, purchases,
+// What app.cc (plans, contracts, the clock, rebuild) and invoicing.cc (products, purchases,
 // charges, invoices) share. Private to the contracts api.
 
 #include <initializer_list>
@@ -78,7 +78,7 @@ absl::StatusOr<Books> OpenBooks(const eventstore::Store& store,
 absl::Status StageBooks(const eventstore::EnvelopeContext& context, Books& books,
                         const eventstore::Store& store, eventstore::WriteSet& writes);
 
-// The read views of each billing aggregate as a function of its state (billing.cc).
+// The read views of each billing aggregate as a function of its state (invoicing.cc).
 eventstore::Views ProductViews(const domain::ProductState& s);
 eventstore::Views PurchaseViews(const domain::PurchaseState& s, absl::TimeZone tz);
 eventstore::Views AccountViews(const domain::AccountState& s);

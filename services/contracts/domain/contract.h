@@ -17,7 +17,7 @@
 //    new end date is before its start ends at once without ever starting.
 //  - Suspended or erased customers cannot sign new contracts; their running contracts are
 //    untouched (suspension loses nothing).
-//  - Billing (billing.h): a started contract's periods are anchored at its start date and
+//  - Billing (periods.h): a started contract's periods are anchored at its start date and
 //    invoiced in arrears, when each is over (the day after its last day, or after the end
 //    date when the contract ends inside it, prorated). The scheduler closes them.
 //
@@ -30,7 +30,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/civil_time.h"
 #include "google/type/date.pb.h"
-#include "services/contracts/domain/billing.h"
+#include "services/contracts/domain/periods.h"
 #include "services/contracts/domain/plan.h"
 #include "services/contracts/domain/state.pb.h"
 

@@ -25,7 +25,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/civil_time.h"
 #include "cowork/contracts/v1/events.pb.h"
-#include "services/contracts/domain/billing.h"
+#include "services/contracts/domain/periods.h"
 #include "services/contracts/domain/plan.h"
 #include "services/contracts/domain/state.pb.h"
 

@@ -7,7 +7,7 @@
 //
 // Rules decided here:
 //  - A purchase starts today. One-off purchases take a quantity (1..1000); recurring ones are
-//    one at a time and are charged for each period (billing.h) starting on or before today,
+//    one at a time and are charged for each period (periods.h) starting on or before today,
 //    beginning with the first at purchase, until cancelled. Cancelling sets the last day
 //    (default today, not before today); the period already charged is not refunded.
 //  - Suspended or erased customers cannot buy (their running recurring purchases go on).
@@ -22,7 +22,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/civil_time.h"
 #include "google/type/date.pb.h"
-#include "services/contracts/domain/billing.h"
+#include "services/contracts/domain/periods.h"
 #include "services/contracts/domain/contract.h"
 #include "services/contracts/domain/plan.h"
 #include "services/contracts/domain/state.pb.h"

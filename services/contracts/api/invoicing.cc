@@ -1,4 +1,4 @@
-// The contracts api's billing half: products, purchases, charges (also from the bookings
+// The contracts api's invoicing half: products, purchases, charges (also from the bookings
 // events), accounts and invoices. See app.h for the rules and the views.
 
 #include <optional>

@@ -7,7 +7,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "libs/clock/proto_time.h"
-#include "services/contracts/domain/billing.h"
+#include "services/contracts/domain/periods.h"
 #include "services/contracts/domain/contract.h"
 #include "services/contracts/domain/invoice.h"
 #include "services/contracts/domain/product.h"

@@ -1,5 +1,5 @@
-#ifndef COWORK_SERVICES_CONTRACTS_DOMAIN_BILLING_H_
-#define COWORK_SERVICES_CONTRACTS_DOMAIN_BILLING_H_
+#ifndef COWORK_SERVICES_CONTRACTS_DOMAIN_PERIODS_H_
+#define COWORK_SERVICES_CONTRACTS_DOMAIN_PERIODS_H_
 
 // Billing periods and money arithmetic (SPEC "Plans, contracts and products"; the rules are
 // written down in docs/DECISIONS.md "Charges and invoices").
@@ -44,4 +44,4 @@ std::optional<int64_t> CheckedAdd(int64_t a, int64_t b);
 
 }  // namespace cowork::contracts::domain
 
-#endif  // COWORK_SERVICES_CONTRACTS_DOMAIN_BILLING_H_
+#endif  // COWORK_SERVICES_CONTRACTS_DOMAIN_PERIODS_H_

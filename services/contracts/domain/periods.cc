@@ -1,4 +1,4 @@
-#include "services/contracts/domain/billing.h"
+#include "services/contracts/domain/periods.h"
 
 #include <algorithm>
 
