@@ -12,18 +12,18 @@
 //
 // Thread-safe: Metrics and Server may be used from any thread.
 //
-//   int main(int argc, char** argv) {
-//     cowork::server::BlockTerminationSignals();
-//     CLI::App app{"customers"};
-//     cowork::server::ServiceFlags flags;
-//     cowork::server::AddStandardFlags(app, flags, {.service = "customers", .port = 50051,
-//                                                   .metrics_port = 9101});
-//     CLI11_PARSE(app, argc, argv);
-//     ... open store, build services ...
-//     auto server = cowork::server::Server::Start(options, {&svc}, metrics);
-//     cowork::server::WaitForTerminationSignal();
-//     (*server)->Shutdown();
-//   }
+// No service wires these by hand: every main() calls service::RunService
+// (libs/service/runtime.h), which parses the standard flags (AddStandardFlags), starts
+// Metrics and Server::Start with the service's handlers, waits for SIGTERM and shuts down.
+// Use the pieces directly only in tests of the kit itself (server_test.cc).
+//
+// The pieces, in the order RunService uses them:
+//   BlockTerminationSignals();                 before any thread starts
+//   AddStandardFlags(app, flags, defaults);    CLI11; environment fallbacks
+//   MetricsHttpServer::Start(address, ...);    /metrics and /healthz
+//   Server::Start(options, services, metrics); gRPC, health, TLS, reflection if asked
+//   WaitForTerminationSignal();                then server->Shutdown()
+//
 
 #include <atomic>
 #include <cstdint>
