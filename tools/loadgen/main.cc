@@ -40,6 +40,7 @@
 #include "libs/server/grpc_status.h"
 #include "tools/loadgen/driver.h"
 #include "tools/loadgen/event_watch.h"
+#include "tools/loadgen/unary.h"
 
 namespace cowork::loadgen {
 namespace {
@@ -74,20 +75,6 @@ struct Flags {
   int hot_slots = 8;
   uint64_t prefill = 0;
 };
-
-template <typename Stub, typename Request, typename Response>
-absl::StatusOr<Response> Unary(Stub& stub,
-                               grpc::Status (Stub::*method)(grpc::ClientContext*, const Request&,
-                                                            Response*),
-                               const Request& request, const std::string& token) {
-  grpc::ClientContext context;
-  context.AddMetadata("authorization", absl::StrCat("Bearer ", token));
-  context.set_deadline(absl::ToChronoTime(RealClock::Get().Now() + absl::Seconds(30)));
-  Response response;
-  grpc::Status status = (stub.*method)(&context, request, &response);
-  if (!status.ok()) return server::FromGrpcStatus(status);
-  return response;
-}
 
 absl::Duration ParseDurationFlag(const std::string& name, const std::string& text) {
   absl::Duration d;

@@ -20,25 +20,12 @@
 #include "libs/crypto/crypto.h"
 #include "libs/server/grpc_status.h"
 #include "tools/loadgen/signin_flood.h"
+#include "tools/loadgen/unary.h"
 
 namespace cowork::loadgen {
 namespace {
 
 namespace v1 = ::cowork::customers::v1;
-
-template <typename Request, typename Response, typename Stub>
-absl::StatusOr<Response> Call(Stub& stub,
-                              grpc::Status (Stub::*method)(grpc::ClientContext*, const Request&,
-                                                           Response*),
-                              const Request& request, const std::string& token) {
-  grpc::ClientContext context;
-  context.set_deadline(absl::ToChronoTime(RealClock::Get().Now() + absl::Seconds(30)));
-  if (!token.empty()) context.AddMetadata("authorization", "Bearer " + token);
-  Response response;
-  grpc::Status status = (stub.*method)(&context, request, &response);
-  if (!status.ok()) return server::FromGrpcStatus(status);
-  return response;
-}
 
 // An operator, its location and a registered customer, as the dev tokens allow.
 absl::Status SetUp(SigninFloodOptions& o) {
@@ -48,7 +35,7 @@ absl::Status SetUp(SigninFloodOptions& o) {
   const absl::Time now = RealClock::Get().Now();
   v1::CreateOperatorRequest op;
   op.set_name("Flood Test Spaces");
-  auto created = Call(*directory, &v1::DirectoryService::Stub::CreateOperator, op,
+  auto created = Unary(*directory, &v1::DirectoryService::Stub::CreateOperator, op,
                       auth::MintPlatformToken(auth::DevPlatformKeys().private_pem, "flood", now));
   if (!created.ok()) return created.status();
   o.operator_id = created->operator_id();
@@ -60,7 +47,7 @@ absl::Status SetUp(SigninFloodOptions& o) {
                              .operator_id = o.operator_id,
                              .locations = {"*"},
                              .permissions = auth::AllPermissions()};
-  auto location = Call(*directory, &v1::DirectoryService::Stub::CreateLocation, loc,
+  auto location = Unary(*directory, &v1::DirectoryService::Stub::CreateLocation, loc,
                        auth::MintAdminToken(auth::DevAdminKeys().private_pem, admin, now));
   if (!location.ok()) return location.status();
   o.legit_email = "legit@flood.example";
@@ -72,7 +59,7 @@ absl::Status SetUp(SigninFloodOptions& o) {
   r.set_last_name("Legit");
   r.set_email(o.legit_email);
   r.set_password(o.legit_password);
-  return Call(*accounts, &v1::AccountsService::Stub::Register, r, "").status();
+  return Unary(*accounts, &v1::AccountsService::Stub::Register, r, "").status();
 }
 
 int Main(int argc, char** argv) {
