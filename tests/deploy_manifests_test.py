@@ -71,7 +71,7 @@ ROOT = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else
                        os.path.join(os.path.dirname(__file__), ".."))
 DEPLOY = os.path.join(ROOT, "deploy")
 
-# The drain a service uses when COWORK_DRAIN_SECONDS is not set (libs/server/server.h), and
+# The drain a service uses when COWORK_DRAIN_SECONDS is not set (libs/server/flags.h), and
 # how much longer than the drain the grace period must be: consumers, relay and store close.
 DEFAULT_DRAIN_SECONDS = 10
 GRACE_MARGIN_SECONDS = 10
@@ -203,9 +203,9 @@ def consumers_in(text):
 
 def code_consumers(services):
     """{service: {consumer name: {topics it reads}}} from the code: the ConsumerOptions under
-    services/<service>/, and Runtime::FollowCustomers (libs/service/runtime.cc, consumer
+    services/<service>/, and Runtime::FollowCustomers (libs/runtime/runtime.cc, consumer
     "<service>" + its suffix) for the services that call it."""
-    runtime = read(os.path.join(ROOT, "libs/service/runtime.cc"))
+    runtime = read(os.path.join(ROOT, "libs/runtime/runtime.cc"))
     follow = {}
     start = runtime.find("Runtime::FollowCustomers(")
     if start >= 0:
@@ -967,7 +967,7 @@ def check_kafka_users(docs, facts, overlay):
     wanted = {"cowork-" + svc: expected_acls(facts, svc) for svc in facts.services}
     wanted[ANALYSTS_USER] = analysts_acls(facts)
     if not any(facts.consumers.values()):
-        problems.append("found no consumers in the code (services/*, libs/service/runtime.cc)")
+        problems.append("found no consumers in the code (services/*, libs/runtime/runtime.cc)")
     for svc, consumers in sorted(facts.consumers.items()):
         for consumer in sorted(consumers):
             if not consumer.startswith(svc + "."):

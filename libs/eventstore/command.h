@@ -22,7 +22,7 @@
 // Thread-safe as the Store is.
 //
 //   auto response = Execute<Booking>(
-//       store, service::RequestOf(principal, "CancelBooking", request),
+//       store, runtime::RequestOf(principal, "CancelBooking", request),
 //       [&]() -> absl::StatusOr<Decided<Booking>> { ...; return Decided<Booking>{writes, b}; },
 //       [&](const Booking& b) { return MayRead(principal, b); });
 

@@ -1,7 +1,7 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
-#include "libs/server/server.h"
+#include "libs/server/flags.h"
 
 namespace cowork::server {
 

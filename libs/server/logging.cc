@@ -5,7 +5,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "libs/clock/clock.h"
-#include "libs/server/server.h"
+#include "libs/server/logging.h"
 
 namespace cowork::server {
 namespace {

@@ -12,7 +12,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "httplib.h"
-#include "libs/server/server.h"
+#include "libs/server/metrics.h"
 
 namespace cowork::server {
 namespace {

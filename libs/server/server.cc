@@ -1,4 +1,5 @@
 #include "libs/server/server.h"
+#include "libs/server/logging.h"
 
 #include <pthread.h>
 #include <signal.h>

@@ -10,6 +10,8 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "httplib.h"
+#include "libs/server/flags.h"
+#include "libs/server/logging.h"
 #include "libs/server/server.h"
 
 namespace cowork::server {

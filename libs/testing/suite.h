@@ -35,7 +35,7 @@
 #include "grpcpp/grpcpp.h"
 #include "libs/auth/keys.h"
 #include "libs/server/grpc_status.h"
-#include "libs/server/server.h"
+#include "libs/server/tls.h"
 #include "libs/testing/process.h"
 
 namespace cowork::testing {

@@ -10,9 +10,9 @@
 
 #include "libs/directory/directory.h"
 #include "libs/kafka/kafka.h"
-#include "libs/server/server.h"
-#include "libs/service/runtime.h"
-#include "libs/service/scheduler.h"
+#include "libs/server/flags.h"
+#include "libs/runtime/runtime.h"
+#include "libs/runtime/scheduler.h"
 #include "services/billing/api/app.h"
 #include "services/billing/api/services.h"
 #include "services/billing/api/subscription.h"
@@ -35,7 +35,7 @@ int main(int argc, char** argv) {
   using namespace cowork;
   std::string price_table_path;
   int close_delay_minutes = 15;
-  return service::RunService(
+  return runtime::RunService(
       argc, argv, "cowork-billing: active users per location per month, the subscription",
       {.service = "billing",
        .port = 50056,
@@ -52,10 +52,10 @@ int main(int argc, char** argv) {
                  ->check(CLI::Range(0, 7 * 24 * 60))
                  ->capture_default_str();
            }},
-      [&](service::Runtime& rt) {
+      [&](runtime::Runtime& rt) {
     const server::ServiceFlags& flags = rt.flags();
     absl::StatusOr<billing::domain::PriceTable> prices = PriceTableFrom(price_table_path);
-    if (!prices.ok()) return service::ExitWith(flags, "--price-table", prices.status());
+    if (!prices.ok()) return runtime::ExitWith(flags, "--price-table", prices.status());
     directory::Directory directory(rt.store());
     auth::TokenVerifier verifier(rt.keys().verifier);
     billing::api::App app(rt.store(), directory, rt.clock(), verifier);
@@ -72,10 +72,10 @@ int main(int argc, char** argv) {
          }});
     if (absl::Status s = rt.RebuildViews({[&subscription] { return subscription.Rebuild(); }});
         !s.ok()) {
-      return service::ExitWith(flags, "cannot rebuild the views", s);
+      return runtime::ExitWith(flags, "cannot rebuild the views", s);
     }
     if (absl::Status s = rt.FollowCustomers(directory); !s.ok()) {
-      return service::ExitWith(flags, "cannot start the customers consumer", s);
+      return runtime::ExitWith(flags, "cannot start the customers consumer", s);
     }
     kafka::ConsumerOptions activity_options{
         .name = "billing.activity",
@@ -88,9 +88,9 @@ int main(int argc, char** argv) {
     app.Subscribe(*activity);
     activity_consumer = activity.get();
     if (absl::Status s = rt.AddConsumer("billing.activity", std::move(activity)); !s.ok()) {
-      return service::ExitWith(flags, "cannot start the activity consumer", s);
+      return runtime::ExitWith(flags, "cannot start the activity consumer", s);
     }
-    service::Scheduler scheduler(
+    runtime::Scheduler scheduler(
         "billing", [&subscription] { return subscription.RunDue(); }, absl::Seconds(1));
 
     billing::api::ActiveUsersServiceImpl active_users_service(app);

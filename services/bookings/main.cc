@@ -6,26 +6,26 @@
 
 #include "libs/directory/directory.h"
 #include "libs/kafka/kafka.h"
-#include "libs/server/server.h"
-#include "libs/service/runtime.h"
+#include "libs/server/flags.h"
+#include "libs/runtime/runtime.h"
 #include "services/bookings/api/app.h"
 #include "services/bookings/api/services.h"
 
 int main(int argc, char** argv) {
   using namespace cowork;
-  return service::RunService(
+  return runtime::RunService(
       argc, argv, "cowork-bookings: resources, bookings and booking credit",
-      {.service = "bookings", .port = 50053, .metrics_port = 9103}, [](service::Runtime& rt) {
+      {.service = "bookings", .port = 50053, .metrics_port = 9103}, [](runtime::Runtime& rt) {
     const server::ServiceFlags& flags = rt.flags();
     directory::Directory directory(rt.store());
     auth::TokenVerifier verifier(rt.keys().verifier);
     bookings::api::App app(rt.store(), directory, rt.clock(), verifier);
     if (absl::Status s = rt.RebuildViews({[&app] { return app.Rebuild(); }}); !s.ok()) {
-      return service::ExitWith(flags, "cannot rebuild the views", s);
+      return runtime::ExitWith(flags, "cannot rebuild the views", s);
     }
 
     if (absl::Status s = rt.FollowCustomers(directory); !s.ok()) {
-      return service::ExitWith(flags, "cannot start the customers consumer", s);
+      return runtime::ExitWith(flags, "cannot start the customers consumer", s);
     }
 
     kafka::ConsumerOptions contracts_options{
@@ -37,7 +37,7 @@ int main(int argc, char** argv) {
                                                             contracts_options);
     app.SubscribeToContracts(*contracts);
     if (absl::Status s = rt.AddConsumer("bookings.contracts", std::move(contracts)); !s.ok()) {
-      return service::ExitWith(flags, "cannot start the contracts consumer", s);
+      return runtime::ExitWith(flags, "cannot start the contracts consumer", s);
     }
 
     bookings::api::ResourcesServiceImpl resources_service(app);

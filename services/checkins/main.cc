@@ -5,17 +5,17 @@
 #include <memory>
 
 #include "libs/directory/directory.h"
-#include "libs/server/server.h"
-#include "libs/service/runtime.h"
-#include "libs/service/scheduler.h"
+#include "libs/server/flags.h"
+#include "libs/runtime/runtime.h"
+#include "libs/runtime/scheduler.h"
 #include "services/checkins/api/app.h"
 #include "services/checkins/api/services.h"
 
 int main(int argc, char** argv) {
   using namespace cowork;
-  return service::RunService(
+  return runtime::RunService(
       argc, argv, "cowork-checkins: check-ins and who is in",
-      {.service = "checkins", .port = 50054, .metrics_port = 9104}, [](service::Runtime& rt) {
+      {.service = "checkins", .port = 50054, .metrics_port = 9104}, [](runtime::Runtime& rt) {
     const server::ServiceFlags& flags = rt.flags();
     directory::Directory directory(rt.store());
     auth::TokenVerifier verifier(rt.keys().verifier);
@@ -24,13 +24,13 @@ int main(int argc, char** argv) {
     if (absl::Status s = rt.RebuildViews({[&app] { return app.Rebuild(); },
                                            [&visitors] { return visitors.Rebuild(); }});
         !s.ok()) {
-      return service::ExitWith(flags, "cannot rebuild the views", s);
+      return runtime::ExitWith(flags, "cannot rebuild the views", s);
     }
     if (absl::Status s = rt.FollowCustomers(directory); !s.ok()) {
-      return service::ExitWith(flags, "cannot start the customers consumer", s);
+      return runtime::ExitWith(flags, "cannot start the customers consumer", s);
     }
 
-    service::Scheduler scheduler("check-ins", [&app] { return app.RunDue(); }, absl::Seconds(1));
+    runtime::Scheduler scheduler("check-ins", [&app] { return app.RunDue(); }, absl::Seconds(1));
     checkins::api::CheckinsServiceImpl checkins_service(app);
     checkins::api::VisitorsServiceImpl visitors_service(visitors);
     return rt.Serve(app.authenticator(), {&checkins_service, &visitors_service});

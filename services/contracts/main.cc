@@ -6,27 +6,27 @@
 
 #include "libs/directory/directory.h"
 #include "libs/kafka/kafka.h"
-#include "libs/server/server.h"
-#include "libs/service/runtime.h"
-#include "libs/service/scheduler.h"
+#include "libs/server/flags.h"
+#include "libs/runtime/runtime.h"
+#include "libs/runtime/scheduler.h"
 #include "services/contracts/api/app.h"
 #include "services/contracts/api/services.h"
 
 int main(int argc, char** argv) {
   using namespace cowork;
-  return service::RunService(
+  return runtime::RunService(
       argc, argv, "cowork-contracts: plans and contracts",
-      {.service = "contracts", .port = 50052, .metrics_port = 9102}, [](service::Runtime& rt) {
+      {.service = "contracts", .port = 50052, .metrics_port = 9102}, [](runtime::Runtime& rt) {
     const server::ServiceFlags& flags = rt.flags();
     directory::Directory directory(rt.store());
     auth::TokenVerifier verifier(rt.keys().verifier);
     contracts::api::App app(rt.store(), directory, rt.clock(), verifier);
     if (absl::Status s = rt.RebuildViews({[&app] { return app.Rebuild(); }}); !s.ok()) {
-      return service::ExitWith(flags, "cannot rebuild the views", s);
+      return runtime::ExitWith(flags, "cannot rebuild the views", s);
     }
 
     if (absl::Status s = rt.FollowCustomers(directory); !s.ok()) {
-      return service::ExitWith(flags, "cannot start the customers consumer", s);
+      return runtime::ExitWith(flags, "cannot start the customers consumer", s);
     }
 
     // Charges from bookings are this service's own events: never re-read the bookings topic
@@ -41,10 +41,10 @@ int main(int argc, char** argv) {
         [&app](const common::v1::EventEnvelope& envelope, const bookings::v1::BookingCancelled& e,
                eventstore::WriteSet& writes) { return app.OnBookingCancelled(envelope, e, writes); });
     if (absl::Status s = rt.AddConsumer("contracts.bookings", std::move(bookings)); !s.ok()) {
-      return service::ExitWith(flags, "cannot start the bookings consumer", s);
+      return runtime::ExitWith(flags, "cannot start the bookings consumer", s);
     }
 
-    service::Scheduler scheduler("contracts", [&app] { return app.RunDue(); }, absl::Seconds(1));
+    runtime::Scheduler scheduler("contracts", [&app] { return app.RunDue(); }, absl::Seconds(1));
     contracts::api::PlansServiceImpl plans_service(app);
     contracts::api::ContractsServiceImpl contracts_service(app);
     contracts::api::ProductsServiceImpl products_service(app);

@@ -6,8 +6,8 @@
 
 #include "libs/clock/clock.h"
 #include "libs/directory/directory.h"
-#include "libs/server/server.h"
-#include "libs/service/runtime.h"
+#include "libs/server/flags.h"
+#include "libs/runtime/runtime.h"
 #include "services/customers/api/app.h"
 #include "services/customers/api/contracts_consumer.h"
 #include "services/customers/api/services.h"
@@ -17,7 +17,7 @@ int main(int argc, char** argv) {
   using namespace cowork;
   customers::notifier::SmtpOptions smtp;
   customers::api::AppOptions options;
-  return service::RunService(
+  return runtime::RunService(
       argc, argv, "cowork-customers: customers, accounts, teams, operators and locations",
       {.service = "customers",
        .port = 50051,
@@ -42,7 +42,7 @@ int main(int argc, char** argv) {
                             "frontends (e.g. x-forwarded-for); empty: the connection's")
                  ->envname("COWORK_CLIENT_ADDRESS_HEADER");
            }},
-      [&smtp, &options](service::Runtime& rt) {
+      [&smtp, &options](runtime::Runtime& rt) {
     const server::ServiceFlags& flags = rt.flags();
     directory::Directory directory(rt.store());
     auth::TokenVerifier verifier(rt.keys().verifier);
@@ -52,20 +52,20 @@ int main(int argc, char** argv) {
                        "Password hashes and checks refused since start: too many at once",
                        [&app] { return static_cast<double>(app.password_gate_refusals()); });
     if (absl::Status s = rt.RebuildViews({[&app] { return app.projection().Rebuild(); }}); !s.ok()) {
-      return service::ExitWith(flags, "cannot rebuild the views", s);
+      return runtime::ExitWith(flags, "cannot rebuild the views", s);
     }
     if (absl::Status s = rt.AddConsumer(
             customers::api::kContractsConsumerName,
             customers::api::NewContractsConsumer(rt.store(), rt.kafka(), app,
                                                  flags.rebuild_projections));
         !s.ok()) {
-      return service::ExitWith(flags, "cannot start the contracts consumer", s);
+      return runtime::ExitWith(flags, "cannot start the contracts consumer", s);
     }
     customers::notifier::SmtpSecretsFromEnv(smtp);
     absl::StatusOr<std::unique_ptr<customers::notifier::Notifier>> notifier =
         customers::notifier::StartNotifier(rt, app.projection(), smtp);
     if (!notifier.ok()) {
-      return service::ExitWith(flags, "cannot start the notifier", notifier.status());
+      return runtime::ExitWith(flags, "cannot start the notifier", notifier.status());
     }
 
     customers::api::DirectoryServiceImpl directory_service(app);

@@ -4,25 +4,25 @@
 #include <memory>
 
 #include "libs/directory/directory.h"
-#include "libs/server/server.h"
-#include "libs/service/runtime.h"
+#include "libs/server/flags.h"
+#include "libs/runtime/runtime.h"
 #include "services/helpdesk/api/app.h"
 #include "services/helpdesk/api/services.h"
 
 int main(int argc, char** argv) {
   using namespace cowork;
-  return service::RunService(
+  return runtime::RunService(
       argc, argv, "cowork-helpdesk: tickets between customers and staff",
-      {.service = "helpdesk", .port = 50055, .metrics_port = 9105}, [](service::Runtime& rt) {
+      {.service = "helpdesk", .port = 50055, .metrics_port = 9105}, [](runtime::Runtime& rt) {
     const server::ServiceFlags& flags = rt.flags();
     directory::Directory directory(rt.store());
     auth::TokenVerifier verifier(rt.keys().verifier);
     helpdesk::api::App app(rt.store(), directory, rt.clock(), verifier);
     if (absl::Status s = rt.RebuildViews({[&app] { return app.Rebuild(); }}); !s.ok()) {
-      return service::ExitWith(flags, "cannot rebuild the views", s);
+      return runtime::ExitWith(flags, "cannot rebuild the views", s);
     }
     if (absl::Status s = rt.FollowCustomers(directory); !s.ok()) {
-      return service::ExitWith(flags, "cannot start the customers consumer", s);
+      return runtime::ExitWith(flags, "cannot start the customers consumer", s);
     }
 
     helpdesk::api::HelpdeskServiceImpl helpdesk_service(app);

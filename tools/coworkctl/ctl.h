@@ -40,7 +40,7 @@
 #include "google/protobuf/timestamp.pb.h"
 #include "google/type/date.pb.h"
 #include "grpcpp/grpcpp.h"
-#include "libs/server/server.h"
+#include "libs/server/tls.h"
 
 namespace cowork::ctl {
 

@@ -344,7 +344,7 @@ std::string CodeName(int code) {
 }
 
 int Main(int argc, char** argv) {
-  // As in the running services (libs/service/runtime.cc): no Mutex deadlock detector, which
+  // As in the running services (libs/runtime/runtime.cc): no Mutex deadlock detector, which
   // took about 3% of the load generator's CPU, on the cores it shares with the service.
   absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
   Flags flags;

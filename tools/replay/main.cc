@@ -30,7 +30,7 @@
 #include "cowork/billing/v1/billing.pb.h"
 #include "libs/kafka/kafka.h"
 #include "libs/kafka/topic_stream.h"
-#include "libs/server/server.h"
+#include "libs/server/flags.h"
 #include "tools/replay/active_users.h"
 #include "tools/replay/replay.h"
 

@@ -41,7 +41,7 @@
 #include "libs/directory/directory.h"
 #include "libs/eventstore/store.h"
 #include "libs/kafka/kafka.h"
-#include "libs/service/handlers.h"
+#include "libs/runtime/handlers.h"
 #include "services/billing/domain/active_users.h"
 
 namespace cowork::billing::api {
@@ -55,7 +55,7 @@ class App {
   App(eventstore::Store& store, const directory::Directory& directory, const Clock& clock,
       const auth::TokenVerifier& verifier);
 
-  const service::Authenticator& authenticator() const { return authn_; }
+  const runtime::Authenticator& authenticator() const { return authn_; }
 
   absl::StatusOr<v1::ActiveUsers> GetActiveUsers(const auth::Principal& p,
                                                  const v1::GetActiveUsersRequest& r) const;
@@ -99,7 +99,7 @@ class App {
   eventstore::Store& store_;
   const directory::Directory& directory_;
   const Clock& clock_;
-  const service::Authenticator authn_;
+  const runtime::Authenticator authn_;
 };
 
 }  // namespace cowork::billing::api

@@ -1,6 +1,6 @@
 #include "services/billing/api/services.h"
 
-#include "libs/service/handlers.h"
+#include "libs/runtime/handlers.h"
 
 namespace cowork::billing::api {
 

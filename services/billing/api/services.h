@@ -2,7 +2,7 @@
 #define COWORK_SERVICES_BILLING_API_SERVICES_H_
 
 // The gRPC services of billing.proto on the callback API: each handler authenticates and runs
-// the App method (service::Authed). Thread-safe as the App is; the App must outlive it.
+// the App method (runtime::Authed). Thread-safe as the App is; the App must outlive it.
 
 #include "cowork/billing/v1/billing.grpc.pb.h"
 #include "services/billing/api/app.h"

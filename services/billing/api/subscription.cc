@@ -19,10 +19,10 @@
 #include "libs/eventstore/staging.h"
 #include "libs/eventstore/views.h"
 #include "libs/kafka/kafka.h"
-#include "libs/server/server.h"
-#include "libs/service/pages.h"
-#include "libs/service/scheduler.h"
-#include "libs/service/requests.h"
+#include "libs/server/logging.h"
+#include "libs/runtime/pages.h"
+#include "libs/runtime/scheduler.h"
+#include "libs/runtime/requests.h"
 #include "libs/status/field_errors.h"
 #include "libs/status/macros.h"
 #include "libs/validation/validation.h"
@@ -69,7 +69,7 @@ void AddEventViews(absl::string_view op, const domain::Event& e, Views& out) {
 Views StateViews(absl::string_view op, const domain::AccountState& s) {
   Views out;
   const absl::Time expiry = domain::CardExpiry(s);
-  if (expiry != absl::InfiniteFuture()) out[service::DueKey(expiry, absl::StrCat("card/", op))] = "";
+  if (expiry != absl::InfiniteFuture()) out[runtime::DueKey(expiry, absl::StrCat("card/", op))] = "";
   return out;
 }
 
@@ -164,7 +164,7 @@ absl::StatusOr<v1::Account> Subscription::Command(const auth::Principal& p,
                                                   const google::protobuf::Message& request,
                                                   absl::string_view location_id,
                                                   const Decide& decide) {
-  const eventstore::Request asked = service::RequestOf(p, method, request);
+  const eventstore::Request asked = runtime::RequestOf(p, method, request);
   COWORK_ASSIGN_OR_RETURN(
       const domain::AccountState after,
       eventstore::Execute<domain::AccountState>(
@@ -248,7 +248,7 @@ absl::StatusOr<v1::ListSubscriptionInvoicesResponse> Subscription::ListSubscript
                              : auth::RequireAdmin(p, auth::kPlatformInvoices, r.location_id()));
   COWORK_ASSIGN_OR_RETURN(
       eventstore::PageOf<v1::SubscriptionInvoice> page,
-      service::PageFor<v1::SubscriptionInvoice>(
+      runtime::PageFor<v1::SubscriptionInvoice>(
           store_, p, InvoicesPrefix(p.operator_id), r.page_token(), r.page_size(), 20'000,
           [&r](const v1::SubscriptionInvoice& i) {
             return r.location_id().empty() || i.location_id() == r.location_id();
@@ -382,7 +382,7 @@ absl::StatusOr<int> Subscription::RunDue() {
   // Expired cards ("card/<op>").
   COWORK_ASSIGN_OR_RETURN(
       int changed,
-      service::RunDueIndex(store_, now, [&](absl::string_view rest) -> absl::StatusOr<bool> {
+      runtime::RunDueIndex(store_, now, [&](absl::string_view rest) -> absl::StatusOr<bool> {
         if (!absl::StartsWith(rest, "card/")) return false;
         const std::string op(rest.substr(5));
         COWORK_ASSIGN_OR_RETURN(const domain::AccountState after,

@@ -51,7 +51,7 @@ class Subscription {
                const Clock& clock, const App& counts, Options options);
 
   // The App's: one authentication for the service.
-  const service::Authenticator& authenticator() const { return counts_.authenticator(); }
+  const runtime::Authenticator& authenticator() const { return counts_.authenticator(); }
 
   absl::StatusOr<v1::Account> GetAccount(const auth::Principal& p,
                                          const v1::GetAccountRequest& r) const;

@@ -17,8 +17,8 @@
 #include "libs/eventstore/command.h"
 #include "libs/eventstore/staging.h"
 #include "libs/eventstore/views.h"
-#include "libs/service/pages.h"
-#include "libs/service/requests.h"
+#include "libs/runtime/pages.h"
+#include "libs/runtime/requests.h"
 #include "libs/status/field_errors.h"
 #include "libs/status/macros.h"
 #include "libs/validation/validation.h"
@@ -343,7 +343,7 @@ absl::StatusOr<v1::Resource> App::CreateResource(const auth::Principal& p,
   COWORK_RETURN_IF_ERROR(validation::CheckIds(r.request_id(), {{"location_id", r.location_id()}}));
   COWORK_RETURN_IF_ERROR(auth::RequireAdmin(p, auth::kBookingsWrite, r.location_id()));
   return eventstore::Execute<v1::Resource>(
-      store_, service::RequestOf(p, "CreateResource", r),
+      store_, runtime::RequestOf(p, "CreateResource", r),
       [&]() -> absl::StatusOr<Decided<v1::Resource>> {
         COWORK_ASSIGN_OR_RETURN(const directory::LocationInfo location,
                                 directory_.FindLocation(p.operator_id, r.location_id()));
@@ -358,7 +358,7 @@ absl::StatusOr<v1::Resource> App::CreateResource(const auth::Principal& p,
         WriteViews({}, ResourceViews(after), writes);
         return Decided<v1::Resource>{std::move(writes), ResourceView(after)};
       },
-      service::AdminAtAnswer<v1::Resource>(p, auth::kBookingsWrite));
+      runtime::AdminAtAnswer<v1::Resource>(p, auth::kBookingsWrite));
 }
 
 absl::StatusOr<v1::Resource> App::UpdateResource(const auth::Principal& p,
@@ -366,7 +366,7 @@ absl::StatusOr<v1::Resource> App::UpdateResource(const auth::Principal& p,
   COWORK_RETURN_IF_ERROR(validation::CheckIds(r.request_id(), {{"resource_id", r.resource_id()}}));
   COWORK_RETURN_IF_ERROR(auth::RequirePermission(p, auth::kBookingsWrite));
   return eventstore::Execute<v1::Resource>(
-      store_, service::RequestOf(p, "UpdateResource", r),
+      store_, runtime::RequestOf(p, "UpdateResource", r),
       [&]() -> absl::StatusOr<Decided<v1::Resource>> {
         COWORK_ASSIGN_OR_RETURN(Loaded<domain::ResourceState> before,
                                 eventstore::LoadOwned<domain::ResourceState>(store_, kResourceAggregate,
@@ -384,7 +384,7 @@ absl::StatusOr<v1::Resource> App::UpdateResource(const auth::Principal& p,
         WriteViews(ResourceViews(before.state), ResourceViews(after), writes);
         return Decided<v1::Resource>{std::move(writes), ResourceView(after)};
       },
-      service::AdminAtAnswer<v1::Resource>(p, auth::kBookingsWrite));
+      runtime::AdminAtAnswer<v1::Resource>(p, auth::kBookingsWrite));
 }
 
 absl::StatusOr<v1::Resource> App::GetResource(const auth::Principal& p,
@@ -404,7 +404,7 @@ absl::StatusOr<v1::ListResourcesResponse> App::ListResources(
   COWORK_RETURN_IF_ERROR(auth::RequireCatalogueReader(p, auth::kBookingsRead, r.location_id()));
   COWORK_ASSIGN_OR_RETURN(
       eventstore::PageOf<v1::Resource> page,
-      service::PageFor<v1::Resource>(store_, p, ResourcesAtPrefix(p.operator_id, r.location_id()),
+      runtime::PageFor<v1::Resource>(store_, p, ResourcesAtPrefix(p.operator_id, r.location_id()),
                                      r.page_token(), r.page_size()));
   v1::ListResourcesResponse out;
   eventstore::MovePage(std::move(page), *out.mutable_resources(), out);
@@ -425,7 +425,7 @@ absl::StatusOr<v1::Booking> App::CreateBooking(const auth::Principal& p,
   COWORK_RETURN_IF_ERROR(errors.ToStatus());
   COWORK_RETURN_IF_ERROR(auth::RequireSelfOrPermission(p, auth::kBookingsWrite, customer_id));
   return eventstore::Execute<v1::Booking>(
-      store_, service::RequestOf(p, "CreateBooking", r),
+      store_, runtime::RequestOf(p, "CreateBooking", r),
       [&]() -> absl::StatusOr<Decided<v1::Booking>> {
         COWORK_ASSIGN_OR_RETURN(Loaded<domain::ResourceState> resource,
                                 eventstore::LoadOwned<domain::ResourceState>(store_, kResourceAggregate,
@@ -509,7 +509,7 @@ absl::StatusOr<v1::Booking> App::CreateBooking(const auth::Principal& p,
         WriteViews({}, BookingViews(after, tz), writes);
         return Decided<v1::Booking>{std::move(writes), BookingView(after)};
       },
-      service::AdminAtAnswerOrSelf<v1::Booking>(p, auth::kBookingsWrite), kBookingAttempts);
+      runtime::AdminAtAnswerOrSelf<v1::Booking>(p, auth::kBookingsWrite), kBookingAttempts);
 }
 
 namespace {
@@ -538,7 +538,7 @@ absl::StatusOr<v1::Booking> App::CancelBooking(const auth::Principal& p,
   COWORK_RETURN_IF_ERROR(validation::CheckIds(r.request_id(), {{"booking_id", r.booking_id()}}));
   if (p.is_platform()) return absl::PermissionDeniedError("platform tokens cannot cancel");
   return eventstore::Execute<v1::Booking>(
-      store_, service::RequestOf(p, "CancelBooking", r),
+      store_, runtime::RequestOf(p, "CancelBooking", r),
       [&]() -> absl::StatusOr<Decided<v1::Booking>> {
         COWORK_ASSIGN_OR_RETURN(Loaded<domain::BookingState> before,
                                 ChangeableBooking(store_, p, r.booking_id()));
@@ -586,7 +586,7 @@ absl::StatusOr<v1::Booking> App::CancelBooking(const auth::Principal& p,
         WriteViews(BookingViews(before.state, tz), BookingViews(after, tz), writes);
         return Decided<v1::Booking>{std::move(writes), BookingView(after)};
       },
-      service::AdminAtAnswerOrSelf<v1::Booking>(p, auth::kBookingsWrite), kBookingAttempts);
+      runtime::AdminAtAnswerOrSelf<v1::Booking>(p, auth::kBookingsWrite), kBookingAttempts);
 }
 
 absl::StatusOr<v1::Booking> App::MoveBooking(const auth::Principal& p,
@@ -597,7 +597,7 @@ absl::StatusOr<v1::Booking> App::MoveBooking(const auth::Principal& p,
   COWORK_RETURN_IF_ERROR(errors.ToStatus());
   if (p.is_platform()) return absl::PermissionDeniedError("platform tokens cannot move bookings");
   return eventstore::Execute<v1::Booking>(
-      store_, service::RequestOf(p, "MoveBooking", r),
+      store_, runtime::RequestOf(p, "MoveBooking", r),
       [&]() -> absl::StatusOr<Decided<v1::Booking>> {
         COWORK_ASSIGN_OR_RETURN(Loaded<domain::BookingState> before,
                                 ChangeableBooking(store_, p, r.booking_id()));
@@ -666,7 +666,7 @@ absl::StatusOr<v1::Booking> App::MoveBooking(const auth::Principal& p,
         WriteViews(BookingViews(before.state, tz), BookingViews(after, tz), writes);
         return Decided<v1::Booking>{std::move(writes), BookingView(after)};
       },
-      service::AdminAtAnswerOrSelf<v1::Booking>(p, auth::kBookingsWrite), kBookingAttempts);
+      runtime::AdminAtAnswerOrSelf<v1::Booking>(p, auth::kBookingsWrite), kBookingAttempts);
 }
 
 absl::StatusOr<v1::Booking> App::GetBooking(const auth::Principal& p,
@@ -903,7 +903,7 @@ absl::StatusOr<v1::CreditBalance> App::GrantCredit(const auth::Principal& p,
   COWORK_RETURN_IF_ERROR(errors.ToStatus());
   COWORK_RETURN_IF_ERROR(auth::RequireAdmin(p, auth::kBookingsWrite, r.location_id()));
   return eventstore::Execute<v1::CreditBalance>(
-      store_, service::RequestOf(p, "GrantCredit", r),
+      store_, runtime::RequestOf(p, "GrantCredit", r),
       [&]() -> absl::StatusOr<Decided<v1::CreditBalance>> {
         COWORK_ASSIGN_OR_RETURN(const directory::LocationInfo location,
                                 directory_.FindLocation(p.operator_id, r.location_id()));
@@ -930,7 +930,7 @@ absl::StatusOr<v1::CreditBalance> App::GrantCredit(const auth::Principal& p,
                       calendar::Today(now, tz), &after));
         return Decided<v1::CreditBalance>{std::move(writes), std::move(balance)};
       },
-      service::AdminAtAnswer<v1::CreditBalance>(p, auth::kBookingsWrite));
+      runtime::AdminAtAnswer<v1::CreditBalance>(p, auth::kBookingsWrite));
 }
 
 absl::StatusOr<v1::CreditBalance> App::GetCredit(const auth::Principal& p,

@@ -37,7 +37,7 @@
 #include "libs/directory/directory.h"
 #include "libs/eventstore/store.h"
 #include "libs/kafka/kafka.h"
-#include "libs/service/handlers.h"
+#include "libs/runtime/handlers.h"
 
 namespace cowork::bookings::api {
 
@@ -49,7 +49,7 @@ class App {
   App(eventstore::Store& store, const directory::Directory& directory, const Clock& clock,
       const auth::TokenVerifier& verifier);
 
-  const service::Authenticator& authenticator() const { return authn_; }
+  const runtime::Authenticator& authenticator() const { return authn_; }
 
   absl::StatusOr<v1::Resource> CreateResource(const auth::Principal& p,
                                               const v1::CreateResourceRequest& r);
@@ -96,7 +96,7 @@ class App {
   eventstore::Store& store_;
   const directory::Directory& directory_;
   const Clock& clock_;
-  const service::Authenticator authn_;
+  const runtime::Authenticator authn_;
 };
 
 }  // namespace cowork::bookings::api

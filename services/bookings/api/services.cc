@@ -1,6 +1,6 @@
 #include "services/bookings/api/services.h"
 
-#include "libs/service/handlers.h"
+#include "libs/runtime/handlers.h"
 
 namespace cowork::bookings::api {
 

@@ -15,10 +15,9 @@
 #include "libs/eventstore/command.h"
 #include "libs/eventstore/staging.h"
 #include "libs/eventstore/views.h"
-#include "libs/server/server.h"
-#include "libs/service/pages.h"
-#include "libs/service/requests.h"
-#include "libs/service/scheduler.h"
+#include "libs/runtime/pages.h"
+#include "libs/runtime/requests.h"
+#include "libs/runtime/scheduler.h"
 #include "libs/status/field_errors.h"
 #include "libs/status/macros.h"
 #include "libs/validation/validation.h"
@@ -101,7 +100,7 @@ Views RecordViews(absl::string_view op, const v1::CheckInRecord& r, absl::TimeZo
   if (!r.refused() && !r.has_out_time()) {
     out.emplace(PresentPrefix(op, r.location_id()) + r.customer_id(), value);
     if (r.has_auto_checkout_time()) {
-      out.emplace(service::DueKey(FromTimestamp(r.auto_checkout_time()),
+      out.emplace(runtime::DueKey(FromTimestamp(r.auto_checkout_time()),
                                   absl::StrCat(op, "/", r.customer_id())),
                   "");
     }
@@ -183,7 +182,7 @@ absl::StatusOr<v1::CheckInRecord> App::CheckIn(const auth::Principal& p, const v
   COWORK_ASSIGN_OR_RETURN(
       v1::CheckInRecord record,
       eventstore::Execute<v1::CheckInRecord>(
-          store_, service::RequestOf(p, "CheckIn", r),
+          store_, runtime::RequestOf(p, "CheckIn", r),
           [&]() -> absl::StatusOr<Decided<v1::CheckInRecord>> {
             COWORK_ASSIGN_OR_RETURN(const directory::LocationInfo location,
                                     directory_.FindLocation(p.operator_id, r.location_id()));
@@ -218,7 +217,7 @@ absl::StatusOr<v1::CheckInRecord> App::CheckIn(const auth::Principal& p, const v
                               before, std::move(events), writes));
             return Decided<v1::CheckInRecord>{std::move(writes), std::move(last)};
           },
-          service::AdminAtAnswerOrSelf<v1::CheckInRecord>(p, auth::kCheckinsWrite)));
+          runtime::AdminAtAnswerOrSelf<v1::CheckInRecord>(p, auth::kCheckinsWrite)));
   if (record.refused()) {
     return absl::FailedPreconditionError(absl::StrCat(
         "customer ", customer_id, " is suspended and cannot check in (the attempt is recorded)"));
@@ -233,7 +232,7 @@ absl::StatusOr<v1::CheckInRecord> App::CheckOut(const auth::Principal& p,
   COWORK_RETURN_IF_ERROR(validation::CheckIds(r.request_id(), {{"customer_id", customer_id}}));
   COWORK_RETURN_IF_ERROR(auth::RequireSelfOrPermission(p, auth::kCheckinsWrite, customer_id));
   return eventstore::Execute<v1::CheckInRecord>(
-      store_, service::RequestOf(p, "CheckOut", r),
+      store_, runtime::RequestOf(p, "CheckOut", r),
       [&]() -> absl::StatusOr<Decided<v1::CheckInRecord>> {
         COWORK_ASSIGN_OR_RETURN(Loaded<domain::PresenceState> before,
                                 PresenceOf(store_, p.operator_id, customer_id));
@@ -252,7 +251,7 @@ absl::StatusOr<v1::CheckInRecord> App::CheckOut(const auth::Principal& p,
                           before, std::move(events), writes));
         return Decided<v1::CheckInRecord>{std::move(writes), std::move(last)};
       },
-      service::AdminAtAnswerOrSelf<v1::CheckInRecord>(p, auth::kCheckinsWrite));
+      runtime::AdminAtAnswerOrSelf<v1::CheckInRecord>(p, auth::kCheckinsWrite));
 }
 
 absl::StatusOr<v1::Presence> App::GetPresence(const auth::Principal& p,
@@ -277,7 +276,7 @@ absl::StatusOr<v1::ListPresentResponse> App::ListPresent(const auth::Principal& 
   COWORK_RETURN_IF_ERROR(directory_.FindLocation(p.operator_id, r.location_id()).status());
   const std::string prefix = PresentPrefix(p.operator_id, r.location_id());
   COWORK_ASSIGN_OR_RETURN(eventstore::PageOf<v1::CheckInRecord> page,
-                          service::PageFor<v1::CheckInRecord>(store_, p, prefix, r.page_token(),
+                          runtime::PageFor<v1::CheckInRecord>(store_, p, prefix, r.page_token(),
                                                         r.page_size()));
   int64_t count = 0;
   COWORK_RETURN_IF_ERROR(store_.Scan(Space::kViews, prefix, "",
@@ -324,7 +323,7 @@ absl::StatusOr<v1::ListCheckinsResponse> App::ListCheckins(
                                  ? DayPrefix(p.operator_id, r.location_id(), *day)
                                  : CustomerPrefix(p.operator_id, r.customer_id());
   COWORK_ASSIGN_OR_RETURN(eventstore::PageOf<v1::CheckInRecord> page,
-                          service::PageFor<v1::CheckInRecord>(store_, p, prefix, r.page_token(),
+                          runtime::PageFor<v1::CheckInRecord>(store_, p, prefix, r.page_token(),
                                                         r.page_size()));
   v1::ListCheckinsResponse out;
   eventstore::MovePage(std::move(page), *out.mutable_checkins(), out);
@@ -338,7 +337,7 @@ absl::StatusOr<v1::CheckoutPolicy> App::SetCheckoutPolicy(const auth::Principal&
   COWORK_RETURN_IF_ERROR(validation::CheckIds(r.request_id(), {{"location_id", r.location_id()}}));
   COWORK_RETURN_IF_ERROR(auth::RequireAdmin(p, auth::kCheckinsWrite, r.location_id()));
   return eventstore::Execute<v1::CheckoutPolicy>(
-      store_, service::RequestOf(p, "SetCheckoutPolicy", r),
+      store_, runtime::RequestOf(p, "SetCheckoutPolicy", r),
       [&]() -> absl::StatusOr<Decided<v1::CheckoutPolicy>> {
         COWORK_RETURN_IF_ERROR(directory_.FindLocation(p.operator_id, r.location_id()).status());
         COWORK_ASSIGN_OR_RETURN(Loaded<domain::PolicyState> before,
@@ -354,7 +353,7 @@ absl::StatusOr<v1::CheckoutPolicy> App::SetCheckoutPolicy(const auth::Principal&
         after.version = before.version + 1;
         return Decided<v1::CheckoutPolicy>{std::move(writes), PolicyView(r.location_id(), after)};
       },
-      service::AdminAtAnswer<v1::CheckoutPolicy>(p, auth::kCheckinsWrite));
+      runtime::AdminAtAnswer<v1::CheckoutPolicy>(p, auth::kCheckinsWrite));
 }
 
 absl::StatusOr<v1::CheckoutPolicy> App::GetCheckoutPolicy(
@@ -370,7 +369,7 @@ absl::StatusOr<v1::CheckoutPolicy> App::GetCheckoutPolicy(
 // ---------------------------------------------------------------- by the clock
 
 absl::StatusOr<int> App::RunDue() {
-  return service::RunDueIndex(store_, clock_.Now(), [this](absl::string_view rest) {
+  return runtime::RunDueIndex(store_, clock_.Now(), [this](absl::string_view rest) {
     // "<op>/<customer>"
     std::vector<std::string> parts = absl::StrSplit(rest, '/');
     if (parts.size() != 2) return absl::StatusOr<bool>(false);

@@ -33,7 +33,7 @@
 #include "libs/clock/clock.h"
 #include "libs/directory/directory.h"
 #include "libs/eventstore/store.h"
-#include "libs/service/handlers.h"
+#include "libs/runtime/handlers.h"
 
 namespace cowork::checkins::api {
 
@@ -55,7 +55,7 @@ class App {
   App(eventstore::Store& store, const directory::Directory& directory, const Clock& clock,
       const auth::TokenVerifier& verifier);
 
-  const service::Authenticator& authenticator() const { return authn_; }
+  const runtime::Authenticator& authenticator() const { return authn_; }
 
   absl::StatusOr<v1::CheckInRecord> CheckIn(const auth::Principal& p, const v1::CheckInRequest& r);
   absl::StatusOr<v1::CheckInRecord> CheckOut(const auth::Principal& p, const v1::CheckOutRequest& r);
@@ -83,7 +83,7 @@ class App {
   eventstore::Store& store_;
   const directory::Directory& directory_;
   const Clock& clock_;
-  const service::Authenticator authn_;
+  const runtime::Authenticator authn_;
 };
 
 }  // namespace cowork::checkins::api

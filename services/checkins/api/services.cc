@@ -1,6 +1,6 @@
 #include "services/checkins/api/services.h"
 
-#include "libs/service/handlers.h"
+#include "libs/runtime/handlers.h"
 
 namespace cowork::checkins::api {
 

@@ -13,8 +13,8 @@
 #include "libs/eventstore/command.h"
 #include "libs/eventstore/staging.h"
 #include "libs/eventstore/views.h"
-#include "libs/service/pages.h"
-#include "libs/service/requests.h"
+#include "libs/runtime/pages.h"
+#include "libs/runtime/requests.h"
 #include "libs/status/field_errors.h"
 #include "libs/status/macros.h"
 #include "libs/validation/validation.h"
@@ -157,7 +157,7 @@ absl::StatusOr<v1::Visitor> VisitorsApp::RegisterVisitor(const auth::Principal& 
   COWORK_ASSIGN_OR_RETURN(
       domain::VisitorState state,
       eventstore::Execute<domain::VisitorState>(
-          store_, service::RequestOf(p, "RegisterVisitor", r),
+          store_, runtime::RequestOf(p, "RegisterVisitor", r),
           [&]() -> absl::StatusOr<Decided<domain::VisitorState>> {
             COWORK_RETURN_IF_ERROR(directory_.FindLocation(p.operator_id, r.location_id()).status());
             COWORK_ASSIGN_OR_RETURN(std::optional<directory::CustomerStanding> standing,
@@ -209,7 +209,7 @@ absl::StatusOr<v1::Visitor> VisitorsApp::Change(const auth::Principal& p,
   COWORK_ASSIGN_OR_RETURN(
       domain::VisitorState state,
       eventstore::Execute<domain::VisitorState>(
-          store_, service::RequestOf(p, method, request),
+          store_, runtime::RequestOf(p, method, request),
           [&]() -> absl::StatusOr<Decided<domain::VisitorState>> {
             COWORK_ASSIGN_OR_RETURN(
                 Loaded<domain::VisitorState> before,
@@ -289,7 +289,7 @@ absl::StatusOr<v1::ListVisitorsResponse> VisitorsApp::ListVisitors(
                                  ? LogPrefix(p.operator_id, r.location_id(), *day)
                                  : HostPrefix(p.operator_id, r.host_customer_id());
   COWORK_ASSIGN_OR_RETURN(eventstore::PageOf<domain::VisitorState> page,
-                          service::PageFor<domain::VisitorState>(store_, p, prefix, r.page_token(),
+                          runtime::PageFor<domain::VisitorState>(store_, p, prefix, r.page_token(),
                                                                  r.page_size()));
   v1::ListVisitorsResponse out;
   for (const domain::VisitorState& v : page.items) {

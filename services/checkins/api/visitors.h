@@ -30,7 +30,7 @@
 #include "libs/directory/directory.h"
 #include "libs/eventstore/key_vault.h"
 #include "libs/eventstore/store.h"
-#include "libs/service/handlers.h"
+#include "libs/runtime/handlers.h"
 #include "services/checkins/domain/state.pb.h"
 
 namespace cowork::checkins::api {
@@ -41,7 +41,7 @@ class VisitorsApp {
   VisitorsApp(eventstore::Store& store, const directory::Directory& directory, const Clock& clock,
               const auth::TokenVerifier& verifier);
 
-  const service::Authenticator& authenticator() const { return authn_; }
+  const runtime::Authenticator& authenticator() const { return authn_; }
 
   absl::StatusOr<v1::Visitor> RegisterVisitor(const auth::Principal& p,
                                               const v1::RegisterVisitorRequest& r);
@@ -76,7 +76,7 @@ class VisitorsApp {
   const directory::Directory& directory_;
   const Clock& clock_;
   mutable eventstore::KeyVault vault_;
-  const service::Authenticator authn_;
+  const runtime::Authenticator authn_;
 };
 
 }  // namespace cowork::checkins::api

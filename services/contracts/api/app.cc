@@ -15,9 +15,8 @@
 #include "libs/eventstore/command.h"
 #include "libs/eventstore/views.h"
 #include "libs/money/money.h"
-#include "libs/server/server.h"
-#include "libs/service/scheduler.h"
-#include "libs/service/requests.h"
+#include "libs/runtime/scheduler.h"
+#include "libs/runtime/requests.h"
 #include "libs/status/field_errors.h"
 #include "libs/status/macros.h"
 #include "libs/validation/validation.h"
@@ -63,7 +62,7 @@ domain::CustomerInfo CustomerInfoOf(const std::optional<directory::CustomerStand
 
 std::string DueKey(absl::Time at, absl::string_view op, absl::string_view kind,
                    absl::string_view id) {
-  return service::DueKey(at, absl::StrCat(op, "/", kind, "/", id));
+  return runtime::DueKey(at, absl::StrCat(op, "/", kind, "/", id));
 }
 
 }  // namespace internal
@@ -208,7 +207,7 @@ absl::StatusOr<v1::Plan> App::CreatePlan(const auth::Principal& p,
   COWORK_ASSIGN_OR_RETURN(const directory::LocationInfo location,
                           directory_.FindLocation(p.operator_id, r.location_id()));
   return eventstore::Execute<v1::Plan>(
-      store_, service::RequestOf(p, "CreatePlan", r),
+      store_, runtime::RequestOf(p, "CreatePlan", r),
       [&]() -> absl::StatusOr<Decided<v1::Plan>> {
         const std::string id = crypto::NewId("pl-");
         COWORK_ASSIGN_OR_RETURN(
@@ -227,7 +226,7 @@ absl::StatusOr<v1::Plan> App::CreatePlan(const auth::Principal& p,
         WriteViews({}, PlanViews(after), writes);
         return Decided<v1::Plan>{std::move(writes), PlanView(after)};
       },
-      service::AdminAtAnswer<v1::Plan>(p, auth::kContractsWrite));
+      runtime::AdminAtAnswer<v1::Plan>(p, auth::kContractsWrite));
 }
 
 absl::StatusOr<v1::Plan> App::UpdatePlanPrice(const auth::Principal& p,
@@ -235,7 +234,7 @@ absl::StatusOr<v1::Plan> App::UpdatePlanPrice(const auth::Principal& p,
   COWORK_RETURN_IF_ERROR(validation::CheckIds(r.request_id(), {{"plan_id", r.plan_id()}}));
   COWORK_RETURN_IF_ERROR(auth::RequirePermission(p, auth::kContractsWrite));
   return eventstore::Execute<v1::Plan>(
-      store_, service::RequestOf(p, "UpdatePlanPrice", r),
+      store_, runtime::RequestOf(p, "UpdatePlanPrice", r),
       [&]() -> absl::StatusOr<Decided<v1::Plan>> {
         COWORK_ASSIGN_OR_RETURN(Loaded<domain::PlanState> before,
                                 PlanOf(store_, p, r.plan_id()));
@@ -250,7 +249,7 @@ absl::StatusOr<v1::Plan> App::UpdatePlanPrice(const auth::Principal& p,
         WriteViews(PlanViews(before.state), PlanViews(after), writes);
         return Decided<v1::Plan>{std::move(writes), PlanView(after)};
       },
-      service::AdminAtAnswer<v1::Plan>(p, auth::kContractsWrite));
+      runtime::AdminAtAnswer<v1::Plan>(p, auth::kContractsWrite));
 }
 
 absl::StatusOr<v1::Plan> App::GetPlan(const auth::Principal& p,
@@ -271,7 +270,7 @@ absl::StatusOr<v1::ListPlansResponse> App::ListPlans(const auth::Principal& p,
   COWORK_RETURN_IF_ERROR(auth::RequireCatalogueReader(p, auth::kContractsRead, r.location_id()));
   COWORK_ASSIGN_OR_RETURN(
       PageOf<v1::Plan> page,
-      service::PageFor<v1::Plan>(store_, p, PlansAtPrefix(p.operator_id, r.location_id()),
+      runtime::PageFor<v1::Plan>(store_, p, PlansAtPrefix(p.operator_id, r.location_id()),
                         r.page_token(), r.page_size()));
   v1::ListPlansResponse out;
   eventstore::MovePage(std::move(page), *out.mutable_plans(), out);
@@ -286,7 +285,7 @@ absl::StatusOr<v1::Contract> App::CreateContract(const auth::Principal& p,
                                                    {"plan_id", r.plan_id()}}));
   COWORK_RETURN_IF_ERROR(auth::RequirePermission(p, auth::kContractsWrite));
   return eventstore::Execute<v1::Contract>(
-      store_, service::RequestOf(p, "CreateContract", r),
+      store_, runtime::RequestOf(p, "CreateContract", r),
       [&]() -> absl::StatusOr<Decided<v1::Contract>> {
         COWORK_ASSIGN_OR_RETURN(Loaded<domain::PlanState> plan,
                                 PlanOf(store_, p, r.plan_id()));
@@ -315,7 +314,7 @@ absl::StatusOr<v1::Contract> App::CreateContract(const auth::Principal& p,
                           std::move(events), writes);
         return Decided<v1::Contract>{std::move(writes), std::move(view)};
       },
-      service::AdminAtAnswer<v1::Contract>(p, auth::kContractsWrite));
+      runtime::AdminAtAnswer<v1::Contract>(p, auth::kContractsWrite));
 }
 
 absl::StatusOr<v1::Contract> App::CancelContract(const auth::Principal& p,
@@ -323,7 +322,7 @@ absl::StatusOr<v1::Contract> App::CancelContract(const auth::Principal& p,
   COWORK_RETURN_IF_ERROR(validation::CheckIds(r.request_id(), {{"contract_id", r.contract_id()}}));
   COWORK_RETURN_IF_ERROR(auth::RequirePermission(p, auth::kContractsWrite));
   return eventstore::Execute<v1::Contract>(
-      store_, service::RequestOf(p, "CancelContract", r),
+      store_, runtime::RequestOf(p, "CancelContract", r),
       [&]() -> absl::StatusOr<Decided<v1::Contract>> {
         COWORK_ASSIGN_OR_RETURN(Loaded<domain::ContractState> before,
                                 ContractOf(store_, p.operator_id, r.contract_id()));
@@ -343,7 +342,7 @@ absl::StatusOr<v1::Contract> App::CancelContract(const auth::Principal& p,
                           location_id, tz, std::move(events), writes);
         return Decided<v1::Contract>{std::move(writes), std::move(view)};
       },
-      service::AdminAtAnswer<v1::Contract>(p, auth::kContractsWrite));
+      runtime::AdminAtAnswer<v1::Contract>(p, auth::kContractsWrite));
 }
 
 absl::StatusOr<v1::Contract> App::GetContract(const auth::Principal& p,
@@ -375,7 +374,7 @@ absl::StatusOr<v1::ListContractsResponse> App::ListContracts(
   // An admin sees a customer's contracts at the locations the token covers only.
   COWORK_ASSIGN_OR_RETURN(
       PageOf<v1::Contract> page,
-      service::PageFor<v1::Contract>(store_, p, prefix, r.page_token(), r.page_size()));
+      runtime::PageFor<v1::Contract>(store_, p, prefix, r.page_token(), r.page_size()));
   v1::ListContractsResponse out;
   eventstore::MovePage(std::move(page), *out.mutable_contracts(), out);
   return out;
@@ -384,7 +383,7 @@ absl::StatusOr<v1::ListContractsResponse> App::ListContracts(
 // ---------------------------------------------------------------- the clock
 
 absl::StatusOr<int> App::RunDue() {
-  return service::RunDueIndex(store_, clock_.Now(), [this](absl::string_view rest) {
+  return runtime::RunDueIndex(store_, clock_.Now(), [this](absl::string_view rest) {
     // "<op>/<kind>/<id>"
     std::vector<std::string> parts = absl::StrSplit(rest, '/');
     if (parts.size() != 3) return absl::StatusOr<bool>(false);

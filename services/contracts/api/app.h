@@ -50,7 +50,7 @@
 #include "libs/clock/clock.h"
 #include "libs/directory/directory.h"
 #include "libs/eventstore/store.h"
-#include "libs/service/handlers.h"
+#include "libs/runtime/handlers.h"
 #include "services/contracts/domain/invoice.h"
 
 namespace cowork::contracts::api {
@@ -63,7 +63,7 @@ class App {
   App(eventstore::Store& store, const directory::Directory& directory, const Clock& clock,
       const auth::TokenVerifier& verifier);
 
-  const service::Authenticator& authenticator() const { return authn_; }
+  const runtime::Authenticator& authenticator() const { return authn_; }
 
   absl::StatusOr<v1::Plan> CreatePlan(const auth::Principal& p, const v1::CreatePlanRequest& r);
   absl::StatusOr<v1::Plan> UpdatePlanPrice(const auth::Principal& p,
@@ -146,7 +146,7 @@ class App {
   eventstore::Store& store_;
   const directory::Directory& directory_;
   const Clock& clock_;
-  const service::Authenticator authn_;
+  const runtime::Authenticator authn_;
 };
 
 }  // namespace cowork::contracts::api

@@ -21,7 +21,7 @@
 #include "libs/eventstore/staging.h"
 #include "libs/eventstore/store.h"
 #include "libs/eventstore/views.h"
-#include "libs/service/pages.h"
+#include "libs/runtime/pages.h"
 #include "libs/auth/auth.h"
 #include "services/contracts/domain/contract.h"
 #include "services/contracts/domain/invoice.h"

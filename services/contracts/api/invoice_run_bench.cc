@@ -196,7 +196,7 @@ int main(int argc, char** argv) {
       ->capture_default_str()->check(CLI::Range(1, 64));
   app.add_flag("--keep", keep, "Keep the store");
   CLI11_PARSE(app, argc, argv);
-  // As in the running service (libs/service/runtime.cc): no Mutex deadlock detector.
+  // As in the running service (libs/runtime/runtime.cc): no Mutex deadlock detector.
   absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
   return cowork::contracts::api::Run(members, durable, with_charge, setup_threads, keep);
 }

@@ -14,7 +14,7 @@
 #include "libs/crypto/crypto.h"
 #include "libs/eventstore/views.h"
 #include "libs/money/money.h"
-#include "libs/service/requests.h"
+#include "libs/runtime/requests.h"
 #include "libs/status/field_errors.h"
 #include "libs/status/macros.h"
 #include "libs/validation/validation.h"
@@ -357,7 +357,7 @@ absl::StatusOr<v1::Product> App::CreateProduct(const auth::Principal& p,
   COWORK_ASSIGN_OR_RETURN(const directory::LocationInfo location,
                           directory_.FindLocation(p.operator_id, r.location_id()));
   return eventstore::Execute<v1::Product>(
-      store_, service::RequestOf(p, "CreateProduct", r),
+      store_, runtime::RequestOf(p, "CreateProduct", r),
       [&]() -> absl::StatusOr<Decided<v1::Product>> {
         const std::string id = crypto::NewId("pr-");
         COWORK_ASSIGN_OR_RETURN(domain::Events events,
@@ -375,7 +375,7 @@ absl::StatusOr<v1::Product> App::CreateProduct(const auth::Principal& p,
         WriteViews({}, ProductViews(after), writes);
         return Decided<v1::Product>{std::move(writes), ProductView(after)};
       },
-      service::AdminAtAnswer<v1::Product>(p, auth::kContractsWrite));
+      runtime::AdminAtAnswer<v1::Product>(p, auth::kContractsWrite));
 }
 
 absl::StatusOr<v1::Product> App::GetProduct(const auth::Principal& p,
@@ -397,7 +397,7 @@ absl::StatusOr<v1::ListProductsResponse> App::ListProducts(
   COWORK_RETURN_IF_ERROR(auth::RequireCatalogueReader(p, auth::kContractsRead, r.location_id()));
   COWORK_ASSIGN_OR_RETURN(
       PageOf<v1::Product> page,
-      service::PageFor<v1::Product>(store_, p, ProductsAtPrefix(p.operator_id, r.location_id()),
+      runtime::PageFor<v1::Product>(store_, p, ProductsAtPrefix(p.operator_id, r.location_id()),
                            r.page_token(), r.page_size()));
   v1::ListProductsResponse out;
   eventstore::MovePage(std::move(page), *out.mutable_products(), out);
@@ -416,7 +416,7 @@ absl::StatusOr<v1::Purchase> App::Buy(const auth::Principal& p,
     COWORK_RETURN_IF_ERROR(auth::RequirePermission(p, auth::kContractsWrite));
   }
   return eventstore::Execute<v1::Purchase>(
-      store_, service::RequestOf(p, "Buy", r),
+      store_, runtime::RequestOf(p, "Buy", r),
       [&]() -> absl::StatusOr<Decided<v1::Purchase>> {
         COWORK_ASSIGN_OR_RETURN(Loaded<domain::ProductState> product,
                                 ProductOf(store_, p.operator_id, r.product_id()));
@@ -453,7 +453,7 @@ absl::StatusOr<v1::Purchase> App::Buy(const auth::Principal& p,
         COWORK_RETURN_IF_ERROR(StageBooks(context, books, store_, writes));
         return Decided<v1::Purchase>{std::move(writes), PurchaseView(after)};
       },
-      service::AdminAtAnswerOrSelf<v1::Purchase>(p, auth::kContractsWrite), kBillingAttempts);
+      runtime::AdminAtAnswerOrSelf<v1::Purchase>(p, auth::kContractsWrite), kBillingAttempts);
 }
 
 absl::StatusOr<v1::Purchase> App::CancelPurchase(const auth::Principal& p,
@@ -461,7 +461,7 @@ absl::StatusOr<v1::Purchase> App::CancelPurchase(const auth::Principal& p,
   COWORK_RETURN_IF_ERROR(validation::CheckIds(r.request_id(), {{"purchase_id", r.purchase_id()}}));
   if (p.is_platform()) return absl::PermissionDeniedError("platform tokens cannot cancel");
   return eventstore::Execute<v1::Purchase>(
-      store_, service::RequestOf(p, "CancelPurchase", r),
+      store_, runtime::RequestOf(p, "CancelPurchase", r),
       [&]() -> absl::StatusOr<Decided<v1::Purchase>> {
         COWORK_ASSIGN_OR_RETURN(Loaded<domain::PurchaseState> before,
                                 PurchaseOf(store_, p.operator_id, r.purchase_id()));
@@ -486,7 +486,7 @@ absl::StatusOr<v1::Purchase> App::CancelPurchase(const auth::Principal& p,
         WriteViews(PurchaseViews(s, tz), PurchaseViews(after, tz), writes);
         return Decided<v1::Purchase>{std::move(writes), PurchaseView(after)};
       },
-      service::AdminAtAnswerOrSelf<v1::Purchase>(p, auth::kContractsWrite));
+      runtime::AdminAtAnswerOrSelf<v1::Purchase>(p, auth::kContractsWrite));
 }
 
 absl::StatusOr<v1::Purchase> App::GetPurchase(const auth::Principal& p,
@@ -510,7 +510,7 @@ absl::StatusOr<v1::ListPurchasesResponse> App::ListPurchases(
   COWORK_RETURN_IF_ERROR(validation::CheckIds("", {{"customer_id", r.customer_id()}}));
   COWORK_RETURN_IF_ERROR(auth::RequireSelfOrPermission(p, auth::kContractsRead, r.customer_id()));
   COWORK_ASSIGN_OR_RETURN(PageOf<v1::Purchase> page,
-                          service::PageFor<v1::Purchase>(store_, p,
+                          runtime::PageFor<v1::Purchase>(store_, p,
                                                 PurchasesOfPrefix(p.operator_id, r.customer_id()),
                                                 r.page_token(), r.page_size()));
   v1::ListPurchasesResponse out;
@@ -617,7 +617,7 @@ absl::StatusOr<v1::TaxRate> App::SetTaxRate(const auth::Principal& p,
   COWORK_RETURN_IF_ERROR(auth::RequireAdmin(p, auth::kContractsWrite, r.location_id()));
   COWORK_RETURN_IF_ERROR(directory_.FindLocation(p.operator_id, r.location_id()).status());
   return eventstore::Execute<v1::TaxRate>(
-      store_, service::RequestOf(p, "SetTaxRate", r),
+      store_, runtime::RequestOf(p, "SetTaxRate", r),
       [&]() -> absl::StatusOr<Decided<v1::TaxRate>> {
         COWORK_ASSIGN_OR_RETURN(Loaded<domain::InvoiceBookState> book,
                                 BookOf(store_, p.operator_id, r.location_id()));
@@ -633,7 +633,7 @@ absl::StatusOr<v1::TaxRate> App::SetTaxRate(const auth::Principal& p,
         out.set_tax_rate_ppm(r.tax_rate_ppm());
         return Decided<v1::TaxRate>{std::move(writes), std::move(out)};
       },
-      service::AdminAtAnswer<v1::TaxRate>(p, auth::kContractsWrite), kBillingAttempts);
+      runtime::AdminAtAnswer<v1::TaxRate>(p, auth::kContractsWrite), kBillingAttempts);
 }
 
 absl::StatusOr<v1::TaxRate> App::GetTaxRate(const auth::Principal& p,
@@ -659,7 +659,7 @@ absl::StatusOr<v1::InvoicingPreference> App::SetInvoicingPreference(
     return absl::NotFoundError(absl::StrCat("customer ", r.customer_id(), " not found"));
   }
   return eventstore::Execute<v1::InvoicingPreference>(
-      store_, service::RequestOf(p, "SetInvoicingPreference", r),
+      store_, runtime::RequestOf(p, "SetInvoicingPreference", r),
       [&]() -> absl::StatusOr<Decided<v1::InvoicingPreference>> {
         COWORK_ASSIGN_OR_RETURN(Loaded<domain::BillingState> billing,
                                 eventstore::LoadState<domain::BillingState>(
@@ -726,7 +726,7 @@ absl::StatusOr<v1::ListInvoicesResponse> App::ListInvoices(
                                          : InvoicesAtPrefix(p.operator_id, r.location_id());
   COWORK_ASSIGN_OR_RETURN(
       PageOf<v1::Invoice> page,
-      service::PageFor<v1::Invoice>(store_, p, prefix, r.page_token(), r.page_size()));
+      runtime::PageFor<v1::Invoice>(store_, p, prefix, r.page_token(), r.page_size()));
   v1::ListInvoicesResponse out;
   eventstore::MovePage(std::move(page), *out.mutable_invoices(), out);
   return out;
@@ -742,7 +742,7 @@ absl::StatusOr<v1::Invoice> App::ChangeInvoice(
   COWORK_RETURN_IF_ERROR(validation::CheckIds(request_id, {{"invoice_id", invoice_id}}));
   COWORK_RETURN_IF_ERROR(auth::RequirePermission(p, auth::kContractsWrite));
   return eventstore::Execute<v1::Invoice>(
-      store_, service::RequestOf(p, method, request),
+      store_, runtime::RequestOf(p, method, request),
       [&]() -> absl::StatusOr<Decided<v1::Invoice>> {
         COWORK_ASSIGN_OR_RETURN(
             std::optional<v1::Invoice> invoice,
@@ -771,7 +771,7 @@ absl::StatusOr<v1::Invoice> App::ChangeInvoice(
                                          writes));
         return Decided<v1::Invoice>{std::move(writes), *std::move(invoice)};
       },
-      service::AdminAtAnswer<v1::Invoice>(p, auth::kContractsWrite), kBillingAttempts);
+      runtime::AdminAtAnswer<v1::Invoice>(p, auth::kContractsWrite), kBillingAttempts);
 }
 
 absl::StatusOr<v1::Invoice> App::PayInvoice(const auth::Principal& p,

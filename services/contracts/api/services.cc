@@ -1,6 +1,6 @@
 #include "services/contracts/api/services.h"
 
-#include "libs/service/handlers.h"
+#include "libs/runtime/handlers.h"
 
 namespace cowork::contracts::api {
 

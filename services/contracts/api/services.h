@@ -2,7 +2,7 @@
 #define COWORK_SERVICES_CONTRACTS_API_SERVICES_H_
 
 // The gRPC services of contracts.proto on the callback API: each handler authenticates and
-// runs the App method (service::Authed). Thread-safe as the App is; the App must outlive them.
+// runs the App method (runtime::Authed). Thread-safe as the App is; the App must outlive them.
 
 #include "cowork/contracts/v1/contracts.grpc.pb.h"
 #include "services/contracts/api/app.h"

@@ -14,8 +14,9 @@
 #include "absl/strings/str_cat.h"
 #include "libs/crypto/crypto.h"
 #include "libs/eventstore/views.h"
+#include "libs/server/logging.h"
 #include "libs/server/server.h"
-#include "libs/service/requests.h"
+#include "libs/runtime/requests.h"
 #include "libs/status/field_errors.h"
 #include "libs/status/macros.h"
 #include "services/customers/domain/customer.h"
@@ -258,7 +259,7 @@ absl::StatusOr<v1::Customer> App::CustomerCommand(const auth::Principal& p,
                                                   absl::string_view customer_id,
                                                   absl::string_view permission,
                                                   const Command& command) {
-  const eventstore::Request request = service::RequestOf(p, method, message);
+  const eventstore::Request request = runtime::RequestOf(p, method, message);
   const std::string& request_id = request.request_id;
   COWORK_RETURN_IF_ERROR(auth::RequirePermission(p, permission));
   COWORK_RETURN_IF_ERROR(CheckRequest(request_id));
@@ -288,7 +289,7 @@ template <typename MakeCommand>
 absl::StatusOr<v1::Team> App::TeamCommand(const auth::Principal& p, absl::string_view method,
                                           const google::protobuf::Message& message,
                                           absl::string_view team_id, MakeCommand make_command) {
-  const eventstore::Request request = service::RequestOf(p, method, message);
+  const eventstore::Request request = runtime::RequestOf(p, method, message);
   const std::string& request_id = request.request_id;
   COWORK_RETURN_IF_ERROR(auth::RequirePermission(p, auth::kCustomersWrite));
   COWORK_RETURN_IF_ERROR(CheckRequest(request_id));
@@ -324,7 +325,7 @@ absl::StatusOr<v1::Operator> App::CreateOperator(const auth::Principal& p,
   COWORK_RETURN_IF_ERROR(CheckRequest(r.request_id()));
   const std::string id = IdOrNew(r.operator_id(), "op-");
   absl::StatusOr<CommandResult> result = eventstore::Execute<CommandResult>(
-      store_, service::RequestOf(p, "CreateOperator", r),
+      store_, runtime::RequestOf(p, "CreateOperator", r),
       [&]() -> absl::StatusOr<Decided<CommandResult>> {
         Loaded<domain::OperatorState> before;
         if (domain::IsValidId(id)) {
@@ -356,7 +357,7 @@ absl::StatusOr<v1::Location> App::CreateLocation(const auth::Principal& p,
   COWORK_RETURN_IF_ERROR(CheckRequest(r.request_id()));
   const std::string id = IdOrNew(r.location_id(), "loc-");
   absl::StatusOr<CommandResult> result = eventstore::Execute<CommandResult>(
-      store_, service::RequestOf(p, "CreateLocation", r),
+      store_, runtime::RequestOf(p, "CreateLocation", r),
       [&]() -> absl::StatusOr<Decided<CommandResult>> {
         COWORK_ASSIGN_OR_RETURN(Loaded<domain::OperatorState> op,
                                    projection_.LoadOperator(p.operator_id));
@@ -402,7 +403,7 @@ absl::StatusOr<v1::Location> App::UpdateLocation(const auth::Principal& p,
   const std::string& id = r.location().location_id();
   if (id.empty()) return InvalidField("location.location_id", "is required");
   absl::StatusOr<CommandResult> result = eventstore::Execute<CommandResult>(
-      store_, service::RequestOf(p, "UpdateLocation", r),
+      store_, runtime::RequestOf(p, "UpdateLocation", r),
       [&]() -> absl::StatusOr<Decided<CommandResult>> {
         Loaded<domain::LocationState> before;
         if (domain::IsValidId(id)) {
@@ -482,7 +483,7 @@ absl::StatusOr<v1::Customer> App::AddCustomer(const auth::Principal& p,
     COWORK_ASSIGN_OR_RETURN(command.welcome_setup_code_hash, gate_.Hash(command.welcome_setup_code));
   }
   absl::StatusOr<CommandResult> result = eventstore::Execute<CommandResult>(
-      store_, service::RequestOf(p, "AddCustomer", r),
+      store_, runtime::RequestOf(p, "AddCustomer", r),
       [&]() -> absl::StatusOr<Decided<CommandResult>> {
         COWORK_ASSIGN_OR_RETURN(command.home_location_exists,
                                    LocationExists(p.operator_id, r.home_location_id()));
@@ -618,7 +619,7 @@ absl::StatusOr<v1::Customer> App::UpdateCustomer(const auth::Principal& p,
   }
   bool email_claimed = false;
   absl::StatusOr<CommandResult> result = eventstore::Execute<CommandResult>(
-      store_, service::RequestOf(p, "UpdateCustomer", r),
+      store_, runtime::RequestOf(p, "UpdateCustomer", r),
       [&]() -> absl::StatusOr<Decided<CommandResult>> {
         COWORK_ASSIGN_OR_RETURN(Loaded<domain::CustomerState> customer,
                                    CustomerOf(p, c.customer_id(), "customer.customer_id"));
@@ -770,7 +771,7 @@ absl::StatusOr<v1::ImportCustomersResponse> App::ImportCustomers(
   absl::StatusOr<v1::ImportCustomersResponse> response;
   for (int i = 0; i < 4; ++i) {
     response = eventstore::Execute<v1::ImportCustomersResponse>(
-        store_, service::RequestOf(p, "ImportCustomers", r), attempt,
+        store_, runtime::RequestOf(p, "ImportCustomers", r), attempt,
         [&](const v1::ImportCustomersResponse&) {
           return auth::RequireAdmin(p, auth::kCustomersWrite, r.location_id());
         });
@@ -1028,7 +1029,7 @@ absl::StatusOr<v1::SignOutResponse> App::SignOut(const auth::Principal& p,
   if (!p.is_customer()) return absl::PermissionDeniedError("only a customer session can sign out");
   COWORK_RETURN_IF_ERROR(CheckRequest(r.request_id()));
   return eventstore::Execute<v1::SignOutResponse>(
-      store_, service::RequestOf(p, "SignOut", r),
+      store_, runtime::RequestOf(p, "SignOut", r),
       [&]() -> absl::StatusOr<Decided<v1::SignOutResponse>> {
         COWORK_ASSIGN_OR_RETURN(Loaded<domain::CustomerState> customer,
                                    CustomerOf(p, p.subject, "customer_id"));
@@ -1060,7 +1061,7 @@ absl::StatusOr<v1::Team> App::CreateTeam(const auth::Principal& p,
   command.share_printing_credit = r.share_printing_credit();
   command.share_access = r.share_access();
   absl::StatusOr<CommandResult> result = eventstore::Execute<CommandResult>(
-      store_, service::RequestOf(p, "CreateTeam", r),
+      store_, runtime::RequestOf(p, "CreateTeam", r),
       [&]() -> absl::StatusOr<Decided<CommandResult>> {
         COWORK_ASSIGN_OR_RETURN(command.location_exists,
                                    LocationExists(p.operator_id, r.location_id()));

@@ -41,7 +41,7 @@
 #include "libs/crypto/password_gate.h"
 #include "libs/eventstore/store.h"
 #include "libs/eventstore/views.h"
-#include "libs/service/handlers.h"
+#include "libs/runtime/handlers.h"
 #include "services/customers/domain/csv_import.h"
 #include "services/customers/domain/state.pb.h"
 #include "services/customers/domain/team.h"
@@ -86,7 +86,7 @@ class App {
   absl::StatusOr<auth::Principal> AuthenticateToken(absl::string_view token) const {
     return authn_.AuthenticateToken(token);
   }
-  const service::Authenticator& authenticator() const { return authn_; }
+  const runtime::Authenticator& authenticator() const { return authn_; }
 
   // DirectoryService
   absl::StatusOr<v1::Operator> CreateOperator(const auth::Principal& p,
@@ -210,7 +210,7 @@ class App {
   const directory::Directory& directory_;
   const Clock& clock_;
   const auth::TokenVerifier& verifier_;  // its clock dates the sessions and the throttles
-  const service::Authenticator authn_;
+  const runtime::Authenticator authn_;
   const std::string session_private_key_pem_;
   const AppOptions options_;
   projection::Projection projection_;

@@ -4,7 +4,7 @@
 #include <utility>
 
 #include "libs/server/server.h"
-#include "libs/service/handlers.h"
+#include "libs/runtime/handlers.h"
 
 namespace cowork::customers::api {
 namespace {

@@ -16,6 +16,7 @@
 #include "libs/clock/proto_time.h"
 #include "libs/crypto/crypto.h"
 #include "libs/eventstore/command.h"
+#include "libs/server/logging.h"
 #include "libs/status/macros.h"
 #include "services/customers/notifier/content.h"
 #include "services/customers/notifier/message.h"
@@ -32,7 +33,7 @@ constexpr size_t kMaxIdLength = 64;
 
 std::string PendingKey(absl::string_view id) { return absl::StrCat(kPendingPrefix, id); }
 std::string DueEntry(const google::protobuf::Timestamp& at, absl::string_view id) {
-  return service::DueKey(FromTimestamp(at), absl::StrCat(kDueRest, id));
+  return runtime::DueKey(FromTimestamp(at), absl::StrCat(kDueRest, id));
 }
 
 // Event ids are UUIDs; anything else would not make a safe key.
@@ -252,14 +253,14 @@ Notifier::~Notifier() {
 }
 
 void Notifier::Start() {
-  scheduler_ = std::make_unique<service::Scheduler>(
+  scheduler_ = std::make_unique<runtime::Scheduler>(
       "notifications", [this] { return RunDue(); }, options_.interval);
 }
 
 absl::StatusOr<int> Notifier::RunDue() {
   const absl::Time now = clock_.Now();
   int started = 0;
-  return service::RunDueIndex(store_, now, [&](absl::string_view rest) -> absl::StatusOr<bool> {
+  return runtime::RunDueIndex(store_, now, [&](absl::string_view rest) -> absl::StatusOr<bool> {
     if (!absl::ConsumePrefix(&rest, kDueRest)) return false;  // another index's entry
     return Tick(rest, now, started);
   });
@@ -419,7 +420,7 @@ absl::Status Notifier::Finish(const PendingNotification& row, const Outcome& out
   return absl::OkStatus();
 }
 
-absl::StatusOr<std::unique_ptr<Notifier>> StartNotifier(service::Runtime& rt,
+absl::StatusOr<std::unique_ptr<Notifier>> StartNotifier(runtime::Runtime& rt,
                                                         const projection::Projection& projection,
                                                         const SmtpOptions& smtp) {
   if (smtp.url.empty()) {

@@ -11,7 +11,7 @@
 //  - the consumer ("customers.notifier": the customers, bookings, checkins and helpdesk
 //    topics) writes a pending row (state.proto) and its due-index entry in the commit of the
 //    request's offset: a request is queued exactly once, also across restarts;
-//  - the sender (Notifier, a pass every second on the service::Scheduler) takes the due rows
+//  - the sender (Notifier, a pass every second on the runtime::Scheduler) takes the due rows
 //    oldest first, reads the recipient (the customer's record; the sealed welcome message
 //    opened with the customer's key), renders the email and sends it. Each attempt is
 //    committed as started (durably) before the SMTP transaction; the end commits
@@ -25,7 +25,7 @@
 // customer (key gone) ends as RECIPIENT_ERASED, without an email.
 //
 // Keys: Space::kMeta "notifier/pending/<id>"; Space::kViews "due/<time>/notify/<id>" (the
-// service::RunDueIndex index).
+// runtime::RunDueIndex index).
 //
 // Thread-safe: the consumer and the sender may run at once (the sender only touches rows that
 // exist; the consumer only writes rows that do not). RunDue is meant for one thread at a time.
@@ -49,9 +49,9 @@
 #include "libs/clock/clock.h"
 #include "libs/eventstore/store.h"
 #include "libs/kafka/kafka.h"
-#include "libs/server/server.h"
-#include "libs/service/runtime.h"
-#include "libs/service/scheduler.h"
+#include "libs/server/metrics.h"
+#include "libs/runtime/runtime.h"
+#include "libs/runtime/scheduler.h"
 #include "services/customers/notifier/mailer.h"
 #include "services/customers/notifier/retry.h"
 #include "services/customers/notifier/state.pb.h"
@@ -121,14 +121,14 @@ class Notifier {
   const NotifierOptions options_;
   server::Metrics* const metrics_;
   std::atomic<bool> stopping_{false};
-  std::unique_ptr<service::Scheduler> scheduler_;
+  std::unique_ptr<runtime::Scheduler> scheduler_;
 };
 
 // What main() starts when `smtp.url` is set: the SMTP sender, the consumer (owned by `rt`), the
 // cowork_notifications_pending gauge and a started Notifier, sending from `smtp.from`. Null
 // (with a log line) when `smtp.url` is empty: no email is sent. INVALID_ARGUMENT for unusable
 // SMTP settings. `projection` must outlive the returned Notifier, which must not outlive `rt`.
-absl::StatusOr<std::unique_ptr<Notifier>> StartNotifier(service::Runtime& rt,
+absl::StatusOr<std::unique_ptr<Notifier>> StartNotifier(runtime::Runtime& rt,
                                                         const projection::Projection& projection,
                                                         const SmtpOptions& smtp);
 

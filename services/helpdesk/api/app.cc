@@ -12,8 +12,8 @@
 #include "libs/eventstore/command.h"
 #include "libs/eventstore/staging.h"
 #include "libs/eventstore/views.h"
-#include "libs/service/pages.h"
-#include "libs/service/requests.h"
+#include "libs/runtime/pages.h"
+#include "libs/runtime/requests.h"
 #include "libs/status/field_errors.h"
 #include "libs/status/macros.h"
 #include "libs/validation/validation.h"
@@ -220,7 +220,7 @@ absl::StatusOr<v1::Ticket> App::OpenTicket(const auth::Principal& p,
   COWORK_ASSIGN_OR_RETURN(
       const domain::TicketState ticket,
       eventstore::Execute<domain::TicketState>(
-          store_, service::RequestOf(p, "OpenTicket", r),
+          store_, runtime::RequestOf(p, "OpenTicket", r),
           [&]() -> absl::StatusOr<Decided<domain::TicketState>> {
             COWORK_RETURN_IF_ERROR(
                 directory_.FindLocation(p.operator_id, r.location_id()).status());
@@ -270,7 +270,7 @@ absl::StatusOr<v1::Ticket> App::Change(const auth::Principal& p, absl::string_vi
                                        const google::protobuf::Message& message,
                                        absl::string_view ticket_id, bool staff_only,
                                        Decide decide) {
-  const eventstore::Request request = service::RequestOf(p, method, message);
+  const eventstore::Request request = runtime::RequestOf(p, method, message);
   const std::string& request_id = request.request_id;
   // Before any read: a token that can never act here is refused whatever the ticket.
   if (staff_only || !p.is_customer()) {
@@ -422,7 +422,7 @@ absl::StatusOr<v1::ListTicketsResponse> App::ListTickets(const auth::Principal& 
   const v1::TicketStatus status = r.status();
   COWORK_ASSIGN_OR_RETURN(
       eventstore::PageOf<domain::TicketState> page,
-      service::PageFor<domain::TicketState>(
+      runtime::PageFor<domain::TicketState>(
           store_, p, prefix, r.page_token(), r.page_size(), eventstore::kMaxScan,
           [status](const domain::TicketState& t) {
             return status == v1::TICKET_STATUS_UNSPECIFIED || t.status() == status;

@@ -34,7 +34,7 @@
 #include "libs/directory/directory.h"
 #include "libs/eventstore/key_vault.h"
 #include "libs/eventstore/store.h"
-#include "libs/service/handlers.h"
+#include "libs/runtime/handlers.h"
 #include "services/helpdesk/domain/ticket.h"
 
 namespace cowork::helpdesk::api {
@@ -47,7 +47,7 @@ class App {
   App(eventstore::Store& store, const directory::Directory& directory, const Clock& clock,
       const auth::TokenVerifier& verifier);
 
-  const service::Authenticator& authenticator() const { return authn_; }
+  const runtime::Authenticator& authenticator() const { return authn_; }
 
   absl::StatusOr<v1::Ticket> OpenTicket(const auth::Principal& p, const v1::OpenTicketRequest& r);
   absl::StatusOr<v1::Ticket> GetTicket(const auth::Principal& p,
@@ -88,7 +88,7 @@ class App {
   const directory::Directory& directory_;
   const Clock& clock_;
   eventstore::KeyVault vault_;
-  const service::Authenticator authn_;
+  const runtime::Authenticator authn_;
 };
 
 }  // namespace cowork::helpdesk::api

@@ -12,7 +12,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "libs/clock/proto_time.h"
-#include "libs/service/requests.h"
+#include "libs/runtime/requests.h"
 #include "libs/status/field_errors.h"
 #include "libs/testing/app_fixtures.h"
 
@@ -223,7 +223,7 @@ TEST_F(HelpdeskAppTest, ARetryDoesNothingTwiceAndAnswersOnlyItsOwner) {
   EXPECT_EQ(again->ticket_id(), first->ticket_id());
   // The recorded answer is the sealed ticket, not its texts.
   absl::StatusOr<std::optional<common::v1::StoredResponse>> recorded = store_->FindRequest(
-      service::RequestOf(Customer("c-1"), "OpenTicket", Opening("", "loc-mad", "req-open-1"))
+      runtime::RequestOf(Customer("c-1"), "OpenTicket", Opening("", "loc-mad", "req-open-1"))
           .RecordKey());
   ASSERT_TRUE(recorded.ok() && recorded->has_value());
   EXPECT_TRUE(absl::StrContains((*recorded)->SerializeAsString(), first->ticket_id()));

@@ -2,7 +2,7 @@
 #define COWORK_SERVICES_HELPDESK_API_SERVICES_H_
 
 // The gRPC service of helpdesk.proto on the callback API: each handler authenticates and runs
-// the App method (service::Authed). Thread-safe as the App is; the App must outlive it.
+// the App method (runtime::Authed). Thread-safe as the App is; the App must outlive it.
 
 #include "cowork/helpdesk/v1/helpdesk.grpc.pb.h"
 #include "services/helpdesk/api/app.h"

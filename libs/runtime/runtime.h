@@ -1,5 +1,5 @@
-#ifndef COWORK_LIBS_SERVICE_RUNTIME_H_
-#define COWORK_LIBS_SERVICE_RUNTIME_H_
+#ifndef COWORK_LIBS_RUNTIME_RUNTIME_H_
+#define COWORK_LIBS_RUNTIME_RUNTIME_H_
 
 // What every service's main() does, once: from the standard flags, read the secrets, open
 // the service's Store (and delete its expired request records now and then), start the
@@ -10,9 +10,9 @@
 // Not thread-safe: built and driven by main() alone.
 //
 //   int main(int argc, char** argv) {
-//     return service::RunService(argc, argv, "cowork-customers: ...",
+//     return runtime::RunService(argc, argv, "cowork-customers: ...",
 //                                {.service = "customers", .port = 50051, .metrics_port = 9101},
-//                                [](service::Runtime& rt) {
+//                                [](runtime::Runtime& rt) {
 //       ... build the app on rt.store(), add consumers ...
 //       return rt.Serve(app.authenticator(), {&svc_a, &svc_b});
 //     });
@@ -34,11 +34,12 @@
 #include "libs/directory/directory.h"
 #include "libs/eventstore/store.h"
 #include "libs/kafka/kafka.h"
+#include "libs/server/flags.h"
 #include "libs/server/server.h"
-#include "libs/service/handlers.h"
-#include "libs/service/scheduler.h"
+#include "libs/runtime/handlers.h"
+#include "libs/runtime/scheduler.h"
 
-namespace cowork::service {
+namespace cowork::runtime {
 
 class DevSignals;
 
@@ -114,6 +115,6 @@ int RunService(int argc, char** argv, const std::string& description,
 int ExitWith(const server::ServiceFlags& flags, absl::string_view what,
              const absl::Status& status);
 
-}  // namespace cowork::service
+}  // namespace cowork::runtime
 
-#endif  // COWORK_LIBS_SERVICE_RUNTIME_H_
+#endif  // COWORK_LIBS_RUNTIME_RUNTIME_H_

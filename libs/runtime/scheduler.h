@@ -1,5 +1,5 @@
-#ifndef COWORK_LIBS_SERVICE_SCHEDULER_H_
-#define COWORK_LIBS_SERVICE_SCHEDULER_H_
+#ifndef COWORK_LIBS_RUNTIME_SCHEDULER_H_
+#define COWORK_LIBS_RUNTIME_SCHEDULER_H_
 
 // Makes things happen by the clock: a due index, and a thread that runs a pass at start-up (catching up on
 // what fell due while the service was down) and then every `interval`. A pass (e.g. the
@@ -9,7 +9,7 @@
 // Thread-safe; what the pass uses must outlive the Scheduler. Destruction stops the thread
 // after the current pass.
 //
-//   service::Scheduler scheduler("contracts", [&app] { return app.RunDue(); }, absl::Seconds(1));
+//   runtime::Scheduler scheduler("contracts", [&app] { return app.RunDue(); }, absl::Seconds(1));
 
 #include <functional>
 #include <string>
@@ -22,7 +22,7 @@
 #include "absl/time/time.h"
 #include "libs/eventstore/store.h"
 
-namespace cowork::service {
+namespace cowork::runtime {
 
 // A due index among a service's read views: keys "due/<unix seconds, 12 digits>/<rest>",
 // ordered by time. DueKey makes one; RunDueIndex calls `tick(rest)` for every entry due by
@@ -52,6 +52,6 @@ class Scheduler {
   std::thread thread_;
 };
 
-}  // namespace cowork::service
+}  // namespace cowork::runtime
 
-#endif  // COWORK_LIBS_SERVICE_SCHEDULER_H_
+#endif  // COWORK_LIBS_RUNTIME_SCHEDULER_H_

@@ -1,5 +1,5 @@
-#ifndef COWORK_LIBS_SERVICE_REQUESTS_H_
-#define COWORK_LIBS_SERVICE_REQUESTS_H_
+#ifndef COWORK_LIBS_RUNTIME_REQUESTS_H_
+#define COWORK_LIBS_RUNTIME_REQUESTS_H_
 
 // The request record of an authenticated call: it belongs to the operator the token is for
 // ("platform" for platform tokens) and to the caller (auth::CallerOf), so one caller's request
@@ -7,14 +7,14 @@
 //
 // Thread-safe (a pure function).
 //
-//   eventstore::Execute<v1::Booking>(store_, service::RequestOf(p, "CancelBooking", r), ...);
+//   eventstore::Execute<v1::Booking>(store_, runtime::RequestOf(p, "CancelBooking", r), ...);
 
 #include "absl/strings/string_view.h"
 #include "google/protobuf/message.h"
 #include "libs/auth/auth.h"
 #include "libs/eventstore/command.h"
 
-namespace cowork::service {
+namespace cowork::runtime {
 
 inline eventstore::Request RequestOf(const auth::Principal& p, absl::string_view method,
                                      const google::protobuf::Message& request) {
@@ -39,6 +39,6 @@ auto AdminAtAnswerOrSelf(const auth::Principal& p, absl::string_view permission)
   };
 }
 
-}  // namespace cowork::service
+}  // namespace cowork::runtime
 
-#endif  // COWORK_LIBS_SERVICE_REQUESTS_H_
+#endif  // COWORK_LIBS_RUNTIME_REQUESTS_H_

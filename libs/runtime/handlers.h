@@ -1,5 +1,5 @@
-#ifndef COWORK_LIBS_SERVICE_HANDLERS_H_
-#define COWORK_LIBS_SERVICE_HANDLERS_H_
+#ifndef COWORK_LIBS_RUNTIME_HANDLERS_H_
+#define COWORK_LIBS_RUNTIME_HANDLERS_H_
 
 // The body every service's gRPC handlers share: authenticate the bearer token, call the
 // application, map its absl::Status to a gRPC status (server::Run does the mapping and runs
@@ -10,7 +10,7 @@
 //
 //   grpc::ServerUnaryReactor* GetPlan(grpc::CallbackServerContext* ctx,
 //                                     const GetPlanRequest* request, Plan* response) override {
-//     return service::Authed(authn_, ctx, request, response,
+//     return runtime::Authed(authn_, ctx, request, response,
 //                            [this](const auth::Principal& p, const GetPlanRequest& r) {
 //                              return app_.GetPlan(p, r);
 //                            });
@@ -26,7 +26,7 @@
 #include "libs/clock/clock.h"
 #include "libs/server/server.h"
 
-namespace cowork::service {
+namespace cowork::runtime {
 
 // Bearer token -> Principal: signature and expiry (TokenVerifier), an operator id that is a
 // valid id (it becomes part of store keys), and for customer sessions the SessionValidator
@@ -59,7 +59,7 @@ grpc::ServerUnaryReactor* Authed(const Authenticator& authn, grpc::CallbackServe
   });
 }
 
-}  // namespace cowork::service
+}  // namespace cowork::runtime
 
 // Defines the handler Service::Method as Authed calling `app_.Method(principal, request)`;
 // the service class holds `App& app_` (whose authenticator() authenticates).
@@ -68,11 +68,11 @@ grpc::ServerUnaryReactor* Authed(const Authenticator& authn, grpc::CallbackServe
 #define COWORK_AUTHED_HANDLER(Service, Method, Request, Response)                            \
   grpc::ServerUnaryReactor* Service::Method(grpc::CallbackServerContext* ctx,                \
                                             const Request* request, Response* response) {    \
-    return ::cowork::service::Authed(                                                        \
+    return ::cowork::runtime::Authed(                                                        \
         app_.authenticator(), ctx, request, response,                                        \
         [this](const ::cowork::auth::Principal& p, const Request& r) {                       \
           return app_.Method(p, r);                                                          \
         });                                                                                  \
   }
 
-#endif  // COWORK_LIBS_SERVICE_HANDLERS_H_
+#endif  // COWORK_LIBS_RUNTIME_HANDLERS_H_

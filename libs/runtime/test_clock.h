@@ -1,5 +1,5 @@
-#ifndef COWORK_LIBS_SERVICE_TEST_CLOCK_H_
-#define COWORK_LIBS_SERVICE_TEST_CLOCK_H_
+#ifndef COWORK_LIBS_RUNTIME_TEST_CLOCK_H_
+#define COWORK_LIBS_RUNTIME_TEST_CLOCK_H_
 
 // cowork.common.v1.TestClockService: how tests move a service's simulated clock (a service
 // started with --dev --simulated-clock). Every service serves it; on the real clock every
@@ -10,9 +10,9 @@
 
 #include "cowork/common/v1/test_clock.grpc.pb.h"
 #include "libs/clock/clock.h"
-#include "libs/service/handlers.h"
+#include "libs/runtime/handlers.h"
 
-namespace cowork::service {
+namespace cowork::runtime {
 
 class TestClockServiceImpl final : public common::v1::TestClockService::CallbackService {
  public:
@@ -39,6 +39,6 @@ class TestClockServiceImpl final : public common::v1::TestClockService::Callback
   SimulatedClock* const simulated_;
 };
 
-}  // namespace cowork::service
+}  // namespace cowork::runtime
 
-#endif  // COWORK_LIBS_SERVICE_TEST_CLOCK_H_
+#endif  // COWORK_LIBS_RUNTIME_TEST_CLOCK_H_

@@ -1,11 +1,11 @@
-#include "libs/service/handlers.h"
+#include "libs/runtime/handlers.h"
 
 #include <string>
 
 #include "libs/status/macros.h"
 #include "libs/validation/validation.h"
 
-namespace cowork::service {
+namespace cowork::runtime {
 
 absl::StatusOr<auth::Principal> Authenticator::Authenticate(
     const grpc::ServerContextBase& context) const {
@@ -22,4 +22,4 @@ absl::StatusOr<auth::Principal> Authenticator::AuthenticateToken(absl::string_vi
   return p;
 }
 
-}  // namespace cowork::service
+}  // namespace cowork::runtime

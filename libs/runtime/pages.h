@@ -1,5 +1,5 @@
-#ifndef COWORK_LIBS_SERVICE_PAGES_H_
-#define COWORK_LIBS_SERVICE_PAGES_H_
+#ifndef COWORK_LIBS_RUNTIME_PAGES_H_
+#define COWORK_LIBS_RUNTIME_PAGES_H_
 
 // List calls of every service: a page of read views, cut to what the caller may see.
 //
@@ -16,7 +16,7 @@
 #include "libs/eventstore/store.h"
 #include "libs/eventstore/views.h"
 
-namespace cowork::service {
+namespace cowork::runtime {
 
 // One page of the views under `prefix`; for admins only the items at locations their token
 // covers (Item has location_id()), and when `keep` is given only the items it keeps (a list's
@@ -40,6 +40,6 @@ absl::StatusOr<eventstore::PageOf<Item>> PageFor(
       });
 }
 
-}  // namespace cowork::service
+}  // namespace cowork::runtime
 
-#endif  // COWORK_LIBS_SERVICE_PAGES_H_
+#endif  // COWORK_LIBS_RUNTIME_PAGES_H_

@@ -1,4 +1,4 @@
-#include "libs/service/runtime.h"
+#include "libs/runtime/runtime.h"
 
 #include "CLI/CLI.hpp"
 
@@ -11,9 +11,10 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
-#include "libs/service/test_clock.h"
+#include "libs/runtime/test_clock.h"
+#include "libs/server/logging.h"
 
-namespace cowork::service {
+namespace cowork::runtime {
 namespace {
 
 std::string HostOf(const std::string& address) { return address.substr(0, address.rfind(':')); }
@@ -280,4 +281,4 @@ int Runtime::Serve(const Authenticator& authn, std::vector<grpc::Service*> servi
   return 0;
 }
 
-}  // namespace cowork::service
+}  // namespace cowork::runtime

@@ -1,4 +1,4 @@
-#include "libs/service/scheduler.h"
+#include "libs/runtime/scheduler.h"
 
 #include <string>
 #include <utility>
@@ -6,9 +6,9 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
-#include "libs/server/server.h"
+#include "libs/server/logging.h"
 
-namespace cowork::service {
+namespace cowork::runtime {
 
 namespace {
 constexpr int kDueBatch = 1'000;  // due entries read at once
@@ -79,4 +79,4 @@ void Scheduler::Loop() {
   }
 }
 
-}  // namespace cowork::service
+}  // namespace cowork::runtime

@@ -1,4 +1,4 @@
-#include "libs/service/test_clock.h"
+#include "libs/runtime/test_clock.h"
 
 #include "absl/strings/str_cat.h"
 #include "libs/clock/proto_time.h"
@@ -6,7 +6,7 @@
 #include "libs/status/macros.h"
 #include "libs/validation/validation.h"
 
-namespace cowork::service {
+namespace cowork::runtime {
 namespace {
 
 absl::Status RequireStaff(const auth::Principal& p) {
@@ -75,4 +75,4 @@ grpc::ServerUnaryReactor* TestClockServiceImpl::Advance(grpc::CallbackServerCont
                 });
 }
 
-}  // namespace cowork::service
+}  // namespace cowork::runtime
