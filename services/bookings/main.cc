@@ -8,8 +8,9 @@
 #include "libs/kafka/kafka.h"
 #include "libs/server/flags.h"
 #include "libs/runtime/runtime.h"
-#include "services/bookings/api/app.h"
-#include "services/bookings/api/services.h"
+#include "services/bookings/app/app.h"
+#include "services/bookings/grpc/services.h"
+#include "services/bookings/projection/projection.h"
 
 int main(int argc, char** argv) {
   using namespace cowork;
@@ -19,8 +20,8 @@ int main(int argc, char** argv) {
     const server::ServiceFlags& flags = rt.flags();
     directory::Directory directory(rt.store());
     auth::TokenVerifier verifier(rt.keys().verifier);
-    bookings::api::App app(rt.store(), directory, rt.clock(), verifier);
-    if (absl::Status s = rt.RebuildViews({[&app] { return app.Rebuild(); }}); !s.ok()) {
+    bookings::app::App app(rt.store(), directory, rt.clock(), verifier);
+    if (absl::Status s = rt.RebuildViews({[&rt, &directory] { return bookings::projection::Rebuild(rt.store(), directory); }}); !s.ok()) {
       return runtime::ExitWith(flags, "cannot rebuild the views", s);
     }
 
@@ -32,17 +33,17 @@ int main(int argc, char** argv) {
         .name = "bookings.contracts",
         .topics = {kafka::TopicFor("contracts")},
         .rebuild = flags.rebuild_projections,
-        .reset = [&app](eventstore::Store&) { return app.ResetContracts(); }};
+        .reset = [](eventstore::Store& store) { return bookings::projection::ResetContracts(store); }};
     auto contracts = std::make_unique<kafka::EventConsumer>(rt.store(), rt.kafka(),
                                                             contracts_options);
-    app.SubscribeToContracts(*contracts);
+    bookings::projection::SubscribeToContracts(rt.store(), *contracts);
     if (absl::Status s = rt.AddConsumer("bookings.contracts", std::move(contracts)); !s.ok()) {
       return runtime::ExitWith(flags, "cannot start the contracts consumer", s);
     }
 
-    bookings::api::ResourcesServiceImpl resources_service(app);
-    bookings::api::BookingsServiceImpl bookings_service(app);
-    bookings::api::CreditServiceImpl credit_service(app);
+    bookings::rpc::ResourcesServiceImpl resources_service(app);
+    bookings::rpc::BookingsServiceImpl bookings_service(app);
+    bookings::rpc::CreditServiceImpl credit_service(app);
     return rt.Serve(app.authenticator(), {&resources_service, &bookings_service, &credit_service});
   });
 }

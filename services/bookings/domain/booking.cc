@@ -8,16 +8,12 @@
 #include "absl/strings/str_format.h"
 #include "libs/clock/proto_time.h"
 #include "libs/status/field_errors.h"
+#include "libs/status/macros.h"
 
 namespace cowork::bookings::domain {
 namespace {
 
 constexpr int64_t kSlotSeconds = kSlotMinutes * 60;
-
-// Dates in stored state were checked when they were recorded.
-absl::CivilDay DayOf(const google::type::Date& date) {
-  return FromDate(date).value_or(absl::CivilDay());
-}
 
 bool OnSlot(absl::Time t) { return absl::ToUnixSeconds(t) % kSlotSeconds == 0 &&
                                    t == absl::FromUnixSeconds(absl::ToUnixSeconds(t)); }
@@ -127,76 +123,176 @@ int64_t PriceOf(int64_t hourly_minor, int64_t minutes) {
   return static_cast<int64_t>((static_cast<__int128>(hourly_minor) * minutes * 2 + 60) / 120);
 }
 
-std::string PlanKey(absl::string_view contract_id, absl::CivilDay period_start) {
-  return absl::StrCat(contract_id, "/", absl::FormatCivilTime(period_start));
+// ---------------------------------------------------------------- commands
+
+namespace {
+
+Event SlotTakenBy(const v1::BookingCreated& b) {
+  Event e;
+  SlotTaken* taken = e.mutable_slot_taken();
+  taken->set_booking_id(b.booking_id());
+  taken->set_start_unix(absl::ToUnixSeconds(FromTimestamp(b.start_time())));
+  taken->set_end_unix(absl::ToUnixSeconds(FromTimestamp(b.end_time())));
+  return e;
 }
 
-std::optional<calendar::Period> CreditPeriodOn(const ContractCredit& contract,
-                                               absl::CivilDay day) {
-  if (contract.never_started() || contract.credit_minutes() <= 0) return std::nullopt;
-  const absl::CivilDay start = DayOf(contract.start_date());
-  if (day < start) return std::nullopt;
-  if (contract.has_end_date() && day > DayOf(contract.end_date())) return std::nullopt;
-  const calendar::Cycle cycle = contract.cycle() == contracts::v1::WEEKLY   ? calendar::Cycle::kWeekly
-                                : contract.cycle() == contracts::v1::YEARLY ? calendar::Cycle::kYearly
-                                                                            : calendar::Cycle::kMonthly;
-  return calendar::PeriodAt(start, cycle, calendar::PeriodIndexOf(start, cycle, day));
+Event SlotFreedBy(absl::string_view booking_id) {
+  Event e;
+  e.mutable_slot_freed()->set_booking_id(std::string(booking_id));
+  return e;
 }
 
-std::vector<CreditSource> PlanSources(const std::vector<ContractCredit>& contracts,
-                                      const CreditState& credit, absl::CivilDay day) {
-  std::vector<CreditSource> out;
-  for (const ContractCredit& c : contracts) {
-    std::optional<calendar::Period> period = CreditPeriodOn(c, day);
-    if (!period.has_value()) continue;
-    auto used = credit.plan_used().find(PlanKey(c.contract_id(), period->first));
-    const int64_t left =
-        c.credit_minutes() - (used == credit.plan_used().end() ? 0 : used->second);
-    if (left <= 0) continue;
-    out.push_back({.owner = c.customer_id(),
-                   .source = v1::PLAN,
-                   .contract_id = c.contract_id(),
-                   .period_start = period->first,
-                   .available = left});
+Event ConfirmationOf(const v1::BookingCreated& b) {
+  Event e;
+  v1::BookingConfirmationRequested* n = e.mutable_booking_confirmation_requested();
+  n->set_booking_id(b.booking_id());
+  n->set_customer_id(b.customer_id());
+  n->set_location_id(b.location_id());
+  n->set_resource_name(b.resource_name());
+  *n->mutable_start_time() = b.start_time();
+  *n->mutable_end_time() = b.end_time();
+  return e;
+}
+
+BookingEvents EventsOf(const v1::BookingCreated& b) {
+  return {.booking_id = b.booking_id(), .resource_id = b.resource_id(),
+          .location_id = b.location_id()};
+}
+
+absl::Status CheckChangeable(const BookingState& booking) {
+  if (booking.cancelled()) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("booking ", booking.created().booking_id(), " is cancelled"));
   }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<BookingEvents> Decide(const Place& place, const CreateBooking& command,
+                                     absl::Time now) {
+  const v1::ResourceSettings& settings = place.resource.settings();
+  if (command.from_portal && !settings.portal_bookable()) {
+    return absl::PermissionDeniedError(
+        absl::StrCat(settings.name(), " cannot be booked from the portal"));
+  }
+  COWORK_RETURN_IF_ERROR(CheckTimes(command.start, command.end, settings, now));
+  if (command.customer_suspended) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("customer ", command.customer_id, " is suspended and cannot book"));
+  }
+  const absl::Time start = *command.start, end = *command.end;
+  COWORK_RETURN_IF_ERROR(CheckRoom(place.slots, absl::ToUnixSeconds(start),
+                                   absl::ToUnixSeconds(end), settings.capacity()));
+
+  // Paying: credit first, the rest at the hourly price; a free resource uses no credit.
+  const int64_t minutes = absl::ToInt64Minutes(end - start);
+  const std::string& location_id = place.resource.location_id();
+  std::vector<v1::CreditDrawn> draws;
+  if (settings.hourly_price().amount_minor() > 0) {
+    draws = Draw(command.credit, minutes, command.booking_id, command.customer_id, location_id);
+  }
+  Event created;
+  v1::BookingCreated* b = created.mutable_booking_created();
+  b->set_booking_id(command.booking_id);
+  b->set_resource_id(place.resource.resource_id());
+  b->set_location_id(location_id);
+  b->set_customer_id(command.customer_id);
+  *b->mutable_start_time() = ToTimestamp(start);
+  *b->mutable_end_time() = ToTimestamp(end);
+  b->set_resource_name(settings.name());
+  b->set_booked_by(command.booked_by);
+  BookingEvents out = EventsOf(*b);
+  int64_t credit_minutes = 0;
+  for (const v1::CreditDrawn& d : draws) {
+    credit_minutes += d.minutes();
+    *b->add_draws() = d;
+    Event e;
+    *e.mutable_credit_drawn() = d;
+    out.credit[d.customer_id()].push_back(std::move(e));
+  }
+  b->set_credit_minutes(credit_minutes);
+  b->mutable_charge()->set_amount_minor(
+      PriceOf(settings.hourly_price().amount_minor(), minutes - credit_minutes));
+  b->mutable_charge()->set_currency(settings.hourly_price().currency());
+  for (const std::string& day : ScheduleDays(start, end)) {
+    out.schedules[day].push_back(SlotTakenBy(*b));
+  }
+  Event confirmation = ConfirmationOf(*b);
+  out.booking.push_back(std::move(created));
+  out.booking.push_back(std::move(confirmation));
   return out;
 }
 
-std::vector<v1::CreditDrawn> Draw(const std::vector<CreditSource>& sources, int64_t minutes,
-                                  absl::string_view booking_id, absl::string_view for_customer,
-                                  absl::string_view location_id) {
-  std::vector<v1::CreditDrawn> out;
-  for (const CreditSource& s : sources) {
-    if (minutes <= 0) break;
-    const int64_t take = std::min(minutes, s.available);
-    if (take <= 0) continue;
-    v1::CreditDrawn d;
-    d.set_customer_id(s.owner);
-    d.set_location_id(std::string(location_id));
-    d.set_booking_id(std::string(booking_id));
-    d.set_for_customer_id(std::string(for_customer));
-    d.set_source(s.source);
-    if (s.source == v1::PLAN) {
-      d.set_contract_id(s.contract_id);
-      *d.mutable_period_start() = ToDate(s.period_start);
-    }
-    d.set_minutes(take);
-    out.push_back(std::move(d));
-    minutes -= take;
+absl::StatusOr<BookingEvents> Decide(const BookingState& booking,
+                                     const CancelBooking& /*command*/, absl::Time now) {
+  COWORK_RETURN_IF_ERROR(CheckChangeable(booking));
+  const v1::BookingCreated& b = booking.created();
+  if (FromTimestamp(b.end_time()) <= now) {
+    return absl::FailedPreconditionError("the booking is over; it cannot be cancelled");
   }
+  BookingEvents out = EventsOf(b);
+  for (const std::string& day :
+       ScheduleDays(FromTimestamp(b.start_time()), FromTimestamp(b.end_time()))) {
+    out.schedules[day].push_back(SlotFreedBy(b.booking_id()));
+  }
+  for (const v1::CreditDrawn& d : b.draws()) {
+    Event e;
+    *e.mutable_credit_returned() = ReturnOf(d);
+    out.credit[d.customer_id()].push_back(std::move(e));
+  }
+  Event cancelled;
+  v1::BookingCancelled* c = cancelled.mutable_booking_cancelled();
+  c->set_booking_id(b.booking_id());
+  c->set_resource_id(b.resource_id());
+  c->set_location_id(b.location_id());
+  c->set_customer_id(b.customer_id());
+  out.booking.push_back(std::move(cancelled));
   return out;
 }
 
-v1::CreditReturned ReturnOf(const v1::CreditDrawn& drawn) {
-  v1::CreditReturned r;
-  r.set_customer_id(drawn.customer_id());
-  r.set_location_id(drawn.location_id());
-  r.set_booking_id(drawn.booking_id());
-  r.set_source(drawn.source());
-  r.set_contract_id(drawn.contract_id());
-  if (drawn.has_period_start()) *r.mutable_period_start() = drawn.period_start();
-  r.set_minutes(drawn.minutes());
-  return r;
+absl::StatusOr<BookingEvents> Decide(const BookingState& booking, const Place& place,
+                                     const MoveBooking& command, absl::Time now) {
+  COWORK_RETURN_IF_ERROR(CheckChangeable(booking));
+  const v1::BookingCreated& b = booking.created();
+  const absl::Time old_start = FromTimestamp(b.start_time());
+  const absl::Time old_end = FromTimestamp(b.end_time());
+  if (old_start <= now) {
+    return absl::FailedPreconditionError("the booking has started; it cannot be moved");
+  }
+  if (!command.start.has_value()) return InvalidField("start_time", "is required");
+  const absl::Time end = *command.start + (old_end - old_start);
+  // The length was right when it was booked: only the new start is checked.
+  v1::ResourceSettings as_booked = place.resource.settings();
+  as_booked.set_min_minutes(0);
+  as_booked.set_max_minutes(kMaxBookingMinutes);
+  COWORK_RETURN_IF_ERROR(CheckTimes(command.start, end, as_booked, now));
+  COWORK_RETURN_IF_ERROR(CheckRoom(place.slots, absl::ToUnixSeconds(*command.start),
+                                   absl::ToUnixSeconds(end), as_booked.capacity(),
+                                   b.booking_id()));
+  Event moved;
+  v1::BookingMoved* m = moved.mutable_booking_moved();
+  m->set_booking_id(b.booking_id());
+  m->set_resource_id(b.resource_id());
+  m->set_location_id(b.location_id());
+  m->set_customer_id(b.customer_id());
+  *m->mutable_start_time() = ToTimestamp(*command.start);
+  *m->mutable_end_time() = ToTimestamp(end);
+  *m->mutable_previous_start_time() = b.start_time();
+  v1::BookingCreated now_booked = b;
+  *now_booked.mutable_start_time() = m->start_time();
+  *now_booked.mutable_end_time() = m->end_time();
+
+  BookingEvents out = EventsOf(b);
+  for (const std::string& day : ScheduleDays(old_start, old_end)) {
+    out.schedules[day].push_back(SlotFreedBy(b.booking_id()));
+  }
+  for (const std::string& day : ScheduleDays(*command.start, end)) {
+    out.schedules[day].push_back(SlotTakenBy(now_booked));
+  }
+  out.booking.push_back(std::move(moved));
+  out.booking.push_back(ConfirmationOf(now_booked));
+  return out;
 }
 
 BookingState Apply(BookingState state, const Event& event) {
@@ -224,36 +320,6 @@ ScheduleState Apply(ScheduleState state, const Event& event) {
         break;
       }
     }
-  }
-  return state;
-}
-
-CreditState Apply(CreditState state, const Event& event) {
-  auto count = [&state](v1::CreditSource source, const std::string& contract_id,
-                        const google::type::Date& period_start, int64_t minutes) {
-    if (source == v1::GRANT) {
-      state.set_granted_left(state.granted_left() - minutes);
-    } else {
-      int64_t& used = (*state.mutable_plan_used())[PlanKey(contract_id, DayOf(period_start))];
-      used += minutes;
-      if (used == 0) state.mutable_plan_used()->erase(PlanKey(contract_id, DayOf(period_start)));
-    }
-  };
-  if (event.has_credit_granted()) {
-    const v1::CreditGranted& e = event.credit_granted();
-    state.set_operator_id(event.operator_id());
-    state.set_customer_id(e.customer_id());
-    state.set_location_id(e.location_id());
-    state.set_granted_left(state.granted_left() + e.minutes());
-  } else if (event.has_credit_drawn()) {
-    const v1::CreditDrawn& e = event.credit_drawn();
-    state.set_operator_id(event.operator_id());
-    state.set_customer_id(e.customer_id());
-    state.set_location_id(e.location_id());
-    count(e.source(), e.contract_id(), e.period_start(), e.minutes());
-  } else if (event.has_credit_returned()) {
-    const v1::CreditReturned& e = event.credit_returned();
-    count(e.source(), e.contract_id(), e.period_start(), -e.minutes());
   }
   return state;
 }

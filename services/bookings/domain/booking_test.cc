@@ -8,6 +8,7 @@
 #include "libs/clock/proto_time.h"
 #include "libs/status/field_errors.h"
 #include "services/bookings/domain/booking.h"
+#include "services/bookings/domain/credit.h"
 #include "services/bookings/domain/resource.h"
 
 namespace cowork::bookings::domain {
@@ -45,7 +46,7 @@ v1::ResourceSpec Room(int capacity = 1) {
   return spec;
 }
 
-TEST(Resources, DefaultsAndEveryBadField) {
+TEST(ResourceSettings, DefaultsAndEveryBadField) {
   absl::StatusOr<v1::ResourceSettings> ok = SettingsOf(Room(), "EUR");
   ASSERT_TRUE(ok.ok()) << ok.status();
   EXPECT_EQ(ok->min_minutes(), 15);
@@ -67,20 +68,38 @@ TEST(Resources, DefaultsAndEveryBadField) {
   EXPECT_THAT(FieldsOf(SettingsOf(inverted, "EUR").status()), ElementsAre("spec.max_minutes"));
 }
 
-TEST(Resources, UpdateRecordsOnlyAChange) {
+// A resource as created from `spec` at loc-1, priced in EUR.
+ResourceState Created(const v1::ResourceSpec& spec) {
   ResourceState r;
-  const Events created = *DecideCreateResource("rs-1", "loc-1", Room(), "EUR");
-  for (const Event& e : created) r = Apply(r, e);
-  EXPECT_TRUE(DecideUpdateResource(r, Room())->empty());
+  absl::StatusOr<Events> created = Decide(
+      r, CreateResource{.resource_id = "rs-1", .location_id = "loc-1", .currency = "EUR",
+                        .spec = spec},
+      absl::Now());
+  for (const Event& e : *created) r = Apply(r, e);
+  return r;
+}
+
+TEST(ResourceDecide, CreateRefusesEveryBadFieldAndChangesNothing) {
+  v1::ResourceSpec bad = Room();
+  bad.set_capacity(0);
+  absl::StatusOr<Events> refused =
+      Decide(ResourceState(), CreateResource{.resource_id = "rs-1", .spec = bad}, absl::Now());
+  EXPECT_THAT(FieldsOf(refused.status()), ElementsAre("spec.capacity"));
+}
+
+TEST(ResourceDecide, UpdateRecordsOnlyAChange) {
+  ResourceState r = Created(Room());
+  EXPECT_EQ(r.location_id(), "loc-1");
+  EXPECT_TRUE(Decide(r, UpdateResource{Room()}, absl::Now())->empty());
   v1::ResourceSpec bigger = Room(4);
-  absl::StatusOr<Events> update = DecideUpdateResource(r, bigger);
+  absl::StatusOr<Events> update = Decide(r, UpdateResource{bigger}, absl::Now());
   ASSERT_EQ(update->size(), 1u);
   r = Apply(r, (*update)[0]);
   EXPECT_EQ(r.settings().capacity(), 4);
   EXPECT_EQ(r.settings().hourly_price().currency(), "EUR");
 }
 
-TEST(Times, QuarterHoursWithinTheResourcesLengthsNotInThePast) {
+TEST(BookingTimes, QuarterHoursWithinTheResourcesLengthsNotInThePast) {
   const v1::ResourceSettings room = *SettingsOf(Room(), "EUR");
   const absl::Time now = At(2026, 6, 1, 9, 7);
   EXPECT_TRUE(CheckTimes(At(2026, 6, 1, 9, 0), At(2026, 6, 1, 10, 0), room, now).ok())
@@ -97,7 +116,7 @@ TEST(Times, QuarterHoursWithinTheResourcesLengthsNotInThePast) {
               ElementsAre("start_time", "end_time"));
 }
 
-TEST(Times, AtMostTwoYearsAhead) {
+TEST(BookingTimes, AtMostTwoYearsAhead) {
   const v1::ResourceSettings room = *SettingsOf(Room(), "EUR");
   const absl::Time now = At(2026, 6, 1, 9, 7);
   const absl::Time last = At(2028, 5, 31, 9, 0);  // 730 days later, on a quarter hour
@@ -111,7 +130,7 @@ TEST(Times, AtMostTwoYearsAhead) {
               ElementsAre("start_time"));
 }
 
-TEST(Places, BackToBackFitsAndOneMinuteOfOverlapDoesNot) {
+TEST(BookingPlaces, BackToBackFitsAndOneMinuteOfOverlapDoesNot) {
   const std::vector<SlotTaken> held = {Slot("a", Unix(9, 0), Unix(10, 0))};
   EXPECT_TRUE(CheckRoom(held, Unix(10, 0), Unix(11, 0), 1).ok());
   EXPECT_TRUE(CheckRoom(held, Unix(8, 0), Unix(9, 0), 1).ok());
@@ -123,7 +142,7 @@ TEST(Places, BackToBackFitsAndOneMinuteOfOverlapDoesNot) {
   EXPECT_TRUE(CheckRoom(held, Unix(9, 30), Unix(10, 30), 1, "a").ok());
 }
 
-TEST(Places, CapacityNHoldsNAtOnce) {
+TEST(BookingPlaces, CapacityNHoldsNAtOnce) {
   const std::vector<SlotTaken> held = {Slot("a", Unix(9, 0), Unix(12, 0)),
                                        Slot("b", Unix(10, 0), Unix(11, 0)),
                                        Slot("c", Unix(11, 0), Unix(12, 0))};
@@ -133,7 +152,7 @@ TEST(Places, CapacityNHoldsNAtOnce) {
   EXPECT_TRUE(CheckRoom(held, Unix(9, 0), Unix(10, 0), 2).ok());
 }
 
-TEST(Places, BusyStretchesCountWhoHoldsWhen) {
+TEST(BookingPlaces, BusyStretchesCountWhoHoldsWhen) {
   const std::vector<SlotTaken> held = {Slot("a", Unix(9, 0), Unix(12, 0)),
                                        Slot("b", Unix(10, 0), Unix(11, 0)),
                                        Slot("c", Unix(11, 0), Unix(12, 0))};
@@ -144,13 +163,13 @@ TEST(Places, BusyStretchesCountWhoHoldsWhen) {
   EXPECT_TRUE(BusyStretches(held, Unix(12, 0), Unix(13, 0)).empty());
 }
 
-TEST(Places, ScheduleDaysAreTheUtcDaysTouched) {
+TEST(BookingPlaces, ScheduleDaysAreTheUtcDaysTouched) {
   EXPECT_THAT(ScheduleDays(At(2026, 6, 1, 22, 0), At(2026, 6, 2, 0, 0)), ElementsAre("20260601"));
   EXPECT_THAT(ScheduleDays(At(2026, 6, 1, 22, 0), At(2026, 6, 2, 0, 15)),
               ElementsAre("20260601", "20260602"));
 }
 
-TEST(Prices, ProratedByMinutesHalfUp) {
+TEST(BookingPrices, ProratedByMinutesHalfUp) {
   EXPECT_EQ(PriceOf(2000, 60), 2000);
   EXPECT_EQ(PriceOf(2000, 45), 1500);
   EXPECT_EQ(PriceOf(1001, 30), 501);  // 500.5 rounds up
@@ -168,7 +187,7 @@ ContractCredit Contract(const std::string& id, const std::string& customer, int6
   return c;
 }
 
-TEST(Credit, PlanCreditIsPerBillingPeriodOfTheContract) {
+TEST(CreditRules, PlanCreditIsPerBillingPeriodOfTheContract) {
   ContractCredit c = Contract("ct-1", "c-1", 240, absl::CivilDay(2026, 1, 31));
   EXPECT_EQ(CreditPeriodOn(c, absl::CivilDay(2026, 3, 1))->first, absl::CivilDay(2026, 2, 28));
   EXPECT_FALSE(CreditPeriodOn(c, absl::CivilDay(2026, 1, 30)).has_value());
@@ -178,7 +197,7 @@ TEST(Credit, PlanCreditIsPerBillingPeriodOfTheContract) {
   EXPECT_FALSE(CreditPeriodOn(c, absl::CivilDay(2026, 3, 1)).has_value());
 }
 
-TEST(Credit, DrawsInOrderAndCancellingGivesItAllBack) {
+TEST(CreditRules, DrawsInOrderAndCancellingGivesItAllBack) {
   const absl::CivilDay day(2026, 6, 10);
   CreditState own;
   Event granted;
@@ -222,6 +241,154 @@ TEST(Credit, DrawsInOrderAndCancellingGivesItAllBack) {
   EXPECT_EQ(own.granted_left(), 60);
   EXPECT_TRUE(own.plan_used().empty());
   EXPECT_TRUE(mate.plan_used().empty());
+}
+
+// ---------------------------------------------------------------- commands
+
+const absl::Time kNow = At(2026, 6, 1, 8, 0);
+
+Place Free(const v1::ResourceSpec& spec = Room()) { return Place{.resource = Created(spec)}; }
+
+CreateBooking Booking(absl::Time start, absl::Time end) {
+  return CreateBooking{.booking_id = "bk-1", .customer_id = "c-1", .booked_by = "c-1",
+                       .from_portal = true, .start = start, .end = end};
+}
+
+template <typename State>
+State ApplyAll(State state, const Events& events) {
+  for (const Event& e : events) state = Apply(std::move(state), e);
+  return state;
+}
+
+TEST(BookingDecide, CreatesTheBookingItsSlotsAndAConfirmation) {
+  // 23:00 to 01:00 UTC: two schedule days.
+  absl::StatusOr<BookingEvents> made =
+      Decide(Free(), Booking(At(2026, 6, 1, 23, 0), At(2026, 6, 2, 1, 0)), kNow);
+  ASSERT_TRUE(made.ok()) << made.status();
+  EXPECT_EQ(made->booking_id, "bk-1");
+  EXPECT_EQ(made->location_id, "loc-1");
+  ASSERT_EQ(made->booking.size(), 2u);
+  const v1::BookingCreated& b = made->booking[0].booking_created();
+  EXPECT_EQ(b.resource_name(), "Room 1");
+  EXPECT_EQ(b.charge().amount_minor(), 4000);  // two hours at 20.00, no credit
+  EXPECT_EQ(b.charge().currency(), "EUR");
+  EXPECT_EQ(b.booked_by(), "c-1");
+  EXPECT_TRUE(made->booking[1].has_booking_confirmation_requested());
+  ASSERT_EQ(made->schedules.size(), 2u);
+  EXPECT_EQ(made->schedules["20260602"][0].slot_taken().booking_id(), "bk-1");
+  EXPECT_TRUE(made->credit.empty());
+}
+
+TEST(BookingDecide, FromThePortalOnlyPortalBookableResources) {
+  v1::ResourceSpec office = Room();
+  office.set_portal_bookable(false);
+  CreateBooking create = Booking(At(2026, 6, 1, 9, 0), At(2026, 6, 1, 10, 0));
+  EXPECT_EQ(Decide(Free(office), create, kNow).status().code(),
+            absl::StatusCode::kPermissionDenied);
+  create.from_portal = false;  // an admin books it for the customer
+  EXPECT_TRUE(Decide(Free(office), create, kNow).ok());
+}
+
+TEST(BookingDecide, ASuspendedCustomerCannotBook) {
+  CreateBooking create = Booking(At(2026, 6, 1, 9, 0), At(2026, 6, 1, 10, 0));
+  create.customer_suspended = true;
+  EXPECT_EQ(Decide(Free(), create, kNow).status().code(), absl::StatusCode::kFailedPrecondition);
+}
+
+TEST(BookingDecide, BadTimesNameTheirFields) {
+  EXPECT_THAT(FieldsOf(Decide(Free(), Booking(At(2026, 6, 1, 9, 5), At(2026, 6, 1, 9, 0)), kNow)
+                           .status()),
+              ElementsAre("start_time", "end_time"));
+  EXPECT_THAT(FieldsOf(Decide(Free(), CreateBooking{.booking_id = "bk-1"}, kNow).status()),
+              ElementsAre("start_time", "end_time"));
+}
+
+TEST(BookingDecide, AFullResourceIsRefusedAndBackToBackIsFine) {
+  Place place = Free();
+  place.slots = {Slot("bk-0", Unix(9, 0), Unix(10, 0))};
+  EXPECT_EQ(Decide(place, Booking(At(2026, 6, 1, 9, 45), At(2026, 6, 1, 10, 45)), kNow)
+                .status()
+                .code(),
+            absl::StatusCode::kFailedPrecondition);
+  EXPECT_TRUE(Decide(place, Booking(At(2026, 6, 1, 10, 0), At(2026, 6, 1, 11, 0)), kNow).ok());
+}
+
+TEST(BookingDecide, CreditPaysFirstTheRestIsChargedAndAFreeResourceUsesNone) {
+  CreateBooking create = Booking(At(2026, 6, 1, 9, 0), At(2026, 6, 1, 11, 0));
+  create.credit = {{.owner = "c-1", .source = v1::GRANT, .available = 30},
+                   {.owner = "c-9", .source = v1::PLAN, .contract_id = "ct-9",
+                    .period_start = absl::CivilDay(2026, 5, 20), .available = 60}};
+  absl::StatusOr<BookingEvents> made = Decide(Free(), create, kNow);
+  ASSERT_TRUE(made.ok()) << made.status();
+  const v1::BookingCreated& b = made->booking[0].booking_created();
+  EXPECT_EQ(b.credit_minutes(), 90);
+  EXPECT_EQ(b.charge().amount_minor(), 1000);  // 30 minutes at 20.00 an hour
+  ASSERT_EQ(b.draws_size(), 2);
+  EXPECT_EQ(made->credit["c-1"][0].credit_drawn().minutes(), 30);
+  EXPECT_EQ(made->credit["c-9"][0].credit_drawn().minutes(), 60);
+  EXPECT_EQ(made->credit["c-9"][0].credit_drawn().for_customer_id(), "c-1");
+
+  v1::ResourceSpec free_desk = Room();
+  free_desk.set_hourly_price_minor(0);
+  absl::StatusOr<BookingEvents> free = Decide(Free(free_desk), create, kNow);
+  ASSERT_TRUE(free.ok()) << free.status();
+  EXPECT_EQ(free->booking[0].booking_created().credit_minutes(), 0);
+  EXPECT_TRUE(free->credit.empty());
+}
+
+TEST(BookingDecide, CancellingFreesTheSlotsAndReturnsEveryMinuteOnlyOnceAndNotWhenOver) {
+  CreateBooking create = Booking(At(2026, 6, 1, 9, 0), At(2026, 6, 1, 10, 0));
+  create.credit = {{.owner = "c-9", .source = v1::GRANT, .available = 45}};
+  const BookingState booking = ApplyAll(BookingState(), Decide(Free(), create, kNow)->booking);
+  absl::StatusOr<BookingEvents> cancel = Decide(booking, CancelBooking{}, kNow);
+  ASSERT_TRUE(cancel.ok()) << cancel.status();
+  EXPECT_TRUE(cancel->booking[0].has_booking_cancelled());
+  EXPECT_EQ(cancel->schedules["20260601"][0].slot_freed().booking_id(), "bk-1");
+  EXPECT_EQ(cancel->credit["c-9"][0].credit_returned().minutes(), 45);
+
+  const BookingState cancelled = ApplyAll(booking, cancel->booking);
+  EXPECT_EQ(Decide(cancelled, CancelBooking{}, kNow).status().code(),
+            absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(Decide(booking, CancelBooking{}, At(2026, 6, 1, 10, 0)).status().code(),
+            absl::StatusCode::kFailedPrecondition);  // over
+}
+
+TEST(BookingDecide, MovingKeepsTheLengthNeedsAFreePlaceAndNotOnceStarted) {
+  const BookingState booking = ApplyAll(
+      BookingState(),
+      Decide(Free(), Booking(At(2026, 6, 1, 9, 0), At(2026, 6, 1, 10, 30)), kNow)->booking);
+  Place place = Free();
+  place.slots = {Slot("bk-1", Unix(9, 0), Unix(10, 30)), Slot("bk-0", Unix(14, 0), Unix(15, 0))};
+  absl::StatusOr<BookingEvents> moved =
+      Decide(booking, place, MoveBooking{At(2026, 6, 2, 9, 0)}, kNow);
+  ASSERT_TRUE(moved.ok()) << moved.status();
+  EXPECT_EQ(FromTimestamp(moved->booking[0].booking_moved().end_time()), At(2026, 6, 2, 10, 30));
+  EXPECT_TRUE(moved->schedules["20260601"][0].has_slot_freed());
+  EXPECT_TRUE(moved->schedules["20260602"][0].has_slot_taken());
+  EXPECT_TRUE(moved->booking[1].has_booking_confirmation_requested());
+  // Into its own old place: it does not stand in its own way; onto another booking: full.
+  EXPECT_TRUE(Decide(booking, place, MoveBooking{At(2026, 6, 1, 9, 30)}, kNow).ok());
+  EXPECT_EQ(Decide(booking, place, MoveBooking{At(2026, 6, 1, 13, 30)}, kNow).status().code(),
+            absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(FieldsOf(Decide(booking, place, MoveBooking{}, kNow).status()),
+              ElementsAre("start_time"));
+  EXPECT_EQ(Decide(booking, place, MoveBooking{At(2026, 6, 2, 9, 0)}, At(2026, 6, 1, 9, 0))
+                .status()
+                .code(),
+            absl::StatusCode::kFailedPrecondition);  // started
+}
+
+TEST(CreditDecide, AGrantNamesEveryBadFieldAndAddsToWhatIsLeft) {
+  absl::StatusOr<Events> bad = Decide(
+      CreditState(), GrantCredit{.minutes = 0, .reason = std::string(501, 'x')}, kNow);
+  EXPECT_THAT(FieldsOf(bad.status()), ElementsAre("minutes", "reason"));
+  GrantCredit grant{.customer_id = "c-1", .location_id = "loc-1", .minutes = 90,
+                    .reason = "  welcome  "};
+  absl::StatusOr<Events> granted = Decide(CreditState(), grant, kNow);
+  ASSERT_TRUE(granted.ok()) << granted.status();
+  EXPECT_EQ((*granted)[0].credit_granted().reason(), "welcome");
+  const CreditState once = ApplyAll(CreditState(), *granted);
+  EXPECT_EQ(ApplyAll(once, *Decide(once, grant, kNow)).granted_left(), 180);
 }
 
 }  // namespace

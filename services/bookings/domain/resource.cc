@@ -50,24 +50,22 @@ absl::StatusOr<v1::ResourceSettings> SettingsOf(const v1::ResourceSpec& spec,
   return out;
 }
 
-absl::StatusOr<Events> DecideCreateResource(const std::string& resource_id,
-                                            const std::string& location_id,
-                                            const v1::ResourceSpec& spec,
-                                            const std::string& currency) {
-  absl::StatusOr<v1::ResourceSettings> settings = SettingsOf(spec, currency);
+absl::StatusOr<Events> Decide(const ResourceState& /*resource*/, const CreateResource& command,
+                              absl::Time /*now*/) {
+  absl::StatusOr<v1::ResourceSettings> settings = SettingsOf(command.spec, command.currency);
   if (!settings.ok()) return settings.status();
   Event e;
   v1::ResourceCreated* created = e.mutable_resource_created();
-  created->set_resource_id(resource_id);
-  created->set_location_id(location_id);
+  created->set_resource_id(command.resource_id);
+  created->set_location_id(command.location_id);
   *created->mutable_settings() = *std::move(settings);
   return Events{std::move(e)};
 }
 
-absl::StatusOr<Events> DecideUpdateResource(const ResourceState& resource,
-                                            const v1::ResourceSpec& spec) {
+absl::StatusOr<Events> Decide(const ResourceState& resource, const UpdateResource& command,
+                              absl::Time /*now*/) {
   absl::StatusOr<v1::ResourceSettings> settings =
-      SettingsOf(spec, resource.settings().hourly_price().currency());
+      SettingsOf(command.spec, resource.settings().hourly_price().currency());
   if (!settings.ok()) return settings.status();
   if (google::protobuf::util::MessageDifferencer::Equals(*settings, resource.settings())) {
     return Events{};

@@ -1,13 +1,16 @@
-#ifndef COWORK_SERVICES_BOOKINGS_API_SERVICES_H_
-#define COWORK_SERVICES_BOOKINGS_API_SERVICES_H_
+#ifndef COWORK_SERVICES_BOOKINGS_GRPC_SERVICES_H_
+#define COWORK_SERVICES_BOOKINGS_GRPC_SERVICES_H_
 
-// The gRPC services of bookings.proto on the callback API: each handler authenticates and
-// runs the App method (runtime::Authed). Thread-safe as the App is; the App must outlive them.
+// The gRPC adapters of bookings.proto on the callback API: each handler authenticates and
+// runs the App method of the same name (runtime::Authed); nothing else. Thread-safe as the App
+// is; the App must outlive them. (Namespace rpc: one named grpc would hide gRPC's own.)
 
 #include "cowork/bookings/v1/bookings.grpc.pb.h"
-#include "services/bookings/api/app.h"
+#include "services/bookings/app/app.h"
 
-namespace cowork::bookings::api {
+namespace cowork::bookings::rpc {
+
+using app::App;
 
 #define COWORK_BOOKINGS_METHOD(Method, Request, Response)                                   \
   grpc::ServerUnaryReactor* Method(grpc::CallbackServerContext* ctx,                       \
@@ -51,6 +54,6 @@ class CreditServiceImpl final : public v1::CreditService::CallbackService {
 
 #undef COWORK_BOOKINGS_METHOD
 
-}  // namespace cowork::bookings::api
+}  // namespace cowork::bookings::rpc
 
-#endif  // COWORK_SERVICES_BOOKINGS_API_SERVICES_H_
+#endif  // COWORK_SERVICES_BOOKINGS_GRPC_SERVICES_H_

@@ -1,27 +1,16 @@
-#ifndef COWORK_SERVICES_BOOKINGS_API_APP_H_
-#define COWORK_SERVICES_BOOKINGS_API_APP_H_
+#ifndef COWORK_SERVICES_BOOKINGS_APP_APP_H_
+#define COWORK_SERVICES_BOOKINGS_APP_APP_H_
 
 // The application layer of the bookings service: one method per RPC (principal + request ->
-// response or absl::Status), the contracts events' plan credit, and the rebuild of the read
-// views. Each command loads its aggregates, decides (domain/), and commits the events, the
-// new states, the read views and the outbox rows in one WriteSet through eventstore::Execute
-// (idempotent by request id; a lost race on a schedule or a credit account decides again).
-//
-// Aggregates: resource (rs-…), booking (bk-…), schedule ("<resource>:<YYYYMMDD>", UTC day;
-// events unpublished), credit ("<location>:<customer>").
+// response or absl::Status). Each command authorizes, turns the request into a domain
+// command, and runs it through eventstore::Execute: load (projection/) -> Decide (domain/) ->
+// stage the events, states, views and outbox rows in one WriteSet (projection/). Idempotent
+// by request id; a lost race on a schedule or a credit account decides again.
 //
 // Authorization: admins of the operator with bookings.write (mutations) or bookings.read
 // (reads), scoped to the location concerned; customers may read their operator's resources
 // and availability, book portal-bookable resources for themselves, cancel and move their own
 // bookings, and read their own bookings and credit. Another operator's records are NOT_FOUND.
-//
-// Read views (Space::kViews), all starting with the operator id after the kind (single
-// resources and bookings are read from their aggregate's state):
-//   resloc/<op>/<location>/<resource>                                 cowork.bookings.v1.Resource
-//   bkcust/<op>/<customer>/<start, 12 digits>/<booking>              Booking
-//   bkres/<op>/<resource>/<local day>/<start>/<booking>               Booking, one per local day
-//   bkloc/<op>/<location>/<local day>/<start>/<booking>               it touches
-//   bkcontract/<op>/<customer>/<contract>   ContractCredit (from cowork.contracts.events)
 //
 // Thread-safe: methods may run concurrently (the Store serialises what must be).
 
@@ -30,18 +19,13 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "cowork/bookings/v1/bookings.pb.h"
-#include "cowork/common/v1/envelope.pb.h"
-#include "google/protobuf/message.h"
 #include "libs/auth/auth.h"
 #include "libs/clock/clock.h"
 #include "libs/directory/directory.h"
 #include "libs/eventstore/store.h"
-#include "libs/kafka/kafka.h"
 #include "libs/runtime/handlers.h"
 
-namespace cowork::bookings::api {
-
-inline constexpr absl::string_view kService = "bookings";
+namespace cowork::bookings::app {
 
 class App {
  public:
@@ -78,27 +62,19 @@ class App {
   absl::StatusOr<v1::CreditBalance> GetCredit(const auth::Principal& p,
                                               const v1::GetCreditRequest& r) const;
 
-  // Registers the handlers of the contracts events that carry plan credit (ContractSigned,
-  // ContractStarted, ContractCancelled, ContractEnded) on a consumer of
-  // cowork.contracts.events; ResetContracts forgets them before a re-read from offset zero.
-  void SubscribeToContracts(kafka::EventConsumer& consumer) const;
-  absl::Status ResetContracts() const;
-  // One contracts event as the consumer hands it over (tests feed it directly).
-  absl::Status OnContractEvent(const common::v1::EventEnvelope& envelope,
-                               const google::protobuf::Message& payload,
-                               eventstore::WriteSet& writes) const;
-
-  // Deletes this service's own read views (resources and bookings) and writes them again
-  // from the event log.
-  absl::Status Rebuild();
-
  private:
+  // NOT_FOUND unless the customer exists (and is not erased); their standing otherwise.
+  absl::StatusOr<directory::CustomerStanding> KnownCustomer(absl::string_view op,
+                                                           absl::string_view customer) const;
+  // The time zone of one of the operator's locations; NOT_FOUND for another's.
+  absl::StatusOr<absl::TimeZone> ZoneOf(absl::string_view op, absl::string_view location) const;
+
   eventstore::Store& store_;
   const directory::Directory& directory_;
   const Clock& clock_;
   const runtime::Authenticator authn_;
 };
 
-}  // namespace cowork::bookings::api
+}  // namespace cowork::bookings::app
 
-#endif  // COWORK_SERVICES_BOOKINGS_API_APP_H_
+#endif  // COWORK_SERVICES_BOOKINGS_APP_APP_H_

@@ -1,8 +1,8 @@
-#include "services/bookings/api/services.h"
+#include "services/bookings/grpc/services.h"
 
 #include "libs/runtime/handlers.h"
 
-namespace cowork::bookings::api {
+namespace cowork::bookings::rpc {
 
 // Each handler authenticates, then answers with the App method of the same name.
 COWORK_AUTHED_HANDLER(ResourcesServiceImpl, CreateResource, v1::CreateResourceRequest, v1::Resource)
@@ -20,4 +20,4 @@ COWORK_AUTHED_HANDLER(BookingsServiceImpl, GetAvailability, v1::GetAvailabilityR
 COWORK_AUTHED_HANDLER(CreditServiceImpl, GrantCredit, v1::GrantCreditRequest, v1::CreditBalance)
 COWORK_AUTHED_HANDLER(CreditServiceImpl, GetCredit, v1::GetCreditRequest, v1::CreditBalance)
 
-}  // namespace cowork::bookings::api
+}  // namespace cowork::bookings::rpc

@@ -2,7 +2,7 @@
 // clock, a directory fed with customers events and plan credit fed with contracts events, as
 // the consumers would feed them.
 
-#include "services/bookings/api/app.h"
+#include "services/bookings/app/app.h"
 
 #include <atomic>
 #include <map>
@@ -19,8 +19,9 @@
 #include "libs/status/field_errors.h"
 #include "libs/testing/app_fixtures.h"
 #include "libs/testing/process.h"
+#include "services/bookings/projection/projection.h"
 
-namespace cowork::bookings::api {
+namespace cowork::bookings::app {
 namespace {
 
 namespace events = ::cowork::customers::v1;
@@ -62,7 +63,7 @@ class BookingsAppTest : public cowork::testing::AppTest<App> {
         {.service = "contracts", .operator_id = kOp, .now = clock_.Now()}, "contract", "ct",
         1, "loc-mad", payload);
     eventstore::WriteSet writes;
-    ASSERT_TRUE(app_.OnContractEvent(envelope, payload, writes).ok());
+    ASSERT_TRUE(projection::OnContractEvent(*store_, envelope, payload, writes).ok());
     ASSERT_TRUE(store_->Commit(std::move(writes)).ok());
   }
 
@@ -536,9 +537,9 @@ TEST_F(BookingsAppTest, RebuildingTheViewsFromTheLogGivesIdenticalViews) {
   ASSERT_TRUE(c.ok());
   ASSERT_TRUE(Cancel(c->booking_id()).ok());
   const std::map<std::string, std::string> before = AllViews();
-  ASSERT_TRUE(app_.Rebuild().ok());
+  ASSERT_TRUE(projection::Rebuild(*store_, directory_).ok());
   EXPECT_EQ(AllViews(), before);
 }
 
 }  // namespace
-}  // namespace cowork::bookings::api
+}  // namespace cowork::bookings::app
