@@ -84,31 +84,67 @@ absl::Status ForEachDomainEvent(
   return scanned.ok() ? failed : scanned;
 }
 
+// What a service adds to staging, each optional.
+template <typename State, typename Event>
+struct StageHooks {
+  // Called on each event before its envelope is made, e.g. to seal personal data into the
+  // payload.
+  std::function<absl::Status(Event&)> seal;
+  // The location of each event's envelope, from the state after it; unset: `location_id`.
+  std::function<std::string(const State&)> location_of;
+  // Called with each envelope once its event is applied, e.g. to keep another projection in
+  // the same commit (it reads through and writes to the caller's WriteSet).
+  std::function<absl::Status(const common::v1::EventEnvelope&, const google::protobuf::Message&,
+                             WriteSet&)>
+      on_event;
+};
+
 // Wraps `events` in envelopes (sequences after before.version), applies each to the state
 // with `Apply(State, const Event&)` found by argument-dependent lookup, and appends them with
-// the new state to `writes` for `topic`. Returns the state after them (before.state when
-// there are none).
+// the new state to `writes` for `topic` ("": never published). Returns the state after them
+// (before.state when there are none), or the first error of a hook (then `writes` is to be
+// dropped: the command fails). The one staging path of every service.
 template <typename State, typename Event>
-State Stage(const EnvelopeContext& context, absl::string_view type, absl::string_view id,
-            absl::string_view location_id, const Loaded<State>& before, std::vector<Event> events,
-            absl::string_view topic, WriteSet& writes) {
+absl::StatusOr<State> Stage(const EnvelopeContext& context, absl::string_view type,
+                            absl::string_view id, absl::string_view location_id,
+                            const Loaded<State>& before, std::vector<Event> events,
+                            absl::string_view topic, WriteSet& writes,
+                            const StageHooks<State, Event>& hooks) {
   State state = before.state;
   if (events.empty()) return state;
   std::vector<common::v1::EventEnvelope> envelopes;
   envelopes.reserve(events.size());
   for (size_t i = 0; i < events.size(); ++i) {
     Event& e = events[i];
+    if (hooks.seal) {
+      if (absl::Status s = hooks.seal(e); !s.ok()) return s;
+    }
+    const std::string location =
+        hooks.location_of ? hooks.location_of(Apply(state, e)) : std::string(location_id);
     common::v1::EventEnvelope envelope =
-        MakeEnvelope(context, type, id, before.version + 1 + static_cast<int64_t>(i),
-                     location_id, *PayloadOf(e));
+        MakeEnvelope(context, type, id, before.version + 1 + static_cast<int64_t>(i), location,
+                     *PayloadOf(e));
+    // The state keeps the envelope's time and operator, exactly as a replay will see them.
     *e.mutable_occurred_at() = envelope.occurred_at();
     e.set_operator_id(envelope.operator_id());
     state = Apply(std::move(state), e);
+    if (hooks.on_event) {
+      if (absl::Status s = hooks.on_event(envelope, *PayloadOf(e), writes); !s.ok()) return s;
+    }
     envelopes.push_back(std::move(envelope));
   }
   writes.Append(std::string(type), std::string(id), before.version, std::move(envelopes),
                 state.SerializeAsString(), std::string(topic));
   return state;
+}
+
+// Stage without hooks: it cannot fail.
+template <typename State, typename Event>
+State Stage(const EnvelopeContext& context, absl::string_view type, absl::string_view id,
+            absl::string_view location_id, const Loaded<State>& before, std::vector<Event> events,
+            absl::string_view topic, WriteSet& writes) {
+  return *Stage(context, type, id, location_id, before, std::move(events), topic, writes,
+                StageHooks<State, Event>());
 }
 
 // Read views as key -> serialized value.

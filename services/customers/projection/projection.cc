@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "google/protobuf/descriptor.h"
 #include "libs/crypto/crypto.h"
+#include "libs/eventstore/staging.h"
 #include "libs/eventstore/views.h"
 #include "services/customers/domain/customer.h"
 #include "services/customers/domain/directory.h"
@@ -174,35 +175,27 @@ absl::StatusOr<State> Projection::Stage(const eventstore::EnvelopeContext& conte
                                         absl::string_view seal_key, WriteSet& writes,
                                         LocationOf location_of, Views views) const {
   if (events.empty()) return before.state;
-  State state = before.state;
-  std::vector<common::v1::EventEnvelope> envelopes;
-  envelopes.reserve(events.size());
-  for (size_t i = 0; i < events.size(); ++i) {
-    domain::Event& e = events[i];
-    SealedField sealed = SealedFieldOf(e);
-    if (sealed.clear != nullptr) {
-      if (seal_key.empty()) {
-        return absl::FailedPreconditionError(
-            absl::StrCat("the key of ", aggregate_id, " is gone: its personal data was erased"));
-      }
-      *sealed.sealed = crypto::Seal(seal_key, aggregate_id, sealed.clear->SerializeAsString());
-    }
-    const State probe = domain::Apply(state, e);
-    common::v1::EventEnvelope envelope = eventstore::MakeEnvelope(
-        context, aggregate_type, aggregate_id, before.version + 1 + static_cast<int64_t>(i),
-        location_of(probe), *domain::PayloadOf(e));
-    // The state keeps the envelope's time and operator, exactly as a replay will see them.
-    *e.mutable_occurred_at() = envelope.occurred_at();
-    e.set_operator_id(envelope.operator_id());
-    state = domain::Apply(std::move(state), e);
-    if (absl::Status s = directory_.Apply(envelope, *domain::PayloadOf(e), writes); !s.ok()) {
-      return s;
-    }
-    envelopes.push_back(std::move(envelope));
-  }
-  writes.Append(std::string(aggregate_type), std::string(aggregate_id), before.version,
-                std::move(envelopes), state.SerializeAsString(), std::string(kTopic));
-  views(before.state, state, writes);
+  eventstore::StageHooks<State, domain::Event> hooks{
+      .seal = [&](domain::Event& e) -> absl::Status {
+        SealedField sealed = SealedFieldOf(e);
+        if (sealed.clear == nullptr) return absl::OkStatus();
+        if (seal_key.empty()) {
+          return absl::FailedPreconditionError(absl::StrCat(
+              "the key of ", aggregate_id, " is gone: its personal data was erased"));
+        }
+        *sealed.sealed = crypto::Seal(seal_key, aggregate_id, sealed.clear->SerializeAsString());
+        return absl::OkStatus();
+      },
+      .location_of = location_of,
+      .on_event = [this](const common::v1::EventEnvelope& envelope,
+                         const google::protobuf::Message& payload, WriteSet& w) {
+        return directory_.Apply(envelope, payload, w);
+      }};
+  absl::StatusOr<State> state =
+      eventstore::Stage(context, aggregate_type, aggregate_id, "", before, std::move(events),
+                        kTopic, writes, hooks);
+  if (!state.ok()) return state;
+  views(before.state, *state, writes);
   return state;
 }
 
