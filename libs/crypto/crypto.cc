@@ -95,6 +95,7 @@ std::string Seal(absl::string_view key, absl::string_view context, absl::string_
     std::abort();
   }
   constexpr size_t kNonce = crypto_aead_xchacha20poly1305_ietf_NPUBBYTES;
+  static_assert(kNonce + crypto_aead_xchacha20poly1305_ietf_ABYTES == kSealOverhead);
   std::string out(kNonce + plaintext.size() + crypto_aead_xchacha20poly1305_ietf_ABYTES, '\0');
   auto* nonce = reinterpret_cast<unsigned char*>(out.data());
   // 24-byte random nonces are the point of XChaCha: collisions are negligible without a counter.
@@ -111,6 +112,7 @@ absl::StatusOr<std::string> Open(absl::string_view key, absl::string_view contex
                                  absl::string_view sealed) {
   EnsureInit();
   constexpr size_t kNonce = crypto_aead_xchacha20poly1305_ietf_NPUBBYTES;
+  static_assert(kNonce + crypto_aead_xchacha20poly1305_ietf_ABYTES == kSealOverhead);
   constexpr size_t kTag = crypto_aead_xchacha20poly1305_ietf_ABYTES;
   if (key.size() != crypto_aead_xchacha20poly1305_ietf_KEYBYTES) {
     return absl::InvalidArgumentError("seal key must be 32 bytes");

@@ -11,6 +11,7 @@
 //   std::string sealed = crypto::Seal(key, "customer/c-1", plaintext);
 //   absl::StatusOr<std::string> clear = crypto::Open(key, "customer/c-1", sealed);
 
+#include <cstdint>
 #include <string>
 #include "absl/strings/string_view.h"
 
@@ -27,6 +28,8 @@ std::string NewCode(int n);
 
 // A fresh 32-byte key for Seal/Open.
 std::string NewSealKey();
+// How much longer Seal's output is than its plaintext: a 24-byte nonce and a 16-byte tag.
+inline constexpr int64_t kSealOverhead = 40;
 // Encrypts and authenticates `plaintext`; `context` (e.g. the customer id) is bound as
 // associated data, so a sealed value cannot be moved to another record. Output: nonce||ciphertext.
 std::string Seal(absl::string_view key, absl::string_view context, absl::string_view plaintext);

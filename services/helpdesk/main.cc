@@ -6,8 +6,9 @@
 #include "libs/directory/directory.h"
 #include "libs/server/flags.h"
 #include "libs/runtime/runtime.h"
-#include "services/helpdesk/api/app.h"
-#include "services/helpdesk/api/services.h"
+#include "services/helpdesk/app/app.h"
+#include "services/helpdesk/grpc/services.h"
+#include "services/helpdesk/projection/projection.h"
 
 int main(int argc, char** argv) {
   using namespace cowork;
@@ -17,15 +18,15 @@ int main(int argc, char** argv) {
     const server::ServiceFlags& flags = rt.flags();
     directory::Directory directory(rt.store());
     auth::TokenVerifier verifier(rt.keys().verifier);
-    helpdesk::api::App app(rt.store(), directory, rt.clock(), verifier);
-    if (absl::Status s = rt.RebuildViews({[&app] { return app.Rebuild(); }}); !s.ok()) {
+    helpdesk::app::App app(rt.store(), directory, rt.clock(), verifier);
+    if (absl::Status s = rt.RebuildViews({[&rt] { return helpdesk::projection::Rebuild(rt.store()); }}); !s.ok()) {
       return runtime::ExitWith(flags, "cannot rebuild the views", s);
     }
     if (absl::Status s = rt.FollowCustomers(directory); !s.ok()) {
       return runtime::ExitWith(flags, "cannot start the customers consumer", s);
     }
 
-    helpdesk::api::HelpdeskServiceImpl helpdesk_service(app);
+    helpdesk::rpc::HelpdeskServiceImpl helpdesk_service(app);
     return rt.Serve(app.authenticator(), {&helpdesk_service});
   });
 }

@@ -47,7 +47,8 @@ void CheckPriority(v1::Priority priority, FieldErrors& errors) {
   }
 }
 
-absl::StatusOr<Events> DecideOpen(const Opening& o, Sealer seal) {
+absl::StatusOr<Events> Decide(const TicketState& /*ticket*/, const OpenTicket& o,
+                              absl::Time /*now*/) {
   FieldErrors errors;
   CheckOpening(o.subject, o.message, o.priority, errors);
   if (!errors.empty()) return errors.ToStatus();
@@ -61,15 +62,16 @@ absl::StatusOr<Events> DecideOpen(const Opening& o, Sealer seal) {
   t->set_customer_id(o.customer_id);
   t->set_location_id(o.location_id);
   t->set_priority(o.priority);
-  t->set_sealed_subject(seal(validation::TrimSpaces(o.subject)));
+  e.mutable_clear_texts()->set_subject(std::string(validation::TrimSpaces(o.subject)));
   t->set_message_id(o.message_id);
-  t->set_sealed_body(seal(validation::TrimText(o.message)));
+  e.mutable_clear_texts()->set_body(std::string(validation::TrimText(o.message)));
   t->set_author_kind(o.by.kind);
   t->set_author_id(o.by.id);
   return Events{std::move(e)};
 }
 
-absl::StatusOr<Events> DecidePost(const TicketState& ticket, const Posting& p, Sealer seal) {
+absl::StatusOr<Events> Decide(const TicketState& ticket, const PostMessage& p,
+                              absl::Time /*now*/) {
   FieldErrors errors;
   CheckMessage(p.message, errors);
   if (!errors.empty()) return errors.ToStatus();
@@ -83,9 +85,10 @@ absl::StatusOr<Events> DecidePost(const TicketState& ticket, const Posting& p, S
   v1::TicketStatus after = ticket.status();
   if (reply) after = p.by.kind == v1::STAFF ? v1::AWAITING_CUSTOMER : v1::OPEN;
 
-  const std::string sealed = seal(validation::TrimText(p.message));
+  const absl::string_view body = validation::TrimText(p.message);
   if (ticket.message_count() >= kMaxMessagesPerTicket ||
-      ticket.message_bytes() + static_cast<int64_t>(sealed.size()) > kMaxTicketBytes) {
+      ticket.message_bytes() + static_cast<int64_t>(body.size()) + kSealOverhead >
+          kMaxTicketBytes) {
     return InvalidField(
         "message", absl::StrCat("ticket ", ticket.ticket_id(), " holds as much as a ticket may (",
                                 kMaxMessagesPerTicket, " messages, ", kMaxTicketBytes >> 20,
@@ -102,7 +105,7 @@ absl::StatusOr<Events> DecidePost(const TicketState& ticket, const Posting& p, S
   m->set_kind(p.kind);
   m->set_author_kind(p.by.kind);
   m->set_author_id(p.by.id);
-  m->set_sealed_body(sealed);
+  e.mutable_clear_texts()->set_body(std::string(body));
   m->set_status(after);
   out.push_back(std::move(e));
   if (reply && p.by.kind == v1::STAFF) {
@@ -117,8 +120,10 @@ absl::StatusOr<Events> DecidePost(const TicketState& ticket, const Posting& p, S
   return out;
 }
 
-absl::StatusOr<Events> DecideClose(const TicketState& ticket, const Actor& by,
-                                   const CustomerStanding& customer) {
+absl::StatusOr<Events> Decide(const TicketState& ticket, const CloseTicket& command,
+                              absl::Time /*now*/) {
+  const Actor& by = command.by;
+  const CustomerStanding& customer = command.customer;
   if (absl::Status s = CheckCustomerMayAct(ticket, by, customer); !s.ok()) return s;
   if (ticket.status() == v1::CLOSED) {
     return absl::FailedPreconditionError(
@@ -134,8 +139,10 @@ absl::StatusOr<Events> DecideClose(const TicketState& ticket, const Actor& by,
   return Events{std::move(e)};
 }
 
-absl::StatusOr<Events> DecideReopen(const TicketState& ticket, const Actor& by,
-                                    const CustomerStanding& customer) {
+absl::StatusOr<Events> Decide(const TicketState& ticket, const ReopenTicket& command,
+                              absl::Time /*now*/) {
+  const Actor& by = command.by;
+  const CustomerStanding& customer = command.customer;
   if (absl::Status s = CheckCustomerMayAct(ticket, by, customer); !s.ok()) return s;
   if (absl::Status s = CheckNotErased(ticket, customer); !s.ok()) return s;
   if (ticket.status() != v1::CLOSED) {
@@ -152,8 +159,10 @@ absl::StatusOr<Events> DecideReopen(const TicketState& ticket, const Actor& by,
   return Events{std::move(e)};
 }
 
-absl::StatusOr<Events> DecideSetPriority(const TicketState& ticket, v1::Priority priority,
-                                         const Actor& by) {
+absl::StatusOr<Events> Decide(const TicketState& ticket, const SetTicketPriority& command,
+                              absl::Time /*now*/) {
+  const v1::Priority priority = command.priority;
+  const Actor& by = command.by;
   FieldErrors errors;
   CheckPriority(priority, errors);
   if (!errors.empty()) return errors.ToStatus();

@@ -1,4 +1,4 @@
-// Opening tickets, replies and notes and the statuses they lead to, closing and reopening,
+// OpenTicket tickets, replies and notes and the statuses they lead to, closing and reopening,
 // priorities, refusals; texts reach the events only through the sealer.
 
 #include "services/helpdesk/domain/ticket.h"
@@ -16,13 +16,34 @@ namespace {
 
 using ::testing::ElementsAre;
 
-// Stands in for crypto::Seal: visibly not the clear text, and reversible by eye.
-std::string FakeSeal(absl::string_view clear) { return absl::StrCat("sealed[", clear, "]"); }
+const absl::Time kNow = absl::FromUnixSeconds(1'780'000'000);
+
+// Stands in for crypto::Seal: visibly not the clear text, reversible by eye, and exactly
+// kSealOverhead bytes longer.
+std::string FakeSeal(absl::string_view clear) {
+  return absl::StrCat(std::string(kSealOverhead - 8, '#'), "sealed[", clear, "]");
+}
+
+// What staging does to decided events: the clear texts sealed into the payload.
+absl::StatusOr<Events> Sealed(absl::StatusOr<Events> events) {
+  if (!events.ok()) return events;
+  for (Event& e : *events) {
+    if (!e.has_clear_texts()) continue;
+    if (e.has_ticket_opened()) {
+      e.mutable_ticket_opened()->set_sealed_subject(FakeSeal(e.clear_texts().subject()));
+      e.mutable_ticket_opened()->set_sealed_body(FakeSeal(e.clear_texts().body()));
+    } else if (e.has_message_posted()) {
+      e.mutable_message_posted()->set_sealed_body(FakeSeal(e.clear_texts().body()));
+    }
+    e.clear_clear_texts();
+  }
+  return events;
+}
 
 const Actor kCustomer{v1::CUSTOMER, "c-1"};
 const Actor kStaff{v1::STAFF, "admin-1"};
 
-Opening Ticket(Actor by = kCustomer) {
+OpenTicket Ticket(Actor by = kCustomer) {
   return {.ticket_id = "t-1",
           .message_id = "m-1",
           .customer_id = "c-1",
@@ -38,9 +59,9 @@ TicketState Applied(TicketState s, const Events& events) {
   return s;
 }
 
-TicketState Opened() { return Applied(TicketState(), *DecideOpen(Ticket(), FakeSeal)); }
+TicketState Opened() { return Applied(TicketState(), *Sealed(Decide(TicketState(), Ticket(), kNow))); }
 
-Posting Reply(Actor by, std::string id = "m-2") {
+PostMessage Reply(Actor by, std::string id = "m-2") {
   return {.message_id = std::move(id), .kind = v1::REPLY, .message = "On it.", .by = by};
 }
 
@@ -50,13 +71,13 @@ std::vector<std::string> Fields(const absl::Status& status) {
   return out;
 }
 
-TEST(TicketOpen, StartsOpenWithItsFirstMessageSealedAndTrimmed) {
-  absl::StatusOr<Events> opened = DecideOpen(Ticket(), FakeSeal);
+TEST(TicketDecide, OpenStartsOpenWithItsFirstMessageSealedAndTrimmed) {
+  absl::StatusOr<Events> opened = Sealed(Decide(TicketState(), Ticket(), kNow));
   ASSERT_TRUE(opened.ok()) << opened.status();
   ASSERT_EQ(opened->size(), 1u);
   const v1::TicketOpened& o = (*opened)[0].ticket_opened();
-  EXPECT_EQ(o.sealed_subject(), "sealed[Wi-Fi is down]");
-  EXPECT_EQ(o.sealed_body(), "sealed[Since this morning.\nSecond floor.]");
+  EXPECT_EQ(o.sealed_subject(), FakeSeal("Wi-Fi is down"));
+  EXPECT_EQ(o.sealed_body(), FakeSeal("Since this morning.\nSecond floor."));
   const TicketState s = Applied(TicketState(), *opened);
   EXPECT_EQ(s.status(), v1::OPEN);
   EXPECT_EQ(s.priority(), v1::HIGH);
@@ -69,36 +90,36 @@ TEST(TicketOpen, StartsOpenWithItsFirstMessageSealedAndTrimmed) {
   EXPECT_EQ(first->sealed_body(), o.sealed_body());
 }
 
-TEST(TicketOpen, StaffMayOpenOnACustomersBehalfButNobodyForASuspendedOne) {
-  EXPECT_TRUE(DecideOpen(Ticket(kStaff), FakeSeal).ok());
-  Opening suspended = Ticket(kStaff);
+TEST(TicketDecide, OpenStaffMayOpenOnACustomersBehalfButNobodyForASuspendedOne) {
+  EXPECT_TRUE(Sealed(Decide(TicketState(), Ticket(kStaff), kNow)).ok());
+  OpenTicket suspended = Ticket(kStaff);
   suspended.customer.suspended = true;
-  EXPECT_EQ(DecideOpen(suspended, FakeSeal).status().code(),
+  EXPECT_EQ(Sealed(Decide(TicketState(), suspended, kNow)).status().code(),
             absl::StatusCode::kFailedPrecondition);
 }
 
-TEST(TicketOpen, BadFieldsAreNamedTogether) {
-  Opening bad = Ticket();
+TEST(TicketDecide, OpenBadFieldsAreNamedTogether) {
+  OpenTicket bad = Ticket();
   bad.subject = std::string(201, 'x');
   bad.message = " \n ";
   bad.priority = v1::PRIORITY_UNSPECIFIED;
-  EXPECT_THAT(Fields(DecideOpen(bad, FakeSeal).status()),
+  EXPECT_THAT(Fields(Sealed(Decide(TicketState(), bad, kNow)).status()),
               ElementsAre("subject", "message", "priority"));
   bad = Ticket();
   bad.subject = "two\nlines";
   bad.message = std::string(10'001, 'x');
   bad.priority = static_cast<v1::Priority>(99);
-  EXPECT_THAT(Fields(DecideOpen(bad, FakeSeal).status()),
+  EXPECT_THAT(Fields(Sealed(Decide(TicketState(), bad, kNow)).status()),
               ElementsAre("subject", "message", "priority"));
   bad = Ticket();
   bad.subject = std::string(200, 'x');
   bad.message = std::string(10'000, 'x');
-  EXPECT_TRUE(DecideOpen(bad, FakeSeal).ok());
+  EXPECT_TRUE(Sealed(Decide(TicketState(), bad, kNow)).ok());
 }
 
-TEST(TicketReplies, StaffAwaitsTheCustomerAndEmailsThemTheCustomerReopensTheQuestion) {
+TEST(TicketDecide, RepliesStaffAwaitsTheCustomerAndEmailsThemTheCustomerReopensTheQuestion) {
   TicketState s = Opened();
-  absl::StatusOr<Events> staff = DecidePost(s, Reply(kStaff), FakeSeal);
+  absl::StatusOr<Events> staff = Sealed(Decide(s, Reply(kStaff), kNow));
   ASSERT_TRUE(staff.ok()) << staff.status();
   ASSERT_EQ(staff->size(), 2u);
   EXPECT_EQ((*staff)[0].message_posted().status(), v1::AWAITING_CUSTOMER);
@@ -109,7 +130,7 @@ TEST(TicketReplies, StaffAwaitsTheCustomerAndEmailsThemTheCustomerReopensTheQues
   s = Applied(s, *staff);
   EXPECT_EQ(s.status(), v1::AWAITING_CUSTOMER);
 
-  absl::StatusOr<Events> customer = DecidePost(s, Reply(kCustomer, "m-3"), FakeSeal);
+  absl::StatusOr<Events> customer = Sealed(Decide(s, Reply(kCustomer, "m-3"), kNow));
   ASSERT_TRUE(customer.ok());
   ASSERT_EQ(customer->size(), 1u);  // no email for the customer's own reply
   s = Applied(s, *customer);
@@ -119,30 +140,30 @@ TEST(TicketReplies, StaffAwaitsTheCustomerAndEmailsThemTheCustomerReopensTheQues
   EXPECT_FALSE(MessageOf((*staff)[1]).has_value()) << "a notification request is no message";
 }
 
-TEST(TicketReplies, ATicketHoldsAtMostItsMessagesAndBytes) {
+TEST(TicketDecide, RepliesATicketHoldsAtMostItsMessagesAndBytes) {
   TicketState s = Opened();
   for (int i = 1; i < kMaxMessagesPerTicket; ++i) {
-    absl::StatusOr<Events> posted = DecidePost(s, Reply(kStaff, absl::StrCat("m-", i)), FakeSeal);
+    absl::StatusOr<Events> posted = Sealed(Decide(s, Reply(kStaff, absl::StrCat("m-", i)), kNow));
     ASSERT_TRUE(posted.ok()) << i << ": " << posted.status();
     s = Applied(s, *posted);
   }
   EXPECT_EQ(s.message_count(), kMaxMessagesPerTicket);
   // The state stays the size of its counters, whatever the conversation holds.
   EXPECT_LT(s.ByteSizeLong(), 200u);
-  const absl::Status full = DecidePost(s, Reply(kStaff, "m-full"), FakeSeal).status();
+  const absl::Status full = Sealed(Decide(s, Reply(kStaff, "m-full"), kNow)).status();
   EXPECT_EQ(full.code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(Fields(full), ElementsAre("message"));
-  Posting note{.message_id = "m-note", .kind = v1::NOTE, .message = "VIP", .by = kStaff};
-  EXPECT_THAT(Fields(DecidePost(s, note, FakeSeal).status()), ElementsAre("message"));
+  PostMessage note{.message_id = "m-note", .kind = v1::NOTE, .message = "VIP", .by = kStaff};
+  EXPECT_THAT(Fields(Sealed(Decide(s, note, kNow)).status()), ElementsAre("message"));
 
   // Bytes: a few messages of the longest kind fill a megabyte first.
   TicketState big = Opened();
   const std::string longest(kMaxMessageLength, 'x');
   int posted = 0;
   for (;; ++posted) {
-    absl::StatusOr<Events> e = DecidePost(
-        big, {.message_id = absl::StrCat("b-", posted), .message = longest, .by = kStaff},
-        FakeSeal);
+    absl::StatusOr<Events> e = Sealed(Decide(
+        big, PostMessage{.message_id = absl::StrCat("b-", posted), .message = longest, .by = kStaff},
+        kNow));
     if (!e.ok()) {
       EXPECT_THAT(Fields(e.status()), ElementsAre("message"));
       break;
@@ -154,84 +175,84 @@ TEST(TicketReplies, ATicketHoldsAtMostItsMessagesAndBytes) {
                         static_cast<int64_t>(FakeSeal(longest).size()));
 }
 
-TEST(TicketNotes, ChangeNoStatusEmailNobodyAndMayGoOnClosedTickets) {
-  TicketState s = Applied(Opened(), *DecidePost(Opened(), Reply(kStaff), FakeSeal));
-  Posting note{.message_id = "m-3", .kind = v1::NOTE, .message = "VIP", .by = kStaff};
-  absl::StatusOr<Events> noted = DecidePost(s, note, FakeSeal);
+TEST(TicketDecide, NotesChangeNoStatusEmailNobodyAndMayGoOnClosedTickets) {
+  TicketState s = Applied(Opened(), *Sealed(Decide(Opened(), Reply(kStaff), kNow)));
+  PostMessage note{.message_id = "m-3", .kind = v1::NOTE, .message = "VIP", .by = kStaff};
+  absl::StatusOr<Events> noted = Sealed(Decide(s, note, kNow));
   ASSERT_TRUE(noted.ok());
   ASSERT_EQ(noted->size(), 1u);
   EXPECT_EQ((*noted)[0].message_posted().status(), v1::AWAITING_CUSTOMER);
-  s = Applied(s, *DecideClose(s, kStaff, {}));
-  noted = DecidePost(s, note, FakeSeal);
+  s = Applied(s, *Decide(s, CloseTicket{kStaff, {}}, kNow));
+  noted = Sealed(Decide(s, note, kNow));
   ASSERT_TRUE(noted.ok());
   EXPECT_EQ(Applied(s, *noted).status(), v1::CLOSED);
 }
 
-TEST(TicketReplies, NotOnAClosedTicketNotBySuspendedCustomersNotForErasedOnes) {
+TEST(TicketDecide, RepliesNotOnAClosedTicketNotBySuspendedCustomersNotForErasedOnes) {
   TicketState s = Opened();
-  s = Applied(s, *DecideClose(s, kCustomer, {}));
-  EXPECT_EQ(DecidePost(s, Reply(kCustomer), FakeSeal).status().code(),
+  s = Applied(s, *Decide(s, CloseTicket{kCustomer, {}}, kNow));
+  EXPECT_EQ(Sealed(Decide(s, Reply(kCustomer), kNow)).status().code(),
             absl::StatusCode::kFailedPrecondition);
-  EXPECT_EQ(DecidePost(s, Reply(kStaff), FakeSeal).status().code(),
+  EXPECT_EQ(Sealed(Decide(s, Reply(kStaff), kNow)).status().code(),
             absl::StatusCode::kFailedPrecondition);
 
   s = Opened();
-  Posting suspended = Reply(kCustomer);
+  PostMessage suspended = Reply(kCustomer);
   suspended.customer.suspended = true;
-  EXPECT_EQ(DecidePost(s, suspended, FakeSeal).status().code(),
+  EXPECT_EQ(Sealed(Decide(s, suspended, kNow)).status().code(),
             absl::StatusCode::kFailedPrecondition);
-  Posting staff_to_suspended = Reply(kStaff);
+  PostMessage staff_to_suspended = Reply(kStaff);
   staff_to_suspended.customer.suspended = true;
-  EXPECT_TRUE(DecidePost(s, staff_to_suspended, FakeSeal).ok());
-  Posting to_erased = Reply(kStaff);
+  EXPECT_TRUE(Sealed(Decide(s, staff_to_suspended, kNow)).ok());
+  PostMessage to_erased = Reply(kStaff);
   to_erased.customer.erased = true;
-  EXPECT_EQ(DecidePost(s, to_erased, FakeSeal).status().code(),
+  EXPECT_EQ(Sealed(Decide(s, to_erased, kNow)).status().code(),
             absl::StatusCode::kFailedPrecondition);
-  Posting empty = Reply(kStaff);
+  PostMessage empty = Reply(kStaff);
   empty.message = "";
-  EXPECT_THAT(Fields(DecidePost(s, empty, FakeSeal).status()), ElementsAre("message"));
+  EXPECT_THAT(Fields(Sealed(Decide(s, empty, kNow)).status()), ElementsAre("message"));
 }
 
-TEST(TicketCloseAndReopen, RecordedWithWhoAndNeverTwice) {
+TEST(TicketDecide, CloseAndReopenRecordedWithWhoAndNeverTwice) {
   TicketState s = Opened();
-  absl::StatusOr<Events> closed = DecideClose(s, kStaff, {});
+  absl::StatusOr<Events> closed = Decide(s, CloseTicket{kStaff, {}}, kNow);
   ASSERT_TRUE(closed.ok());
   EXPECT_EQ((*closed)[0].ticket_closed().by_id(), "admin-1");
   EXPECT_EQ((*closed)[0].ticket_closed().by_kind(), v1::STAFF);
   s = Applied(s, *closed);
   EXPECT_EQ(s.status(), v1::CLOSED);
   EXPECT_EQ(s.closed_by(), "admin-1");
-  EXPECT_EQ(DecideClose(s, kCustomer, {}).status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(Decide(s, CloseTicket{kCustomer, {}}, kNow).status().code(), absl::StatusCode::kFailedPrecondition);
 
-  absl::StatusOr<Events> reopened = DecideReopen(s, kCustomer, {});
+  absl::StatusOr<Events> reopened = Decide(s, ReopenTicket{kCustomer, {}}, kNow);
   ASSERT_TRUE(reopened.ok());
   EXPECT_EQ((*reopened)[0].ticket_reopened().by_id(), "c-1");
   s = Applied(s, *reopened);
   EXPECT_EQ(s.status(), v1::OPEN);
   EXPECT_TRUE(s.closed_by().empty());
   EXPECT_FALSE(s.has_close_time());
-  EXPECT_EQ(DecideReopen(s, kStaff, {}).status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(Decide(s, ReopenTicket{kStaff, {}}, kNow).status().code(), absl::StatusCode::kFailedPrecondition);
 
   // A suspended customer does neither; staff still close their tickets.
-  EXPECT_EQ(DecideClose(s, kCustomer, {.suspended = true}).status().code(),
+  EXPECT_EQ(Decide(s, CloseTicket{kCustomer, {.suspended = true}}, kNow).status().code(),
             absl::StatusCode::kFailedPrecondition);
-  s = Applied(s, *DecideClose(s, kStaff, {.suspended = true}));
-  EXPECT_EQ(DecideReopen(s, kCustomer, {.suspended = true}).status().code(),
+  s = Applied(s, *Decide(s, CloseTicket{kStaff, {.suspended = true}}, kNow));
+  EXPECT_EQ(Decide(s, ReopenTicket{kCustomer, {.suspended = true}}, kNow).status().code(),
             absl::StatusCode::kFailedPrecondition);
-  EXPECT_EQ(DecideReopen(s, kStaff, {.erased = true}).status().code(),
+  EXPECT_EQ(Decide(s, ReopenTicket{kStaff, {.erased = true}}, kNow).status().code(),
             absl::StatusCode::kFailedPrecondition);
 }
 
-TEST(TicketPriorities, ChangedOnceRecordedWithThePreviousOne) {
+TEST(TicketDecide, PrioritiesChangedOnceRecordedWithThePreviousOne) {
   TicketState s = Opened();
-  absl::StatusOr<Events> changed = DecideSetPriority(s, v1::CRITICAL, kStaff);
+  absl::StatusOr<Events> changed = Decide(s, SetTicketPriority{v1::CRITICAL, kStaff}, kNow);
   ASSERT_TRUE(changed.ok());
   ASSERT_EQ(changed->size(), 1u);
   EXPECT_EQ((*changed)[0].priority_changed().previous(), v1::HIGH);
   s = Applied(s, *changed);
   EXPECT_EQ(s.priority(), v1::CRITICAL);
-  EXPECT_TRUE(DecideSetPriority(s, v1::CRITICAL, kStaff)->empty());
-  EXPECT_THAT(Fields(DecideSetPriority(s, v1::PRIORITY_UNSPECIFIED, kStaff).status()),
+  EXPECT_TRUE(Decide(s, SetTicketPriority{v1::CRITICAL, kStaff}, kNow)->empty());
+  EXPECT_THAT(Fields(Decide(s, SetTicketPriority{v1::PRIORITY_UNSPECIFIED, kStaff}, kNow).status()),
               ElementsAre("priority"));
 }
 

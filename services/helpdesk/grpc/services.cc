@@ -1,8 +1,8 @@
-#include "services/helpdesk/api/services.h"
+#include "services/helpdesk/grpc/services.h"
 
 #include "libs/runtime/handlers.h"
 
-namespace cowork::helpdesk::api {
+namespace cowork::helpdesk::rpc {
 
 // Each handler authenticates, then answers with the App method of the same name.
 COWORK_AUTHED_HANDLER(HelpdeskServiceImpl, OpenTicket, v1::OpenTicketRequest, v1::Ticket)
@@ -14,4 +14,4 @@ COWORK_AUTHED_HANDLER(HelpdeskServiceImpl, CloseTicket, v1::CloseTicketRequest, 
 COWORK_AUTHED_HANDLER(HelpdeskServiceImpl, ReopenTicket, v1::ReopenTicketRequest, v1::Ticket)
 COWORK_AUTHED_HANDLER(HelpdeskServiceImpl, SetTicketPriority, v1::SetTicketPriorityRequest, v1::Ticket)
 
-}  // namespace cowork::helpdesk::api
+}  // namespace cowork::helpdesk::rpc

@@ -1,7 +1,8 @@
 // The helpdesk application layer over a real Store (RocksDB in a temp dir), a simulated clock
 // and a directory fed with customers events as the customers consumer would feed it.
 
-#include "services/helpdesk/api/app.h"
+#include "services/helpdesk/app/app.h"
+#include "services/helpdesk/projection/projection.h"
 
 #include <optional>
 #include <string>
@@ -16,7 +17,7 @@
 #include "libs/status/field_errors.h"
 #include "libs/testing/app_fixtures.h"
 
-namespace cowork::helpdesk::api {
+namespace cowork::helpdesk::app {
 namespace {
 
 namespace events = ::cowork::customers::v1;
@@ -359,7 +360,7 @@ TEST_F(HelpdeskAppTest, ErasureLeavesTheTicketsWithoutTheirTexts) {
   EXPECT_EQ(Reopen(Admin(), id).status().code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_EQ(Open(Admin(), "c-3").status().code(), absl::StatusCode::kNotFound);
   // A rebuild from the log reads nothing back either.
-  ASSERT_TRUE(app_.Rebuild().ok());
+  ASSERT_TRUE(projection::Rebuild(*store_).ok());
   EXPECT_TRUE(Get(Admin(), id)->erased());
 }
 
@@ -444,11 +445,11 @@ TEST_F(HelpdeskAppTest, RebuildingTheViewsFromTheLogGivesIdenticalViews) {
   ASSERT_TRUE(Close(Admin(), b).ok());
   const auto before = AllViews();
   const std::vector<std::string> listed = *List(Admin(), "loc-mad", "");
-  ASSERT_TRUE(app_.Rebuild().ok());
+  ASSERT_TRUE(projection::Rebuild(*store_).ok());
   EXPECT_EQ(AllViews(), before);
   EXPECT_EQ(*List(Admin(), "loc-mad", ""), listed);
   EXPECT_THAT(*List(Admin(), "", "c-2", v1::CLOSED), ElementsAre(b));
 }
 
 }  // namespace
-}  // namespace cowork::helpdesk::api
+}  // namespace cowork::helpdesk::app

@@ -1,13 +1,15 @@
-#ifndef COWORK_SERVICES_HELPDESK_API_SERVICES_H_
-#define COWORK_SERVICES_HELPDESK_API_SERVICES_H_
+#ifndef COWORK_SERVICES_HELPDESK_GRPC_SERVICES_H_
+#define COWORK_SERVICES_HELPDESK_GRPC_SERVICES_H_
 
 // The gRPC service of helpdesk.proto on the callback API: each handler authenticates and runs
 // the App method (runtime::Authed). Thread-safe as the App is; the App must outlive it.
 
 #include "cowork/helpdesk/v1/helpdesk.grpc.pb.h"
-#include "services/helpdesk/api/app.h"
+#include "services/helpdesk/app/app.h"
 
-namespace cowork::helpdesk::api {
+namespace cowork::helpdesk::rpc {
+
+using app::App;
 
 class HelpdeskServiceImpl final : public v1::HelpdeskService::CallbackService {
  public:
@@ -41,6 +43,6 @@ class HelpdeskServiceImpl final : public v1::HelpdeskService::CallbackService {
   App& app_;
 };
 
-}  // namespace cowork::helpdesk::api
+}  // namespace cowork::helpdesk::rpc
 
-#endif  // COWORK_SERVICES_HELPDESK_API_SERVICES_H_
+#endif  // COWORK_SERVICES_HELPDESK_GRPC_SERVICES_H_

@@ -1,10 +1,10 @@
-#ifndef COWORK_SERVICES_HELPDESK_API_APP_H_
-#define COWORK_SERVICES_HELPDESK_API_APP_H_
+#ifndef COWORK_SERVICES_HELPDESK_APP_APP_H_
+#define COWORK_SERVICES_HELPDESK_APP_APP_H_
 
 // The application layer of the helpdesk service: one method per RPC (principal + request ->
-// response or absl::Status) and the rebuild of the read views. Each command loads its ticket,
-// decides (domain/), and commits the events, the new state, the read views and the outbox rows
-// in one WriteSet through eventstore::Execute (idempotent by request id).
+// response or absl::Status). Each command loads its ticket, decides (domain/), and stages the
+// events, the new state, the read views and the outbox rows (projection/, which seals the
+// texts) in one WriteSet through eventstore::Execute (idempotent by request id).
 //
 // Aggregate: ticket (id "t-..."), owned by the operator: another operator's ticket is
 // NOT_FOUND.
@@ -14,14 +14,8 @@
 // open tickets for themselves and read, reply to, close and reopen their own. Another
 // customer's ticket is PERMISSION_DENIED. Customers never see internal notes.
 //
-// Personal data: subjects and message texts are sealed with the customer's key from the
-// service's KeyVault (context = customer id) before they reach an event, the state, a view or
-// a stored answer; they are opened here on read. Once the key is erased (the directory erases
-// it when the customer is) they come back empty with `erased` set.
-//
-// Read views (Space::kViews), values domain::TicketState without its messages (texts sealed):
-//   tkloc/<op>/<location>/<open time, unix seconds, 12 digits>/<ticket>
-//   tkcust/<op>/<customer>/<open time, 12 digits>/<ticket>
+// Personal data: texts are sealed with the customer's key when staged and opened on read
+// (projection/projection.h).
 //
 // Thread-safe: methods may run concurrently (the Store serialises what must be).
 
@@ -37,9 +31,7 @@
 #include "libs/runtime/handlers.h"
 #include "services/helpdesk/domain/ticket.h"
 
-namespace cowork::helpdesk::api {
-
-inline constexpr absl::string_view kService = "helpdesk";
+namespace cowork::helpdesk::app {
 
 class App {
  public:
@@ -64,15 +56,11 @@ class App {
   absl::StatusOr<v1::Ticket> SetTicketPriority(const auth::Principal& p,
                                                const v1::SetTicketPriorityRequest& r);
 
-  // Deletes this service's own read views and writes them again from the event log.
-  absl::Status Rebuild();
-
  private:
-  // What a change of an existing ticket decides, given who acts, the customer's standing and
-  // the customer's sealer.
+  // What a change of an existing ticket decides, given who acts and the customer's standing.
   using Decide = absl::FunctionRef<absl::StatusOr<domain::Events>(
       const domain::TicketState&, const domain::Actor&, const domain::CustomerStanding&,
-      domain::Sealer)>;
+      absl::Time)>;
   // Runs a change of ticket `ticket_id` (request fields already checked): loads it, lets the
   // ticket's customer or an admin with helpdesk.write at its location act (`staff_only`: only
   // the admin), decides and commits.
@@ -91,6 +79,6 @@ class App {
   const runtime::Authenticator authn_;
 };
 
-}  // namespace cowork::helpdesk::api
+}  // namespace cowork::helpdesk::app
 
-#endif  // COWORK_SERVICES_HELPDESK_API_APP_H_
+#endif  // COWORK_SERVICES_HELPDESK_APP_APP_H_
