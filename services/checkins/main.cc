@@ -8,8 +8,10 @@
 #include "libs/server/flags.h"
 #include "libs/runtime/runtime.h"
 #include "libs/runtime/scheduler.h"
-#include "services/checkins/api/app.h"
-#include "services/checkins/api/services.h"
+#include "services/checkins/app/app.h"
+#include "services/checkins/app/visitors.h"
+#include "services/checkins/grpc/services.h"
+#include "services/checkins/projection/projection.h"
 
 int main(int argc, char** argv) {
   using namespace cowork;
@@ -19,10 +21,11 @@ int main(int argc, char** argv) {
     const server::ServiceFlags& flags = rt.flags();
     directory::Directory directory(rt.store());
     auth::TokenVerifier verifier(rt.keys().verifier);
-    checkins::api::App app(rt.store(), directory, rt.clock(), verifier);
-    checkins::api::VisitorsApp visitors(rt.store(), directory, rt.clock(), verifier);
-    if (absl::Status s = rt.RebuildViews({[&app] { return app.Rebuild(); },
-                                           [&visitors] { return visitors.Rebuild(); }});
+    checkins::app::App app(rt.store(), directory, rt.clock(), verifier);
+    checkins::app::VisitorsApp visitors(rt.store(), directory, rt.clock(), verifier);
+    if (absl::Status s = rt.RebuildViews(
+            {[&rt, &directory] { return checkins::projection::RebuildCheckins(rt.store(), directory); },
+             [&rt, &directory] { return checkins::projection::RebuildVisitors(rt.store(), directory); }});
         !s.ok()) {
       return runtime::ExitWith(flags, "cannot rebuild the views", s);
     }
@@ -31,8 +34,8 @@ int main(int argc, char** argv) {
     }
 
     runtime::Scheduler scheduler("check-ins", [&app] { return app.RunDue(); }, absl::Seconds(1));
-    checkins::api::CheckinsServiceImpl checkins_service(app);
-    checkins::api::VisitorsServiceImpl visitors_service(visitors);
+    checkins::rpc::CheckinsServiceImpl checkins_service(app);
+    checkins::rpc::VisitorsServiceImpl visitors_service(visitors);
     return rt.Serve(app.authenticator(), {&checkins_service, &visitors_service});
   });
 }

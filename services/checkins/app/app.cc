@@ -1,4 +1,4 @@
-#include "services/checkins/api/app.h"
+#include "services/checkins/app/app.h"
 
 #include <map>
 #include <optional>
@@ -22,140 +22,26 @@
 #include "libs/status/macros.h"
 #include "libs/validation/validation.h"
 #include "services/checkins/domain/presence.h"
+#include "services/checkins/projection/keys.h"
+#include "services/checkins/projection/projection.h"
 
-namespace cowork::checkins::api {
+namespace cowork::checkins::app {
 namespace {
 
 using eventstore::Decided;
 using eventstore::Loaded;
 using eventstore::Space;
-using eventstore::Views;
 using eventstore::WriteSet;
-using eventstore::WriteViews;
+using projection::PolicyOf;
+using projection::PresenceOf;
+using projection::StagePresence;
 
-constexpr absl::string_view kPresenceAggregate = "presence";
-constexpr absl::string_view kPolicyAggregate = "policy";
 // Everyone in a location counts towards ListPresent's count: bounded to keep the call bounded.
 constexpr int kMaxPresentCount = 1'000'000;
-constexpr absl::string_view kViewPrefixes[] = {"in/", "cihist/", "cicust/", "due/"};
 
 eventstore::EnvelopeContext Context(absl::string_view op, absl::string_view request_id,
                                     absl::Time now) {
-  return eventstore::CommandContext(kService, op, request_id, now);
-}
-
-// ---------------------------------------------------------------- records and views
-
-v1::CheckInRecord RecordOf(const v1::CheckedIn& e) {
-  v1::CheckInRecord out;
-  out.set_checkin_id(e.checkin_id());
-  out.set_customer_id(e.customer_id());
-  out.set_location_id(e.location_id());
-  out.set_method(e.method());
-  *out.mutable_in_time() = e.in_time();
-  if (e.has_auto_checkout_time()) *out.mutable_auto_checkout_time() = e.auto_checkout_time();
-  return out;
-}
-
-v1::CheckInRecord RecordOf(const v1::CheckInRefused& e) {
-  v1::CheckInRecord out;
-  out.set_checkin_id(e.checkin_id());
-  out.set_customer_id(e.customer_id());
-  out.set_location_id(e.location_id());
-  out.set_method(e.method());
-  *out.mutable_in_time() = e.at();
-  out.set_refused(true);
-  out.set_refusal(e.reason());
-  return out;
-}
-
-v1::CheckInRecord Closed(v1::CheckInRecord record, const v1::CheckedOut& e) {
-  *record.mutable_out_time() = e.out_time();
-  record.set_out_reason(e.reason());
-  return record;
-}
-
-std::string Ts12(const google::protobuf::Timestamp& t) {
-  return absl::StrFormat("%012d", t.seconds());
-}
-std::string PresentPrefix(absl::string_view op, absl::string_view location) {
-  return absl::StrCat("in/", op, "/", location, "/");
-}
-std::string DayPrefix(absl::string_view op, absl::string_view location, absl::CivilDay day) {
-  return absl::StrCat("cihist/", op, "/", location, "/", FormatDay(day), "/");
-}
-std::string CustomerPrefix(absl::string_view op, absl::string_view customer) {
-  return absl::StrCat("cicust/", op, "/", customer, "/");
-}
-
-// The views of one check-in record: history by location and day of arrival and by customer;
-// while in, the present list and the automatic check-out's due entry.
-Views RecordViews(absl::string_view op, const v1::CheckInRecord& r, absl::TimeZone tz) {
-  const std::string value = r.SerializeAsString();
-  const std::string tail = absl::StrCat(Ts12(r.in_time()), "/", r.checkin_id());
-  Views out = {
-      {DayPrefix(op, r.location_id(), calendar::Today(FromTimestamp(r.in_time()), tz)) + tail,
-       value},
-      {CustomerPrefix(op, r.customer_id()) + tail, value}};
-  if (!r.refused() && !r.has_out_time()) {
-    out.emplace(PresentPrefix(op, r.location_id()) + r.customer_id(), value);
-    if (r.has_auto_checkout_time()) {
-      out.emplace(runtime::DueKey(FromTimestamp(r.auto_checkout_time()),
-                                  absl::StrCat(op, "/", r.customer_id())),
-                  "");
-    }
-  }
-  return out;
-}
-
-// Stages presence events with the views they change; returns the record of the last one.
-absl::StatusOr<v1::CheckInRecord> StagePresence(const eventstore::EnvelopeContext& context,
-                                          directory::ZoneCache& zones, absl::string_view customer_id,
-                                          const Loaded<domain::PresenceState>& before,
-                                          domain::Events events, WriteSet& writes) {
-  const std::string& op = context.operator_id;
-  v1::CheckInRecord last;
-  for (const domain::Event& e : events) {
-    if (e.has_checked_out()) {
-      const v1::CheckInRecord open = RecordOf(before.state.current());
-      last = Closed(open, e.checked_out());
-      COWORK_ASSIGN_OR_RETURN(const absl::TimeZone tz, zones.Of(open.location_id()));
-      WriteViews(RecordViews(op, open, tz), RecordViews(op, last, tz), writes);
-      continue;
-    }
-    last = e.has_checked_in() ? RecordOf(e.checked_in()) : RecordOf(e.check_in_refused());
-    COWORK_ASSIGN_OR_RETURN(const absl::TimeZone tz, zones.Of(last.location_id()));
-    WriteViews({}, RecordViews(op, last, tz), writes);
-  }
-  eventstore::Stage(context, kPresenceAggregate, customer_id, last.location_id(), before,
-                    std::move(events), kTopic, writes);
-  return last;
-}
-
-// The presence of a customer of the operator (empty when they never checked in).
-absl::StatusOr<Loaded<domain::PresenceState>> PresenceOf(const eventstore::Store& store,
-                                                         absl::string_view op,
-                                                         absl::string_view customer_id) {
-  return eventstore::LoadStateOf<domain::PresenceState>(store, kPresenceAggregate, op,
-                                                         customer_id);
-}
-
-absl::StatusOr<Loaded<domain::PolicyState>> PolicyOf(const eventstore::Store& store,
-                                                     absl::string_view op,
-                                                     absl::string_view location_id) {
-  return eventstore::LoadStateOf<domain::PolicyState>(store, kPolicyAggregate, op, location_id);
-}
-
-v1::CheckoutPolicy PolicyView(absl::string_view location_id, const Loaded<domain::PolicyState>& p) {
-  v1::CheckoutPolicy out;
-  out.set_location_id(std::string(location_id));
-  if (p.version == 0) {
-    out.set_max_hours(domain::kDefaultMaxHours);
-  } else {
-    out.set_closing_time(p.state.closing_time());
-    out.set_max_hours(p.state.max_hours());
-  }
-  return out;
+  return eventstore::CommandContext(projection::kService, op, request_id, now);
 }
 
 }  // namespace
@@ -197,18 +83,17 @@ absl::StatusOr<v1::CheckInRecord> App::CheckIn(const auth::Principal& p, const v
             COWORK_ASSIGN_OR_RETURN(Loaded<domain::PolicyState> policy,
                                     PolicyOf(store_, p.operator_id, r.location_id()));
             const absl::Time now = clock_.Now();
-            COWORK_ASSIGN_OR_RETURN(
-                domain::Events events,
-                domain::DecideCheckIn(
-                    before.state, {.checkin_id = crypto::NewId("ci-"),
-                                   .customer_id = customer_id,
-                                   .location_id = r.location_id(),
-                                   .method = r.method(),
-                                   .recorded_by = p.subject,
-                                   .suspended = standing->suspended,
-                                   .now = now,
-                                   .policy = policy.version > 0 ? &policy.state : nullptr,
-                                   .tz = tz}));
+            const domain::CheckIn check_in{
+                .checkin_id = crypto::NewId("ci-"),
+                .customer_id = customer_id,
+                .location_id = r.location_id(),
+                .method = r.method(),
+                .recorded_by = p.subject,
+                .suspended = standing->suspended,
+                .policy = policy.version > 0 ? &policy.state : nullptr,
+                .tz = tz};
+            COWORK_ASSIGN_OR_RETURN(domain::Events events,
+                                    domain::Decide(before.state, check_in, now));
             WriteSet writes;
             directory::ZoneCache zones(directory_, p.operator_id);
             COWORK_ASSIGN_OR_RETURN(
@@ -242,7 +127,8 @@ absl::StatusOr<v1::CheckInRecord> App::CheckOut(const auth::Principal& p,
         }
         before.state.set_customer_id(customer_id);
         const absl::Time now = clock_.Now();
-        COWORK_ASSIGN_OR_RETURN(domain::Events events, domain::DecideCheckOut(before.state, now));
+        COWORK_ASSIGN_OR_RETURN(domain::Events events,
+                                domain::Decide(before.state, domain::CheckOut{}, now));
         WriteSet writes;
         directory::ZoneCache zones(directory_, p.operator_id);
         COWORK_ASSIGN_OR_RETURN(
@@ -264,7 +150,7 @@ absl::StatusOr<v1::Presence> App::GetPresence(const auth::Principal& p,
   out.set_customer_id(r.customer_id());
   if (presence.state.has_current() &&
       (p.is_customer() || p.CoversLocation(presence.state.current().location_id()))) {
-    *out.mutable_checkin() = RecordOf(presence.state.current());
+    *out.mutable_checkin() = projection::RecordOf(presence.state.current());
   }
   return out;
 }
@@ -274,7 +160,7 @@ absl::StatusOr<v1::ListPresentResponse> App::ListPresent(const auth::Principal& 
   COWORK_RETURN_IF_ERROR(validation::CheckIds("", {{"location_id", r.location_id()}}));
   COWORK_RETURN_IF_ERROR(auth::RequireAdmin(p, auth::kCheckinsRead, r.location_id()));
   COWORK_RETURN_IF_ERROR(directory_.FindLocation(p.operator_id, r.location_id()).status());
-  const std::string prefix = PresentPrefix(p.operator_id, r.location_id());
+  const std::string prefix = projection::PresentPrefix(p.operator_id, r.location_id());
   COWORK_ASSIGN_OR_RETURN(eventstore::PageOf<v1::CheckInRecord> page,
                           runtime::PageFor<v1::CheckInRecord>(store_, p, prefix, r.page_token(),
                                                         r.page_size()));
@@ -320,8 +206,8 @@ absl::StatusOr<v1::ListCheckinsResponse> App::ListCheckins(
       CheckCustomerOrDayListing(p, directory_, "customer_id", r.customer_id(), r.location_id(),
                                 r.has_day() ? &r.day() : nullptr));
   const std::string prefix = day.has_value()
-                                 ? DayPrefix(p.operator_id, r.location_id(), *day)
-                                 : CustomerPrefix(p.operator_id, r.customer_id());
+                                 ? projection::CheckinsOnDayPrefix(p.operator_id, r.location_id(), *day)
+                                 : projection::CheckinsOfPrefix(p.operator_id, r.customer_id());
   COWORK_ASSIGN_OR_RETURN(eventstore::PageOf<v1::CheckInRecord> page,
                           runtime::PageFor<v1::CheckInRecord>(store_, p, prefix, r.page_token(),
                                                         r.page_size()));
@@ -342,16 +228,19 @@ absl::StatusOr<v1::CheckoutPolicy> App::SetCheckoutPolicy(const auth::Principal&
         COWORK_RETURN_IF_ERROR(directory_.FindLocation(p.operator_id, r.location_id()).status());
         COWORK_ASSIGN_OR_RETURN(Loaded<domain::PolicyState> before,
                                 PolicyOf(store_, p.operator_id, r.location_id()));
+        const absl::Time now = clock_.Now();
         COWORK_ASSIGN_OR_RETURN(
             domain::Events events,
-            domain::DecideSetPolicy(r.location_id(), r.closing_time(), r.max_hours()));
+            domain::Decide(before.state,
+                           domain::SetCheckoutPolicy{r.location_id(), r.closing_time(),
+                                                     r.max_hours()},
+                           now));
         WriteSet writes;
-        Loaded<domain::PolicyState> after = before;
-        after.state = eventstore::Stage(Context(p.operator_id, r.request_id(), clock_.Now()),
-                                        kPolicyAggregate, r.location_id(), r.location_id(),
-                                        before, std::move(events), kTopic, writes);
-        after.version = before.version + 1;
-        return Decided<v1::CheckoutPolicy>{std::move(writes), PolicyView(r.location_id(), after)};
+        const Loaded<domain::PolicyState> after = projection::StagePolicy(
+            Context(p.operator_id, r.request_id(), now), r.location_id(), before,
+            std::move(events), writes);
+        return Decided<v1::CheckoutPolicy>{std::move(writes),
+                                           projection::PolicyView(r.location_id(), after)};
       },
       runtime::AdminAtAnswer<v1::CheckoutPolicy>(p, auth::kCheckinsWrite));
 }
@@ -363,7 +252,7 @@ absl::StatusOr<v1::CheckoutPolicy> App::GetCheckoutPolicy(
   COWORK_RETURN_IF_ERROR(directory_.FindLocation(p.operator_id, r.location_id()).status());
   COWORK_ASSIGN_OR_RETURN(Loaded<domain::PolicyState> policy,
                           PolicyOf(store_, p.operator_id, r.location_id()));
-  return PolicyView(r.location_id(), policy);
+  return projection::PolicyView(r.location_id(), policy);
 }
 
 // ---------------------------------------------------------------- by the clock
@@ -385,7 +274,9 @@ absl::StatusOr<bool> App::AutoCheckOut(absl::string_view op, absl::string_view c
           [&]() -> absl::StatusOr<Decided<v1::CheckInRecord>> {
             COWORK_ASSIGN_OR_RETURN(Loaded<domain::PresenceState> before,
                                     PresenceOf(store_, op, customer_id));
-            domain::Events events = domain::DecideAutoCheckOut(before.state, clock_.Now());
+            COWORK_ASSIGN_OR_RETURN(
+                domain::Events events,
+                domain::Decide(before.state, domain::CheckOutWhenDue{}, clock_.Now()));
             changed = !events.empty();
             if (events.empty()) return Decided<v1::CheckInRecord>{WriteSet(), v1::CheckInRecord()};
             WriteSet writes;
@@ -400,32 +291,4 @@ absl::StatusOr<bool> App::AutoCheckOut(absl::string_view op, absl::string_view c
   return changed;
 }
 
-// ---------------------------------------------------------------- rebuild
-
-absl::Status App::Rebuild() {
-  COWORK_RETURN_IF_ERROR(eventstore::DeleteViews(store_, kViewPrefixes));
-  // (op, check-in id) -> its record as the events left it.
-  std::map<std::pair<std::string, std::string>, v1::CheckInRecord> records;
-  COWORK_RETURN_IF_ERROR(eventstore::ForEachDomainEvent<domain::Event>(
-      store_, [&](const common::v1::EventEnvelope& envelope, const domain::Event& event) {
-        const std::string& op = envelope.operator_id();
-        if (event.has_checked_in()) {
-          records[{op, event.checked_in().checkin_id()}] = RecordOf(event.checked_in());
-        } else if (event.has_check_in_refused()) {
-          records[{op, event.check_in_refused().checkin_id()}] =
-              RecordOf(event.check_in_refused());
-        } else if (event.has_checked_out()) {
-          v1::CheckInRecord& r = records[{op, event.checked_out().checkin_id()}];
-          r = Closed(std::move(r), event.checked_out());
-        }
-      }));
-  eventstore::ViewBatches out(store_);
-  for (const auto& [key, record] : records) {
-    directory::ZoneCache zones(directory_, key.first);
-    COWORK_ASSIGN_OR_RETURN(const absl::TimeZone tz, zones.Of(record.location_id()));
-    COWORK_RETURN_IF_ERROR(out.Write(RecordViews(key.first, record, tz)));
-  }
-  return out.Finish();
-}
-
-}  // namespace cowork::checkins::api
+}  // namespace cowork::checkins::app

@@ -1,25 +1,16 @@
-#ifndef COWORK_SERVICES_CHECKINS_API_APP_H_
-#define COWORK_SERVICES_CHECKINS_API_APP_H_
+#ifndef COWORK_SERVICES_CHECKINS_APP_APP_H_
+#define COWORK_SERVICES_CHECKINS_APP_APP_H_
 
-// The application layer of the checkins service: one method per RPC (principal + request ->
-// response or absl::Status), the scheduler's RunDue (automatic check-outs), and the rebuild of
-// the read views. Each command loads its aggregate, decides (domain/), and commits the events,
-// the new state, the read views and the outbox rows in one WriteSet through eventstore::Execute
-// (idempotent by request id).
-//
-// Aggregates: presence (id = customer id), policy (id = location id).
+// The CheckinsService half of the application layer of the checkins service (visitors.h is
+// the other): one method per RPC (principal + request -> response or absl::Status) and the
+// scheduler's RunDue (automatic check-outs). Each command loads its aggregate, decides
+// (domain/), and stages the events, the new state, the read views and the outbox rows
+// (projection/) in one WriteSet through eventstore::Execute (idempotent by request id).
 //
 // Authorization: admins of the operator with checkins.write (check in and out anyone at their
 // locations, policies) or checkins.read (lists, presence); customers check themselves in (app
 // or QR code) and out, and read their own presence and history. Another operator's records
 // are NOT_FOUND.
-//
-// Read views (Space::kViews), all starting with the operator id after the kind; values are
-// cowork.checkins.v1.CheckInRecord:
-//   in/<op>/<location>/<customer>                              who is in now
-//   cihist/<op>/<location>/<local day of arrival>/<in, 12 digits>/<checkin>
-//   cicust/<op>/<customer>/<in, 12 digits>/<checkin>
-//   due/<unix seconds, 12 digits>/<op>/<customer>   ""  (the automatic check-out)
 //
 // Thread-safe: methods may run concurrently (the Store serialises what must be).
 
@@ -35,10 +26,7 @@
 #include "libs/eventstore/store.h"
 #include "libs/runtime/handlers.h"
 
-namespace cowork::checkins::api {
-
-inline constexpr absl::string_view kService = "checkins";
-inline constexpr absl::string_view kTopic = "cowork.checkins.events";
+namespace cowork::checkins::app {
 
 // The check of a listing by customer (`customer_field` names the request's field), or by
 // location and local day (checkins.read at the location): INVALID_ARGUMENT naming the bad
@@ -74,9 +62,6 @@ class App {
   // after the service was down: timed when it fell due). Returns how many.
   absl::StatusOr<int> RunDue();
 
-  // Deletes this service's own read views and writes them again from the event log.
-  absl::Status Rebuild();
-
  private:
   absl::StatusOr<bool> AutoCheckOut(absl::string_view op, absl::string_view customer_id);
 
@@ -86,6 +71,6 @@ class App {
   const runtime::Authenticator authn_;
 };
 
-}  // namespace cowork::checkins::api
+}  // namespace cowork::checkins::app
 
-#endif  // COWORK_SERVICES_CHECKINS_API_APP_H_
+#endif  // COWORK_SERVICES_CHECKINS_APP_APP_H_

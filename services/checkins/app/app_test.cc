@@ -1,7 +1,8 @@
 // The checkins application layer over a real Store (RocksDB in a temp dir), a simulated clock
 // and a directory fed with customers events as the customers consumer would feed it.
 
-#include "services/checkins/api/app.h"
+#include "services/checkins/app/app.h"
+#include "services/checkins/projection/projection.h"
 
 #include <string>
 #include <vector>
@@ -13,7 +14,7 @@
 #include "libs/status/field_errors.h"
 #include "libs/testing/app_fixtures.h"
 
-namespace cowork::checkins::api {
+namespace cowork::checkins::app {
 namespace {
 
 namespace events = ::cowork::customers::v1;
@@ -254,9 +255,9 @@ TEST_F(CheckinsAppTest, RebuildingTheViewsFromTheLogGivesIdenticalViews) {
   ASSERT_GT(*app_.RunDue(), 0);
   ASSERT_TRUE(In("c-1", "loc-mad").ok());
   const auto before = AllViews();
-  ASSERT_TRUE(app_.Rebuild().ok());
+  ASSERT_TRUE(projection::RebuildCheckins(*store_, directory_).ok());
   EXPECT_EQ(AllViews(), before);
 }
 
 }  // namespace
-}  // namespace cowork::checkins::api
+}  // namespace cowork::checkins::app

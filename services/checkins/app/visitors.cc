@@ -1,4 +1,4 @@
-#include "services/checkins/api/visitors.h"
+#include "services/checkins/app/visitors.h"
 
 #include <map>
 #include <optional>
@@ -18,73 +18,17 @@
 #include "libs/status/field_errors.h"
 #include "libs/status/macros.h"
 #include "libs/validation/validation.h"
-#include "services/checkins/api/app.h"
+#include "services/checkins/app/app.h"
 #include "services/checkins/domain/visitors.h"
+#include "services/checkins/projection/keys.h"
+#include "services/checkins/projection/projection.h"
 
-namespace cowork::checkins::api {
+namespace cowork::checkins::app {
 namespace {
 
 using eventstore::Decided;
 using eventstore::Loaded;
-using eventstore::Views;
 using eventstore::WriteSet;
-
-constexpr absl::string_view kVisitorAggregate = "visitor";
-constexpr absl::string_view kViewPrefixes[] = {"vislog/", "vishost/"};
-
-std::string Ts12(const google::protobuf::Timestamp& t) {
-  return absl::StrFormat("%012d", t.seconds());
-}
-std::string LogPrefix(absl::string_view op, absl::string_view location, absl::CivilDay day) {
-  return absl::StrCat("vislog/", op, "/", location, "/", FormatDay(day), "/");
-}
-std::string HostPrefix(absl::string_view op, absl::string_view host) {
-  return absl::StrCat("vishost/", op, "/", host, "/");
-}
-
-// The day's log at the location (the expected arrival's local day, and the arrival's when it
-// is another day) and the host's list.
-Views VisitorViews(const domain::VisitorState& v, absl::TimeZone tz) {
-  const std::string value = v.SerializeAsString();
-  const std::string& op = v.operator_id();
-  const absl::CivilDay expected_day = calendar::Today(FromTimestamp(v.expected_arrival()), tz);
-  Views out = {
-      {LogPrefix(op, v.location_id(), expected_day) + Ts12(v.expected_arrival()) + "/" +
-           v.visitor_id(),
-       value},
-      {HostPrefix(op, v.host_customer_id()) + Ts12(v.expected_arrival()) + "/" + v.visitor_id(),
-       value}};
-  if (v.has_arrived_at()) {
-    const absl::CivilDay arrival_day = calendar::Today(FromTimestamp(v.arrived_at()), tz);
-    if (arrival_day != expected_day) {
-      out.emplace(LogPrefix(op, v.location_id(), arrival_day) + Ts12(v.arrived_at()) + "/" +
-                      v.visitor_id(),
-                  value);
-    }
-  }
-  return out;
-}
-
-// Stages a visitor's events with the views they change (and, on erasure, the key's deletion);
-// returns the state after them.
-absl::StatusOr<domain::VisitorState> StageVisitor(const eventstore::EnvelopeContext& context,
-                                                  const directory::Directory& directory,
-                                                  absl::string_view visitor_id,
-                                                  absl::string_view location_id,
-                                                  const Loaded<domain::VisitorState>& before,
-                                                  domain::Events events, WriteSet& writes) {
-  bool erasing = false;
-  for (const domain::Event& e : events) erasing = erasing || e.has_visitor_erased();
-  directory::ZoneCache zones(directory, context.operator_id);
-  COWORK_ASSIGN_OR_RETURN(const absl::TimeZone tz, zones.Of(std::string(location_id)));
-  domain::VisitorState after =
-      eventstore::Stage(context, kVisitorAggregate, visitor_id, location_id, before,
-                        std::move(events), kTopic, writes);
-  eventstore::WriteViews(before.version > 0 ? VisitorViews(before.state, tz) : Views(),
-                         VisitorViews(after, tz), writes);
-  if (erasing) eventstore::KeyVault::Erase(context.operator_id, visitor_id, writes);
-  return after;
-}
 
 // Whether the caller may act on the visitor now: its host, or an admin who may at its
 // location (a retried request's answer is checked again).
@@ -108,34 +52,6 @@ VisitorsApp::VisitorsApp(eventstore::Store& store, const directory::Directory& d
       clock_(clock),
       vault_(store),
       authn_(verifier, directory) {}
-
-absl::StatusOr<v1::Visitor> VisitorsApp::VisitorOf(const domain::VisitorState& state) const {
-  v1::Visitor out;
-  out.set_visitor_id(state.visitor_id());
-  out.set_location_id(state.location_id());
-  out.set_host_customer_id(state.host_customer_id());
-  *out.mutable_expected_arrival() = state.expected_arrival();
-  if (state.has_arrived_at()) *out.mutable_arrival_time() = state.arrived_at();
-  if (state.has_left_at()) *out.mutable_departure_time() = state.left_at();
-  out.set_status(domain::StatusOf(state));
-  out.set_registered_by(state.registered_by());
-  *out.mutable_create_time() = state.registered_at();
-  COWORK_ASSIGN_OR_RETURN(std::optional<std::string> key,
-                          vault_.Get(state.operator_id(), state.visitor_id()));
-  if (state.erased() || !key.has_value()) {
-    out.set_erased(true);
-    return out;
-  }
-  COWORK_ASSIGN_OR_RETURN(std::string clear,
-                          crypto::Open(*key, state.visitor_id(), state.sealed_personal()));
-  v1::VisitorPersonal personal;
-  if (!personal.ParseFromString(clear)) {
-    return absl::DataLossError(absl::StrCat("visitor ", state.visitor_id(), " does not open"));
-  }
-  out.set_name(personal.name());
-  out.set_email(personal.email());
-  return out;
-}
 
 // ---------------------------------------------------------------- commands
 
@@ -165,35 +81,32 @@ absl::StatusOr<v1::Visitor> VisitorsApp::RegisterVisitor(const auth::Principal& 
             if (!standing.has_value() || standing->erased) {
               return absl::NotFoundError(absl::StrCat("customer ", host, " not found"));
             }
-            const std::string id = crypto::NewId("v-");
-            WriteSet writes;
-            v1::VisitorPersonal personal;
-            personal.set_name(std::string(validation::TrimSpaces(r.name())));
-            personal.set_email(std::string(validation::TrimSpaces(r.email())));
-            const std::string key = vault_.Create(p.operator_id, id, writes);
             const absl::Time now = clock_.Now();
-            COWORK_ASSIGN_OR_RETURN(
-                domain::Events events,
-                domain::DecideRegisterVisitor(
-                    {.visitor_id = id,
-                     .location_id = r.location_id(),
-                     .host_customer_id = host,
-                     .name = personal.name(),
-                     .email = personal.email(),
-                     .sealed_personal = crypto::Seal(key, id, personal.SerializeAsString()),
-                     .expected_arrival = ExpectedArrivalOf(r),
-                     .registered_by = p.subject,
-                     .host_suspended = standing->suspended,
-                     .now = now}));
+            const domain::RegisterVisitor registration{
+                .visitor_id = crypto::NewId("v-"),
+                .location_id = r.location_id(),
+                .host_customer_id = host,
+                .name = r.name(),
+                .email = r.email(),
+                .expected_arrival = ExpectedArrivalOf(r),
+                .registered_by = p.subject,
+                .host_suspended = standing->suspended};
+            COWORK_ASSIGN_OR_RETURN(domain::Events events,
+                                    domain::Decide(domain::VisitorState(), registration, now));
+            WriteSet writes;
+            const std::string key = vault_.Create(p.operator_id, registration.visitor_id, writes);
             COWORK_ASSIGN_OR_RETURN(
                 domain::VisitorState after,
-                StageVisitor(eventstore::CommandContext(kService, p.operator_id, r.request_id(), now),
-                             directory_, id, r.location_id(), {}, std::move(events), writes));
+                projection::StageVisitor(
+                    eventstore::CommandContext(projection::kService, p.operator_id,
+                                               r.request_id(), now),
+                    directory_, registration.visitor_id, r.location_id(), {}, std::move(events),
+                    key, writes));
             // The stored answer (for retries) keeps the personal data sealed, like the log.
             return Decided<domain::VisitorState>{std::move(writes), std::move(after)};
           },
           [&](const domain::VisitorState& answer) { return MayChange(p, answer); }));
-  return VisitorOf(state);
+  return projection::VisitorOf(vault_, state);
 }
 
 template <typename Request, typename Decide>
@@ -213,7 +126,7 @@ absl::StatusOr<v1::Visitor> VisitorsApp::Change(const auth::Principal& p,
           [&]() -> absl::StatusOr<Decided<domain::VisitorState>> {
             COWORK_ASSIGN_OR_RETURN(
                 Loaded<domain::VisitorState> before,
-                eventstore::LoadOwned<domain::VisitorState>(store_, kVisitorAggregate,
+                eventstore::LoadOwned<domain::VisitorState>(store_, projection::kVisitorAggregate,
                                                             p.operator_id, visitor_id, "visitor"));
             COWORK_RETURN_IF_ERROR(MayChange(p, before.state));
             const absl::Time now = clock_.Now();
@@ -221,20 +134,22 @@ absl::StatusOr<v1::Visitor> VisitorsApp::Change(const auth::Principal& p,
             WriteSet writes;
             COWORK_ASSIGN_OR_RETURN(
                 domain::VisitorState after,
-                StageVisitor(eventstore::CommandContext(kService, p.operator_id, request_id, now),
-                             directory_, visitor_id, before.state.location_id(), before,
-                             std::move(events), writes));
+                projection::StageVisitor(
+                    eventstore::CommandContext(projection::kService, p.operator_id, request_id,
+                                               now),
+                    directory_, visitor_id, before.state.location_id(), before,
+                    std::move(events), std::nullopt, writes));
             return Decided<domain::VisitorState>{std::move(writes), std::move(after)};
           },
           [&](const domain::VisitorState& answer) { return MayChange(p, answer); }));
-  return VisitorOf(state);
+  return projection::VisitorOf(vault_, state);
 }
 
 absl::StatusOr<v1::Visitor> VisitorsApp::RecordVisitorArrival(
     const auth::Principal& p, const v1::RecordVisitorArrivalRequest& r) {
   return Change(p, "RecordVisitorArrival", r, Who::kFrontDesk,
                 [&p](const domain::VisitorState& v, absl::Time now) {
-                  return domain::DecideVisitorArrival(v, now, p.subject);
+                  return domain::Decide(v, domain::RecordVisitorArrival{p.subject}, now);
                 });
 }
 
@@ -242,23 +157,23 @@ absl::StatusOr<v1::Visitor> VisitorsApp::RecordVisitorDeparture(
     const auth::Principal& p, const v1::RecordVisitorDepartureRequest& r) {
   return Change(p, "RecordVisitorDeparture", r, Who::kFrontDesk,
                 [&p](const domain::VisitorState& v, absl::Time now) {
-                  return domain::DecideVisitorDeparture(v, now, p.subject);
+                  return domain::Decide(v, domain::RecordVisitorDeparture{p.subject}, now);
                 });
 }
 
 absl::StatusOr<v1::Visitor> VisitorsApp::CancelVisitor(const auth::Principal& p,
                                                        const v1::CancelVisitorRequest& r) {
   return Change(p, "CancelVisitor", r, Who::kFrontDeskOrHost,
-                [&p](const domain::VisitorState& v, absl::Time) {
-                  return domain::DecideCancelVisitor(v, p.subject);
+                [&p](const domain::VisitorState& v, absl::Time now) {
+                  return domain::Decide(v, domain::CancelVisitor{p.subject}, now);
                 });
 }
 
 absl::StatusOr<v1::Visitor> VisitorsApp::EraseVisitor(const auth::Principal& p,
                                                       const v1::EraseVisitorRequest& r) {
   return Change(p, "EraseVisitor", r, Who::kFrontDesk,
-                [&p](const domain::VisitorState& v, absl::Time) {
-                  return domain::DecideEraseVisitor(v, p.subject);
+                [&p](const domain::VisitorState& v, absl::Time now) {
+                  return domain::Decide(v, domain::EraseVisitor{p.subject}, now);
                 });
 }
 
@@ -269,14 +184,14 @@ absl::StatusOr<v1::Visitor> VisitorsApp::GetVisitor(const auth::Principal& p,
   COWORK_RETURN_IF_ERROR(validation::CheckIds("", {{"visitor_id", r.visitor_id()}}));
   COWORK_ASSIGN_OR_RETURN(
       Loaded<domain::VisitorState> visitor,
-      eventstore::LoadOwned<domain::VisitorState>(store_, kVisitorAggregate, p.operator_id,
-                                                  r.visitor_id(), "visitor"));
+      eventstore::LoadOwned<domain::VisitorState>(store_, projection::kVisitorAggregate,
+                                                  p.operator_id, r.visitor_id(), "visitor"));
   COWORK_RETURN_IF_ERROR(auth::RequireSelfOrPermission(p, auth::kCheckinsRead,
                                                        visitor.state.host_customer_id()));
   if (p.is_admin()) {
     COWORK_RETURN_IF_ERROR(auth::RequireAdmin(p, auth::kCheckinsRead, visitor.state.location_id()));
   }
-  return VisitorOf(visitor.state);
+  return projection::VisitorOf(vault_, visitor.state);
 }
 
 absl::StatusOr<v1::ListVisitorsResponse> VisitorsApp::ListVisitors(
@@ -286,37 +201,17 @@ absl::StatusOr<v1::ListVisitorsResponse> VisitorsApp::ListVisitors(
       CheckCustomerOrDayListing(p, directory_, "host_customer_id", r.host_customer_id(),
                                 r.location_id(), r.has_day() ? &r.day() : nullptr));
   const std::string prefix = day.has_value()
-                                 ? LogPrefix(p.operator_id, r.location_id(), *day)
-                                 : HostPrefix(p.operator_id, r.host_customer_id());
+                                 ? projection::VisitorsOnDayPrefix(p.operator_id, r.location_id(), *day)
+                                 : projection::VisitorsOfPrefix(p.operator_id, r.host_customer_id());
   COWORK_ASSIGN_OR_RETURN(eventstore::PageOf<domain::VisitorState> page,
                           runtime::PageFor<domain::VisitorState>(store_, p, prefix, r.page_token(),
                                                                  r.page_size()));
   v1::ListVisitorsResponse out;
   for (const domain::VisitorState& v : page.items) {
-    COWORK_ASSIGN_OR_RETURN(*out.add_visitors(), VisitorOf(v));
+    COWORK_ASSIGN_OR_RETURN(*out.add_visitors(), projection::VisitorOf(vault_, v));
   }
   out.set_next_page_token(page.next_page_token);
   return out;
 }
 
-// ---------------------------------------------------------------- rebuild
-
-absl::Status VisitorsApp::Rebuild() {
-  COWORK_RETURN_IF_ERROR(eventstore::DeleteViews(store_, kViewPrefixes));
-  std::map<std::pair<std::string, std::string>, domain::VisitorState> visitors;
-  COWORK_RETURN_IF_ERROR(eventstore::ForEachDomainEvent<domain::Event>(
-      store_, [&](const common::v1::EventEnvelope& envelope, const domain::Event& e) {
-        if (envelope.aggregate_type() != kVisitorAggregate) return;
-        domain::VisitorState& v = visitors[{envelope.operator_id(), envelope.aggregate_id()}];
-        v = domain::Apply(std::move(v), e);
-      }));
-  eventstore::ViewBatches out(store_);
-  for (const auto& [key, visitor] : visitors) {
-    directory::ZoneCache zones(directory_, key.first);
-    COWORK_ASSIGN_OR_RETURN(const absl::TimeZone tz, zones.Of(visitor.location_id()));
-    COWORK_RETURN_IF_ERROR(out.Write(VisitorViews(visitor, tz)));
-  }
-  return out.Finish();
-}
-
-}  // namespace cowork::checkins::api
+}  // namespace cowork::checkins::app

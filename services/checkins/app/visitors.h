@@ -1,24 +1,18 @@
-#ifndef COWORK_SERVICES_CHECKINS_API_VISITORS_H_
-#define COWORK_SERVICES_CHECKINS_API_VISITORS_H_
+#ifndef COWORK_SERVICES_CHECKINS_APP_VISITORS_H_
+#define COWORK_SERVICES_CHECKINS_APP_VISITORS_H_
 
-// The application layer of the checkins service's visitors (SPEC "Visitors"): one method per
-// VisitorsService RPC, and the rebuild of the visitor views. Aggregate "visitor" (id =
-// visitor id); rules in domain/visitors.h.
+// The VisitorsService half of the application layer of the checkins service (SPEC
+// "Visitors"): one method per RPC; rules in domain/visitors.h.
 //
 // Personal data: a visitor's name and email are sealed with the visitor's own key
-// (eventstore::KeyVault, created in the commit that registers them). Events, views and stored
-// request answers hold only the sealed bytes; this layer opens them when it answers.
-// EraseVisitor deletes the key in the same commit as VisitorErased.
+// (eventstore::KeyVault, created in the commit that registers them) when staged
+// (projection/). Events, views and stored request answers hold only the sealed bytes; they
+// are opened to answer. EraseVisitor deletes the key in the same commit as VisitorErased.
 //
 // Authorization: admins with checkins.write at the visitor's location register, log arrivals
 // and departures, cancel and erase; checkins.read to read. A customer registers their own
 // visitors as host, cancels them before arrival, and reads only those; another host's
 // visitor is NOT_FOUND to them, as is another operator's to anyone.
-//
-// Read views (Space::kViews), values domain::VisitorState (personal data sealed):
-//   vislog/<op>/<location>/<local day>/<unix seconds, 12 digits>/<visitor>
-//       the day's log: the expected arrival's day, and the arrival's day when it differs
-//   vishost/<op>/<host>/<expected arrival, 12 digits>/<visitor>
 //
 // Thread-safe: methods may run concurrently (the Store serialises what must be).
 
@@ -33,7 +27,7 @@
 #include "libs/runtime/handlers.h"
 #include "services/checkins/domain/state.pb.h"
 
-namespace cowork::checkins::api {
+namespace cowork::checkins::app {
 
 class VisitorsApp {
  public:
@@ -58,9 +52,6 @@ class VisitorsApp {
   absl::StatusOr<v1::Visitor> EraseVisitor(const auth::Principal& p,
                                            const v1::EraseVisitorRequest& r);
 
-  // Deletes the visitor views and writes them again from the event log.
-  absl::Status Rebuild();
-
  private:
   // Who may change a visitor: admins with checkins.write at its location, and for
   // kFrontDeskOrHost the host customer too.
@@ -69,9 +60,6 @@ class VisitorsApp {
   template <typename Request, typename Decide>
   absl::StatusOr<v1::Visitor> Change(const auth::Principal& p, absl::string_view method,
                                      const Request& request, Who who, Decide decide);
-  // The API form of a visitor, its personal data opened (erased when the key is gone).
-  absl::StatusOr<v1::Visitor> VisitorOf(const domain::VisitorState& state) const;
-
   eventstore::Store& store_;
   const directory::Directory& directory_;
   const Clock& clock_;
@@ -79,6 +67,6 @@ class VisitorsApp {
   const runtime::Authenticator authn_;
 };
 
-}  // namespace cowork::checkins::api
+}  // namespace cowork::checkins::app
 
-#endif  // COWORK_SERVICES_CHECKINS_API_VISITORS_H_
+#endif  // COWORK_SERVICES_CHECKINS_APP_VISITORS_H_

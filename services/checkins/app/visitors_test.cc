@@ -2,7 +2,8 @@
 // with customers events: who may register, read and change a visit; the host's notification;
 // the day's log; bad input; personal data sealed and erasable; rebuild.
 
-#include "services/checkins/api/visitors.h"
+#include "services/checkins/app/visitors.h"
+#include "services/checkins/projection/projection.h"
 
 #include <string>
 #include <vector>
@@ -16,7 +17,7 @@
 #include "libs/status/field_errors.h"
 #include "libs/testing/app_fixtures.h"
 
-namespace cowork::checkins::api {
+namespace cowork::checkins::app {
 namespace {
 
 namespace events = ::cowork::customers::v1;
@@ -315,9 +316,9 @@ TEST_F(VisitorsAppTest, RebuildingTheViewsFromTheLogGivesIdenticalViews) {
   ASSERT_TRUE(Arrive(a->visitor_id()).ok());
   ASSERT_TRUE(Erase(b->visitor_id()).ok());
   const auto before = AllViews();
-  ASSERT_TRUE(app_.Rebuild().ok());
+  ASSERT_TRUE(projection::RebuildVisitors(*store_, directory_).ok());
   EXPECT_EQ(AllViews(), before);
 }
 
 }  // namespace
-}  // namespace cowork::checkins::api
+}  // namespace cowork::checkins::app

@@ -52,7 +52,8 @@ std::optional<AutoCheckOut> AutoCheckOutOf(const PolicyState* policy, absl::Time
   return out;
 }
 
-absl::StatusOr<Events> DecideCheckIn(const PresenceState& presence, const Arrival& a) {
+absl::StatusOr<Events> Decide(const PresenceState& presence, const CheckIn& a,
+                              absl::Time now) {
   if (a.method == v1::CHECK_IN_METHOD_UNSPECIFIED || !v1::CheckInMethod_IsValid(a.method)) {
     return InvalidField("method", "must be QR_CODE, ACCESS_CARD, APP or MANUAL");
   }
@@ -63,7 +64,7 @@ absl::StatusOr<Events> DecideCheckIn(const PresenceState& presence, const Arriva
     r->set_customer_id(a.customer_id);
     r->set_location_id(a.location_id);
     r->set_method(a.method);
-    *r->mutable_at() = ToTimestamp(a.now);
+    *r->mutable_at() = ToTimestamp(now);
     r->set_reason("the customer is suspended");
     return Events{std::move(e)};
   }
@@ -73,7 +74,7 @@ absl::StatusOr<Events> DecideCheckIn(const PresenceState& presence, const Arriva
       return absl::FailedPreconditionError(
           absl::StrCat("customer ", a.customer_id, " is already checked in at ", a.location_id));
     }
-    out.push_back(Out(presence.current(), v1::MOVED, a.now));
+    out.push_back(Out(presence.current(), v1::MOVED, now));
   }
   Event e;
   v1::CheckedIn* in = e.mutable_checked_in();
@@ -81,8 +82,8 @@ absl::StatusOr<Events> DecideCheckIn(const PresenceState& presence, const Arriva
   in->set_customer_id(a.customer_id);
   in->set_location_id(a.location_id);
   in->set_method(a.method);
-  *in->mutable_in_time() = ToTimestamp(a.now);
-  if (std::optional<AutoCheckOut> auto_out = AutoCheckOutOf(a.policy, a.now, a.tz)) {
+  *in->mutable_in_time() = ToTimestamp(now);
+  if (std::optional<AutoCheckOut> auto_out = AutoCheckOutOf(a.policy, now, a.tz)) {
     *in->mutable_auto_checkout_time() = ToTimestamp(auto_out->at);
     in->set_auto_checkout_reason(auto_out->reason);
   }
@@ -91,7 +92,8 @@ absl::StatusOr<Events> DecideCheckIn(const PresenceState& presence, const Arriva
   return out;
 }
 
-absl::StatusOr<Events> DecideCheckOut(const PresenceState& presence, absl::Time now) {
+absl::StatusOr<Events> Decide(const PresenceState& presence, const CheckOut& /*command*/,
+                              absl::Time now) {
   if (!presence.has_current()) {
     return absl::FailedPreconditionError(
         absl::StrCat("customer ", presence.customer_id(), " is not checked in"));
@@ -99,15 +101,19 @@ absl::StatusOr<Events> DecideCheckOut(const PresenceState& presence, absl::Time 
   return Events{Out(presence.current(), v1::LEFT, now)};
 }
 
-Events DecideAutoCheckOut(const PresenceState& presence, absl::Time now) {
-  if (!presence.has_current() || !presence.current().has_auto_checkout_time()) return {};
+absl::StatusOr<Events> Decide(const PresenceState& presence,
+                              const CheckOutWhenDue& /*command*/, absl::Time now) {
+  if (!presence.has_current() || !presence.current().has_auto_checkout_time()) return Events{};
   const absl::Time at = FromTimestamp(presence.current().auto_checkout_time());
-  if (at > now) return {};
-  return {Out(presence.current(), presence.current().auto_checkout_reason(), at)};
+  if (at > now) return Events{};
+  return Events{Out(presence.current(), presence.current().auto_checkout_reason(), at)};
 }
 
-absl::StatusOr<Events> DecideSetPolicy(const std::string& location_id,
-                                       const std::string& closing_time, int max_hours) {
+absl::StatusOr<Events> Decide(const PolicyState& /*policy*/, const SetCheckoutPolicy& command,
+                              absl::Time /*now*/) {
+  const std::string& location_id = command.location_id;
+  const std::string& closing_time = command.closing_time;
+  const int max_hours = command.max_hours;
   FieldErrors errors;
   if (!closing_time.empty() && !MinutesOf(closing_time).has_value()) {
     errors.Add("closing_time", "must be HH:MM (00:00..23:59) or empty");

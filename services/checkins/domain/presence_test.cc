@@ -22,13 +22,12 @@ absl::Time Local(int y, int mo, int d, int h, int mi = 0) {
   return absl::FromCivil(absl::CivilSecond(y, mo, d, h, mi, 0), Madrid());
 }
 
-Arrival At(const std::string& location, absl::Time now, const PolicyState* policy = nullptr) {
+CheckIn At(const std::string& location, const PolicyState* policy = nullptr) {
   return {.checkin_id = "ci-" + location,
           .customer_id = "c-1",
           .location_id = location,
           .method = v1::QR_CODE,
           .recorded_by = "c-1",
-          .now = now,
           .policy = policy,
           .tz = Madrid()};
 }
@@ -40,34 +39,33 @@ PresenceState Applied(PresenceState s, const Events& events) {
 
 PolicyState Policy(const std::string& closing, int max_hours) {
   PolicyState p;
-  const Events set = *DecideSetPolicy("loc-1", closing, max_hours);
+  const Events set = *Decide(PolicyState(), SetCheckoutPolicy{"loc-1", closing, max_hours}, absl::Now());
   for (const Event& e : set) p = Apply(p, e);
   return p;
 }
 
-TEST(CheckIns, InThenOutAndNotTwiceInOnePlace) {
+TEST(PresenceDecide, InThenOutAndNotTwiceInOnePlace) {
   PresenceState s;
-  absl::StatusOr<Events> in = DecideCheckIn(s, At("loc-1", Local(2026, 6, 1, 9)));
+  absl::StatusOr<Events> in = Decide(s, At("loc-1"), Local(2026, 6, 1, 9));
   ASSERT_TRUE(in.ok()) << in.status();
   ASSERT_EQ(in->size(), 1u);
   s = Applied(s, *in);
   EXPECT_EQ(s.current().location_id(), "loc-1");
-  EXPECT_EQ(DecideCheckIn(s, At("loc-1", Local(2026, 6, 1, 10))).status().code(),
+  EXPECT_EQ(Decide(s, At("loc-1"), Local(2026, 6, 1, 10)).status().code(),
             absl::StatusCode::kFailedPrecondition);
-  absl::StatusOr<Events> out = DecideCheckOut(s, Local(2026, 6, 1, 17));
+  absl::StatusOr<Events> out = Decide(s, CheckOut{}, Local(2026, 6, 1, 17));
   ASSERT_TRUE(out.ok());
   EXPECT_EQ((*out)[0].checked_out().reason(), v1::LEFT);
   EXPECT_EQ(FromTimestamp((*out)[0].checked_out().in_time()), Local(2026, 6, 1, 9));
   s = Applied(s, *out);
   EXPECT_FALSE(s.has_current());
-  EXPECT_EQ(DecideCheckOut(s, Local(2026, 6, 1, 18)).status().code(),
+  EXPECT_EQ(Decide(s, CheckOut{}, Local(2026, 6, 1, 18)).status().code(),
             absl::StatusCode::kFailedPrecondition);
 }
 
-TEST(CheckIns, CheckingInElsewhereChecksOutFirst) {
-  PresenceState s = Applied(PresenceState(), *DecideCheckIn(PresenceState(),
-                                                            At("loc-1", Local(2026, 6, 1, 9))));
-  absl::StatusOr<Events> moved = DecideCheckIn(s, At("loc-2", Local(2026, 6, 1, 13)));
+TEST(PresenceDecide, CheckingInElsewhereChecksOutFirst) {
+  PresenceState s = Applied(PresenceState(), *Decide(PresenceState(), At("loc-1"), Local(2026, 6, 1, 9)));
+  absl::StatusOr<Events> moved = Decide(s, At("loc-2"), Local(2026, 6, 1, 13));
   ASSERT_TRUE(moved.ok());
   ASSERT_EQ(moved->size(), 2u);
   EXPECT_EQ((*moved)[0].checked_out().reason(), v1::MOVED);
@@ -76,21 +74,21 @@ TEST(CheckIns, CheckingInElsewhereChecksOutFirst) {
   EXPECT_EQ(Applied(s, *moved).current().location_id(), "loc-2");
 }
 
-TEST(CheckIns, ASuspendedCustomersAttemptIsRecordedNotLetIn) {
-  Arrival a = At("loc-1", Local(2026, 6, 1, 9));
+TEST(PresenceDecide, ASuspendedCustomersAttemptIsRecordedNotLetIn) {
+  CheckIn a = At("loc-1");
   a.suspended = true;
-  absl::StatusOr<Events> refused = DecideCheckIn(PresenceState(), a);
+  absl::StatusOr<Events> refused = Decide(PresenceState(), a, Local(2026, 6, 1, 9));
   ASSERT_TRUE(refused.ok());
   ASSERT_EQ(refused->size(), 1u);
   ASSERT_TRUE((*refused)[0].has_check_in_refused());
   EXPECT_FALSE(Applied(PresenceState(), *refused).has_current());
   a.suspended = false;
   a.method = v1::CHECK_IN_METHOD_UNSPECIFIED;
-  EXPECT_EQ(DecideCheckIn(PresenceState(), a).status().code(),
+  EXPECT_EQ(Decide(PresenceState(), a, Local(2026, 6, 1, 9)).status().code(),
             absl::StatusCode::kInvalidArgument);
 }
 
-TEST(AutoCheckOut, ClosingTimeOrHoursLimitWhicheverFirst) {
+TEST(PresenceDecide, ClosingTimeOrHoursLimitWhicheverFirst) {
   // Default: 12 hours.
   EXPECT_EQ(AutoCheckOutOf(nullptr, Local(2026, 6, 1, 9), Madrid())->at, Local(2026, 6, 1, 21));
   const PolicyState closing = Policy("20:00", 0);
@@ -111,26 +109,26 @@ TEST(AutoCheckOut, ClosingTimeOrHoursLimitWhicheverFirst) {
             Local(2026, 10, 25, 20));
 }
 
-TEST(AutoCheckOut, TheCheckOutFallsDueAndIsTimedAtItsDueTime) {
+TEST(PresenceDecide, TheCheckOutFallsDueAndIsTimedAtItsDueTime) {
   const PolicyState closing = Policy("20:00", 0);
   PresenceState s = Applied(
-      PresenceState(), *DecideCheckIn(PresenceState(), At("loc-1", Local(2026, 6, 1, 9), &closing)));
-  EXPECT_TRUE(DecideAutoCheckOut(s, Local(2026, 6, 1, 19, 59)).empty());
+      PresenceState(), *Decide(PresenceState(), At("loc-1", &closing), Local(2026, 6, 1, 9)));
+  EXPECT_TRUE(Decide(s, CheckOutWhenDue{}, Local(2026, 6, 1, 19, 59)).value().empty());
   // The service was down past closing: the check-out is timed at closing.
-  Events out = DecideAutoCheckOut(s, Local(2026, 6, 2, 8));
+  Events out = Decide(s, CheckOutWhenDue{}, Local(2026, 6, 2, 8)).value();
   ASSERT_EQ(out.size(), 1u);
   EXPECT_EQ(out[0].checked_out().reason(), v1::CLOSING_TIME);
   EXPECT_EQ(FromTimestamp(out[0].checked_out().out_time()), Local(2026, 6, 1, 20));
 }
 
-TEST(Policies, BadValuesNameTheirFields) {
+TEST(PolicyDecide, BadValuesNameTheirFields) {
   std::vector<std::string> fields;
-  for (const FieldViolation& v : FieldViolationsOf(DecideSetPolicy("loc-1", "25:00", 100).status())) {
+  for (const FieldViolation& v : FieldViolationsOf(Decide(PolicyState(), SetCheckoutPolicy{"loc-1", "25:00", 100}, absl::Now()).status())) {
     fields.push_back(v.field);
   }
   EXPECT_THAT(fields, ::testing::ElementsAre("closing_time", "max_hours"));
-  EXPECT_FALSE(DecideSetPolicy("loc-1", "9:00", 1).ok());
-  EXPECT_TRUE(DecideSetPolicy("loc-1", "09:00", 72).ok());
+  EXPECT_FALSE(Decide(PolicyState(), SetCheckoutPolicy{"loc-1", "9:00", 1}, absl::Now()).ok());
+  EXPECT_TRUE(Decide(PolicyState(), SetCheckoutPolicy{"loc-1", "09:00", 72}, absl::Now()).ok());
 }
 
 }  // namespace

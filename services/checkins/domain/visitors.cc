@@ -4,6 +4,7 @@
 #include "libs/clock/proto_time.h"
 #include "libs/status/field_errors.h"
 #include "libs/validation/person.h"
+#include "libs/validation/validation.h"
 
 namespace cowork::checkins::domain {
 namespace {
@@ -36,9 +37,10 @@ void CheckVisitorDetails(absl::string_view name, absl::string_view email,
   }
 }
 
-absl::StatusOr<Events> DecideRegisterVisitor(const Registration& r) {
+absl::StatusOr<Events> Decide(const VisitorState& /*visitor*/, const RegisterVisitor& r,
+                              absl::Time now) {
   FieldErrors errors;
-  CheckVisitorDetails(r.name, r.email, r.expected_arrival, r.now, errors);
+  CheckVisitorDetails(r.name, r.email, r.expected_arrival, now, errors);
   if (absl::Status s = errors.ToStatus(); !s.ok()) return s;
   if (r.host_suspended) {
     return absl::FailedPreconditionError(
@@ -50,13 +52,15 @@ absl::StatusOr<Events> DecideRegisterVisitor(const Registration& r) {
   v->set_location_id(r.location_id);
   v->set_host_customer_id(r.host_customer_id);
   *v->mutable_expected_arrival() = ToTimestamp(*r.expected_arrival);
-  v->set_sealed_personal(r.sealed_personal);
   v->set_registered_by(r.registered_by);
+  e.mutable_personal()->set_name(std::string(validation::TrimSpaces(r.name)));
+  e.mutable_personal()->set_email(std::string(validation::TrimSpaces(r.email)));
   return Events{std::move(e)};
 }
 
-absl::StatusOr<Events> DecideVisitorArrival(const VisitorState& visitor, absl::Time now,
-                                            const std::string& recorded_by) {
+absl::StatusOr<Events> Decide(const VisitorState& visitor, const RecordVisitorArrival& command,
+                              absl::Time now) {
+  const std::string& recorded_by = command.recorded_by;
   if (StatusOf(visitor) != v1::VISITOR_EXPECTED || visitor.erased()) {
     return NotNow(visitor, "arrive");
   }
@@ -76,8 +80,9 @@ absl::StatusOr<Events> DecideVisitorArrival(const VisitorState& visitor, absl::T
   return out;
 }
 
-absl::StatusOr<Events> DecideVisitorDeparture(const VisitorState& visitor, absl::Time now,
-                                              const std::string& recorded_by) {
+absl::StatusOr<Events> Decide(const VisitorState& visitor,
+                              const RecordVisitorDeparture& command, absl::Time now) {
+  const std::string& recorded_by = command.recorded_by;
   if (StatusOf(visitor) != v1::VISITOR_ARRIVED) return NotNow(visitor, "leave");
   Event e;
   v1::VisitorLeft* l = e.mutable_visitor_left();
@@ -88,8 +93,9 @@ absl::StatusOr<Events> DecideVisitorDeparture(const VisitorState& visitor, absl:
   return Events{std::move(e)};
 }
 
-absl::StatusOr<Events> DecideCancelVisitor(const VisitorState& visitor,
-                                           const std::string& cancelled_by) {
+absl::StatusOr<Events> Decide(const VisitorState& visitor, const CancelVisitor& command,
+                              absl::Time /*now*/) {
+  const std::string& cancelled_by = command.cancelled_by;
   if (StatusOf(visitor) != v1::VISITOR_EXPECTED) return NotNow(visitor, "be cancelled");
   Event e;
   v1::VisitorCancelled* c = e.mutable_visitor_cancelled();
@@ -99,8 +105,9 @@ absl::StatusOr<Events> DecideCancelVisitor(const VisitorState& visitor,
   return Events{std::move(e)};
 }
 
-absl::StatusOr<Events> DecideEraseVisitor(const VisitorState& visitor,
-                                          const std::string& erased_by) {
+absl::StatusOr<Events> Decide(const VisitorState& visitor, const EraseVisitor& command,
+                              absl::Time /*now*/) {
+  const std::string& erased_by = command.erased_by;
   if (visitor.erased()) {
     return absl::FailedPreconditionError(
         absl::StrCat("visitor ", visitor.visitor_id(), " is already erased"));

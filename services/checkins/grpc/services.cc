@@ -1,8 +1,8 @@
-#include "services/checkins/api/services.h"
+#include "services/checkins/grpc/services.h"
 
 #include "libs/runtime/handlers.h"
 
-namespace cowork::checkins::api {
+namespace cowork::checkins::rpc {
 
 // Each handler authenticates, then answers with the App method of the same name.
 COWORK_AUTHED_HANDLER(CheckinsServiceImpl, CheckIn, v1::CheckInRequest, v1::CheckInRecord)
@@ -21,4 +21,4 @@ COWORK_AUTHED_HANDLER(VisitorsServiceImpl, RecordVisitorDeparture, v1::RecordVis
 COWORK_AUTHED_HANDLER(VisitorsServiceImpl, CancelVisitor, v1::CancelVisitorRequest, v1::Visitor)
 COWORK_AUTHED_HANDLER(VisitorsServiceImpl, EraseVisitor, v1::EraseVisitorRequest, v1::Visitor)
 
-}  // namespace cowork::checkins::api
+}  // namespace cowork::checkins::rpc

@@ -1,14 +1,17 @@
-#ifndef COWORK_SERVICES_CHECKINS_API_SERVICES_H_
-#define COWORK_SERVICES_CHECKINS_API_SERVICES_H_
+#ifndef COWORK_SERVICES_CHECKINS_GRPC_SERVICES_H_
+#define COWORK_SERVICES_CHECKINS_GRPC_SERVICES_H_
 
 // The gRPC service of checkins.proto on the callback API: each handler authenticates and runs
 // the App method (runtime::Authed). Thread-safe as the App is; the App must outlive it.
 
 #include "cowork/checkins/v1/checkins.grpc.pb.h"
-#include "services/checkins/api/app.h"
-#include "services/checkins/api/visitors.h"
+#include "services/checkins/app/app.h"
+#include "services/checkins/app/visitors.h"
 
-namespace cowork::checkins::api {
+namespace cowork::checkins::rpc {
+
+using app::App;
+using app::VisitorsApp;
 
 class CheckinsServiceImpl final : public v1::CheckinsService::CallbackService {
  public:
@@ -68,6 +71,6 @@ class VisitorsServiceImpl final : public v1::VisitorsService::CallbackService {
   VisitorsApp& app_;
 };
 
-}  // namespace cowork::checkins::api
+}  // namespace cowork::checkins::rpc
 
-#endif  // COWORK_SERVICES_CHECKINS_API_SERVICES_H_
+#endif  // COWORK_SERVICES_CHECKINS_GRPC_SERVICES_H_
