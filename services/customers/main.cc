@@ -8,15 +8,15 @@
 #include "libs/directory/directory.h"
 #include "libs/server/flags.h"
 #include "libs/runtime/runtime.h"
-#include "services/customers/api/app.h"
-#include "services/customers/api/contracts_consumer.h"
-#include "services/customers/api/services.h"
+#include "services/customers/app/app.h"
+#include "services/customers/app/contracts_consumer.h"
+#include "services/customers/grpc/services.h"
 #include "services/customers/notifier/notifier.h"
 
 int main(int argc, char** argv) {
   using namespace cowork;
   customers::notifier::SmtpOptions smtp;
-  customers::api::AppOptions options;
+  customers::app::AppOptions options;
   return runtime::RunService(
       argc, argv, "cowork-customers: customers, accounts, teams, operators and locations",
       {.service = "customers",
@@ -46,7 +46,7 @@ int main(int argc, char** argv) {
     const server::ServiceFlags& flags = rt.flags();
     directory::Directory directory(rt.store());
     auth::TokenVerifier verifier(rt.keys().verifier);
-    customers::api::App app(rt.store(), directory, rt.clock(), verifier,
+    customers::app::App app(rt.store(), directory, rt.clock(), verifier,
                             rt.keys().session_private_key_pem, options);
     rt.metrics().Gauge("cowork_password_gate_refusals",
                        "Password hashes and checks refused since start: too many at once",
@@ -55,8 +55,8 @@ int main(int argc, char** argv) {
       return runtime::ExitWith(flags, "cannot rebuild the views", s);
     }
     if (absl::Status s = rt.AddConsumer(
-            customers::api::kContractsConsumerName,
-            customers::api::NewContractsConsumer(rt.store(), rt.kafka(), app,
+            customers::app::kContractsConsumerName,
+            customers::app::NewContractsConsumer(rt.store(), rt.kafka(), app,
                                                  flags.rebuild_projections));
         !s.ok()) {
       return runtime::ExitWith(flags, "cannot start the contracts consumer", s);
@@ -68,10 +68,10 @@ int main(int argc, char** argv) {
       return runtime::ExitWith(flags, "cannot start the notifier", notifier.status());
     }
 
-    customers::api::DirectoryServiceImpl directory_service(app);
-    customers::api::CustomersServiceImpl customers_service(app);
-    customers::api::AccountsServiceImpl accounts_service(app);
-    customers::api::TeamsServiceImpl teams_service(app);
+    customers::rpc::DirectoryServiceImpl directory_service(app);
+    customers::rpc::CustomersServiceImpl customers_service(app);
+    customers::rpc::AccountsServiceImpl accounts_service(app);
+    customers::rpc::TeamsServiceImpl teams_service(app);
     return rt.Serve(app.authenticator(),
                     {&directory_service, &customers_service, &accounts_service, &teams_service});
   });

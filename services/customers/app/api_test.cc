@@ -27,11 +27,11 @@
 #include "libs/status/field_errors.h"
 #include "libs/testing/app_fixtures.h"
 #include "libs/testing/process.h"
-#include "services/customers/api/app.h"
-#include "services/customers/api/contracts_consumer.h"
-#include "services/customers/api/services.h"
+#include "services/customers/app/app.h"
+#include "services/customers/app/contracts_consumer.h"
+#include "services/customers/grpc/services.h"
 
-namespace cowork::customers::api {
+namespace cowork::customers::app {
 namespace {
 
 using ::testing::ElementsAre;
@@ -87,10 +87,10 @@ class CustomersApiTest : public ::testing::Test {
     consumer_ = NewContractsConsumer(*store_, kafka_, *app_, false);
     ASSERT_TRUE(consumer_->Start().ok());
 
-    directory_service_ = std::make_unique<DirectoryServiceImpl>(*app_);
-    customers_service_ = std::make_unique<CustomersServiceImpl>(*app_);
-    accounts_service_ = std::make_unique<AccountsServiceImpl>(*app_);
-    teams_service_ = std::make_unique<TeamsServiceImpl>(*app_);
+    directory_service_ = std::make_unique<rpc::DirectoryServiceImpl>(*app_);
+    customers_service_ = std::make_unique<rpc::CustomersServiceImpl>(*app_);
+    accounts_service_ = std::make_unique<rpc::AccountsServiceImpl>(*app_);
+    teams_service_ = std::make_unique<rpc::TeamsServiceImpl>(*app_);
     auto server = server::Server::Start(
         {.service = "customers", .listen = "127.0.0.1:0", .workers = 8, .log_requests = false},
         {directory_service_.get(), customers_service_.get(), accounts_service_.get(),
@@ -241,10 +241,10 @@ class CustomersApiTest : public ::testing::Test {
   std::unique_ptr<kafka::OutboxRelay> relay_;
   std::unique_ptr<kafka::EventConsumer> consumer_;
   server::Metrics metrics_;
-  std::unique_ptr<DirectoryServiceImpl> directory_service_;
-  std::unique_ptr<CustomersServiceImpl> customers_service_;
-  std::unique_ptr<AccountsServiceImpl> accounts_service_;
-  std::unique_ptr<TeamsServiceImpl> teams_service_;
+  std::unique_ptr<rpc::DirectoryServiceImpl> directory_service_;
+  std::unique_ptr<rpc::CustomersServiceImpl> customers_service_;
+  std::unique_ptr<rpc::AccountsServiceImpl> accounts_service_;
+  std::unique_ptr<rpc::TeamsServiceImpl> teams_service_;
   std::unique_ptr<server::Server> server_;
   std::unique_ptr<DirectoryService::Stub> directory_stub_;
   std::unique_ptr<CustomersService::Stub> customers_stub_;
@@ -778,4 +778,4 @@ TEST_F(CustomersApiTest, MemberOrContactFollowsTheContractsTopic) {
 }
 
 }  // namespace
-}  // namespace cowork::customers::api
+}  // namespace cowork::customers::app

@@ -1,4 +1,4 @@
-#include "services/customers/api/services.h"
+#include "services/customers/grpc/services.h"
 
 #include <optional>
 #include <utility>
@@ -6,7 +6,7 @@
 #include "libs/server/server.h"
 #include "libs/runtime/handlers.h"
 
-namespace cowork::customers::api {
+namespace cowork::customers::rpc {
 namespace {
 
 // Calls without a token (portal registration, sign-in).
@@ -109,4 +109,4 @@ COWORK_AUTHED_HANDLER(TeamsServiceImpl, SetPayingMember, v1::SetPayingMemberRequ
 
 COWORK_AUTHED_HANDLER(TeamsServiceImpl, UpdateTeamSharing, v1::UpdateTeamSharingRequest, v1::Team)
 
-}  // namespace cowork::customers::api
+}  // namespace cowork::customers::rpc

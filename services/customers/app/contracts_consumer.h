@@ -1,5 +1,5 @@
-#ifndef COWORK_SERVICES_CUSTOMERS_API_CONTRACTS_CONSUMER_H_
-#define COWORK_SERVICES_CUSTOMERS_API_CONTRACTS_CONSUMER_H_
+#ifndef COWORK_SERVICES_CUSTOMERS_APP_CONTRACTS_CONSUMER_H_
+#define COWORK_SERVICES_CUSTOMERS_APP_CONTRACTS_CONSUMER_H_
 
 // The customers service reads cowork.contracts.events: member or contact follows the
 // contracts (ContractStarted / ContractEnded), recorded as the customer's own events in the
@@ -17,9 +17,9 @@
 
 #include "libs/eventstore/store.h"
 #include "libs/kafka/kafka.h"
-#include "services/customers/api/app.h"
+#include "services/customers/app/app.h"
 
-namespace cowork::customers::api {
+namespace cowork::customers::app {
 
 inline constexpr absl::string_view kContractsConsumerName = "customers.contracts";
 
@@ -27,6 +27,6 @@ std::unique_ptr<kafka::EventConsumer> NewContractsConsumer(eventstore::Store& st
                                                            kafka::KafkaOptions kafka, App& app,
                                                            bool rebuild);
 
-}  // namespace cowork::customers::api
+}  // namespace cowork::customers::app
 
-#endif  // COWORK_SERVICES_CUSTOMERS_API_CONTRACTS_CONSUMER_H_
+#endif  // COWORK_SERVICES_CUSTOMERS_APP_CONTRACTS_CONSUMER_H_

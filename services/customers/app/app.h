@@ -1,5 +1,5 @@
-#ifndef COWORK_SERVICES_CUSTOMERS_API_APP_H_
-#define COWORK_SERVICES_CUSTOMERS_API_APP_H_
+#ifndef COWORK_SERVICES_CUSTOMERS_APP_APP_H_
+#define COWORK_SERVICES_CUSTOMERS_APP_APP_H_
 
 // The application layer of the customers service: one method per RPC, taking the caller's
 // authenticated principal and the request, returning the response or an absl::Status that
@@ -47,7 +47,7 @@
 #include "services/customers/domain/team.h"
 #include "services/customers/projection/projection.h"
 
-namespace cowork::customers::api {
+namespace cowork::customers::app {
 
 struct AppOptions {
   // Lifetime of a customer session token. Default 7 days.
@@ -219,6 +219,6 @@ class App {
   auth::FailureThrottle clients_;   // keys: client addresses
 };
 
-}  // namespace cowork::customers::api
+}  // namespace cowork::customers::app
 
-#endif  // COWORK_SERVICES_CUSTOMERS_API_APP_H_
+#endif  // COWORK_SERVICES_CUSTOMERS_APP_APP_H_

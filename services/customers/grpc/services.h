@@ -1,5 +1,5 @@
-#ifndef COWORK_SERVICES_CUSTOMERS_API_SERVICES_H_
-#define COWORK_SERVICES_CUSTOMERS_API_SERVICES_H_
+#ifndef COWORK_SERVICES_CUSTOMERS_GRPC_SERVICES_H_
+#define COWORK_SERVICES_CUSTOMERS_GRPC_SERVICES_H_
 
 // The four gRPC services of customers.proto on the callback API. Each handler authenticates
 // (where the call needs a token) and runs the App method on the server kit's worker pool
@@ -14,9 +14,11 @@
 //   server::Server::Start(options, {&directory, &customers, &accounts, &teams}, metrics);
 
 #include "cowork/customers/v1/customers.grpc.pb.h"
-#include "services/customers/api/app.h"
+#include "services/customers/app/app.h"
 
-namespace cowork::customers::api {
+namespace cowork::customers::rpc {
+
+using app::App;
 
 class DirectoryServiceImpl final : public v1::DirectoryService::CallbackService {
  public:
@@ -102,6 +104,6 @@ class TeamsServiceImpl final : public v1::TeamsService::CallbackService {
   App& app_;
 };
 
-}  // namespace cowork::customers::api
+}  // namespace cowork::customers::rpc
 
-#endif  // COWORK_SERVICES_CUSTOMERS_API_SERVICES_H_
+#endif  // COWORK_SERVICES_CUSTOMERS_GRPC_SERVICES_H_
