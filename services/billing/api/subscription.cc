@@ -193,8 +193,9 @@ absl::StatusOr<v1::Account> Subscription::SetPaymentMethod(const auth::Principal
   COWORK_RETURN_IF_ERROR(errors.ToStatus());
   COWORK_RETURN_IF_ERROR(auth::RequireAdmin(p, auth::kPlatformInvoices, ""));
   return Command(p, "SetPaymentMethod", r, "",
-                 [&](const domain::AccountState&) -> absl::StatusOr<domain::Events> {
-                   return domain::DecideSetPaymentMethod(r.method(), p.subject);
+                 [&](const domain::AccountState& s) -> absl::StatusOr<domain::Events> {
+                   return domain::Decide(s, domain::SetPaymentMethod{r.method(), p.subject},
+                                         clock_.Now());
                  });
 }
 
@@ -204,7 +205,8 @@ absl::StatusOr<v1::Account> Subscription::RemovePaymentMethod(
   COWORK_RETURN_IF_ERROR(auth::RequireAdmin(p, auth::kPlatformInvoices, ""));
   return Command(p, "RemovePaymentMethod", r, "",
                  [&](const domain::AccountState& s) {
-                   return domain::DecideRemovePaymentMethod(s, p.subject);
+                   return domain::Decide(s, domain::RemovePaymentMethod{p.subject},
+                                         clock_.Now());
                  });
 }
 
@@ -218,8 +220,12 @@ absl::StatusOr<v1::Account> Subscription::EnableAddOn(const auth::Principal& p,
   const domain::CurrencyPrices* prices = domain::PricesFor(options_.prices, location.currency);
   return Command(p, "EnableAddOn", r, r.location_id(),
                  [&](const domain::AccountState& s) {
-                   return domain::DecideEnableAddOn(s, prices, r.location_id(), r.add_on(),
-                                                    p.subject);
+                   return domain::Decide(s,
+                                         domain::EnableAddOn{.location_id = r.location_id(),
+                                                             .add_on = r.add_on(),
+                                                             .prices = prices,
+                                                             .by = p.subject},
+                                         clock_.Now());
                  });
 }
 
@@ -231,7 +237,11 @@ absl::StatusOr<v1::Account> Subscription::DisableAddOn(const auth::Principal& p,
   COWORK_RETURN_IF_ERROR(directory_.FindLocation(p.operator_id, r.location_id()).status());
   return Command(p, "DisableAddOn", r, r.location_id(),
                  [&](const domain::AccountState& s) -> absl::StatusOr<domain::Events> {
-                   return domain::DecideDisableAddOn(s, r.location_id(), r.add_on(), p.subject);
+                   return domain::Decide(s,
+                                         domain::DisableAddOn{.location_id = r.location_id(),
+                                                              .add_on = r.add_on(),
+                                                              .by = p.subject},
+                                         clock_.Now());
                  });
 }
 
@@ -345,7 +355,8 @@ absl::StatusOr<int> Subscription::CloseMonths(absl::string_view operator_id,
     std::vector<std::string> ids;
     ids.reserve(users.size());
     for (const domain::ActiveUser& u : users) ids.push_back(u.customer_id);  // sorted
-    const domain::Closing closing = {
+    const domain::CloseMonth closing = {
+        .operator_id = std::string(operator_id),
         .location_id = location.location_id,
         .month = month,
         .span = span,
@@ -360,8 +371,7 @@ absl::StatusOr<int> Subscription::CloseMonths(absl::string_view operator_id,
                  if (domain::NextMonthToClose(s, location_id, first_month) != month) {
                    return domain::Events();
                  }
-                 COWORK_ASSIGN_OR_RETURN(domain::Events events,
-                                         domain::DecideClose(s, operator_id, closing, now));
+                 COWORK_ASSIGN_OR_RETURN(domain::Events events, domain::Decide(s, closing, now));
                  events[0].mutable_month_closed()->set_users_digest(
                      crypto::Sha256Hex(absl::StrCat(absl::StrJoin(ids, "\n"), "\n")));
                  return events;
@@ -388,7 +398,8 @@ absl::StatusOr<int> Subscription::RunDue() {
         COWORK_ASSIGN_OR_RETURN(const domain::AccountState after,
                                 Change(op, "RemoveExpiredCard", "",
                                        [&](const domain::AccountState& s) -> absl::StatusOr<domain::Events> {
-                                         return domain::DecideRemoveExpiredCard(s, now);
+                                         return domain::Decide(s, domain::RemoveExpiredCard{},
+                                                               now);
                                        }));
         return !after.has_payment_method();
       }));

@@ -242,8 +242,7 @@ absl::CivilMonth NextMonthToClose(const AccountState& account, absl::string_view
   return last + 1;
 }
 
-absl::StatusOr<Events> DecideClose(const AccountState& account, absl::string_view operator_id,
-                                   const Closing& c, absl::Time now) {
+absl::StatusOr<Events> Decide(const AccountState& account, const CloseMonth& c, absl::Time now) {
   if (NextMonthToClose(account, c.location_id, c.month) != c.month) {
     return absl::FailedPreconditionError(absl::StrCat(
         "month ", FormatMonth(c.month), " of location ", c.location_id, " is not the next to close"));
@@ -274,7 +273,7 @@ absl::StatusOr<Events> DecideClose(const AccountState& account, absl::string_vie
   v1::SubscriptionInvoice* invoice =
       events[1].mutable_subscription_invoice_issued()->mutable_invoice();
   const int64_t number = account.invoices_issued() + 1;
-  invoice->set_invoice_id(absl::StrFormat("%s-%06d", operator_id, number));
+  invoice->set_invoice_id(absl::StrFormat("%s-%06d", c.operator_id, number));
   invoice->set_number(number);
   invoice->set_location_id(c.location_id);
   invoice->set_month(FormatMonth(c.month));
@@ -287,35 +286,36 @@ absl::StatusOr<Events> DecideClose(const AccountState& account, absl::string_vie
 
 // ---------------------------------------------------------------- add-ons
 
-absl::StatusOr<Events> DecideEnableAddOn(const AccountState& account,
-                                         const CurrencyPrices* prices,
-                                         absl::string_view location_id, absl::string_view add_on,
-                                         absl::string_view by) {
+absl::StatusOr<Events> Decide(const AccountState& account, const EnableAddOn& command,
+                              absl::Time) {
+  const CurrencyPrices* prices = command.prices;
   const bool priced =
-      prices != nullptr && std::any_of(prices->add_ons().begin(), prices->add_ons().end(),
-                                       [&](const AddOnPrice& a) { return a.add_on() == add_on; });
+      prices != nullptr &&
+      std::any_of(prices->add_ons().begin(), prices->add_ons().end(),
+                  [&](const AddOnPrice& a) { return a.add_on() == command.add_on; });
   if (!priced) {
     FieldErrors errors;
-    errors.Add("add_on", absl::StrCat("unknown add-on \"", add_on, "\" for the location's currency"));
+    errors.Add("add_on", absl::StrCat("unknown add-on \"", command.add_on,
+                                      "\" for the location's currency"));
     return errors.ToStatus();
   }
-  if (IsEnabled(FindAddOn(account, location_id, add_on))) return Events();
+  if (IsEnabled(FindAddOn(account, command.location_id, command.add_on))) return Events{};
   Events events(1);
   v1::AddOnEnabled* e = events[0].mutable_add_on_enabled();
-  e->set_location_id(std::string(location_id));
-  e->set_add_on(std::string(add_on));
-  e->set_by(std::string(by));
+  e->set_location_id(command.location_id);
+  e->set_add_on(command.add_on);
+  e->set_by(command.by);
   return events;
 }
 
-Events DecideDisableAddOn(const AccountState& account, absl::string_view location_id,
-                          absl::string_view add_on, absl::string_view by) {
-  if (!IsEnabled(FindAddOn(account, location_id, add_on))) return Events();
+absl::StatusOr<Events> Decide(const AccountState& account, const DisableAddOn& command,
+                              absl::Time) {
+  if (!IsEnabled(FindAddOn(account, command.location_id, command.add_on))) return Events{};
   Events events(1);
   v1::AddOnDisabled* e = events[0].mutable_add_on_disabled();
-  e->set_location_id(std::string(location_id));
-  e->set_add_on(std::string(add_on));
-  e->set_by(std::string(by));
+  e->set_location_id(command.location_id);
+  e->set_add_on(command.add_on);
+  e->set_by(command.by);
   return events;
 }
 
@@ -379,28 +379,30 @@ absl::Time CardExpiry(const AccountState& account) {
                          absl::UTCTimeZone());
 }
 
-Events DecideSetPaymentMethod(const v1::PaymentMethod& method, absl::string_view by) {
+absl::StatusOr<Events> Decide(const AccountState&, const SetPaymentMethod& command,
+                              absl::Time) {
   Events events(1);
   v1::PaymentMethodSet* e = events[0].mutable_payment_method_set();
-  *e->mutable_method() = method;
-  e->set_by(std::string(by));
+  *e->mutable_method() = command.method;
+  e->set_by(command.by);
   return events;
 }
 
-absl::StatusOr<Events> DecideRemovePaymentMethod(const AccountState& account,
-                                                 absl::string_view by) {
+absl::StatusOr<Events> Decide(const AccountState& account, const RemovePaymentMethod& command,
+                              absl::Time) {
   if (account.payment_method().method_case() == v1::PaymentMethod::METHOD_NOT_SET) {
     return absl::FailedPreconditionError("there is no payment method to remove");
   }
   Events events(1);
   v1::PaymentMethodRemoved* e = events[0].mutable_payment_method_removed();
   e->set_reason(v1::PaymentMethodRemoved::REMOVED_BY_ADMIN);
-  e->set_by(std::string(by));
+  e->set_by(command.by);
   return events;
 }
 
-Events DecideRemoveExpiredCard(const AccountState& account, absl::Time now) {
-  if (CardExpiry(account) > now) return Events();
+absl::StatusOr<Events> Decide(const AccountState& account, const RemoveExpiredCard&,
+                              absl::Time now) {
+  if (CardExpiry(account) > now) return Events{};
   Events events(1);
   events[0].mutable_payment_method_removed()->set_reason(v1::PaymentMethodRemoved::CARD_EXPIRED);
   return events;

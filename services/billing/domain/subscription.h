@@ -15,7 +15,10 @@
 //    refused), a direct debit mandate or manual payment. A card is removed by the clock once
 //    its expiry month has ended (UTC), and that is an event.
 //
-// Pure functions; thread-safe.
+// Pure functions; thread-safe. Each command is decided by a Decide overload:
+//
+//   ASSIGN_OR_RETURN(Events events, Decide(account, EnableAddOn{...}, now));
+//   account = Apply(std::move(account), event);  // for each event
 
 #include <string>
 #include <vector>
@@ -67,7 +70,10 @@ std::vector<std::string> AddOnsCharged(const AccountState& account, absl::string
 absl::CivilMonth NextMonthToClose(const AccountState& account, absl::string_view location_id,
                                   absl::CivilMonth first);
 
-struct Closing {
+// Close the location's month. The caller looks up and hands in the month's span, the
+// active users and the prices.
+struct CloseMonth {
+  std::string operator_id;
   std::string location_id;
   absl::CivilMonth month;
   Span span;                  // the month in the location's time zone (MonthIn)
@@ -80,20 +86,30 @@ struct Closing {
 // MonthClosed and SubscriptionInvoiceIssued (number invoices_issued + 1), issued at `now`.
 // FAILED_PRECONDITION when the month is not the location's next to close, when it has not
 // ended by `now`, or when there are no prices for its currency.
-absl::StatusOr<Events> DecideClose(const AccountState& account, absl::string_view operator_id,
-                                   const Closing& closing, absl::Time now);
+absl::StatusOr<Events> Decide(const AccountState& account, const CloseMonth& command,
+                              absl::Time now);
 
 // ---- add-ons
 
+struct EnableAddOn {
+  std::string location_id;
+  std::string add_on;
+  const CurrencyPrices* prices = nullptr;  // of the location's currency
+  std::string by;
+};
+struct DisableAddOn {
+  std::string location_id;
+  std::string add_on;
+  std::string by;
+};
+
 // AddOnEnabled, or nothing when enabled already. INVALID_ARGUMENT (add_on) when the prices of
 // the location's currency have no such add-on.
-absl::StatusOr<Events> DecideEnableAddOn(const AccountState& account,
-                                         const CurrencyPrices* prices,
-                                         absl::string_view location_id, absl::string_view add_on,
-                                         absl::string_view by);
+absl::StatusOr<Events> Decide(const AccountState& account, const EnableAddOn& command,
+                              absl::Time now);
 // AddOnDisabled, or nothing when not enabled.
-Events DecideDisableAddOn(const AccountState& account, absl::string_view location_id,
-                          absl::string_view add_on, absl::string_view by);
+absl::StatusOr<Events> Decide(const AccountState& account, const DisableAddOn& command,
+                              absl::Time now);
 
 // ---- payment
 
@@ -108,14 +124,26 @@ void CheckPaymentMethod(const v1::PaymentMethod& method, absl::Time now, FieldEr
 // no card.
 absl::Time CardExpiry(const AccountState& account);
 
+// The caller has checked `method` with CheckPaymentMethod before deciding.
+struct SetPaymentMethod {
+  v1::PaymentMethod method;
+  std::string by;
+};
+struct RemovePaymentMethod {
+  std::string by;
+};
+struct RemoveExpiredCard {};
+
 // PaymentMethodSet (after CheckPaymentMethod).
-Events DecideSetPaymentMethod(const v1::PaymentMethod& method, absl::string_view by);
+absl::StatusOr<Events> Decide(const AccountState& account, const SetPaymentMethod& command,
+                              absl::Time now);
 // PaymentMethodRemoved by an admin; FAILED_PRECONDITION when there is none.
-absl::StatusOr<Events> DecideRemovePaymentMethod(const AccountState& account,
-                                                 absl::string_view by);
+absl::StatusOr<Events> Decide(const AccountState& account, const RemovePaymentMethod& command,
+                              absl::Time now);
 // PaymentMethodRemoved (CARD_EXPIRED) when the account's card has expired by `now`; nothing
 // otherwise.
-Events DecideRemoveExpiredCard(const AccountState& account, absl::Time now);
+absl::StatusOr<Events> Decide(const AccountState& account, const RemoveExpiredCard& command,
+                              absl::Time now);
 
 AccountState Apply(AccountState state, const Event& event);
 

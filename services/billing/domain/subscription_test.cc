@@ -41,16 +41,29 @@ std::vector<std::string> FieldsOf(const absl::Status& status) {
   return out;
 }
 
-Closing ClosingOf(absl::CivilMonth month, std::vector<std::string> users,
-                  absl::string_view location = "loc-mad") {
+CloseMonth CloseOf(absl::CivilMonth month, std::vector<std::string> users,
+                   absl::string_view location = "loc-mad") {
   const Span span = MonthIn(month, Madrid());
-  return {.location_id = std::string(location),
+  return {.operator_id = "op-1",
+          .location_id = std::string(location),
           .month = month,
           .span = span,
           .counted_until = span.to + absl::Minutes(15),
           .active_users = std::move(users),
           .prices = PricesFor(DefaultPriceTable(), "EUR"),
           .currency = "EUR"};
+}
+
+EnableAddOn Enable(const CurrencyPrices* prices, absl::string_view add_on,
+                   absl::string_view location = "loc-mad") {
+  return {.location_id = std::string(location),
+          .add_on = std::string(add_on),
+          .prices = prices,
+          .by = "admin"};
+}
+
+DisableAddOn Disable(absl::string_view add_on, absl::string_view location = "loc-mad") {
+  return {.location_id = std::string(location), .add_on = std::string(add_on), .by = "admin"};
 }
 
 // ---------------------------------------------------------------- prices
@@ -116,11 +129,11 @@ TEST(PriceMonth, UsersAreChargedBandByBand) {
 
 // ---------------------------------------------------------------- closing
 
-TEST(DecideClose, FreezesTheCountAndNumbersInvoicesWithoutGaps) {
+TEST(AccountDecide, CloseMonthFreezesTheCountAndNumbersInvoicesWithoutGaps) {
   AccountState account;
   const absl::CivilMonth may(2026, 5);
   const absl::Time now = Utc(2026, 6, 1, 0, 30);
-  absl::StatusOr<Events> first = DecideClose(account, "op-1", ClosingOf(may, {"c-1", "c-2"}), now);
+  absl::StatusOr<Events> first = Decide(account, CloseOf(may, {"c-1", "c-2"}), now);
   ASSERT_TRUE(first.ok()) << first.status();
   ASSERT_EQ(first->size(), 2u);
   const v1::MonthClosed& closed = (*first)[0].month_closed();
@@ -136,57 +149,54 @@ TEST(DecideClose, FreezesTheCountAndNumbersInvoicesWithoutGaps) {
   account = Fold(account, *first, now);
 
   // Another location: the next number.
-  absl::StatusOr<Events> other =
-      DecideClose(account, "op-1", ClosingOf(may, {"c-9"}, "loc-bcn"), now);
+  absl::StatusOr<Events> other = Decide(account, CloseOf(may, {"c-9"}, "loc-bcn"), now);
   ASSERT_TRUE(other.ok());
   EXPECT_EQ((*other)[1].subscription_invoice_issued().invoice().number(), 2);
   account = Fold(account, *other, now);
 
   // The same month again: refused; a month skipped: refused.
-  EXPECT_EQ(DecideClose(account, "op-1", ClosingOf(may, {}), now).status().code(),
+  EXPECT_EQ(Decide(account, CloseOf(may, {}), now).status().code(),
             absl::StatusCode::kFailedPrecondition);
-  EXPECT_EQ(DecideClose(account, "op-1", ClosingOf(may + 2, {}), Utc(2026, 8, 2))
-                .status()
-                .code(),
+  EXPECT_EQ(Decide(account, CloseOf(may + 2, {}), Utc(2026, 8, 2)).status().code(),
             absl::StatusCode::kFailedPrecondition);
   EXPECT_EQ(NextMonthToClose(account, "loc-mad", absl::CivilMonth(2020, 1)), may + 1);
   EXPECT_EQ(NextMonthToClose(account, "loc-new", absl::CivilMonth(2026, 4)),
             absl::CivilMonth(2026, 4));
 }
 
-TEST(DecideClose, NotBeforeTheMonthAndTheDelayHaveEnded) {
-  const Closing june = ClosingOf(absl::CivilMonth(2026, 6), {"c-1"});
+TEST(AccountDecide, CloseMonthNotBeforeTheMonthAndTheDelayHaveEnded) {
+  const CloseMonth june = CloseOf(absl::CivilMonth(2026, 6), {"c-1"});
   // 23:59 local on June 30th (21:59 UTC): still June.
-  EXPECT_EQ(DecideClose(AccountState(), "op-1", june, Utc(2026, 6, 30, 21, 59)).status().code(),
+  EXPECT_EQ(Decide(AccountState(), june, Utc(2026, 6, 30, 21, 59)).status().code(),
             absl::StatusCode::kFailedPrecondition);
   // Midnight local, but the delay has not passed.
-  EXPECT_EQ(DecideClose(AccountState(), "op-1", june, Utc(2026, 6, 30, 22, 5)).status().code(),
+  EXPECT_EQ(Decide(AccountState(), june, Utc(2026, 6, 30, 22, 5)).status().code(),
             absl::StatusCode::kFailedPrecondition);
-  EXPECT_TRUE(DecideClose(AccountState(), "op-1", june, Utc(2026, 6, 30, 22, 15)).ok());
+  EXPECT_TRUE(Decide(AccountState(), june, Utc(2026, 6, 30, 22, 15)).ok());
 }
 
-TEST(DecideClose, NoPricesForTheCurrencyWaits) {
-  Closing c = ClosingOf(absl::CivilMonth(2026, 6), {"c-1"});
+TEST(AccountDecide, CloseMonthWithNoPricesForTheCurrencyWaits) {
+  CloseMonth c = CloseOf(absl::CivilMonth(2026, 6), {"c-1"});
   c.prices = nullptr;
   c.currency = "XOF";
-  const absl::Status s = DecideClose(AccountState(), "op-1", c, Utc(2026, 7, 2)).status();
+  const absl::Status s = Decide(AccountState(), c, Utc(2026, 7, 2)).status();
   EXPECT_EQ(s.code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_THAT(s.message(), HasSubstr("XOF"));
 }
 
 // ---------------------------------------------------------------- add-ons
 
-TEST(AddOns, AMonthIsChargedForEachAddOnEnabledAtAnyMomentOfIt) {
+TEST(AccountDecide, AddOnsChargeAMonthForEachAddOnEnabledAtAnyMomentOfIt) {
   const CurrencyPrices* eur = PricesFor(DefaultPriceTable(), "EUR");
   AccountState account;
   // website: May 10th to May 12th only. mobile-app: from May 20th on.
-  account = Fold(account, *DecideEnableAddOn(account, eur, "loc-mad", "website", "admin"),
+  account = Fold(account, *Decide(account, Enable(eur, "website"), Utc(2026, 5, 10)),
                  Utc(2026, 5, 10));
-  EXPECT_THAT(*DecideEnableAddOn(account, eur, "loc-mad", "website", "admin"), IsEmpty());
-  account = Fold(account, DecideDisableAddOn(account, "loc-mad", "website", "admin"),
+  EXPECT_THAT(*Decide(account, Enable(eur, "website"), Utc(2026, 5, 11)), IsEmpty());
+  account = Fold(account, *Decide(account, Disable("website"), Utc(2026, 5, 12)),
                  Utc(2026, 5, 12));
-  EXPECT_THAT(DecideDisableAddOn(account, "loc-mad", "website", "admin"), IsEmpty());
-  account = Fold(account, *DecideEnableAddOn(account, eur, "loc-mad", "mobile-app", "admin"),
+  EXPECT_THAT(*Decide(account, Disable("website"), Utc(2026, 5, 13)), IsEmpty());
+  account = Fold(account, *Decide(account, Enable(eur, "mobile-app"), Utc(2026, 5, 20)),
                  Utc(2026, 5, 20));
 
   const Span may = MonthIn(absl::CivilMonth(2026, 5), Madrid());
@@ -199,7 +209,7 @@ TEST(AddOns, AMonthIsChargedForEachAddOnEnabledAtAnyMomentOfIt) {
 
   // May's invoice has both; closing May drops website's interval, June's has mobile-app only.
   absl::StatusOr<Events> closed =
-      DecideClose(account, "op-1", ClosingOf(absl::CivilMonth(2026, 5), {}), Utc(2026, 6, 2));
+      Decide(account, CloseOf(absl::CivilMonth(2026, 5), {}), Utc(2026, 6, 2));
   ASSERT_TRUE(closed.ok()) << closed.status();
   EXPECT_EQ((*closed)[1].subscription_invoice_issued().invoice().lines_size(), 3);
   account = Fold(account, *closed, Utc(2026, 6, 2));
@@ -207,24 +217,24 @@ TEST(AddOns, AMonthIsChargedForEachAddOnEnabledAtAnyMomentOfIt) {
   EXPECT_THAT(AddOnsCharged(account, "loc-mad", june), ElementsAre("mobile-app"));
 }
 
-TEST(AddOns, TogglingDoesNotGrowTheStateAndAWholeMonthOffIsNotCharged) {
+TEST(AccountDecide, AddOnTogglingDoesNotGrowTheStateAndAWholeMonthOffIsNotCharged) {
   const CurrencyPrices* eur = PricesFor(DefaultPriceTable(), "EUR");
   AccountState account;
   // A thousand toggles in May: one interval.
   absl::Time at = Utc(2026, 5, 1, 8);
   for (int i = 0; i < 1000; ++i) {
-    account = Fold(account, *DecideEnableAddOn(account, eur, "loc-mad", "website", "admin"), at);
+    account = Fold(account, *Decide(account, Enable(eur, "website"), at), at);
     at += absl::Minutes(1);
-    account = Fold(account, DecideDisableAddOn(account, "loc-mad", "website", "admin"), at);
+    account = Fold(account, *Decide(account, Disable("website"), at), at);
     at += absl::Minutes(1);
   }
   EXPECT_EQ(account.locations().at("loc-mad").add_ons(0).enabled_size(), 1);
   // Off from May 20th to July 5th: June is not charged, May and July are.
-  account = Fold(account, *DecideEnableAddOn(account, eur, "loc-mad", "website", "admin"),
+  account = Fold(account, *Decide(account, Enable(eur, "website"), Utc(2026, 5, 19)),
                  Utc(2026, 5, 19));
-  account = Fold(account, DecideDisableAddOn(account, "loc-mad", "website", "admin"),
+  account = Fold(account, *Decide(account, Disable("website"), Utc(2026, 5, 20)),
                  Utc(2026, 5, 20));
-  account = Fold(account, *DecideEnableAddOn(account, eur, "loc-mad", "website", "admin"),
+  account = Fold(account, *Decide(account, Enable(eur, "website"), Utc(2026, 7, 5)),
                  Utc(2026, 7, 5));
   EXPECT_EQ(account.locations().at("loc-mad").add_ons(0).enabled_size(), 2);
   EXPECT_THAT(AddOnsCharged(account, "loc-mad", MonthIn(absl::CivilMonth(2026, 5), Madrid())),
@@ -235,13 +245,11 @@ TEST(AddOns, TogglingDoesNotGrowTheStateAndAWholeMonthOffIsNotCharged) {
               ElementsAre("website"));
 }
 
-TEST(AddOns, OnlyThoseOfThePriceTable) {
-  const absl::StatusOr<Events> events = DecideEnableAddOn(
-      AccountState(), PricesFor(DefaultPriceTable(), "EUR"), "loc-mad", "teleporter", "admin");
+TEST(AccountDecide, EnableAddOnOnlyThoseOfThePriceTable) {
+  const absl::StatusOr<Events> events = Decide(
+      AccountState(), Enable(PricesFor(DefaultPriceTable(), "EUR"), "teleporter"), Utc(2026, 5, 1));
   EXPECT_THAT(FieldsOf(events.status()), ElementsAre("add_on"));
-  EXPECT_EQ(DecideEnableAddOn(AccountState(), nullptr, "loc-mad", "website", "admin")
-                .status()
-                .code(),
+  EXPECT_EQ(Decide(AccountState(), Enable(nullptr, "website"), Utc(2026, 5, 1)).status().code(),
             absl::StatusCode::kInvalidArgument);
 }
 
@@ -324,26 +332,30 @@ TEST(CheckPaymentMethod, AnExpiredCardIsRefused) {
   EXPECT_TRUE(still_good.empty());
 }
 
-TEST(PaymentMethod, AnExpiredCardIsRemovedOnceItsMonthHasEnded) {
+TEST(AccountDecide, AnExpiredCardIsRemovedOnceItsMonthHasEnded) {
   AccountState account =
-      Fold(AccountState(), DecideSetPaymentMethod(GoodCard(), "admin"), Utc(2026, 11, 21));
+      Fold(AccountState(),
+           *Decide(AccountState(), SetPaymentMethod{GoodCard(), "admin"}, Utc(2026, 11, 21)),
+           Utc(2026, 11, 21));
   EXPECT_EQ(CardExpiry(account), Utc(2027, 6, 1));
-  EXPECT_THAT(DecideRemoveExpiredCard(account, Utc(2027, 5, 31, 23, 59, 59)), IsEmpty());
-  const Events removed = DecideRemoveExpiredCard(account, Utc(2027, 6, 1));
+  EXPECT_THAT(*Decide(account, RemoveExpiredCard{}, Utc(2027, 5, 31, 23, 59, 59)), IsEmpty());
+  const Events removed = *Decide(account, RemoveExpiredCard{}, Utc(2027, 6, 1));
   ASSERT_EQ(removed.size(), 1u);
   EXPECT_EQ(removed[0].payment_method_removed().reason(), v1::PaymentMethodRemoved::CARD_EXPIRED);
   account = Fold(account, removed, Utc(2027, 6, 1));
   EXPECT_FALSE(account.has_payment_method());
   EXPECT_EQ(CardExpiry(account), absl::InfiniteFuture());
-  EXPECT_EQ(DecideRemovePaymentMethod(account, "admin").status().code(),
+  EXPECT_EQ(Decide(account, RemovePaymentMethod{"admin"}, Utc(2027, 6, 1)).status().code(),
             absl::StatusCode::kFailedPrecondition);
 
   // Direct debit never expires.
   v1::PaymentMethod debit;
   debit.mutable_direct_debit()->set_mandate_reference("MD1");
-  account = Fold(account, DecideSetPaymentMethod(debit, "admin"), Utc(2027, 6, 2));
-  EXPECT_THAT(DecideRemoveExpiredCard(account, Utc(2099, 1, 1)), IsEmpty());
-  absl::StatusOr<Events> by_admin = DecideRemovePaymentMethod(account, "admin");
+  account = Fold(account, *Decide(account, SetPaymentMethod{debit, "admin"}, Utc(2027, 6, 2)),
+                 Utc(2027, 6, 2));
+  EXPECT_THAT(*Decide(account, RemoveExpiredCard{}, Utc(2099, 1, 1)), IsEmpty());
+  absl::StatusOr<Events> by_admin =
+      Decide(account, RemovePaymentMethod{"admin"}, Utc(2027, 6, 2));
   ASSERT_TRUE(by_admin.ok());
   EXPECT_EQ((*by_admin)[0].payment_method_removed().reason(),
             v1::PaymentMethodRemoved::REMOVED_BY_ADMIN);
