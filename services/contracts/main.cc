@@ -9,8 +9,9 @@
 #include "libs/server/flags.h"
 #include "libs/runtime/runtime.h"
 #include "libs/runtime/scheduler.h"
-#include "services/contracts/api/app.h"
-#include "services/contracts/api/services.h"
+#include "services/contracts/app/app.h"
+#include "services/contracts/grpc/services.h"
+#include "services/contracts/projection/projection.h"
 
 int main(int argc, char** argv) {
   using namespace cowork;
@@ -20,8 +21,10 @@ int main(int argc, char** argv) {
     const server::ServiceFlags& flags = rt.flags();
     directory::Directory directory(rt.store());
     auth::TokenVerifier verifier(rt.keys().verifier);
-    contracts::api::App app(rt.store(), directory, rt.clock(), verifier);
-    if (absl::Status s = rt.RebuildViews({[&app] { return app.Rebuild(); }}); !s.ok()) {
+    contracts::app::App app(rt.store(), directory, rt.clock(), verifier);
+    if (absl::Status s = rt.RebuildViews(
+            {[&rt, &directory] { return contracts::projection::Rebuild(rt.store(), directory); }});
+        !s.ok()) {
       return runtime::ExitWith(flags, "cannot rebuild the views", s);
     }
 
@@ -30,7 +33,8 @@ int main(int argc, char** argv) {
     }
 
     // Charges from bookings are this service's own events: never re-read the bookings topic
-    // from zero (App::Rebuild rewrites the views from the log; re-reading would charge again).
+    // from zero (projection::Rebuild rewrites the views from the log; re-reading would charge
+    // again).
     kafka::ConsumerOptions bookings_options{.name = "contracts.bookings",
                                             .topics = {kafka::TopicFor("bookings")}};
     auto bookings = std::make_unique<kafka::EventConsumer>(rt.store(), rt.kafka(), bookings_options);
@@ -45,11 +49,11 @@ int main(int argc, char** argv) {
     }
 
     runtime::Scheduler scheduler("contracts", [&app] { return app.RunDue(); }, absl::Seconds(1));
-    contracts::api::PlansServiceImpl plans_service(app);
-    contracts::api::ContractsServiceImpl contracts_service(app);
-    contracts::api::ProductsServiceImpl products_service(app);
-    contracts::api::PurchasesServiceImpl purchases_service(app);
-    contracts::api::InvoicesServiceImpl invoices_service(app);
+    contracts::rpc::PlansServiceImpl plans_service(app);
+    contracts::rpc::ContractsServiceImpl contracts_service(app);
+    contracts::rpc::ProductsServiceImpl products_service(app);
+    contracts::rpc::PurchasesServiceImpl purchases_service(app);
+    contracts::rpc::InvoicesServiceImpl invoices_service(app);
     return rt.Serve(app.authenticator(), {&plans_service, &contracts_service, &products_service,
                                           &purchases_service, &invoices_service});
   });

@@ -55,9 +55,24 @@ void Emit(Event e, ContractState& state, Events& out) {
   out.push_back(std::move(e));
 }
 
+// What the passing of days makes happen by `today` (TickContract).
+Events Tick(const ContractState& contract, absl::CivilDay today) {
+  ContractState state = contract;
+  Events out;
+  if (state.phase() == ContractState::PENDING && DayOf(state.start_date()) <= today) {
+    Emit(Started(state), state, out);
+  }
+  if ((state.phase() == ContractState::ACTIVE || state.phase() == ContractState::ENDING) &&
+      state.has_end_date() && DayOf(state.end_date()) < today) {
+    Emit(Ended(state), state, out);
+  }
+  return out;
+}
+
 }  // namespace
 
-absl::StatusOr<Events> DecideSignContract(const SignUp& s) {
+absl::StatusOr<Events> Decide(const ContractState& /*contract*/, const SignContract& s,
+                              absl::Time /*now*/) {
   FieldErrors errors;
   const std::optional<absl::CivilDay> start = DayField(s.start_date, "start_date", errors);
   const std::optional<absl::CivilDay> end = DayField(s.end_date, "end_date", errors);
@@ -100,19 +115,19 @@ absl::StatusOr<Events> DecideSignContract(const SignUp& s) {
   ContractState state;
   Events out;
   Emit(std::move(e), state, out);
-  for (Event& more : DecideTick(state, s.today)) Emit(std::move(more), state, out);
+  for (Event& more : Tick(state, s.today)) Emit(std::move(more), state, out);
   return out;
 }
 
-absl::StatusOr<Events> DecideCancelContract(const ContractState& contract,
-                                            const google::type::Date* end_date,
-                                            absl::CivilDay today) {
+absl::StatusOr<Events> Decide(const ContractState& contract, const CancelContract& command,
+                              absl::Time /*now*/) {
+  const absl::CivilDay today = command.today;
   if (contract.phase() == ContractState::ENDED) {
     return absl::FailedPreconditionError(
         absl::StrCat("contract ", contract.contract_id(), " has already ended"));
   }
   FieldErrors errors;
-  const absl::CivilDay end = DayField(end_date, "end_date", errors).value_or(today);
+  const absl::CivilDay end = DayField(command.end_date, "end_date", errors).value_or(today);
   if (errors.empty() && end < today) {
     errors.Add("end_date", absl::StrCat("must not be before today (", FormatDay(today),
                                         ") in the location's time zone"));
@@ -136,17 +151,9 @@ absl::StatusOr<Events> DecideCancelContract(const ContractState& contract,
   return out;
 }
 
-Events DecideTick(const ContractState& contract, absl::CivilDay today) {
-  ContractState state = contract;
-  Events out;
-  if (state.phase() == ContractState::PENDING && DayOf(state.start_date()) <= today) {
-    Emit(Started(state), state, out);
-  }
-  if ((state.phase() == ContractState::ACTIVE || state.phase() == ContractState::ENDING) &&
-      state.has_end_date() && DayOf(state.end_date()) < today) {
-    Emit(Ended(state), state, out);
-  }
-  return out;
+absl::StatusOr<Events> Decide(const ContractState& contract, const TickContract& command,
+                              absl::Time /*now*/) {
+  return Tick(contract, command.today);
 }
 
 namespace {

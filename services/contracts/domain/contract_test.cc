@@ -11,6 +11,8 @@ namespace {
 using ::testing::ElementsAre;
 
 const absl::CivilDay kToday(2026, 5, 20);
+const absl::Time kNow = absl::FromCivil(absl::CivilSecond(2026, 5, 20, 9, 0, 0),
+                                        absl::UTCTimeZone());
 
 PlanState Plan() {
   PlanState p;
@@ -26,7 +28,8 @@ PlanState Plan() {
 
 const PlanState kPlan = Plan();
 
-SignUp Signup(const google::type::Date* start = nullptr, const google::type::Date* end = nullptr) {
+SignContract Sign(const google::type::Date* start = nullptr,
+                  const google::type::Date* end = nullptr) {
   return {.contract_id = "ct-1",
           .customer_id = "c-1",
           .customer = {.known = true},
@@ -47,8 +50,8 @@ ContractState Fold(ContractState s, const Events& events) {
   return s;
 }
 
-TEST(Contract, StartingTodayStartsAtOnce) {
-  absl::StatusOr<Events> events = DecideSignContract(Signup());
+TEST(ContractDecide, StartingTodayStartsAtOnce) {
+  absl::StatusOr<Events> events = Decide(ContractState{}, Sign(), kNow);
   ASSERT_TRUE(events.ok()) << events.status();
   EXPECT_THAT(Kinds(*events), ElementsAre(Event::kContractSigned, Event::kContractStarted));
   const ContractState s = Fold({}, *events);
@@ -59,24 +62,24 @@ TEST(Contract, StartingTodayStartsAtOnce) {
   EXPECT_EQ(NextBoundary(s), absl::CivilDay(kToday.year(), kToday.month() + 1, kToday.day()));
 }
 
-TEST(Contract, FutureStartIsPendingUntilTheDayComes) {
+TEST(ContractDecide, FutureStartIsPendingUntilTheDayComes) {
   const google::type::Date start = ToDate(kToday + 10);
-  const ContractState s = Fold({}, *DecideSignContract(Signup(&start)));
+  const ContractState s = Fold({}, *Decide(ContractState{}, Sign(&start), kNow));
   EXPECT_EQ(s.phase(), ContractState::PENDING);
   EXPECT_EQ(NextBoundary(s), kToday + 10);
-  EXPECT_TRUE(DecideTick(s, kToday + 9).empty());
-  const Events started = DecideTick(s, kToday + 10);
+  EXPECT_TRUE(Decide(s, TickContract{kToday + 9}, kNow)->empty());
+  const Events started = *Decide(s, TickContract{kToday + 10}, kNow);
   EXPECT_THAT(Kinds(started), ElementsAre(Event::kContractStarted));
   EXPECT_EQ(Fold(s, started).phase(), ContractState::ACTIVE);
 }
 
-TEST(Contract, EndDateHoldsThroughThatDayThenEnds) {
+TEST(ContractDecide, EndDateHoldsThroughThatDayThenEnds) {
   const google::type::Date end = ToDate(kToday + 5);
-  const ContractState s = Fold({}, *DecideSignContract(Signup(nullptr, &end)));
+  const ContractState s = Fold({}, *Decide(ContractState{}, Sign(nullptr, &end), kNow));
   EXPECT_EQ(s.phase(), ContractState::ENDING);
   EXPECT_EQ(NextBoundary(s), kToday + 6);
-  EXPECT_TRUE(DecideTick(s, kToday + 5).empty());  // still held on its last day
-  const Events ended = DecideTick(s, kToday + 6);
+  EXPECT_TRUE(Decide(s, TickContract{kToday + 5}, kNow)->empty());  // still held on its last day
+  const Events ended = *Decide(s, TickContract{kToday + 6}, kNow);
   ASSERT_THAT(Kinds(ended), ElementsAre(Event::kContractEnded));
   EXPECT_TRUE(ended[0].contract_ended().started());
   ContractState after = Fold(s, ended);
@@ -91,84 +94,90 @@ TEST(Contract, EndDateHoldsThroughThatDayThenEnds) {
   EXPECT_FALSE(NextBoundary(after).has_value());
 }
 
-TEST(Contract, AnOutageAcrossBothBoundariesRecordsStartThenEnd) {
+TEST(ContractDecide, AnOutageAcrossBothBoundariesRecordsStartThenEnd) {
   const google::type::Date start = ToDate(kToday + 1);
   const google::type::Date end = ToDate(kToday + 3);
-  const ContractState s = Fold({}, *DecideSignContract(Signup(&start, &end)));
-  EXPECT_THAT(Kinds(DecideTick(s, kToday + 30)),
+  const ContractState s = Fold({}, *Decide(ContractState{}, Sign(&start, &end), kNow));
+  EXPECT_THAT(Kinds(*Decide(s, TickContract{kToday + 30}, kNow)),
               ElementsAre(Event::kContractStarted, Event::kContractEnded));
 }
 
-TEST(Contract, BackdatedStartIsAllowedEndInThePastIsNot) {
+TEST(ContractDecide, BackdatedStartIsAllowedEndInThePastIsNot) {
   const google::type::Date start = ToDate(kToday - 40);
-  EXPECT_THAT(Kinds(*DecideSignContract(Signup(&start))),
+  EXPECT_THAT(Kinds(*Decide(ContractState{}, Sign(&start), kNow)),
               ElementsAre(Event::kContractSigned, Event::kContractStarted));
   const google::type::Date end = ToDate(kToday - 1);
-  absl::StatusOr<Events> refused = DecideSignContract(Signup(&start, &end));
+  absl::StatusOr<Events> refused = Decide(ContractState{}, Sign(&start, &end), kNow);
   ASSERT_EQ(refused.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(FieldViolationsOf(refused.status()).at(0).field, "end_date");
 }
 
-TEST(Contract, BadDatesAreNamed) {
+TEST(ContractDecide, BadDatesAreNamed) {
   google::type::Date bad;
   bad.set_year(2026);
   bad.set_month(2);
   bad.set_day(30);
   const google::type::Date before = ToDate(kToday + 1);
   const google::type::Date start = ToDate(kToday + 5);
-  absl::StatusOr<Events> r1 = DecideSignContract(Signup(&bad, &bad));
+  absl::StatusOr<Events> r1 = Decide(ContractState{}, Sign(&bad, &bad), kNow);
   ASSERT_EQ(r1.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(FieldViolationsOf(r1.status()).size(), 2u);
-  absl::StatusOr<Events> r2 = DecideSignContract(Signup(&start, &before));
+  absl::StatusOr<Events> r2 = Decide(ContractState{}, Sign(&start, &before), kNow);
   ASSERT_EQ(r2.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(FieldViolationsOf(r2.status()).at(0).field, "end_date");
 }
 
-TEST(Contract, UnknownSuspendedAndErasedCustomersAreRefused) {
-  SignUp s = Signup();
+TEST(ContractDecide, UnknownSuspendedAndErasedCustomersAreRefused) {
+  SignContract s = Sign();
   s.customer = {.known = false};
-  EXPECT_EQ(DecideSignContract(s).status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(Decide(ContractState{}, s, kNow).status().code(), absl::StatusCode::kNotFound);
   s.customer = {.known = true, .suspended = true};
-  EXPECT_EQ(DecideSignContract(s).status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(Decide(ContractState{}, s, kNow).status().code(),
+            absl::StatusCode::kFailedPrecondition);
   s.customer = {.known = true, .erased = true};
-  EXPECT_EQ(DecideSignContract(s).status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(Decide(ContractState{}, s, kNow).status().code(),
+            absl::StatusCode::kFailedPrecondition);
 }
 
-TEST(Contract, CancelSetsTheEndDateDefaultToday) {
-  const ContractState active = Fold({}, *DecideSignContract(Signup()));
-  absl::StatusOr<Events> cancelled = DecideCancelContract(active, nullptr, kToday);
+TEST(ContractDecide, CancelSetsTheEndDateDefaultToday) {
+  const ContractState active = Fold({}, *Decide(ContractState{}, Sign(), kNow));
+  absl::StatusOr<Events> cancelled = Decide(active, CancelContract{.today = kToday}, kNow);
   ASSERT_TRUE(cancelled.ok()) << cancelled.status();
   EXPECT_THAT(Kinds(*cancelled), ElementsAre(Event::kContractCancelled));
   const ContractState ending = Fold(active, *cancelled);
   EXPECT_EQ(ending.phase(), ContractState::ENDING);
   EXPECT_EQ(FromDate(ending.end_date()), kToday);
-  EXPECT_THAT(Kinds(DecideTick(ending, kToday + 1)), ElementsAre(Event::kContractEnded));
+  EXPECT_THAT(Kinds(*Decide(ending, TickContract{kToday + 1}, kNow)),
+              ElementsAre(Event::kContractEnded));
   // An end date in the past is refused; moving it later is fine while it is ending.
   const google::type::Date yesterday = ToDate(kToday - 1);
-  EXPECT_EQ(DecideCancelContract(active, &yesterday, kToday).status().code(),
+  EXPECT_EQ(Decide(active, CancelContract{.end_date = &yesterday, .today = kToday}, kNow)
+                .status()
+                .code(),
             absl::StatusCode::kInvalidArgument);
   const google::type::Date later = ToDate(kToday + 30);
-  EXPECT_EQ(FromDate(Fold(ending, *DecideCancelContract(ending, &later, kToday)).end_date()),
+  const CancelContract later_end{.end_date = &later, .today = kToday};
+  EXPECT_EQ(FromDate(Fold(ending, *Decide(ending, later_end, kNow)).end_date()),
             kToday + 30);
 }
 
-TEST(Contract, PendingCancelledBeforeItsStartEndsWithoutStarting) {
+TEST(ContractDecide, PendingCancelledBeforeItsStartEndsWithoutStarting) {
   const google::type::Date start = ToDate(kToday + 10);
-  const ContractState pending = Fold({}, *DecideSignContract(Signup(&start)));
-  absl::StatusOr<Events> cancelled = DecideCancelContract(pending, nullptr, kToday);
+  const ContractState pending = Fold({}, *Decide(ContractState{}, Sign(&start), kNow));
+  absl::StatusOr<Events> cancelled = Decide(pending, CancelContract{.today = kToday}, kNow);
   ASSERT_THAT(Kinds(*cancelled), ElementsAre(Event::kContractCancelled, Event::kContractEnded));
   EXPECT_FALSE((*cancelled)[1].contract_ended().started());
   const ContractState ended = Fold(pending, *cancelled);
   EXPECT_EQ(ended.phase(), ContractState::ENDED);
-  EXPECT_TRUE(DecideTick(ended, kToday + 20).empty());  // never starts afterwards
+  EXPECT_TRUE(Decide(ended, TickContract{kToday + 20}, kNow)->empty());  // never starts afterwards
 }
 
-TEST(Contract, EndedContractsCannotBeCancelled) {
+TEST(ContractDecide, EndedContractsCannotBeCancelled) {
   const google::type::Date end = ToDate(kToday);
-  ContractState s = Fold({}, *DecideSignContract(Signup(nullptr, &end)));
-  s = Fold(s, DecideTick(s, kToday + 1));
+  ContractState s = Fold({}, *Decide(ContractState{}, Sign(nullptr, &end), kNow));
+  s = Fold(s, *Decide(s, TickContract{kToday + 1}, kNow));
   ASSERT_EQ(s.phase(), ContractState::ENDED);
-  EXPECT_EQ(DecideCancelContract(s, nullptr, kToday + 1).status().code(),
+  EXPECT_EQ(Decide(s, CancelContract{.today = kToday + 1}, kNow).status().code(),
             absl::StatusCode::kFailedPrecondition);
 }
 

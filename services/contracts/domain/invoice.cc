@@ -113,20 +113,24 @@ absl::StatusOr<std::optional<v1::InvoiceIssued>> Ledger::Issue(
   return std::optional<v1::InvoiceIssued>(std::move(out));
 }
 
-absl::StatusOr<Events> DecideSetTaxRate(const InvoiceBookState& book,
-                                        absl::string_view location_id, int64_t rate_ppm) {
+absl::StatusOr<Events> Decide(const InvoiceBookState& book, const SetTaxRate& command,
+                              absl::Time /*now*/) {
+  const int64_t rate_ppm = command.tax_rate_ppm;
   if (rate_ppm < 0 || rate_ppm > kMaxTaxRatePpm) {
     return InvalidField("tax_rate_ppm",
                         absl::StrCat("must be 0 to ", kMaxTaxRatePpm, " (parts per million)"));
   }
   if (book.tax_rate_ppm() == rate_ppm && !book.location_id().empty()) return Events{};
   Event e;
-  e.mutable_tax_rate_set()->set_location_id(std::string(location_id));
+  e.mutable_tax_rate_set()->set_location_id(command.location_id);
   e.mutable_tax_rate_set()->set_tax_rate_ppm(rate_ppm);
   return Events{std::move(e)};
 }
 
-absl::StatusOr<Events> DecidePayInvoice(const v1::InvoiceIssued& invoice, InvoiceStatus status) {
+absl::StatusOr<Events> Decide(const InvoiceState& state, const PayInvoice& /*command*/,
+                              absl::Time /*now*/) {
+  const v1::InvoiceIssued& invoice = state.invoice;
+  const InvoiceStatus status = state.status;
   if (status == InvoiceStatus::kPaid) return Events{};
   if (status == InvoiceStatus::kVoided) {
     return absl::FailedPreconditionError(
@@ -141,8 +145,11 @@ absl::StatusOr<Events> DecidePayInvoice(const v1::InvoiceIssued& invoice, Invoic
   return Events{std::move(e)};
 }
 
-absl::StatusOr<Events> DecideVoidInvoice(const v1::InvoiceIssued& invoice, InvoiceStatus status,
-                                         absl::string_view reason) {
+absl::StatusOr<Events> Decide(const InvoiceState& state, const VoidInvoice& command,
+                              absl::Time /*now*/) {
+  const v1::InvoiceIssued& invoice = state.invoice;
+  const InvoiceStatus status = state.status;
+  const absl::string_view reason = command.reason;
   FieldErrors errors;
   validation::CheckLabel(reason, "reason", kMaxVoidReasonLength, errors);
   if (absl::Status s = errors.ToStatus(); !s.ok()) return s;
@@ -161,13 +168,14 @@ absl::StatusOr<Events> DecideVoidInvoice(const v1::InvoiceIssued& invoice, Invoi
   return Events{std::move(e)};
 }
 
-Events DecideSetInvoicingPreference(const BillingState& billing, absl::string_view customer_id,
-                                    bool invoice_as_they_buy) {
+absl::StatusOr<Events> Decide(const BillingState& billing, const SetInvoicingPreference& command,
+                              absl::Time /*now*/) {
+  const bool invoice_as_they_buy = command.invoice_as_they_buy;
   if (!billing.customer_id().empty() && billing.invoice_as_they_buy() == invoice_as_they_buy) {
-    return {};
+    return Events{};
   }
   Event e;
-  e.mutable_invoicing_preference_set()->set_customer_id(std::string(customer_id));
+  e.mutable_invoicing_preference_set()->set_customer_id(command.customer_id);
   e.mutable_invoicing_preference_set()->set_invoice_as_they_buy(invoice_as_they_buy);
   return Events{std::move(e)};
 }

@@ -12,7 +12,10 @@
 //
 // Ledger decides what one command does to one account and its location's book: record or
 // void charges, issue invoices. The caller stages the events it returns on both aggregates in
-// one commit.
+// one commit. The book's tax rate, an issued invoice's payment or voiding and a customer's
+// invoicing preference are commands decided by Decide overloads:
+//
+//   ASSIGN_OR_RETURN(Events events, Decide(InvoiceState{issued, status}, PayInvoice{}, now));
 //
 // Pure functions; thread-safe (a Ledger is not: one per command).
 
@@ -24,6 +27,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/civil_time.h"
+#include "absl/time/time.h"
 #include "cowork/contracts/v1/events.pb.h"
 #include "services/contracts/domain/periods.h"
 #include "services/contracts/domain/plan.h"
@@ -65,22 +69,44 @@ class Ledger {
   Events account_events_, book_events_;
 };
 
+struct SetTaxRate {
+  std::string location_id;  // the book's location
+  int64_t tax_rate_ppm = 0;
+};
+
 // TaxRateSet; INVALID_ARGUMENT for a rate outside 0..kMaxTaxRatePpm. No event when unchanged.
-absl::StatusOr<Events> DecideSetTaxRate(const InvoiceBookState& book,
-                                        absl::string_view location_id, int64_t rate_ppm);
+absl::StatusOr<Events> Decide(const InvoiceBookState& book, const SetTaxRate& command,
+                              absl::Time now);
 
 enum class InvoiceStatus { kIssued, kPaid, kVoided };
 
+// An issued invoice (its ids and number) and what became of it since.
+struct InvoiceState {
+  v1::InvoiceIssued invoice;
+  InvoiceStatus status = InvoiceStatus::kIssued;
+};
+
+struct PayInvoice {};
+struct VoidInvoice {
+  std::string reason;  // required, at most kMaxVoidReasonLength characters
+};
+
 // InvoicePaid; FAILED_PRECONDITION unless issued. Paying a paid invoice again changes nothing.
-absl::StatusOr<Events> DecidePayInvoice(const v1::InvoiceIssued& invoice, InvoiceStatus status);
+absl::StatusOr<Events> Decide(const InvoiceState& invoice, const PayInvoice& command,
+                              absl::Time now);
 // InvoiceVoided; INVALID_ARGUMENT without a reason; FAILED_PRECONDITION for a paid invoice.
 // Voiding a voided invoice again changes nothing.
-absl::StatusOr<Events> DecideVoidInvoice(const v1::InvoiceIssued& invoice, InvoiceStatus status,
-                                         absl::string_view reason);
+absl::StatusOr<Events> Decide(const InvoiceState& invoice, const VoidInvoice& command,
+                              absl::Time now);
 
-// InvoicingPreferenceSet; no event when unchanged.
-Events DecideSetInvoicingPreference(const BillingState& billing, absl::string_view customer_id,
-                                    bool invoice_as_they_buy);
+struct SetInvoicingPreference {
+  std::string customer_id;
+  bool invoice_as_they_buy = false;
+};
+
+// InvoicingPreferenceSet; never an error. No event when unchanged.
+absl::StatusOr<Events> Decide(const BillingState& billing, const SetInvoicingPreference& command,
+                              absl::Time now);
 
 AccountState Apply(AccountState state, const Event& event);
 InvoiceBookState Apply(InvoiceBookState state, const Event& event);

@@ -18,6 +18,8 @@ namespace {
 using ::testing::HasSubstr;
 
 const absl::CivilDay kToday(2026, 5, 20);
+const absl::Time kNow = absl::FromCivil(absl::CivilSecond(2026, 5, 20, 9, 0, 0),
+                                        absl::UTCTimeZone());
 
 // ---------------------------------------------------------------- periods and money
 
@@ -115,50 +117,58 @@ ProductState Product(v1::ProductKind kind, int64_t price) {
 }
 
 PurchaseState Bought(const ProductState& product, int32_t quantity = 1) {
-  absl::StatusOr<Events> events = DecidePurchase({.purchase_id = "pu-1",
-                                                  .customer_id = "c-1",
-                                                  .customer = {.known = true},
-                                                  .product = &product,
-                                                  .quantity = quantity,
-                                                  .today = kToday});
+  absl::StatusOr<Events> events = Decide(PurchaseState{},
+                                         BuyProduct{.purchase_id = "pu-1",
+                                                    .customer_id = "c-1",
+                                                    .customer = {.known = true},
+                                                    .product = &product,
+                                                    .quantity = quantity,
+                                                    .today = kToday},
+                                         kNow);
   EXPECT_TRUE(events.ok()) << events.status();
   PurchaseState s;
   for (const Event& e : events.value_or(Events{})) s = Apply(std::move(s), e);
   return s;
 }
 
-TEST(Products, BadProductsNameEveryField) {
-  absl::StatusOr<Events> bad = DecideCreateProduct(
-      {.name = " ", .price_minor = -1, .kind = v1::PRODUCT_KIND_UNSPECIFIED});
+TEST(ProductDecide, BadProductsNameEveryField) {
+  absl::StatusOr<Events> bad = Decide(
+      ProductState{},
+      CreateProduct{.name = " ", .price_minor = -1, .kind = v1::PRODUCT_KIND_UNSPECIFIED}, kNow);
   ASSERT_EQ(bad.status().code(), absl::StatusCode::kInvalidArgument);
   for (const char* field : {"name", "price_minor", "kind"}) {
     EXPECT_THAT(std::string(bad.status().message()), HasSubstr(field));
   }
-  absl::StatusOr<Events> cycle = DecideCreateProduct(
-      {.name = "Pass", .price_minor = 0, .kind = v1::ONE_OFF, .cycle = v1::WEEKLY});
+  absl::StatusOr<Events> cycle = Decide(
+      ProductState{},
+      CreateProduct{.name = "Pass", .price_minor = 0, .kind = v1::ONE_OFF, .cycle = v1::WEEKLY},
+      kNow);
   EXPECT_THAT(std::string(cycle.status().message()), HasSubstr("cycle"));
-  absl::StatusOr<Events> free_locker =
-      DecideCreateProduct({.name = "Locker", .price_minor = 0, .kind = v1::RECURRING});
+  absl::StatusOr<Events> free_locker = Decide(
+      ProductState{}, CreateProduct{.name = "Locker", .price_minor = 0, .kind = v1::RECURRING},
+      kNow);
   ASSERT_TRUE(free_locker.ok());
   EXPECT_EQ((*free_locker)[0].product_created().cycle(), v1::MONTHLY);
 }
 
-TEST(Purchases, OneOffChargesQuantityTimesPrice) {
+TEST(PurchaseDecide, OneOffChargesQuantityTimesPrice) {
   const PurchaseState s = Bought(Product(v1::ONE_OFF, 1500), 3);
   const v1::Charge charge = PurchaseCharge(s, kToday);
   EXPECT_EQ(charge.amount().amount_minor(), 4500);
   EXPECT_EQ(charge.description(), "3 x Day pass");
   EXPECT_FALSE(NextRenewal(s).has_value());
-  EXPECT_EQ(DecideCancelPurchase(s, nullptr, kToday).status().code(),
+  EXPECT_EQ(Decide(s, CancelPurchase{.today = kToday}, kNow).status().code(),
             absl::StatusCode::kFailedPrecondition);
 }
 
-TEST(Purchases, RefusalsForQuantityAndCustomers) {
+TEST(PurchaseDecide, RefusalsForQuantityAndCustomers) {
   const ProductState pass = Product(v1::ONE_OFF, 1500);
   const ProductState locker = Product(v1::RECURRING, 3000);
   auto buy = [&](const ProductState& p, int32_t quantity, CustomerInfo customer) {
-    return DecidePurchase({.purchase_id = "pu-1", .customer_id = "c-1", .customer = customer,
-                           .product = &p, .quantity = quantity, .today = kToday})
+    return Decide(PurchaseState{},
+                  BuyProduct{.purchase_id = "pu-1", .customer_id = "c-1", .customer = customer,
+                             .product = &p, .quantity = quantity, .today = kToday},
+                  kNow)
         .status();
   };
   EXPECT_EQ(buy(pass, 1001, {.known = true}).code(), absl::StatusCode::kInvalidArgument);
@@ -171,26 +181,28 @@ TEST(Purchases, RefusalsForQuantityAndCustomers) {
             absl::StatusCode::kFailedPrecondition);
 }
 
-TEST(Purchases, RecurringRenewsEachCycleUntilCancelled) {
+TEST(PurchaseDecide, RecurringRenewsEachCycleUntilCancelled) {
   PurchaseState s = Bought(Product(v1::RECURRING, 3000));
   EXPECT_EQ(s.periods_charged(), 1);  // the first cycle is charged at purchase
   EXPECT_EQ(NextRenewal(s), absl::CivilDay(2026, 6, 20));
-  EXPECT_TRUE(DecideRenewals(s, absl::CivilDay(2026, 6, 19)).empty());
-  const Events two = DecideRenewals(s, absl::CivilDay(2026, 7, 25));  // after an outage
+  EXPECT_TRUE(Decide(s, RenewPurchase{.today = absl::CivilDay(2026, 6, 19)}, kNow)->empty());
+  // After an outage:
+  const Events two = *Decide(s, RenewPurchase{.today = absl::CivilDay(2026, 7, 25)}, kNow);
   ASSERT_EQ(two.size(), 2u);
   EXPECT_EQ(FromDate(two[1].purchase_renewed().period_start()), absl::CivilDay(2026, 7, 20));
   for (const Event& e : two) s = Apply(std::move(s), e);
 
   const google::type::Date before_today = ToDate(kToday - 1);
-  EXPECT_EQ(DecideCancelPurchase(s, &before_today, kToday).status().code(),
-            absl::StatusCode::kInvalidArgument);
+  const CancelPurchase too_early{.end_date = &before_today, .today = kToday};
+  EXPECT_EQ(Decide(s, too_early, kNow).status().code(), absl::StatusCode::kInvalidArgument);
   const google::type::Date end = ToDate(absl::CivilDay(2026, 8, 19));
-  absl::StatusOr<Events> cancelled = DecideCancelPurchase(s, &end, kToday);
+  absl::StatusOr<Events> cancelled =
+      Decide(s, CancelPurchase{.end_date = &end, .today = kToday}, kNow);
   ASSERT_TRUE(cancelled.ok());
   s = Apply(std::move(s), (*cancelled)[0]);
   EXPECT_FALSE(NextRenewal(s).has_value());  // the next cycle would start after the end
-  EXPECT_TRUE(DecideRenewals(s, absl::CivilDay(2027, 1, 1)).empty());
-  EXPECT_EQ(DecideCancelPurchase(s, nullptr, kToday).status().code(),
+  EXPECT_TRUE(Decide(s, RenewPurchase{.today = absl::CivilDay(2027, 1, 1)}, kNow)->empty());
+  EXPECT_EQ(Decide(s, CancelPurchase{.today = kToday}, kNow).status().code(),
             absl::StatusCode::kFailedPrecondition);
 }
 
@@ -263,28 +275,31 @@ TEST(Ledger, VoidOnlyWhatStillWaits) {
   EXPECT_FALSE(ledger.Void("a"));
 }
 
-TEST(Invoices, PaidOrVoidedNeverBoth) {
+TEST(InvoiceDecide, PaidOrVoidedNeverBoth) {
   v1::InvoiceIssued invoice;
   invoice.set_invoice_id("in-1");
   invoice.set_number(7);
-  EXPECT_EQ(DecidePayInvoice(invoice, InvoiceStatus::kIssued)->size(), 1u);
-  EXPECT_TRUE(DecidePayInvoice(invoice, InvoiceStatus::kPaid)->empty());
-  EXPECT_EQ(DecidePayInvoice(invoice, InvoiceStatus::kVoided).status().code(),
+  const InvoiceState issued{invoice, InvoiceStatus::kIssued};
+  const InvoiceState paid{invoice, InvoiceStatus::kPaid};
+  const InvoiceState voided{invoice, InvoiceStatus::kVoided};
+  EXPECT_EQ(Decide(issued, PayInvoice{}, kNow)->size(), 1u);
+  EXPECT_TRUE(Decide(paid, PayInvoice{}, kNow)->empty());
+  EXPECT_EQ(Decide(voided, PayInvoice{}, kNow).status().code(),
             absl::StatusCode::kFailedPrecondition);
-  EXPECT_EQ(DecideVoidInvoice(invoice, InvoiceStatus::kIssued, "").status().code(),
+  EXPECT_EQ(Decide(issued, VoidInvoice{""}, kNow).status().code(),
             absl::StatusCode::kInvalidArgument);
-  EXPECT_EQ(DecideVoidInvoice(invoice, InvoiceStatus::kIssued, "duplicate")->size(), 1u);
-  EXPECT_EQ(DecideVoidInvoice(invoice, InvoiceStatus::kPaid, "late").status().code(),
+  EXPECT_EQ(Decide(issued, VoidInvoice{"duplicate"}, kNow)->size(), 1u);
+  EXPECT_EQ(Decide(paid, VoidInvoice{"late"}, kNow).status().code(),
             absl::StatusCode::kFailedPrecondition);
 }
 
-TEST(Invoices, TaxRateBounds) {
-  EXPECT_EQ(DecideSetTaxRate({}, "loc-1", -1).status().code(),
+TEST(InvoiceBookDecide, TaxRateBounds) {
+  EXPECT_EQ(Decide(InvoiceBookState{}, SetTaxRate{"loc-1", -1}, kNow).status().code(),
             absl::StatusCode::kInvalidArgument);
-  EXPECT_EQ(DecideSetTaxRate({}, "loc-1", 1'000'001).status().code(),
+  EXPECT_EQ(Decide(InvoiceBookState{}, SetTaxRate{"loc-1", 1'000'001}, kNow).status().code(),
             absl::StatusCode::kInvalidArgument);
-  EXPECT_EQ(DecideSetTaxRate({}, "loc-1", 200000)->size(), 1u);
-  EXPECT_TRUE(DecideSetTaxRate(Book(0, 200000), "loc-1", 200000)->empty());
+  EXPECT_EQ(Decide(InvoiceBookState{}, SetTaxRate{"loc-1", 200000}, kNow)->size(), 1u);
+  EXPECT_TRUE(Decide(Book(0, 200000), SetTaxRate{"loc-1", 200000}, kNow)->empty());
 }
 
 }  // namespace

@@ -21,30 +21,33 @@ v1::BillingCycle EffectiveCycle(v1::BillingCycle cycle) {
   return cycle == v1::BILLING_CYCLE_UNSPECIFIED ? v1::MONTHLY : cycle;
 }
 
-absl::StatusOr<Events> DecideCreatePlan(const NewPlan& plan) {
+absl::StatusOr<Events> Decide(const PlanState& /*plan*/, const CreatePlan& command,
+                              absl::Time /*now*/) {
   FieldErrors errors;
-  validation::CheckLabel(plan.name, "name", kMaxPlanNameLength, errors);
-  CheckPrice(plan.price_minor, errors);
-  if (!v1::BillingCycle_IsValid(plan.cycle)) {
+  validation::CheckLabel(command.name, "name", kMaxPlanNameLength, errors);
+  CheckPrice(command.price_minor, errors);
+  if (!v1::BillingCycle_IsValid(command.cycle)) {
     errors.Add("cycle", "must be MONTHLY, WEEKLY or YEARLY");
   }
-  if (plan.booking_credit_minutes < 0 || plan.booking_credit_minutes > kMaxCreditMinutes) {
+  if (command.booking_credit_minutes < 0 || command.booking_credit_minutes > kMaxCreditMinutes) {
     errors.Add("booking_credit_minutes", absl::StrCat("must be 0 to ", kMaxCreditMinutes));
   }
   if (absl::Status s = errors.ToStatus(); !s.ok()) return s;
 
   Event e;
   v1::PlanCreated* created = e.mutable_plan_created();
-  created->set_plan_id(plan.plan_id);
-  created->set_location_id(plan.location_id);
-  created->set_name(std::string(validation::TrimSpaces(plan.name)));
-  *created->mutable_price() = MoneyOf(plan.price_minor, plan.currency);
-  created->set_cycle(EffectiveCycle(plan.cycle));
-  created->set_booking_credit_minutes(plan.booking_credit_minutes);
+  created->set_plan_id(command.plan_id);
+  created->set_location_id(command.location_id);
+  created->set_name(std::string(validation::TrimSpaces(command.name)));
+  *created->mutable_price() = MoneyOf(command.price_minor, command.currency);
+  created->set_cycle(EffectiveCycle(command.cycle));
+  created->set_booking_credit_minutes(command.booking_credit_minutes);
   return Events{std::move(e)};
 }
 
-absl::StatusOr<Events> DecideChangePlanPrice(const PlanState& plan, int64_t price_minor) {
+absl::StatusOr<Events> Decide(const PlanState& plan, const ChangePlanPrice& command,
+                              absl::Time /*now*/) {
+  const int64_t price_minor = command.price_minor;
   FieldErrors errors;
   CheckPrice(price_minor, errors);
   if (absl::Status s = errors.ToStatus(); !s.ok()) return s;

@@ -22,7 +22,8 @@ std::optional<Period> Renewal(const PurchaseState& p, int k) {
 
 }  // namespace
 
-absl::StatusOr<Events> DecideCreateProduct(const NewProduct& product) {
+absl::StatusOr<Events> Decide(const ProductState& /*state*/, const CreateProduct& product,
+                              absl::Time /*now*/) {
   FieldErrors errors;
   validation::CheckLabel(product.name, "name", kMaxPlanNameLength, errors);
   if (product.price_minor < 0 || product.price_minor > kMaxPriceMinor) {
@@ -50,7 +51,8 @@ absl::StatusOr<Events> DecideCreateProduct(const NewProduct& product) {
   return Events{std::move(e)};
 }
 
-absl::StatusOr<Events> DecidePurchase(const NewPurchase& p) {
+absl::StatusOr<Events> Decide(const PurchaseState& /*purchase*/, const BuyProduct& p,
+                              absl::Time /*now*/) {
   const ProductState& product = *p.product;
   const int32_t quantity = p.quantity == 0 ? 1 : p.quantity;
   FieldErrors errors;
@@ -85,9 +87,9 @@ absl::StatusOr<Events> DecidePurchase(const NewPurchase& p) {
   return Events{std::move(e)};
 }
 
-absl::StatusOr<Events> DecideCancelPurchase(const PurchaseState& purchase,
-                                            const google::type::Date* end_date,
-                                            absl::CivilDay today) {
+absl::StatusOr<Events> Decide(const PurchaseState& purchase, const CancelPurchase& command,
+                              absl::Time /*now*/) {
+  const absl::CivilDay today = command.today;
   if (!Recurring(purchase)) {
     return absl::FailedPreconditionError("only recurring purchases can be cancelled");
   }
@@ -96,8 +98,8 @@ absl::StatusOr<Events> DecideCancelPurchase(const PurchaseState& purchase,
         absl::StrCat("purchase ", purchase.purchase_id(), " is already cancelled"));
   }
   absl::CivilDay end = today;
-  if (end_date != nullptr) {
-    std::optional<absl::CivilDay> day = FromDate(*end_date);
+  if (command.end_date != nullptr) {
+    std::optional<absl::CivilDay> day = FromDate(*command.end_date);
     if (!day.has_value()) return InvalidField("end_date", "must be a valid calendar date");
     if (*day < today) return InvalidField("end_date", "must not be before today");
     end = *day;
@@ -112,12 +114,13 @@ absl::StatusOr<Events> DecideCancelPurchase(const PurchaseState& purchase,
   return Events{std::move(e)};
 }
 
-Events DecideRenewals(const PurchaseState& purchase, absl::CivilDay today, int limit) {
+absl::StatusOr<Events> Decide(const PurchaseState& purchase, const RenewPurchase& command,
+                              absl::Time /*now*/) {
   Events out;
   if (!Recurring(purchase)) return out;
-  for (int k = purchase.periods_charged(); static_cast<int>(out.size()) < limit; ++k) {
+  for (int k = purchase.periods_charged(); static_cast<int>(out.size()) < command.limit; ++k) {
     std::optional<Period> period = Renewal(purchase, k);
-    if (!period.has_value() || period->first > today) break;
+    if (!period.has_value() || period->first > command.today) break;
     Event e;
     v1::PurchaseRenewed* renewed = e.mutable_purchase_renewed();
     renewed->set_purchase_id(purchase.purchase_id());

@@ -1,8 +1,8 @@
-#include "services/contracts/api/services.h"
+#include "services/contracts/grpc/services.h"
 
 #include "libs/runtime/handlers.h"
 
-namespace cowork::contracts::api {
+namespace cowork::contracts::rpc {
 
 // Each handler authenticates, then answers with the App method of the same name.
 COWORK_AUTHED_HANDLER(PlansServiceImpl, CreatePlan, v1::CreatePlanRequest, v1::Plan)
@@ -33,4 +33,4 @@ COWORK_AUTHED_HANDLER(InvoicesServiceImpl, ListInvoices, v1::ListInvoicesRequest
 COWORK_AUTHED_HANDLER(InvoicesServiceImpl, PayInvoice, v1::PayInvoiceRequest, v1::Invoice)
 COWORK_AUTHED_HANDLER(InvoicesServiceImpl, VoidInvoice, v1::VoidInvoiceRequest, v1::Invoice)
 
-}  // namespace cowork::contracts::api
+}  // namespace cowork::contracts::rpc

@@ -32,9 +32,9 @@
 #include "libs/clock/proto_time.h"
 #include "libs/eventstore/command.h"
 #include "libs/testing/app_fixtures.h"
-#include "services/contracts/api/app.h"
+#include "services/contracts/app/app.h"
 
-namespace cowork::contracts::api {
+namespace cowork::contracts::app {
 namespace {
 
 constexpr char kOp[] = "op-bench";
@@ -178,7 +178,7 @@ int Run(int members, bool durable, bool with_charge, int setup_threads, bool kee
 }
 
 }  // namespace
-}  // namespace cowork::contracts::api
+}  // namespace cowork::contracts::app
 
 int main(int argc, char** argv) {
   int members = 100'000;
@@ -198,5 +198,5 @@ int main(int argc, char** argv) {
   CLI11_PARSE(app, argc, argv);
   // As in the running service (libs/runtime/runtime.cc): no Mutex deadlock detector.
   absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
-  return cowork::contracts::api::Run(members, durable, with_charge, setup_threads, keep);
+  return cowork::contracts::app::Run(members, durable, with_charge, setup_threads, keep);
 }

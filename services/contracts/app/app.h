@@ -1,12 +1,11 @@
-#ifndef COWORK_SERVICES_CONTRACTS_API_APP_H_
-#define COWORK_SERVICES_CONTRACTS_API_APP_H_
+#ifndef COWORK_SERVICES_CONTRACTS_APP_APP_H_
+#define COWORK_SERVICES_CONTRACTS_APP_APP_H_
 
 // The application layer of the contracts service: one method per RPC (principal + request ->
-// response or absl::Status), the scheduler's RunDue, the bookings events' charges, and the
-// rebuild of the read views. Each
-// command loads its aggregate, decides (domain/), and commits the events, the new state, the
-// read views and the outbox rows in one WriteSet through eventstore::Execute (idempotent by
-// request id).
+// response or absl::Status), the scheduler's RunDue and the bookings events' charges. Each
+// command loads its aggregate, decides (domain/), and stages the events, the new state, the
+// read views and the outbox rows (projection/) in one WriteSet through eventstore::Execute
+// (idempotent by request id).
 //
 // Authorization: admins of the operator with contracts.write (mutations) or contracts.read
 // (reads), scoped to the location concerned; customers may read the plans and products of
@@ -19,7 +18,7 @@
 // invoiced at once when set to be invoiced as they buy or when they hold no running contract
 // at the location (a contact); otherwise the charge waits for their contract's period end.
 //
-// Read views (Space::kViews), all starting with the operator id after the kind:
+// Read views (Space::kViews, projection/), all starting with the operator id after the kind:
 //   plan/<op>/<plan>                       cowork.contracts.v1.Plan
 //   planloc/<op>/<location>/<plan>         ""  (plans by location)
 //   contract/<op>/<contract>               cowork.contracts.v1.Contract
@@ -34,7 +33,7 @@
 //   due/<unix seconds, 12 digits>/<op>/<contract|purchase>/<id>  ""  (when the scheduler
 //                                                        must look at it)
 // The views are a function of each aggregate's state: a command writes the difference, and
-// Rebuild writes them again from the event log.
+// projection::Rebuild writes them again from the event log.
 //
 // Thread-safe: methods may run concurrently (the Store serialises what must be).
 
@@ -53,9 +52,8 @@
 #include "libs/runtime/handlers.h"
 #include "services/contracts/domain/invoice.h"
 
-namespace cowork::contracts::api {
+namespace cowork::contracts::app {
 
-inline constexpr absl::string_view kService = "contracts";
 
 class App {
  public:
@@ -126,10 +124,6 @@ class App {
   // charged for each new cycle. Returns how many contracts and purchases changed.
   absl::StatusOr<int> RunDue();
 
-  // Deletes this service's own read views and writes them again from the event log (the
-  // directory's views are the customers consumer's, rebuilt by it).
-  absl::Status Rebuild();
-
  private:
   // The contract's or purchase's scheduled work (RunDue); true when something changed.
   absl::StatusOr<bool> TickContract(absl::string_view op, absl::string_view contract_id);
@@ -149,6 +143,6 @@ class App {
   const runtime::Authenticator authn_;
 };
 
-}  // namespace cowork::contracts::api
+}  // namespace cowork::contracts::app
 
-#endif  // COWORK_SERVICES_CONTRACTS_API_APP_H_
+#endif  // COWORK_SERVICES_CONTRACTS_APP_APP_H_

@@ -1,13 +1,15 @@
-#ifndef COWORK_SERVICES_CONTRACTS_API_SERVICES_H_
-#define COWORK_SERVICES_CONTRACTS_API_SERVICES_H_
+#ifndef COWORK_SERVICES_CONTRACTS_GRPC_SERVICES_H_
+#define COWORK_SERVICES_CONTRACTS_GRPC_SERVICES_H_
 
 // The gRPC services of contracts.proto on the callback API: each handler authenticates and
 // runs the App method (runtime::Authed). Thread-safe as the App is; the App must outlive them.
 
 #include "cowork/contracts/v1/contracts.grpc.pb.h"
-#include "services/contracts/api/app.h"
+#include "services/contracts/app/app.h"
 
-namespace cowork::contracts::api {
+namespace cowork::contracts::rpc {
+
+using app::App;
 
 class PlansServiceImpl final : public v1::PlansService::CallbackService {
  public:
@@ -117,6 +119,6 @@ class InvoicesServiceImpl final : public v1::InvoicesService::CallbackService {
   App& app_;
 };
 
-}  // namespace cowork::contracts::api
+}  // namespace cowork::contracts::rpc
 
-#endif  // COWORK_SERVICES_CONTRACTS_API_SERVICES_H_
+#endif  // COWORK_SERVICES_CONTRACTS_GRPC_SERVICES_H_

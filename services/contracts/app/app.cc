@@ -1,4 +1,4 @@
-#include "services/contracts/api/app.h"
+#include "services/contracts/app/app.h"
 
 #include <cstdio>
 #include <map>
@@ -16,18 +16,18 @@
 #include "libs/eventstore/views.h"
 #include "libs/money/money.h"
 #include "libs/runtime/scheduler.h"
+#include "libs/runtime/pages.h"
 #include "libs/runtime/requests.h"
 #include "libs/status/field_errors.h"
 #include "libs/status/macros.h"
 #include "libs/validation/validation.h"
-#include "services/contracts/api/internal.h"
+#include "services/contracts/app/internal.h"
+#include "services/contracts/projection/projection.h"
 #include "services/contracts/domain/contract.h"
 #include "services/contracts/domain/plan.h"
 #include "services/contracts/domain/product.h"
 
-namespace cowork::contracts::api {
-
-namespace internal {
+namespace cowork::contracts::app {
 
 absl::StatusOr<bool> CheckCustomerOrLocationListing(const auth::Principal& p,
                                                     absl::string_view customer_id,
@@ -51,7 +51,7 @@ absl::StatusOr<bool> CheckCustomerOrLocationListing(const auth::Principal& p,
 
 eventstore::EnvelopeContext Context(absl::string_view operator_id, absl::string_view request_id,
                                     absl::Time now) {
-  return eventstore::CommandContext(kService, operator_id, request_id, now);
+  return eventstore::CommandContext(projection::kService, operator_id, request_id, now);
 }
 
 domain::CustomerInfo CustomerInfoOf(const std::optional<directory::CustomerStanding>& standing) {
@@ -59,13 +59,6 @@ domain::CustomerInfo CustomerInfoOf(const std::optional<directory::CustomerStand
           .suspended = standing.has_value() && standing->suspended,
           .erased = standing.has_value() && standing->erased};
 }
-
-std::string DueKey(absl::Time at, absl::string_view op, absl::string_view kind,
-                   absl::string_view id) {
-  return runtime::DueKey(at, absl::StrCat(op, "/", kind, "/", id));
-}
-
-}  // namespace internal
 
 namespace {
 
@@ -76,121 +69,8 @@ using eventstore::Space;
 using eventstore::Views;
 using eventstore::WriteSet;
 using eventstore::WriteViews;
-using namespace internal;  // NOLINT: this file's half of the api
+using namespace projection;  // NOLINT: this service's keys, views, loading and staging
 
-constexpr absl::string_view kViewPrefixes[] = {
-    "plan/",     "planloc/",     "contract/", "contractcust/", "contractloc/", "due/",
-    "product/",  "productloc/",  "purchase/", "purchasecust/", "account/",     "charge/",
-    "invoice/",  "invoicecust/", "invoiceloc/"};
-
-// ---------------------------------------------------------------- views
-
-v1::Plan PlanView(const domain::PlanState& s) {
-  v1::Plan out;
-  out.set_plan_id(s.plan_id());
-  out.set_location_id(s.location_id());
-  out.set_name(s.name());
-  *out.mutable_price() = MoneyOf(s.price_minor(), s.currency());
-  out.set_cycle(s.cycle());
-  out.set_booking_credit_minutes(s.booking_credit_minutes());
-  *out.mutable_create_time() = s.create_time();
-  return out;
-}
-
-v1::Contract ContractView(const domain::ContractState& s) {
-  v1::Contract out;
-  out.set_contract_id(s.contract_id());
-  out.set_customer_id(s.customer_id());
-  out.set_plan_id(s.plan_id());
-  out.set_location_id(s.location_id());
-  *out.mutable_start_date() = s.start_date();
-  if (s.has_end_date()) *out.mutable_end_date() = s.end_date();
-  switch (s.phase()) {
-    case domain::ContractState::PENDING: out.set_state(v1::PENDING); break;
-    case domain::ContractState::ACTIVE: out.set_state(v1::ACTIVE); break;
-    case domain::ContractState::ENDING: out.set_state(v1::ENDING); break;
-    case domain::ContractState::ENDED: out.set_state(v1::ENDED); break;
-    default: break;
-  }
-  *out.mutable_price() = MoneyOf(s.price_minor(), s.currency());
-  out.set_cycle(s.cycle());
-  out.set_booking_credit_minutes(s.booking_credit_minutes());
-  *out.mutable_create_time() = s.create_time();
-  return out;
-}
-
-std::string PlanKey(absl::string_view op, absl::string_view plan) {
-  return absl::StrCat("plan/", op, "/", plan);
-}
-std::string PlansAtPrefix(absl::string_view op, absl::string_view loc) {
-  return absl::StrCat("planloc/", op, "/", loc, "/");
-}
-std::string ContractKey(absl::string_view op, absl::string_view contract) {
-  return absl::StrCat("contract/", op, "/", contract);
-}
-std::string ContractsOfPrefix(absl::string_view op, absl::string_view customer) {
-  return absl::StrCat("contractcust/", op, "/", customer, "/");
-}
-std::string ContractsAtPrefix(absl::string_view op, absl::string_view loc) {
-  return absl::StrCat("contractloc/", op, "/", loc, "/");
-}
-Views PlanViews(const domain::PlanState& s) {
-  const std::string view = PlanView(s).SerializeAsString();
-  return {{PlanKey(s.operator_id(), s.plan_id()), view},
-          {PlansAtPrefix(s.operator_id(), s.location_id()) + s.plan_id(), view}};
-}
-
-Views ContractViews(const domain::ContractState& s, absl::TimeZone tz) {
-  const std::string view = ContractView(s).SerializeAsString();
-  Views out = {{ContractKey(s.operator_id(), s.contract_id()), view},
-               {ContractsOfPrefix(s.operator_id(), s.customer_id()) + s.contract_id(), view},
-               {ContractsAtPrefix(s.operator_id(), s.location_id()) + s.contract_id(), view}};
-  if (std::optional<absl::CivilDay> day = domain::NextBoundary(s); day.has_value()) {
-    out.emplace(DueKey(calendar::StartOfDay(*day, tz), s.operator_id(), kContractAggregate,
-                       s.contract_id()),
-                "");
-  }
-  return out;
-}
-
-// ---------------------------------------------------------------- helpers
-
-
-absl::StatusOr<absl::TimeZone> TimeZoneOf(const directory::Directory& directory,
-                                          absl::string_view op,
-                                          absl::string_view location_id) {
-  COWORK_ASSIGN_OR_RETURN(directory::LocationInfo location,
-                          directory.FindLocation(op, location_id));
-  return directory::TimeZoneOf(location);
-}
-
-// The plan of the caller's operator, or NOT_FOUND.
-absl::StatusOr<Loaded<domain::PlanState>> PlanOf(const eventstore::Store& store,
-                                                 const auth::Principal& p,
-                                                 absl::string_view plan_id) {
-  return eventstore::LoadOwned<domain::PlanState>(store, kPlanAggregate, p.operator_id, plan_id,
-                                                  "plan");
-}
-
-absl::StatusOr<Loaded<domain::ContractState>> ContractOf(const eventstore::Store& store,
-                                                         absl::string_view operator_id,
-                                                         absl::string_view contract_id) {
-  return eventstore::LoadOwned<domain::ContractState>(store, kContractAggregate, operator_id,
-                                                      contract_id, "contract");
-}
-
-// Stages `events` on a contract with its views; returns its view after them.
-v1::Contract StageContract(const eventstore::EnvelopeContext& context,
-                           const Loaded<domain::ContractState>& before,
-                           absl::string_view contract_id, absl::string_view location_id,
-                           absl::TimeZone tz, domain::Events events, WriteSet& writes) {
-  const domain::ContractState after =
-      eventstore::Stage(context, kContractAggregate, contract_id, location_id, before,
-                        std::move(events), kTopic, writes);
-  WriteViews(before.version == 0 ? Views() : ContractViews(before.state, tz),
-             ContractViews(after, tz), writes);
-  return ContractView(after);
-}
 
 }  // namespace
 
@@ -212,13 +92,15 @@ absl::StatusOr<v1::Plan> App::CreatePlan(const auth::Principal& p,
         const std::string id = crypto::NewId("pl-");
         COWORK_ASSIGN_OR_RETURN(
             domain::Events events,
-            domain::DecideCreatePlan({.plan_id = id,
-                                      .location_id = r.location_id(),
-                                      .currency = location.currency,
-                                      .name = r.name(),
-                                      .price_minor = r.price_minor(),
-                                      .cycle = r.cycle(),
-                                      .booking_credit_minutes = r.booking_credit_minutes()}));
+            domain::Decide(domain::PlanState{},
+                           domain::CreatePlan{.plan_id = id,
+                                              .location_id = r.location_id(),
+                                              .currency = location.currency,
+                                              .name = r.name(),
+                                              .price_minor = r.price_minor(),
+                                              .cycle = r.cycle(),
+                                              .booking_credit_minutes = r.booking_credit_minutes()},
+                           clock_.Now()));
         WriteSet writes;
         const domain::PlanState after = eventstore::Stage(
             Context(p.operator_id, r.request_id(), clock_.Now()), kPlanAggregate, id,
@@ -240,8 +122,9 @@ absl::StatusOr<v1::Plan> App::UpdatePlanPrice(const auth::Principal& p,
                                 PlanOf(store_, p, r.plan_id()));
         COWORK_RETURN_IF_ERROR(
             auth::RequireAdmin(p, auth::kContractsWrite, before.state.location_id()));
-        COWORK_ASSIGN_OR_RETURN(domain::Events events,
-                                domain::DecideChangePlanPrice(before.state, r.price_minor()));
+        COWORK_ASSIGN_OR_RETURN(
+            domain::Events events,
+            domain::Decide(before.state, domain::ChangePlanPrice{r.price_minor()}, clock_.Now()));
         WriteSet writes;
         const domain::PlanState after = eventstore::Stage(
             Context(p.operator_id, r.request_id(), clock_.Now()), kPlanAggregate, r.plan_id(),
@@ -299,14 +182,17 @@ absl::StatusOr<v1::Contract> App::CreateContract(const auth::Principal& p,
         const std::string id = crypto::NewId("ct-");
         COWORK_ASSIGN_OR_RETURN(
             domain::Events events,
-            domain::DecideSignContract(
-                {.contract_id = id,
-                 .customer_id = r.customer_id(),
-                 .customer = CustomerInfoOf(standing),
-                 .plan = &plan.state,
-                 .start_date = r.has_start_date() ? &r.start_date() : nullptr,
-                 .end_date = r.has_end_date() ? &r.end_date() : nullptr,
-                 .today = calendar::Today(now, tz)}));
+            domain::Decide(
+                domain::ContractState{},
+                domain::SignContract{
+                    .contract_id = id,
+                    .customer_id = r.customer_id(),
+                    .customer = CustomerInfoOf(standing),
+                    .plan = &plan.state,
+                    .start_date = r.has_start_date() ? &r.start_date() : nullptr,
+                    .end_date = r.has_end_date() ? &r.end_date() : nullptr,
+                    .today = calendar::Today(now, tz)},
+                now));
         WriteSet writes;
         v1::Contract view =
             StageContract(Context(p.operator_id, r.request_id(), now),
@@ -333,9 +219,11 @@ absl::StatusOr<v1::Contract> App::CancelContract(const auth::Principal& p,
         const absl::Time now = clock_.Now();
         COWORK_ASSIGN_OR_RETURN(
             domain::Events events,
-            domain::DecideCancelContract(before.state,
-                                         r.has_end_date() ? &r.end_date() : nullptr,
-                                         calendar::Today(now, tz)));
+            domain::Decide(before.state,
+                           domain::CancelContract{
+                               .end_date = r.has_end_date() ? &r.end_date() : nullptr,
+                               .today = calendar::Today(now, tz)},
+                           now));
         WriteSet writes;
         v1::Contract view =
             StageContract(Context(p.operator_id, r.request_id(), now), before, r.contract_id(),
@@ -406,7 +294,8 @@ absl::StatusOr<bool> App::TickContract(absl::string_view op, absl::string_view c
             COWORK_ASSIGN_OR_RETURN(const absl::TimeZone tz, directory::TimeZoneOf(location));
             const absl::Time at = clock_.Now();
             const absl::CivilDay today = calendar::Today(at, tz);
-            domain::Events events = domain::DecideTick(c, today);
+            COWORK_ASSIGN_OR_RETURN(domain::Events events,
+                                    domain::Decide(c, domain::TickContract{today}, at));
             domain::ContractState ticked = c;
             for (const domain::Event& e : events) ticked = domain::Apply(std::move(ticked), e);
 
@@ -448,61 +337,4 @@ absl::StatusOr<bool> App::TickContract(absl::string_view op, absl::string_view c
   return changed;
 }
 
-// ---------------------------------------------------------------- rebuild
-
-absl::Status App::Rebuild() {
-  COWORK_RETURN_IF_ERROR(eventstore::DeleteViews(store_, kViewPrefixes));
-  std::map<std::string, domain::PlanState> plans;
-  std::map<std::string, domain::ContractState> contracts;
-  std::map<std::string, domain::ProductState> products;
-  std::map<std::string, domain::PurchaseState> purchases;
-  std::map<std::string, domain::AccountState> accounts;
-  std::map<std::pair<std::string, std::string>, v1::Invoice> invoices;  // (op, invoice id)
-  Views charges;
-  COWORK_RETURN_IF_ERROR(eventstore::ForEachDomainEvent<domain::Event>(
-      store_, [&](const common::v1::EventEnvelope& envelope, const domain::Event& event) {
-        const std::string& type = envelope.aggregate_type();
-        const std::string& id = envelope.aggregate_id();
-        auto apply = [&](auto& states) {
-          states[id] = domain::Apply(std::move(states[id]), event);
-        };
-        if (type == kPlanAggregate) apply(plans);
-        else if (type == kContractAggregate) apply(contracts);
-        else if (type == kProductAggregate) apply(products);
-        else if (type == kPurchaseAggregate) apply(purchases);
-        else if (type == kAccountAggregate) {
-          apply(accounts);
-          charges.merge(ChargeIndexViews(envelope.operator_id(), id, event));
-        } else if (type == kBookAggregate) {
-          if (const std::string invoice_id = InvoiceIdOf(event); !invoice_id.empty()) {
-            ApplyToInvoice(invoices[{envelope.operator_id(), invoice_id}], event);
-          }
-        }
-      }));
-
-  eventstore::ViewBatches out(store_);
-  auto write = [&out](const Views& views) { return out.Write(views); };
-  auto tz_of = [&](absl::string_view op, absl::string_view location) {
-    return TimeZoneOf(directory_, op, location);
-  };
-  for (const auto& [id, plan] : plans) COWORK_RETURN_IF_ERROR(write(PlanViews(plan)));
-  for (const auto& [id, contract] : contracts) {
-    COWORK_ASSIGN_OR_RETURN(const absl::TimeZone tz,
-                            tz_of(contract.operator_id(), contract.location_id()));
-    COWORK_RETURN_IF_ERROR(write(ContractViews(contract, tz)));
-  }
-  for (const auto& [id, product] : products) COWORK_RETURN_IF_ERROR(write(ProductViews(product)));
-  for (const auto& [id, purchase] : purchases) {
-    COWORK_ASSIGN_OR_RETURN(const absl::TimeZone tz,
-                            tz_of(purchase.operator_id(), purchase.location_id()));
-    COWORK_RETURN_IF_ERROR(write(PurchaseViews(purchase, tz)));
-  }
-  for (const auto& [id, account] : accounts) COWORK_RETURN_IF_ERROR(write(AccountViews(account)));
-  for (const auto& [key, invoice] : invoices) {
-    COWORK_RETURN_IF_ERROR(write(InvoiceViews(key.first, invoice)));
-  }
-  COWORK_RETURN_IF_ERROR(write(charges));
-  return out.Finish();
-}
-
-}  // namespace cowork::contracts::api
+}  // namespace cowork::contracts::app
