@@ -13,9 +13,9 @@
 #include "libs/server/flags.h"
 #include "libs/runtime/runtime.h"
 #include "libs/runtime/scheduler.h"
-#include "services/billing/api/app.h"
-#include "services/billing/api/services.h"
-#include "services/billing/api/subscription.h"
+#include "services/billing/app/app.h"
+#include "services/billing/grpc/services.h"
+#include "services/billing/app/subscription.h"
 
 namespace {
 
@@ -58,10 +58,10 @@ int main(int argc, char** argv) {
     if (!prices.ok()) return runtime::ExitWith(flags, "--price-table", prices.status());
     directory::Directory directory(rt.store());
     auth::TokenVerifier verifier(rt.keys().verifier);
-    billing::api::App app(rt.store(), directory, rt.clock(), verifier);
+    billing::app::App app(rt.store(), directory, rt.clock(), verifier);
     // Set once the activity consumer exists; until then no month closes.
     const kafka::EventConsumer* activity_consumer = nullptr;
-    billing::api::Subscription subscription(
+    billing::app::Subscription subscription(
         rt.store(), directory, rt.clock(), app,
         {.prices = *std::move(prices),
          .close_delay = absl::Minutes(close_delay_minutes),
@@ -83,9 +83,9 @@ int main(int argc, char** argv) {
                    kafka::TopicFor("bookings")},
         .write_only = true,  // App's handlers only write
         .rebuild = flags.rebuild_projections,
-        .reset = [&app](eventstore::Store&) { return app.Reset(); }};
+        .reset = [&app](eventstore::Store&) { return app.activity().Reset(); }};
     auto activity = std::make_unique<kafka::EventConsumer>(rt.store(), rt.kafka(), activity_options);
-    app.Subscribe(*activity);
+    app.activity().Subscribe(*activity);
     activity_consumer = activity.get();
     if (absl::Status s = rt.AddConsumer("billing.activity", std::move(activity)); !s.ok()) {
       return runtime::ExitWith(flags, "cannot start the activity consumer", s);
@@ -93,8 +93,8 @@ int main(int argc, char** argv) {
     runtime::Scheduler scheduler(
         "billing", [&subscription] { return subscription.RunDue(); }, absl::Seconds(1));
 
-    billing::api::ActiveUsersServiceImpl active_users_service(app);
-    billing::api::SubscriptionServiceImpl subscription_service(subscription);
+    billing::rpc::ActiveUsersServiceImpl active_users_service(app);
+    billing::rpc::SubscriptionServiceImpl subscription_service(subscription);
     return rt.Serve(app.authenticator(), {&active_users_service, &subscription_service});
   });
 }

@@ -5,8 +5,8 @@
 # cowork-billing on free loopback ports (data in a temp dir), stops exactly what it started (by
 # pid) and prints a summary.
 #
-#   1. The pure projection, no Kafka: every event through billing::api::App::Apply into a real
-#      RocksDB store, BATCH events per commit (cowork-billing-bench project): not durable (the
+#   1. The pure projection, no Kafka: every event through billing::projection::Activity::Apply
+#      into a real RocksDB store, BATCH events per commit (cowork-billing-bench project): not durable (the
 #      customers events also feed the directory, one commit each: the store queried in run 5),
 #      and durable (without the directory).
 #   2. The same network with KAFKA_CUSTOMERS customers on the dev broker, keyed by aggregate id

@@ -2,7 +2,7 @@
 // read (tools/bench/billing.sh runs it; docs/PERFORMANCE.md records the numbers).
 //
 //   project  the pure projection: every event of the generator (same flags as
-//            cowork-billing-gen) or of --in FILE through billing::api::App::Apply into a real
+//            cowork-billing-gen) or of --in FILE through billing::app::App::Apply into a real
 //            RocksDB store, --batch events per commit; no Kafka. The customers events also
 //            feed the directory (one commit each, as its consumer does), timed apart.
 //   consume  the real consumers of cowork-billing on a real store, fed by the broker at
@@ -49,7 +49,7 @@
 #include "libs/eventstore/store.h"
 #include "libs/kafka/kafka.h"
 #include "libs/testing/app_fixtures.h"
-#include "services/billing/api/app.h"
+#include "services/billing/app/app.h"
 #include "tools/billinggen/event_file.h"
 #include "tools/billinggen/flags.h"
 #include "tools/billinggen/generator.h"
@@ -122,7 +122,7 @@ struct Billing {
   std::unique_ptr<eventstore::Store> store;
   directory::Directory directory;
   auth::TokenVerifier verifier;
-  billing::api::App app;
+  billing::app::App app;
 };
 
 // Payloads decoded by their type URL into the generated message types.
@@ -192,7 +192,7 @@ int Project(const ProjectFlags& f) {
     if (payload == nullptr) Die("decode", absl::DataLossError(e.payload().type_url()));
     decode_time += SteadyClock::now() - t;
     const size_t before = batch.writes().size();
-    Check(billing.app.Apply(e, *payload, batch), "apply");
+    Check(billing.app.activity().Apply(e, *payload, batch), "apply");
     if (batch.writes().size() > before) ++projected;
     const SteadyClock::duration applying = SteadyClock::now() - t;
     apply_time += applying;
@@ -273,8 +273,8 @@ int Consume(const ConsumeFlags& f) {
        .batch_size = f.batch,
        .write_only = f.write_only,
        .rebuild = f.rebuild,
-       .reset = [&](eventstore::Store&) { return billing.app.Reset(); }});
-  billing.app.Subscribe(activity);
+       .reset = [&](eventstore::Store&) { return billing.app.activity().Reset(); }});
+  billing.app.activity().Subscribe(activity);
 
   const SteadyClock::time_point t0 = SteadyClock::now();
   Check(directory.Start(), "start the directory's consumer");
@@ -551,7 +551,7 @@ int Main(int argc, char** argv) {
   app.require_subcommand(1);
 
   ProjectFlags project;
-  CLI::App* p = app.add_subcommand("project", "App::Apply and store commits, no Kafka");
+  CLI::App* p = app.add_subcommand("project", "Activity::Apply and store commits, no Kafka");
   AddGeneratorFlags(*p, project.generator);
   p->add_option("--in", project.in, "Read the events from this file instead of generating them");
   p->add_option("--data-dir", project.data_dir, "The store (default: a new temp dir)");

@@ -14,7 +14,7 @@
 #include "libs/clock/clock.h"
 #include "libs/eventstore/views.h"
 #include "libs/kafka/kafka.h"
-#include "services/billing/api/keys.h"
+#include "services/billing/projection/keys.h"
 
 namespace cowork::replay {
 
@@ -42,7 +42,7 @@ absl::StatusOr<std::unique_ptr<ActiveUsersReplay>> ActiveUsersReplay::Create(
   replay->store_ = *std::move(store);
   replay->directory_ = std::make_unique<directory::Directory>(*replay->store_);
   replay->verifier_ = std::make_unique<auth::TokenVerifier>(auth::VerifierOptions{});
-  replay->app_ = std::make_unique<billing::api::App>(*replay->store_, *replay->directory_,
+  replay->app_ = std::make_unique<billing::app::App>(*replay->store_, *replay->directory_,
                                                      RealClock::Get(), *replay->verifier_);
   return replay;
 }
@@ -105,7 +105,7 @@ absl::Status ActiveUsersReplay::Apply(absl::string_view topic, absl::string_view
     if (payload->GetDescriptor() == billing::v1::MonthClosed::descriptor()) {
       const auto& closed = static_cast<const billing::v1::MonthClosed&>(*payload);
       const std::optional<std::string> key =
-          billing::api::ClosedMonthKey(envelope.operator_id(), closed);
+          billing::projection::ClosedMonthKey(envelope.operator_id(), closed);
       if (key.has_value()) {
         writes.Put(eventstore::Space::kViews, *key, closed.SerializeAsString());
       } else {
@@ -113,7 +113,7 @@ absl::Status ActiveUsersReplay::Apply(absl::string_view topic, absl::string_view
       }
     }
   } else {
-    projected = app_->Apply(envelope, *payload, writes).ok();
+    projected = app_->activity().Apply(envelope, *payload, writes).ok();
   }
   if (!projected) {
     refused = true;

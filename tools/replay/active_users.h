@@ -2,7 +2,7 @@
 #define COWORK_TOOLS_REPLAY_ACTIVE_USERS_H_
 
 // The active users of a location in a month, recomputed from the raw streams with the billing
-// service's own code: its projection (billing::api::App, fed with App::Apply as its consumer
+// service's own code: its projection (billing::app::App, fed with App::Apply as its consumer
 // "billing.activity" feeds it) and the shared directory (fed with the customers events as its
 // consumer "billing.customers" does) and the months billing closed (each MonthClosed of
 // cowork.billing.events, as the view the close writes), over a RocksDB in a temporary
@@ -34,7 +34,7 @@
 #include "libs/auth/auth.h"
 #include "libs/directory/directory.h"
 #include "libs/eventstore/store.h"
-#include "services/billing/api/app.h"
+#include "services/billing/app/app.h"
 #include "tools/replay/replay.h"
 
 namespace cowork::replay {
@@ -79,7 +79,7 @@ class ActiveUsersReplay {
   std::unique_ptr<eventstore::Store> store_;
   std::unique_ptr<directory::Directory> directory_;
   std::unique_ptr<auth::TokenVerifier> verifier_;  // App's authenticator; never used here
-  std::unique_ptr<billing::api::App> app_;
+  std::unique_ptr<billing::app::App> app_;
   SequenceCheck sequences_;
   Counts counts_;
   // Location id -> its operator (location ids are unique across operators).

@@ -145,7 +145,7 @@ TEST(ActiveUsersReplay, AnswersWhatTheBillingServiceAnswers) {
   ASSERT_TRUE(store.ok());
   directory::Directory directory(**store);
   auth::TokenVerifier verifier({});
-  billing::api::App app(**store, directory, RealClock::Get(), verifier);
+  billing::app::App app(**store, directory, RealClock::Get(), verifier);
   for (const Published& p : history.events()) {
     eventstore::WriteSet writes;
     if (p.topic == kafka::TopicFor("customers")) {
@@ -153,7 +153,7 @@ TEST(ActiveUsersReplay, AnswersWhatTheBillingServiceAnswers) {
       ASSERT_TRUE((*store)->Commit(std::move(writes)).ok());
       writes = eventstore::WriteSet();
     }
-    ASSERT_TRUE(app.Apply(p.envelope, *p.payload, writes).ok());
+    ASSERT_TRUE(app.activity().Apply(p.envelope, *p.payload, writes).ok());
     ASSERT_TRUE((*store)->Commit(std::move(writes)).ok());
   }
   auth::Principal admin;

@@ -1,14 +1,17 @@
-#ifndef COWORK_SERVICES_BILLING_API_SERVICES_H_
-#define COWORK_SERVICES_BILLING_API_SERVICES_H_
+#ifndef COWORK_SERVICES_BILLING_GRPC_SERVICES_H_
+#define COWORK_SERVICES_BILLING_GRPC_SERVICES_H_
 
 // The gRPC services of billing.proto on the callback API: each handler authenticates and runs
 // the App method (runtime::Authed). Thread-safe as the App is; the App must outlive it.
 
 #include "cowork/billing/v1/billing.grpc.pb.h"
-#include "services/billing/api/app.h"
-#include "services/billing/api/subscription.h"
+#include "services/billing/app/app.h"
+#include "services/billing/app/subscription.h"
 
-namespace cowork::billing::api {
+namespace cowork::billing::rpc {
+
+using app::App;
+using app::Subscription;
 
 class ActiveUsersServiceImpl final : public v1::ActiveUsersService::CallbackService {
  public:
@@ -56,6 +59,6 @@ class SubscriptionServiceImpl final : public v1::SubscriptionService::CallbackSe
   Subscription& app_;
 };
 
-}  // namespace cowork::billing::api
+}  // namespace cowork::billing::rpc
 
-#endif  // COWORK_SERVICES_BILLING_API_SERVICES_H_
+#endif  // COWORK_SERVICES_BILLING_GRPC_SERVICES_H_

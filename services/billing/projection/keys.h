@@ -1,7 +1,7 @@
-#ifndef COWORK_SERVICES_BILLING_API_KEYS_H_
-#define COWORK_SERVICES_BILLING_API_KEYS_H_
+#ifndef COWORK_SERVICES_BILLING_PROJECTION_KEYS_H_
+#define COWORK_SERVICES_BILLING_PROJECTION_KEYS_H_
 
-// The read-view keys that the projection (App) and the subscription (Subscription) share.
+// The read-view keys that the projection (Activity) and the subscription (app/) share.
 
 #include <optional>
 #include <string>
@@ -12,7 +12,9 @@
 #include "cowork/billing/v1/events.pb.h"
 #include "services/billing/domain/subscription.h"
 
-namespace cowork::billing::api {
+namespace cowork::billing::projection {
+
+inline constexpr absl::string_view kService = "billing";
 
 // The projection: a location the customers events created, with the month it was created in
 // ("YYYY-MM", its time zone) — its first month to close.
@@ -35,6 +37,6 @@ inline std::optional<std::string> ClosedMonthKey(absl::string_view op,
   return ClosedMonthKey(op, closed.location_id(), month);
 }
 
-}  // namespace cowork::billing::api
+}  // namespace cowork::billing::projection
 
-#endif  // COWORK_SERVICES_BILLING_API_KEYS_H_
+#endif  // COWORK_SERVICES_BILLING_PROJECTION_KEYS_H_

@@ -1,5 +1,5 @@
-#ifndef COWORK_SERVICES_BILLING_API_SUBSCRIPTION_H_
-#define COWORK_SERVICES_BILLING_API_SUBSCRIPTION_H_
+#ifndef COWORK_SERVICES_BILLING_APP_SUBSCRIPTION_H_
+#define COWORK_SERVICES_BILLING_APP_SUBSCRIPTION_H_
 
 // The application layer of the platform subscription (domain/subscription.h): the operator's
 // platform account (aggregate "account", id = operator id, events on cowork.billing.events),
@@ -28,10 +28,10 @@
 #include "libs/directory/directory.h"
 #include "libs/eventstore/command.h"
 #include "libs/eventstore/store.h"
-#include "services/billing/api/app.h"
+#include "services/billing/app/app.h"
 #include "services/billing/domain/subscription.h"
 
-namespace cowork::billing::api {
+namespace cowork::billing::app {
 
 class Subscription {
  public:
@@ -109,6 +109,6 @@ class Subscription {
   const Options options_;
 };
 
-}  // namespace cowork::billing::api
+}  // namespace cowork::billing::app
 
-#endif  // COWORK_SERVICES_BILLING_API_SUBSCRIPTION_H_
+#endif  // COWORK_SERVICES_BILLING_APP_SUBSCRIPTION_H_

@@ -1,9 +1,8 @@
-#ifndef COWORK_SERVICES_BILLING_API_APP_H_
-#define COWORK_SERVICES_BILLING_API_APP_H_
+#ifndef COWORK_SERVICES_BILLING_PROJECTION_ACTIVITY_H_
+#define COWORK_SERVICES_BILLING_PROJECTION_ACTIVITY_H_
 
-// The application layer of the billing service: the projection of the customers, contracts
-// and bookings events that tells who is an active user of a location in a month
-// (domain/active_users.h), and the calls that read it.
+// The billing service's projection of the customers, contracts and bookings events: what it
+// needs to tell who is an active user of a location in a month (domain/active_users.h).
 //
 // Projection (Space::kViews), fed by the consumer "billing.activity" (Subscribe), keys after
 // the kind start with the operator id:
@@ -20,9 +19,6 @@
 // so a closed month is counted from what was recorded before its close (keys.h
 // ClosedMonthKey, written by the Subscription); an open month is computed live.
 //
-// Authorization: admins of the operator holding platform.invoices at the location (every
-// location for the network's counts).
-//
 // Thread-safe: reads go to the Store; the consumer's thread writes.
 
 #include <optional>
@@ -31,36 +27,23 @@
 #include "absl/functional/function_ref.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/civil_time.h"
 #include "absl/time/time.h"
-#include "cowork/billing/v1/billing.pb.h"
+#include "cowork/billing/v1/events.pb.h"
 #include "cowork/common/v1/envelope.pb.h"
 #include "google/protobuf/message.h"
-#include "libs/auth/auth.h"
-#include "libs/clock/clock.h"
 #include "libs/directory/directory.h"
 #include "libs/eventstore/store.h"
 #include "libs/kafka/kafka.h"
-#include "libs/runtime/handlers.h"
 #include "services/billing/domain/active_users.h"
 
-namespace cowork::billing::api {
+namespace cowork::billing::projection {
 
-inline constexpr absl::string_view kService = "billing";
-inline constexpr int kMaxMonths = 36;
-
-class App {
+class Activity {
  public:
-  // Everything referenced must outlive the App.
-  App(eventstore::Store& store, const directory::Directory& directory, const Clock& clock,
-      const auth::TokenVerifier& verifier);
-
-  const runtime::Authenticator& authenticator() const { return authn_; }
-
-  absl::StatusOr<v1::ActiveUsers> GetActiveUsers(const auth::Principal& p,
-                                                 const v1::GetActiveUsersRequest& r) const;
-  absl::StatusOr<v1::ListActiveUserCountsResponse> ListActiveUserCounts(
-      const auth::Principal& p, const v1::ListActiveUserCountsRequest& r) const;
+  // The store must outlive the Activity.
+  explicit Activity(eventstore::Store& store) : store_(store) {}
 
   // Registers the projection's handlers on a consumer of the customers, contracts and
   // bookings topics.
@@ -82,8 +65,6 @@ class App {
       absl::FunctionRef<absl::Status(absl::string_view operator_id,
                                      absl::string_view location_id, absl::CivilMonth first_month)>
           fn) const;
-
- private:
   // What the projection knows of the location that matters for the months first..last, as
   // recorded before `recorded_before`: every plan and recurring product held there, the
   // bookings made and invoices issued in those months, and the teams its plan holders paid
@@ -96,12 +77,10 @@ class App {
   absl::StatusOr<std::optional<v1::MonthClosed>> ClosedMonth(
       const directory::LocationInfo& location, absl::CivilMonth month) const;
 
+ private:
   eventstore::Store& store_;
-  const directory::Directory& directory_;
-  const Clock& clock_;
-  const runtime::Authenticator authn_;
 };
 
-}  // namespace cowork::billing::api
+}  // namespace cowork::billing::projection
 
-#endif  // COWORK_SERVICES_BILLING_API_APP_H_
+#endif  // COWORK_SERVICES_BILLING_PROJECTION_ACTIVITY_H_

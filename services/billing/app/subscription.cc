@@ -1,4 +1,4 @@
-#include "services/billing/api/subscription.h"
+#include "services/billing/app/subscription.h"
 
 #include <algorithm>
 #include <map>
@@ -26,10 +26,12 @@
 #include "libs/status/field_errors.h"
 #include "libs/status/macros.h"
 #include "libs/validation/validation.h"
-#include "services/billing/api/keys.h"
+#include "services/billing/projection/keys.h"
 #include "unicode/ucurr.h"
 
-namespace cowork::billing::api {
+namespace cowork::billing::app {
+
+using projection::ClosedMonthKey;
 namespace {
 
 using eventstore::Decided;
@@ -43,7 +45,7 @@ constexpr absl::string_view kOwnViewPrefixes[] = {"bclosed/", "bsinv/", "due/"};
 constexpr int64_t kInvoiceKeyBase = 999'999'999'999;
 
 const std::string& Topic() {
-  static const std::string* const topic = new std::string(kafka::TopicFor(kService));
+  static const std::string* const topic = new std::string(kafka::TopicFor(projection::kService));
   return *topic;
 }
 
@@ -69,7 +71,9 @@ void AddEventViews(absl::string_view op, const domain::Event& e, Views& out) {
 Views StateViews(absl::string_view op, const domain::AccountState& s) {
   Views out;
   const absl::Time expiry = domain::CardExpiry(s);
-  if (expiry != absl::InfiniteFuture()) out[runtime::DueKey(expiry, absl::StrCat("card/", op))] = "";
+  if (expiry != absl::InfiniteFuture()) {
+    out[runtime::DueKey(expiry, absl::StrCat("card/", op))] = "";
+  }
   return out;
 }
 
@@ -143,7 +147,7 @@ absl::StatusOr<Decided<domain::AccountState>> Subscription::Stage(
   for (const domain::Event& e : events) AddEventViews(operator_id, e, event_views);
   WriteSet writes;
   const domain::AccountState after = eventstore::Stage(
-      eventstore::CommandContext(kService, operator_id, request_id, clock_.Now()), kAccount,
+      eventstore::CommandContext(projection::kService, operator_id, request_id, clock_.Now()), kAccount,
       operator_id, location_id, before, std::move(events), Topic(), writes);
   eventstore::WriteViews(StateViews(operator_id, before.state), StateViews(operator_id, after),
                          writes);
@@ -351,7 +355,7 @@ absl::StatusOr<int> Subscription::CloseMonths(absl::string_view operator_id,
     const absl::Time counted_until = span.to + options_.close_delay;
     if (counted_until > now || !ready()) break;
     COWORK_ASSIGN_OR_RETURN(const std::vector<domain::ActiveUser> users,
-                            counts_.ActiveUsersAt(location, tz, month, counted_until));
+                            counts_.activity().ActiveUsersAt(location, tz, month, counted_until));
     std::vector<std::string> ids;
     ids.reserve(users.size());
     for (const domain::ActiveUser& u : users) ids.push_back(u.customer_id);  // sorted
@@ -411,7 +415,7 @@ absl::StatusOr<int> Subscription::RunDue() {
     return *caught_up;
   };
   absl::Status first_error;
-  COWORK_RETURN_IF_ERROR(counts_.ForEachLocation(
+  COWORK_RETURN_IF_ERROR(counts_.activity().ForEachLocation(
       [&](absl::string_view op, absl::string_view location, absl::CivilMonth first) {
         // One location's failure (no prices for its currency) holds up only that location.
         absl::StatusOr<int> closed = CloseMonths(op, location, first, now, ready);
@@ -449,4 +453,4 @@ absl::Status Subscription::Rebuild() {
   return out.Finish();
 }
 
-}  // namespace cowork::billing::api
+}  // namespace cowork::billing::app

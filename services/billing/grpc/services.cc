@@ -1,8 +1,8 @@
-#include "services/billing/api/services.h"
+#include "services/billing/grpc/services.h"
 
 #include "libs/runtime/handlers.h"
 
-namespace cowork::billing::api {
+namespace cowork::billing::rpc {
 
 // Each handler authenticates, then answers with the App method of the same name.
 COWORK_AUTHED_HANDLER(ActiveUsersServiceImpl, GetActiveUsers, v1::GetActiveUsersRequest, v1::ActiveUsers)
@@ -17,4 +17,4 @@ COWORK_AUTHED_HANDLER(SubscriptionServiceImpl, ListSubscriptionInvoices, v1::Lis
 COWORK_AUTHED_HANDLER(SubscriptionServiceImpl, GetSubscriptionInvoice, v1::GetSubscriptionInvoiceRequest, v1::SubscriptionInvoice)
 COWORK_AUTHED_HANDLER(SubscriptionServiceImpl, DownloadSubscriptionInvoice, v1::DownloadSubscriptionInvoiceRequest, v1::InvoiceDocument)
 
-}  // namespace cowork::billing::api
+}  // namespace cowork::billing::rpc
