@@ -66,15 +66,14 @@ absl::StatusOr<v1::Session> App::Register(const v1::RegisterRequest& r) {
   domain::CheckPassword(r.password(), r.email(), "password", errors);
   COWORK_RETURN_IF_ERROR(errors.ToStatus());
 
-  const std::string claim =
-      projection::EmailClaim(r.operator_id(), domain::NormalizeEmail(r.email()));
-  COWORK_ASSIGN_OR_RETURN(std::optional<std::string> owner, store_.ClaimOwner(claim));
+  const std::string email = domain::NormalizeEmail(r.email());
   // A retry of a registration that succeeded finds its own claim: Execute answers it below.
-  if (owner.has_value() && r.request_id().empty()) return EmailTaken("email");
+  if (r.request_id().empty()) {
+    COWORK_RETURN_IF_ERROR(RequireEmailFree(store_, r.operator_id(), email, "email"));
+  }
   // argon2id is slow on purpose: hashed before the command, never under a lock.
   COWORK_ASSIGN_OR_RETURN(command.password_hash, gate_.Hash(r.password()));
   command.session_id = crypto::NewId("s-");
-  const std::string email = domain::NormalizeEmail(r.email());
   // A registration is its caller's by the address it is for; the password stays out of the
   // request record (a retry proves it again below).
   v1::RegisterRequest asked = r;
@@ -83,8 +82,7 @@ absl::StatusOr<v1::Session> App::Register(const v1::RegisterRequest& r) {
       store_,
       eventstore::RequestOf(r.operator_id(), absl::StrCat("register:", email), "Register", asked),
       [&]() -> absl::StatusOr<Decided<CommandResult>> {
-        COWORK_ASSIGN_OR_RETURN(std::optional<std::string> taken, store_.ClaimOwner(claim));
-        if (taken.has_value()) return EmailTaken("email");
+        COWORK_RETURN_IF_ERROR(RequireEmailFree(store_, r.operator_id(), email, "email"));
         eventstore::EnvelopeContext context = Context(r.operator_id(), r.request_id());
         COWORK_ASSIGN_OR_RETURN(domain::Events events,
                                    domain::Decide(domain::CustomerState{}, command, context.now));
@@ -109,10 +107,7 @@ absl::StatusOr<v1::Session> App::Register(const v1::RegisterRequest& r) {
         if (!right) return InvalidField("request_id", "was already used for a different request");
         return absl::OkStatus();
       });
-  if (absl::IsAlreadyExists(result.status()) && FieldViolationsOf(result.status()).empty()) {
-    return EmailTaken("email");
-  }
-  if (!result.ok()) return result.status();
+  COWORK_RETURN_IF_ERROR(EmailRaceAsTaken(result.status(), "email"));
   return SessionFor(r.operator_id(), *result);
 }
 

@@ -51,6 +51,23 @@ absl::Status EmailTaken(absl::string_view field) {
                   InvalidField(std::string(field), "a customer with this email already exists"));
 }
 
+absl::Status RequireEmailFree(const eventstore::Store& store, absl::string_view operator_id,
+                              absl::string_view normalized_email, absl::string_view field,
+                              absl::string_view self) {
+  COWORK_ASSIGN_OR_RETURN(
+      std::optional<std::string> owner,
+      store.ClaimOwner(projection::EmailClaim(operator_id, normalized_email)));
+  if (owner.has_value() && *owner != self) return EmailTaken(field);
+  return absl::OkStatus();
+}
+
+absl::Status EmailRaceAsTaken(absl::Status status, absl::string_view field) {
+  if (absl::IsAlreadyExists(status) && FieldViolationsOf(status).empty()) {
+    return EmailTaken(field);
+  }
+  return status;
+}
+
 absl::Status CheckRequest(absl::string_view request_id) {
   FieldErrors errors;
   domain::CheckRequestId(request_id, errors);

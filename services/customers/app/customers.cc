@@ -58,7 +58,8 @@ absl::StatusOr<v1::Customer> App::AddCustomer(const auth::Principal& p,
   command.company_name = r.company_name();
   if (r.send_welcome_message()) {
     command.welcome_setup_code = crypto::NewCode(options_.setup_code_length);
-    COWORK_ASSIGN_OR_RETURN(command.welcome_setup_code_hash, gate_.Hash(command.welcome_setup_code));
+    COWORK_ASSIGN_OR_RETURN(command.welcome_setup_code_hash,
+                            gate_.Hash(command.welcome_setup_code));
   }
   absl::StatusOr<CommandResult> result = eventstore::Execute<CommandResult>(
       store_, runtime::RequestOf(p, "AddCustomer", r),
@@ -68,11 +69,8 @@ absl::StatusOr<v1::Customer> App::AddCustomer(const auth::Principal& p,
         eventstore::EnvelopeContext context = Context(p.operator_id, r.request_id());
         COWORK_ASSIGN_OR_RETURN(domain::Events events,
                                    domain::Decide(domain::CustomerState{}, command, context.now));
-        COWORK_ASSIGN_OR_RETURN(
-            std::optional<std::string> owner,
-            store_.ClaimOwner(projection::EmailClaim(p.operator_id,
-                                                     domain::NormalizeEmail(command.email))));
-        if (owner.has_value()) return EmailTaken("email");
+        COWORK_RETURN_IF_ERROR(RequireEmailFree(store_, p.operator_id,
+                                                domain::NormalizeEmail(command.email), "email"));
         WriteSet writes;
         COWORK_RETURN_IF_ERROR(
             projection_.StageCustomer(context, {}, std::move(events), writes).status());
@@ -82,10 +80,7 @@ absl::StatusOr<v1::Customer> App::AddCustomer(const auth::Principal& p,
       },
       kViewsAuthorizeTheAnswer);
   // A racing add with the same email took the claim between our check and our commit.
-  if (absl::IsAlreadyExists(result.status()) && FieldViolationsOf(result.status()).empty()) {
-    return EmailTaken("email");
-  }
-  if (!result.ok()) return result.status();
+  COWORK_RETURN_IF_ERROR(EmailRaceAsTaken(result.status(), "email"));
   return CoveredCustomerView(p, auth::kCustomersWrite, result->id());
 }
 
@@ -211,10 +206,8 @@ absl::StatusOr<v1::Customer> App::UpdateCustomer(const auth::Principal& p,
         const std::string new_email = events.empty() ? "" : events.front().personal().email();
         email_claimed = !new_email.empty() && new_email != customer.state.personal().email();
         if (email_claimed) {
-          COWORK_ASSIGN_OR_RETURN(
-              std::optional<std::string> owner,
-              store_.ClaimOwner(projection::EmailClaim(p.operator_id, new_email)));
-          if (owner.has_value() && *owner != c.customer_id()) return EmailTaken("customer.email");
+          COWORK_RETURN_IF_ERROR(RequireEmailFree(store_, p.operator_id, new_email,
+                                                  "customer.email", c.customer_id()));
         }
         WriteSet writes;
         COWORK_RETURN_IF_ERROR(
@@ -224,10 +217,7 @@ absl::StatusOr<v1::Customer> App::UpdateCustomer(const auth::Principal& p,
         return Decided<CommandResult>{std::move(writes), std::move(out)};
       },
       kViewsAuthorizeTheAnswer);
-  if (email_claimed && absl::IsAlreadyExists(result.status()) &&
-      FieldViolationsOf(result.status()).empty()) {
-    return EmailTaken("customer.email");
-  }
+  if (email_claimed) COWORK_RETURN_IF_ERROR(EmailRaceAsTaken(result.status(), "customer.email"));
   if (!result.ok()) return result.status();
   return CoveredCustomerView(p, auth::kCustomersWrite, result->id());
 }

@@ -12,6 +12,7 @@
 #include "google/protobuf/field_mask.pb.h"
 #include "libs/auth/auth.h"
 #include "libs/eventstore/command.h"
+#include "libs/eventstore/store.h"
 #include "services/customers/domain/customer.h"
 #include "services/customers/domain/validation.h"
 
@@ -23,11 +24,21 @@ inline constexpr size_t kMaxSecretBytes = 4 * domain::kMaxPasswordLength;
 // `violations` (an INVALID_ARGUMENT from FieldErrors) with another code, keeping its details.
 absl::Status WithCode(absl::StatusCode code, const absl::Status& violations);
 
+// The email rule (SPEC "Customers"): an address belongs to one customer of an operator. The
+// commit that stages an address takes its claim (projection::EmailClaim), so two racing
+// commands cannot both win; these answer with ALREADY_EXISTS naming the request's field.
 absl::Status EmailTaken(absl::string_view field);
+// OK unless `normalized_email` is claimed by a customer other than `self`.
+absl::Status RequireEmailFree(const eventstore::Store& store, absl::string_view operator_id,
+                              absl::string_view normalized_email, absl::string_view field,
+                              absl::string_view self = "");
+// A commit that lost the claim to a racing command, answered as the same refusal.
+absl::Status EmailRaceAsTaken(absl::Status status, absl::string_view field);
 
 // The customers service's answers are ids (CommandResult) whose views are read afterwards
 // through the usual authorization, so a replayed answer needs no check of its own.
-inline constexpr auto kViewsAuthorizeTheAnswer = eventstore::NoReauthorization<domain::CommandResult>;
+inline constexpr auto kViewsAuthorizeTheAnswer =
+    eventstore::NoReauthorization<domain::CommandResult>;
 
 absl::Status CheckRequest(absl::string_view request_id);
 
