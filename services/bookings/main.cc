@@ -21,7 +21,9 @@ int main(int argc, char** argv) {
     directory::Directory directory(rt.store());
     auth::TokenVerifier verifier(rt.keys().verifier);
     bookings::app::App app(rt.store(), directory, rt.clock(), verifier);
-    if (absl::Status s = rt.RebuildViews({[&rt, &directory] { return bookings::projection::Rebuild(rt.store(), directory); }}); !s.ok()) {
+    if (absl::Status s = rt.RebuildViews(
+            {[&rt, &directory] { return bookings::projection::Rebuild(rt.store(), directory); }});
+        !s.ok()) {
       return runtime::ExitWith(flags, "cannot rebuild the views", s);
     }
 
@@ -29,11 +31,12 @@ int main(int argc, char** argv) {
       return runtime::ExitWith(flags, "cannot start the customers consumer", s);
     }
 
-    kafka::ConsumerOptions contracts_options{
-        .name = "bookings.contracts",
-        .topics = {kafka::TopicFor("contracts")},
-        .rebuild = flags.rebuild_projections,
-        .reset = [](eventstore::Store& store) { return bookings::projection::ResetContracts(store); }};
+    kafka::ConsumerOptions contracts_options{.name = "bookings.contracts",
+                                             .topics = {kafka::TopicFor("contracts")},
+                                             .rebuild = flags.rebuild_projections,
+                                             .reset = [](eventstore::Store& store) {
+                                               return bookings::projection::ResetContracts(store);
+                                             }};
     auto contracts = std::make_unique<kafka::EventConsumer>(rt.store(), rt.kafka(),
                                                             contracts_options);
     bookings::projection::SubscribeToContracts(rt.store(), *contracts);

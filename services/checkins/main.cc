@@ -23,9 +23,13 @@ int main(int argc, char** argv) {
     auth::TokenVerifier verifier(rt.keys().verifier);
     checkins::app::App app(rt.store(), directory, rt.clock(), verifier);
     checkins::app::VisitorsApp visitors(rt.store(), directory, rt.clock(), verifier);
-    if (absl::Status s = rt.RebuildViews(
-            {[&rt, &directory] { return checkins::projection::RebuildCheckins(rt.store(), directory); },
-             [&rt, &directory] { return checkins::projection::RebuildVisitors(rt.store(), directory); }});
+    if (absl::Status s =
+            rt.RebuildViews({[&rt, &directory] {
+                               return checkins::projection::RebuildCheckins(rt.store(), directory);
+                             },
+                             [&rt, &directory] {
+                               return checkins::projection::RebuildVisitors(rt.store(), directory);
+                             }});
         !s.ok()) {
       return runtime::ExitWith(flags, "cannot rebuild the views", s);
     }

@@ -19,7 +19,9 @@ int main(int argc, char** argv) {
     directory::Directory directory(rt.store());
     auth::TokenVerifier verifier(rt.keys().verifier);
     helpdesk::app::App app(rt.store(), directory, rt.clock(), verifier);
-    if (absl::Status s = rt.RebuildViews({[&rt] { return helpdesk::projection::Rebuild(rt.store()); }}); !s.ok()) {
+    if (absl::Status s =
+            rt.RebuildViews({[&rt] { return helpdesk::projection::Rebuild(rt.store()); }});
+        !s.ok()) {
       return runtime::ExitWith(flags, "cannot rebuild the views", s);
     }
     if (absl::Status s = rt.FollowCustomers(directory); !s.ok()) {

@@ -178,7 +178,8 @@ absl::StatusOr<v1::Booking> App::MoveBooking(const auth::Principal& p,
         std::vector<std::string> days = domain::ScheduleDays(old_start, old_end);
         // The old days and the new (a booking lasts at most 7 days: a bounded load).
         if (move.start.has_value()) {
-          days = Union(days, domain::ScheduleDays(*move.start, *move.start + (old_end - old_start)));
+          days =
+              Union(days, domain::ScheduleDays(*move.start, *move.start + (old_end - old_start)));
         }
         COWORK_ASSIGN_OR_RETURN(projection::Schedules schedules,
                                 projection::LoadSchedules(store_, b.resource_id(), days));
@@ -203,10 +204,10 @@ absl::StatusOr<v1::Booking> App::MoveBooking(const auth::Principal& p,
 absl::StatusOr<v1::Booking> App::GetBooking(const auth::Principal& p,
                                             const v1::GetBookingRequest& r) const {
   COWORK_RETURN_IF_ERROR(validation::CheckIds("", {{"booking_id", r.booking_id()}}));
-  COWORK_ASSIGN_OR_RETURN(Loaded<domain::BookingState> booking,
-                          eventstore::LoadOwned<domain::BookingState>(store_, projection::kBookingAggregate,
-                                                          p.operator_id, r.booking_id(),
-                                                          "booking"));
+  COWORK_ASSIGN_OR_RETURN(
+      Loaded<domain::BookingState> booking,
+      eventstore::LoadOwned<domain::BookingState>(store_, projection::kBookingAggregate,
+                                                  p.operator_id, r.booking_id(), "booking"));
   const v1::BookingCreated& b = booking.state.created();
   COWORK_RETURN_IF_ERROR(
       auth::RequireAdminOrSelf(p, auth::kBookingsRead, b.location_id(), b.customer_id()));
@@ -250,10 +251,10 @@ absl::StatusOr<v1::ListBookingsResponse> App::ListBookings(const auth::Principal
   if (by_resource || by_location) {
     std::string location_id = r.location_id();
     if (by_resource) {
-      COWORK_ASSIGN_OR_RETURN(Loaded<domain::ResourceState> resource,
-                              eventstore::LoadOwned<domain::ResourceState>(store_, projection::kResourceAggregate,
-                                                               p.operator_id, r.resource_id(),
-                                                               "resource"));
+      COWORK_ASSIGN_OR_RETURN(
+          Loaded<domain::ResourceState> resource,
+          eventstore::LoadOwned<domain::ResourceState>(store_, projection::kResourceAggregate,
+                                                       p.operator_id, r.resource_id(), "resource"));
       location_id = resource.state.location_id();
     } else {
       COWORK_RETURN_IF_ERROR(directory_.FindLocation(p.operator_id, location_id).status());
@@ -331,10 +332,10 @@ absl::StatusOr<v1::GetAvailabilityResponse> App::GetAvailability(
   std::vector<domain::ResourceState> resources;
   std::string location_id = r.location_id();
   if (by_resource) {
-    COWORK_ASSIGN_OR_RETURN(Loaded<domain::ResourceState> resource,
-                            eventstore::LoadOwned<domain::ResourceState>(store_, projection::kResourceAggregate,
-                                                             p.operator_id, r.resource_id(),
-                                                             "resource"));
+    COWORK_ASSIGN_OR_RETURN(
+        Loaded<domain::ResourceState> resource,
+        eventstore::LoadOwned<domain::ResourceState>(store_, projection::kResourceAggregate,
+                                                     p.operator_id, r.resource_id(), "resource"));
     location_id = resource.state.location_id();
     resources.push_back(std::move(resource.state));
   } else {

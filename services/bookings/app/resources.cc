@@ -58,8 +58,9 @@ absl::StatusOr<v1::Resource> App::UpdateResource(const auth::Principal& p,
         COWORK_RETURN_IF_ERROR(
             auth::RequireAdmin(p, auth::kBookingsWrite, before.state.location_id()));
         const absl::Time now = clock_.Now();
-        COWORK_ASSIGN_OR_RETURN(domain::Events events,
-                                domain::Decide(before.state, domain::UpdateResource{r.spec()}, now));
+        COWORK_ASSIGN_OR_RETURN(
+            domain::Events events,
+            domain::Decide(before.state, domain::UpdateResource{r.spec()}, now));
         eventstore::WriteSet writes;
         const domain::ResourceState after = projection::StageResource(
             eventstore::CommandContext(projection::kService, p.operator_id, r.request_id(), now),

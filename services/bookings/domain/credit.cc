@@ -28,9 +28,10 @@ std::optional<calendar::Period> CreditPeriodOn(const ContractCredit& contract,
   const absl::CivilDay start = DayOf(contract.start_date());
   if (day < start) return std::nullopt;
   if (contract.has_end_date() && day > DayOf(contract.end_date())) return std::nullopt;
-  const calendar::Cycle cycle = contract.cycle() == contracts::v1::WEEKLY   ? calendar::Cycle::kWeekly
-                                : contract.cycle() == contracts::v1::YEARLY ? calendar::Cycle::kYearly
-                                                                            : calendar::Cycle::kMonthly;
+  const calendar::Cycle cycle = contract.cycle() == contracts::v1::WEEKLY ? calendar::Cycle::kWeekly
+                                : contract.cycle() == contracts::v1::YEARLY
+                                    ? calendar::Cycle::kYearly
+                                    : calendar::Cycle::kMonthly;
   return calendar::PeriodAt(start, cycle, calendar::PeriodIndexOf(start, cycle, day));
 }
 

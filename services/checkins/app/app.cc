@@ -205,9 +205,9 @@ absl::StatusOr<v1::ListCheckinsResponse> App::ListCheckins(
       const std::optional<absl::CivilDay> day,
       CheckCustomerOrDayListing(p, directory_, "customer_id", r.customer_id(), r.location_id(),
                                 r.has_day() ? &r.day() : nullptr));
-  const std::string prefix = day.has_value()
-                                 ? projection::CheckinsOnDayPrefix(p.operator_id, r.location_id(), *day)
-                                 : projection::CheckinsOfPrefix(p.operator_id, r.customer_id());
+  const std::string prefix =
+      day.has_value() ? projection::CheckinsOnDayPrefix(p.operator_id, r.location_id(), *day)
+                      : projection::CheckinsOfPrefix(p.operator_id, r.customer_id());
   COWORK_ASSIGN_OR_RETURN(eventstore::PageOf<v1::CheckInRecord> page,
                           runtime::PageFor<v1::CheckInRecord>(store_, p, prefix, r.page_token(),
                                                         r.page_size()));

@@ -2,7 +2,6 @@
 // and a directory fed with customers events as the customers consumer would feed it.
 
 #include "services/checkins/app/app.h"
-#include "services/checkins/projection/projection.h"
 
 #include <string>
 #include <vector>
@@ -13,6 +12,7 @@
 #include "libs/clock/proto_time.h"
 #include "libs/status/field_errors.h"
 #include "libs/testing/app_fixtures.h"
+#include "services/checkins/projection/projection.h"
 
 namespace cowork::checkins::app {
 namespace {

@@ -200,9 +200,9 @@ absl::StatusOr<v1::ListVisitorsResponse> VisitorsApp::ListVisitors(
       const std::optional<absl::CivilDay> day,
       CheckCustomerOrDayListing(p, directory_, "host_customer_id", r.host_customer_id(),
                                 r.location_id(), r.has_day() ? &r.day() : nullptr));
-  const std::string prefix = day.has_value()
-                                 ? projection::VisitorsOnDayPrefix(p.operator_id, r.location_id(), *day)
-                                 : projection::VisitorsOfPrefix(p.operator_id, r.host_customer_id());
+  const std::string prefix =
+      day.has_value() ? projection::VisitorsOnDayPrefix(p.operator_id, r.location_id(), *day)
+                      : projection::VisitorsOfPrefix(p.operator_id, r.host_customer_id());
   COWORK_ASSIGN_OR_RETURN(eventstore::PageOf<domain::VisitorState> page,
                           runtime::PageFor<domain::VisitorState>(store_, p, prefix, r.page_token(),
                                                                  r.page_size()));

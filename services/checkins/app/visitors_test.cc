@@ -3,7 +3,6 @@
 // the day's log; bad input; personal data sealed and erasable; rebuild.
 
 #include "services/checkins/app/visitors.h"
-#include "services/checkins/projection/projection.h"
 
 #include <string>
 #include <vector>
@@ -16,6 +15,7 @@
 #include "libs/eventstore/key_vault.h"
 #include "libs/status/field_errors.h"
 #include "libs/testing/app_fixtures.h"
+#include "services/checkins/projection/projection.h"
 
 namespace cowork::checkins::app {
 namespace {

@@ -39,7 +39,8 @@ PresenceState Applied(PresenceState s, const Events& events) {
 
 PolicyState Policy(const std::string& closing, int max_hours) {
   PolicyState p;
-  const Events set = *Decide(PolicyState(), SetCheckoutPolicy{"loc-1", closing, max_hours}, absl::Now());
+  const Events set =
+      *Decide(PolicyState(), SetCheckoutPolicy{"loc-1", closing, max_hours}, absl::Now());
   for (const Event& e : set) p = Apply(p, e);
   return p;
 }
@@ -64,7 +65,8 @@ TEST(PresenceDecide, InThenOutAndNotTwiceInOnePlace) {
 }
 
 TEST(PresenceDecide, CheckingInElsewhereChecksOutFirst) {
-  PresenceState s = Applied(PresenceState(), *Decide(PresenceState(), At("loc-1"), Local(2026, 6, 1, 9)));
+  PresenceState s =
+      Applied(PresenceState(), *Decide(PresenceState(), At("loc-1"), Local(2026, 6, 1, 9)));
   absl::StatusOr<Events> moved = Decide(s, At("loc-2"), Local(2026, 6, 1, 13));
   ASSERT_TRUE(moved.ok());
   ASSERT_EQ(moved->size(), 2u);
@@ -123,7 +125,8 @@ TEST(PresenceDecide, TheCheckOutFallsDueAndIsTimedAtItsDueTime) {
 
 TEST(PolicyDecide, BadValuesNameTheirFields) {
   std::vector<std::string> fields;
-  for (const FieldViolation& v : FieldViolationsOf(Decide(PolicyState(), SetCheckoutPolicy{"loc-1", "25:00", 100}, absl::Now()).status())) {
+  for (const FieldViolation& v : FieldViolationsOf(
+           Decide(PolicyState(), SetCheckoutPolicy{"loc-1", "25:00", 100}, absl::Now()).status())) {
     fields.push_back(v.field);
   }
   EXPECT_THAT(fields, ::testing::ElementsAre("closing_time", "max_hours"));

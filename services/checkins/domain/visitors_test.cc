@@ -98,7 +98,8 @@ TEST(VisitorDecide, ArrivalNotifiesTheHostThenDepartureEndsTheVisit) {
   EXPECT_EQ(StatusOf(v), v1::VISITOR_ARRIVED);
   EXPECT_EQ(Decide(v, RecordVisitorArrival{"admin-1"}, kNow).status().code(),
             absl::StatusCode::kFailedPrecondition);
-  EXPECT_EQ(Decide(v, CancelVisitor{"c-1"}, kNow).status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(Decide(v, CancelVisitor{"c-1"}, kNow).status().code(),
+            absl::StatusCode::kFailedPrecondition);
   v = Applied(v, Decide(v, RecordVisitorDeparture{"admin-1"}, kNow + absl::Hours(3)).value());
   EXPECT_EQ(StatusOf(v), v1::VISITOR_LEFT);
   EXPECT_EQ(Decide(v, RecordVisitorDeparture{"admin-1"}, kNow).status().code(),
@@ -115,7 +116,8 @@ TEST(VisitorDecide, ACancelledVisitorCannotArrive) {
   EXPECT_EQ(StatusOf(v), v1::VISITOR_CANCELLED);
   EXPECT_EQ(Decide(v, RecordVisitorArrival{"admin-1"}, kNow).status().code(),
             absl::StatusCode::kFailedPrecondition);
-  EXPECT_EQ(Decide(v, CancelVisitor{"c-1"}, kNow).status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(Decide(v, CancelVisitor{"c-1"}, kNow).status().code(),
+            absl::StatusCode::kFailedPrecondition);
 }
 
 TEST(VisitorDecide, ErasureDropsThePersonalDataOnceAndKeepsTheVisit) {
@@ -129,7 +131,8 @@ TEST(VisitorDecide, ErasureDropsThePersonalDataOnceAndKeepsTheVisit) {
   EXPECT_EQ(Decide(v, EraseVisitor{"admin-1"}, kNow).status().code(),
             absl::StatusCode::kFailedPrecondition);
   // A visitor erased before arriving does not arrive.
-  VisitorState early = Applied(Registered(), Decide(Registered(), EraseVisitor{"admin-1"}, kNow).value());
+  VisitorState early =
+      Applied(Registered(), Decide(Registered(), EraseVisitor{"admin-1"}, kNow).value());
   EXPECT_EQ(Decide(early, RecordVisitorArrival{"admin-1"}, kNow).status().code(),
             absl::StatusCode::kFailedPrecondition);
 }

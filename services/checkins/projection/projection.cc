@@ -44,7 +44,8 @@ Views RecordViews(absl::string_view op, const v1::CheckInRecord& r, absl::TimeZo
   const std::string value = r.SerializeAsString();
   const std::string tail = absl::StrCat(Ts12(r.in_time()), "/", r.checkin_id());
   Views out = {
-      {CheckinsOnDayPrefix(op, r.location_id(), calendar::Today(FromTimestamp(r.in_time()), tz)) + tail,
+      {CheckinsOnDayPrefix(op, r.location_id(), calendar::Today(FromTimestamp(r.in_time()), tz)) +
+           tail,
        value},
       {CheckinsOfPrefix(op, r.customer_id()) + tail, value}};
   if (!r.refused() && !r.has_out_time()) {
@@ -64,17 +65,17 @@ Views VisitorViews(const domain::VisitorState& v, absl::TimeZone tz) {
   const std::string value = v.SerializeAsString();
   const std::string& op = v.operator_id();
   const absl::CivilDay expected_day = calendar::Today(FromTimestamp(v.expected_arrival()), tz);
-  Views out = {
-      {VisitorsOnDayPrefix(op, v.location_id(), expected_day) + Ts12(v.expected_arrival()) + "/" +
-           v.visitor_id(),
-       value},
-      {VisitorsOfPrefix(op, v.host_customer_id()) + Ts12(v.expected_arrival()) + "/" + v.visitor_id(),
-       value}};
+  Views out = {{VisitorsOnDayPrefix(op, v.location_id(), expected_day) +
+                    Ts12(v.expected_arrival()) + "/" + v.visitor_id(),
+                value},
+               {VisitorsOfPrefix(op, v.host_customer_id()) + Ts12(v.expected_arrival()) + "/" +
+                    v.visitor_id(),
+                value}};
   if (v.has_arrived_at()) {
     const absl::CivilDay arrival_day = calendar::Today(FromTimestamp(v.arrived_at()), tz);
     if (arrival_day != expected_day) {
-      out.emplace(VisitorsOnDayPrefix(op, v.location_id(), arrival_day) + Ts12(v.arrived_at()) + "/" +
-                      v.visitor_id(),
+      out.emplace(VisitorsOnDayPrefix(op, v.location_id(), arrival_day) + Ts12(v.arrived_at()) +
+                      "/" + v.visitor_id(),
                   value);
     }
   }
@@ -136,9 +137,10 @@ v1::CheckoutPolicy PolicyView(absl::string_view location_id, const Loaded<domain
 }
 
 absl::StatusOr<v1::CheckInRecord> StagePresence(const eventstore::EnvelopeContext& context,
-                                          directory::ZoneCache& zones, absl::string_view customer_id,
-                                          const Loaded<domain::PresenceState>& before,
-                                          domain::Events events, WriteSet& writes) {
+                                                directory::ZoneCache& zones,
+                                                absl::string_view customer_id,
+                                                const Loaded<domain::PresenceState>& before,
+                                                domain::Events events, WriteSet& writes) {
   const std::string& op = context.operator_id;
   v1::CheckInRecord last;
   for (const domain::Event& e : events) {

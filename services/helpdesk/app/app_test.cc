@@ -2,7 +2,6 @@
 // and a directory fed with customers events as the customers consumer would feed it.
 
 #include "services/helpdesk/app/app.h"
-#include "services/helpdesk/projection/projection.h"
 
 #include <optional>
 #include <string>
@@ -16,6 +15,7 @@
 #include "libs/runtime/requests.h"
 #include "libs/status/field_errors.h"
 #include "libs/testing/app_fixtures.h"
+#include "services/helpdesk/projection/projection.h"
 
 namespace cowork::helpdesk::app {
 namespace {

@@ -59,7 +59,9 @@ TicketState Applied(TicketState s, const Events& events) {
   return s;
 }
 
-TicketState Opened() { return Applied(TicketState(), *Sealed(Decide(TicketState(), Ticket(), kNow))); }
+TicketState Opened() {
+  return Applied(TicketState(), *Sealed(Decide(TicketState(), Ticket(), kNow)));
+}
 
 PostMessage Reply(Actor by, std::string id = "m-2") {
   return {.message_id = std::move(id), .kind = v1::REPLY, .message = "On it.", .by = by};
@@ -162,7 +164,8 @@ TEST(TicketDecide, RepliesATicketHoldsAtMostItsMessagesAndBytes) {
   int posted = 0;
   for (;; ++posted) {
     absl::StatusOr<Events> e = Sealed(Decide(
-        big, PostMessage{.message_id = absl::StrCat("b-", posted), .message = longest, .by = kStaff},
+        big,
+        PostMessage{.message_id = absl::StrCat("b-", posted), .message = longest, .by = kStaff},
         kNow));
     if (!e.ok()) {
       EXPECT_THAT(Fields(e.status()), ElementsAre("message"));
@@ -222,7 +225,8 @@ TEST(TicketDecide, CloseAndReopenRecordedWithWhoAndNeverTwice) {
   s = Applied(s, *closed);
   EXPECT_EQ(s.status(), v1::CLOSED);
   EXPECT_EQ(s.closed_by(), "admin-1");
-  EXPECT_EQ(Decide(s, CloseTicket{kCustomer, {}}, kNow).status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(Decide(s, CloseTicket{kCustomer, {}}, kNow).status().code(),
+            absl::StatusCode::kFailedPrecondition);
 
   absl::StatusOr<Events> reopened = Decide(s, ReopenTicket{kCustomer, {}}, kNow);
   ASSERT_TRUE(reopened.ok());
@@ -231,7 +235,8 @@ TEST(TicketDecide, CloseAndReopenRecordedWithWhoAndNeverTwice) {
   EXPECT_EQ(s.status(), v1::OPEN);
   EXPECT_TRUE(s.closed_by().empty());
   EXPECT_FALSE(s.has_close_time());
-  EXPECT_EQ(Decide(s, ReopenTicket{kStaff, {}}, kNow).status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(Decide(s, ReopenTicket{kStaff, {}}, kNow).status().code(),
+            absl::StatusCode::kFailedPrecondition);
 
   // A suspended customer does neither; staff still close their tickets.
   EXPECT_EQ(Decide(s, CloseTicket{kCustomer, {.suspended = true}}, kNow).status().code(),
