@@ -127,119 +127,53 @@ class CustomersEndToEnd : public ::testing::Test {
   testing::CustomersStubs& stubs() { return suite_->stubs(); }
   const std::string& admin() { return tenant_.admin_token; }
 
-  absl::Time started_;
-  std::unique_ptr<Suite> suite_;
-  Tenant tenant_;
-};
+  // Lucía, an individual, and Quokka Labs, a company, checked as AddCustomer answers them.
+  void AddLuciaAndQuokka() {
+    auto request =
+        Individual(tenant_.location_id, "Lucía", "Fernández", "lucia.fernandez@e2e.example");
+    request.set_phone("+34 600 111 222");
+    COWORK_ASSERT_OK_AND_ASSIGN(lucia_, AddCustomer(stubs(), admin(), request));
+    EXPECT_FALSE(lucia_.customer_id().empty());
+    EXPECT_EQ(lucia_.operator_id(), tenant_.operator_id);
+    EXPECT_EQ(lucia_.home_location_id(), tenant_.location_id);
+    EXPECT_EQ(lucia_.type(), customers::v1::INDIVIDUAL);
+    EXPECT_EQ(lucia_.kind(), customers::v1::CONTACT);
+    EXPECT_EQ(lucia_.status(), customers::v1::ACTIVE);
+    EXPECT_EQ(lucia_.first_name(), "Lucía");
+    EXPECT_EQ(lucia_.last_name(), "Fernández");
+    EXPECT_EQ(lucia_.email(), "lucia.fernandez@e2e.example");
+    EXPECT_EQ(lucia_.phone(), "+34 600 111 222");
+    EXPECT_EQ(lucia_.source(), customers::v1::ADMIN);
+    EXPECT_FALSE(lucia_.has_user_account());
+    EXPECT_FALSE(lucia_.erased());
+    EXPECT_TRUE(lucia_.has_create_time());
 
-TEST_F(CustomersEndToEnd, CommandsQueriesAndTheirEvents) {
-  auto request = Individual(tenant_.location_id, "Lucía", "Fernández", "lucia.fernandez@e2e.example");
-  request.set_phone("+34 600 111 222");
-  COWORK_ASSERT_OK_AND_ASSIGN(Customer lucia, AddCustomer(stubs(), admin(), request));
-  EXPECT_FALSE(lucia.customer_id().empty());
-  EXPECT_EQ(lucia.operator_id(), tenant_.operator_id);
-  EXPECT_EQ(lucia.home_location_id(), tenant_.location_id);
-  EXPECT_EQ(lucia.type(), customers::v1::INDIVIDUAL);
-  EXPECT_EQ(lucia.kind(), customers::v1::CONTACT);
-  EXPECT_EQ(lucia.status(), customers::v1::ACTIVE);
-  EXPECT_EQ(lucia.first_name(), "Lucía");
-  EXPECT_EQ(lucia.last_name(), "Fernández");
-  EXPECT_EQ(lucia.email(), "lucia.fernandez@e2e.example");
-  EXPECT_EQ(lucia.phone(), "+34 600 111 222");
-  EXPECT_EQ(lucia.source(), customers::v1::ADMIN);
-  EXPECT_FALSE(lucia.has_user_account());
-  EXPECT_FALSE(lucia.erased());
-  EXPECT_TRUE(lucia.has_create_time());
-
-  COWORK_ASSERT_OK_AND_ASSIGN(
-      Customer quokka,
-      AddCustomer(stubs(), admin(),
-                  Company(tenant_.location_id, "Quokka Labs", "Mateo", "Ibáñez",
-                          "mateo@quokka.example")));
-  EXPECT_EQ(quokka.type(), customers::v1::COMPANY);
-  EXPECT_EQ(quokka.company_name(), "Quokka Labs");
-  EXPECT_NE(quokka.customer_id(), lucia.customer_id());
-
-  // Get returns what Add returned.
-  COWORK_ASSERT_OK_AND_ASSIGN(Customer got, GetCustomer(stubs(), admin(), lucia.customer_id()));
-  EXPECT_EQ(got.customer_id(), lucia.customer_id());
-  EXPECT_EQ(got.first_name(), "Lucía");
-  EXPECT_EQ(got.email(), "lucia.fernandez@e2e.example");
-  EXPECT_EQ(got.type(), customers::v1::INDIVIDUAL);
-  COWORK_ASSERT_OK_AND_ASSIGN(got, GetCustomer(stubs(), admin(), quokka.customer_id()));
-  EXPECT_EQ(got.company_name(), "Quokka Labs");
-
-  // List and search.
-  {
-    COWORK_ASSERT_OK_AND_ASSIGN(auto all, List(stubs(), admin(), AtLocation(tenant_.location_id)));
-    EXPECT_THAT(IdsOf(all), UnorderedElementsAre(lucia.customer_id(), quokka.customer_id()));
-
-    ListCustomersRequest by_name = AtLocation(tenant_.location_id);
-    by_name.set_name("QUOKKA");  // case-insensitive substring of the company name
-    COWORK_ASSERT_OK_AND_ASSIGN(auto found, List(stubs(), admin(), by_name));
-    EXPECT_THAT(IdsOf(found), ElementsAre(quokka.customer_id()));
-
-    by_name.set_name("fernán");
-    COWORK_ASSERT_OK_AND_ASSIGN(found, List(stubs(), admin(), by_name));
-    EXPECT_THAT(IdsOf(found), ElementsAre(lucia.customer_id()));
-
-    ListCustomersRequest by_email;
-    by_email.set_email("LUCIA.Fernandez@e2e.example");  // case-insensitive exact match
-    COWORK_ASSERT_OK_AND_ASSIGN(found, List(stubs(), admin(), by_email));
-    EXPECT_THAT(IdsOf(found), ElementsAre(lucia.customer_id()));
-    by_email.set_email("lucia.fernandez@e2e.exampl");
-    COWORK_ASSERT_OK_AND_ASSIGN(found, List(stubs(), admin(), by_email));
-    EXPECT_THAT(IdsOf(found), IsEmpty());
-
-    ListCustomersRequest by_type;
-    by_type.set_type(customers::v1::COMPANY);
-    COWORK_ASSERT_OK_AND_ASSIGN(found, List(stubs(), admin(), by_type));
-    EXPECT_THAT(IdsOf(found), ElementsAre(quokka.customer_id()));
-
-    ListCustomersRequest by_kind;
-    by_kind.set_kind(customers::v1::MEMBER);
-    COWORK_ASSERT_OK_AND_ASSIGN(found, List(stubs(), admin(), by_kind));
-    EXPECT_THAT(IdsOf(found), IsEmpty());
-    by_kind.set_kind(customers::v1::CONTACT);
-    COWORK_ASSERT_OK_AND_ASSIGN(found, List(stubs(), admin(), by_kind));
-    EXPECT_EQ(found.size(), 2u);
-
-    // Paging: one customer per page, two pages, the same two customers.
-    ListCustomersRequest paged = AtLocation(tenant_.location_id);
-    paged.set_page_size(1);
     COWORK_ASSERT_OK_AND_ASSIGN(
-        auto page1, testing::Call(*stubs().customers, &CustomersService::Stub::ListCustomers,
-                                  paged, admin()));
-    ASSERT_EQ(page1.customers_size(), 1);
-    ASSERT_FALSE(page1.next_page_token().empty());
-    paged.set_page_token(page1.next_page_token());
-    COWORK_ASSERT_OK_AND_ASSIGN(
-        auto page2, testing::Call(*stubs().customers, &CustomersService::Stub::ListCustomers,
-                                  paged, admin()));
-    ASSERT_EQ(page2.customers_size(), 1);
-    EXPECT_THAT(
-        (std::vector<std::string>{page1.customers(0).customer_id(),
-                                  page2.customers(0).customer_id()}),
-        UnorderedElementsAre(lucia.customer_id(), quokka.customer_id()));
+        quokka_, AddCustomer(stubs(), admin(),
+                             Company(tenant_.location_id, "Quokka Labs", "Mateo", "Ibáñez",
+                                     "mateo@quokka.example")));
+    EXPECT_EQ(quokka_.type(), customers::v1::COMPANY);
+    EXPECT_EQ(quokka_.company_name(), "Quokka Labs");
+    EXPECT_NE(quokka_.customer_id(), lucia_.customer_id());
   }
 
   // Update two fields under a mask; the others stay.
-  {
+  void UpdateLuciasLastNameAndPhone() {
     customers::v1::UpdateCustomerRequest update;
     update.set_request_id(testing::NewRequestId());
-    update.mutable_customer()->set_customer_id(lucia.customer_id());
+    update.mutable_customer()->set_customer_id(lucia_.customer_id());
     update.mutable_customer()->set_last_name("Fernández Ruiz");
     update.mutable_customer()->set_phone("+34 600 999 888");
     update.mutable_customer()->set_first_name("ignored because not in the mask");
     update.mutable_update_mask()->add_paths("last_name");
     update.mutable_update_mask()->add_paths("phone");
     COWORK_ASSERT_OK_AND_ASSIGN(
-        Customer updated, testing::Call(*stubs().customers,
-                                        &CustomersService::Stub::UpdateCustomer, update, admin()));
+        Customer updated, testing::Call(*stubs().customers, &CustomersService::Stub::UpdateCustomer,
+                                        update, admin()));
     EXPECT_EQ(updated.last_name(), "Fernández Ruiz");
     EXPECT_EQ(updated.phone(), "+34 600 999 888");
     EXPECT_EQ(updated.first_name(), "Lucía");
-    COWORK_ASSERT_OK_AND_ASSIGN(got, GetCustomer(stubs(), admin(), lucia.customer_id()));
+    COWORK_ASSERT_OK_AND_ASSIGN(Customer got, GetCustomer(stubs(), admin(), lucia_.customer_id()));
     EXPECT_EQ(got.last_name(), "Fernández Ruiz");
     EXPECT_EQ(got.phone(), "+34 600 999 888");
     EXPECT_EQ(got.first_name(), "Lucía");
@@ -247,125 +181,224 @@ TEST_F(CustomersEndToEnd, CommandsQueriesAndTheirEvents) {
   }
 
   // Suspend and reactivate.
-  {
+  void SuspendAndReactivateLucia() {
     customers::v1::SuspendCustomerRequest suspend;
     suspend.set_request_id(testing::NewRequestId());
-    suspend.set_customer_id(lucia.customer_id());
+    suspend.set_customer_id(lucia_.customer_id());
     COWORK_ASSERT_OK_AND_ASSIGN(
-        Customer suspended, testing::Call(*stubs().customers,
-                                          &CustomersService::Stub::SuspendCustomer, suspend,
-                                          admin()));
+        Customer suspended,
+        testing::Call(*stubs().customers, &CustomersService::Stub::SuspendCustomer, suspend,
+                      admin()));
     EXPECT_EQ(suspended.status(), customers::v1::SUSPENDED);
     ListCustomersRequest by_status;
     by_status.set_status(customers::v1::SUSPENDED);
     COWORK_ASSERT_OK_AND_ASSIGN(auto found, List(stubs(), admin(), by_status));
-    EXPECT_THAT(IdsOf(found), ElementsAre(lucia.customer_id()));
+    EXPECT_THAT(IdsOf(found), ElementsAre(lucia_.customer_id()));
 
     customers::v1::ReactivateCustomerRequest reactivate;
     reactivate.set_request_id(testing::NewRequestId());
-    reactivate.set_customer_id(lucia.customer_id());
+    reactivate.set_customer_id(lucia_.customer_id());
     COWORK_ASSERT_OK_AND_ASSIGN(
-        Customer active, testing::Call(*stubs().customers,
-                                       &CustomersService::Stub::ReactivateCustomer, reactivate,
-                                       admin()));
+        Customer active,
+        testing::Call(*stubs().customers, &CustomersService::Stub::ReactivateCustomer, reactivate,
+                      admin()));
     EXPECT_EQ(active.status(), customers::v1::ACTIVE);
-    COWORK_ASSERT_OK_AND_ASSIGN(got, GetCustomer(stubs(), admin(), lucia.customer_id()));
+    COWORK_ASSERT_OK_AND_ASSIGN(Customer got, GetCustomer(stubs(), admin(), lucia_.customer_id()));
     EXPECT_EQ(got.status(), customers::v1::ACTIVE);
   }
 
   // Change the company into an individual.
-  {
+  void MakeQuokkaAnIndividual() {
     customers::v1::ChangeCustomerTypeRequest change;
     change.set_request_id(testing::NewRequestId());
-    change.set_customer_id(quokka.customer_id());
+    change.set_customer_id(quokka_.customer_id());
     change.set_type(customers::v1::INDIVIDUAL);
     COWORK_ASSERT_OK_AND_ASSIGN(
-        Customer changed, testing::Call(*stubs().customers,
-                                        &CustomersService::Stub::ChangeCustomerType, change,
-                                        admin()));
+        Customer changed,
+        testing::Call(*stubs().customers, &CustomersService::Stub::ChangeCustomerType, change,
+                      admin()));
     EXPECT_EQ(changed.type(), customers::v1::INDIVIDUAL);
   }
 
   // Teams.
-  std::string team_id;
-  {
-    customers::v1::CreateTeamRequest create;
-    create.set_request_id(testing::NewRequestId());
-    create.set_location_id(tenant_.location_id);
-    create.set_name("Quokka Crew");
-    create.add_member_ids(lucia.customer_id());
-    create.add_member_ids(quokka.customer_id());
-    create.set_share_booking_credit(true);
-    COWORK_ASSERT_OK_AND_ASSIGN(
-        Team team,
-        testing::Call(*stubs().teams, &TeamsService::Stub::CreateTeam, create, admin()));
-    team_id = team.team_id();
-    EXPECT_FALSE(team_id.empty());
-    EXPECT_EQ(team.name(), "Quokka Crew");
-    EXPECT_THAT(team.member_ids(),
-                UnorderedElementsAre(lucia.customer_id(), quokka.customer_id()));
-    EXPECT_TRUE(team.share_booking_credit());
-    EXPECT_FALSE(team.share_printing_credit());
-
-    customers::v1::SetPayingMemberRequest paying;
-    paying.set_request_id(testing::NewRequestId());
-    paying.set_team_id(team_id);
-    paying.set_customer_id(quokka.customer_id());
-    COWORK_ASSERT_OK_AND_ASSIGN(
-        team, testing::Call(*stubs().teams, &TeamsService::Stub::SetPayingMember, paying, admin()));
-    EXPECT_EQ(team.paying_member_id(), quokka.customer_id());
-
-    customers::v1::UpdateTeamSharingRequest sharing;
-    sharing.set_request_id(testing::NewRequestId());
-    sharing.set_team_id(team_id);
-    sharing.set_share_printing_credit(true);
-    sharing.set_share_access(true);
-    COWORK_ASSERT_OK_AND_ASSIGN(
-        team,
-        testing::Call(*stubs().teams, &TeamsService::Stub::UpdateTeamSharing, sharing, admin()));
-    EXPECT_FALSE(team.share_booking_credit());
-    EXPECT_TRUE(team.share_printing_credit());
-    EXPECT_TRUE(team.share_access());
-
-    customers::v1::RemoveTeamMemberRequest remove;
-    remove.set_request_id(testing::NewRequestId());
-    remove.set_team_id(team_id);
-    remove.set_customer_id(lucia.customer_id());
-    COWORK_ASSERT_OK_AND_ASSIGN(
-        team,
-        testing::Call(*stubs().teams, &TeamsService::Stub::RemoveTeamMember, remove, admin()));
-    EXPECT_THAT(team.member_ids(), ElementsAre(quokka.customer_id()));
-
-    // The paying member must be in the team.
-    paying.set_request_id(testing::NewRequestId());
-    paying.set_customer_id(lucia.customer_id());
-    auto refused =
-        testing::Call(*stubs().teams, &TeamsService::Stub::SetPayingMember, paying, admin());
-    EXPECT_EQ(refused.status().code(), absl::StatusCode::kFailedPrecondition) << refused.status();
-
-    customers::v1::GetTeamRequest get;
-    get.set_team_id(team_id);
-    COWORK_ASSERT_OK_AND_ASSIGN(
-        team, testing::Call(*stubs().teams, &TeamsService::Stub::GetTeam, get, admin()));
-    EXPECT_THAT(team.member_ids(), ElementsAre(quokka.customer_id()));
-    EXPECT_EQ(team.paying_member_id(), quokka.customer_id());
-    EXPECT_TRUE(team.share_access());
-
-    customers::v1::ListTeamsRequest list;
-    list.set_member_id(quokka.customer_id());
-    COWORK_ASSERT_OK_AND_ASSIGN(
-        auto teams, testing::Call(*stubs().teams, &TeamsService::Stub::ListTeams, list, admin()));
-    ASSERT_EQ(teams.teams_size(), 1);
-    EXPECT_EQ(teams.teams(0).team_id(), team_id);
-    list.set_member_id(lucia.customer_id());
-    COWORK_ASSERT_OK_AND_ASSIGN(
-        teams, testing::Call(*stubs().teams, &TeamsService::Stub::ListTeams, list, admin()));
-    EXPECT_EQ(teams.teams_size(), 0);
+  void TeamUpAndChangeTheTeam() {
+    {
+      customers::v1::CreateTeamRequest create;
+      create.set_request_id(testing::NewRequestId());
+      create.set_location_id(tenant_.location_id);
+      create.set_name("Quokka Crew");
+      create.add_member_ids(lucia_.customer_id());
+      create.add_member_ids(quokka_.customer_id());
+      create.set_share_booking_credit(true);
+      COWORK_ASSERT_OK_AND_ASSIGN(
+          Team team,
+          testing::Call(*stubs().teams, &TeamsService::Stub::CreateTeam, create, admin()));
+      team_id_ = team.team_id();
+      EXPECT_FALSE(team_id_.empty());
+      EXPECT_EQ(team.name(), "Quokka Crew");
+      EXPECT_THAT(team.member_ids(),
+                  UnorderedElementsAre(lucia_.customer_id(), quokka_.customer_id()));
+      EXPECT_TRUE(team.share_booking_credit());
+      EXPECT_FALSE(team.share_printing_credit());
+      customers::v1::SetPayingMemberRequest paying;
+      paying.set_request_id(testing::NewRequestId());
+      paying.set_team_id(team_id_);
+      paying.set_customer_id(quokka_.customer_id());
+      COWORK_ASSERT_OK_AND_ASSIGN(
+          team,
+          testing::Call(*stubs().teams, &TeamsService::Stub::SetPayingMember, paying, admin()));
+      EXPECT_EQ(team.paying_member_id(), quokka_.customer_id());
+      customers::v1::UpdateTeamSharingRequest sharing;
+      sharing.set_request_id(testing::NewRequestId());
+      sharing.set_team_id(team_id_);
+      sharing.set_share_printing_credit(true);
+      sharing.set_share_access(true);
+      COWORK_ASSERT_OK_AND_ASSIGN(
+          team,
+          testing::Call(*stubs().teams, &TeamsService::Stub::UpdateTeamSharing, sharing, admin()));
+      EXPECT_FALSE(team.share_booking_credit());
+      EXPECT_TRUE(team.share_printing_credit());
+      EXPECT_TRUE(team.share_access());
+      customers::v1::RemoveTeamMemberRequest remove;
+      remove.set_request_id(testing::NewRequestId());
+      remove.set_team_id(team_id_);
+      remove.set_customer_id(lucia_.customer_id());
+      COWORK_ASSERT_OK_AND_ASSIGN(
+          team,
+          testing::Call(*stubs().teams, &TeamsService::Stub::RemoveTeamMember, remove, admin()));
+      EXPECT_THAT(team.member_ids(), ElementsAre(quokka_.customer_id()));
+      // The paying member must be in the team.
+      paying.set_request_id(testing::NewRequestId());
+      paying.set_customer_id(lucia_.customer_id());
+      auto refused =
+          testing::Call(*stubs().teams, &TeamsService::Stub::SetPayingMember, paying, admin());
+      EXPECT_EQ(refused.status().code(), absl::StatusCode::kFailedPrecondition) << refused.status();
+      customers::v1::GetTeamRequest get;
+      get.set_team_id(team_id_);
+      COWORK_ASSERT_OK_AND_ASSIGN(
+          team, testing::Call(*stubs().teams, &TeamsService::Stub::GetTeam, get, admin()));
+      EXPECT_THAT(team.member_ids(), ElementsAre(quokka_.customer_id()));
+      EXPECT_EQ(team.paying_member_id(), quokka_.customer_id());
+      EXPECT_TRUE(team.share_access());
+      customers::v1::ListTeamsRequest list;
+      list.set_member_id(quokka_.customer_id());
+      COWORK_ASSERT_OK_AND_ASSIGN(
+          auto teams, testing::Call(*stubs().teams, &TeamsService::Stub::ListTeams, list, admin()));
+      ASSERT_EQ(teams.teams_size(), 1);
+      EXPECT_EQ(teams.teams(0).team_id(), team_id_);
+      list.set_member_id(lucia_.customer_id());
+      COWORK_ASSERT_OK_AND_ASSIGN(
+          teams, testing::Call(*stubs().teams, &TeamsService::Stub::ListTeams, list, admin()));
+      EXPECT_EQ(teams.teams_size(), 0);
+    }
   }
 
+  // Every command of the above, in order: what the events tests look at.
+  void EveryCommand() {
+    ASSERT_NO_FATAL_FAILURE(AddLuciaAndQuokka());
+    ASSERT_NO_FATAL_FAILURE(UpdateLuciasLastNameAndPhone());
+    ASSERT_NO_FATAL_FAILURE(SuspendAndReactivateLucia());
+    ASSERT_NO_FATAL_FAILURE(MakeQuokkaAnIndividual());
+    ASSERT_NO_FATAL_FAILURE(TeamUpAndChangeTheTeam());
+  }
+
+  absl::Time started_;
+  std::unique_ptr<Suite> suite_;
+  Tenant tenant_;
+  Customer lucia_, quokka_;
+  std::string team_id_;
+};
+
+TEST_F(CustomersEndToEnd, AddedCustomersReadBackAsAdded) {
+  ASSERT_NO_FATAL_FAILURE(AddLuciaAndQuokka());
+  // Get returns what Add returned.
+  COWORK_ASSERT_OK_AND_ASSIGN(Customer got, GetCustomer(stubs(), admin(), lucia_.customer_id()));
+  EXPECT_EQ(got.customer_id(), lucia_.customer_id());
+  EXPECT_EQ(got.first_name(), "Lucía");
+  EXPECT_EQ(got.email(), "lucia.fernandez@e2e.example");
+  EXPECT_EQ(got.type(), customers::v1::INDIVIDUAL);
+  COWORK_ASSERT_OK_AND_ASSIGN(got, GetCustomer(stubs(), admin(), quokka_.customer_id()));
+  EXPECT_EQ(got.company_name(), "Quokka Labs");
+}
+
+TEST_F(CustomersEndToEnd, ListsFilterSearchAndPage) {
+  ASSERT_NO_FATAL_FAILURE(AddLuciaAndQuokka());
+  COWORK_ASSERT_OK_AND_ASSIGN(auto all, List(stubs(), admin(), AtLocation(tenant_.location_id)));
+  EXPECT_THAT(IdsOf(all), UnorderedElementsAre(lucia_.customer_id(), quokka_.customer_id()));
+
+  ListCustomersRequest by_name = AtLocation(tenant_.location_id);
+  by_name.set_name("QUOKKA");  // case-insensitive substring of the company name
+  COWORK_ASSERT_OK_AND_ASSIGN(auto found, List(stubs(), admin(), by_name));
+  EXPECT_THAT(IdsOf(found), ElementsAre(quokka_.customer_id()));
+
+  by_name.set_name("fernán");
+  COWORK_ASSERT_OK_AND_ASSIGN(found, List(stubs(), admin(), by_name));
+  EXPECT_THAT(IdsOf(found), ElementsAre(lucia_.customer_id()));
+
+  ListCustomersRequest by_email;
+  by_email.set_email("LUCIA.Fernandez@e2e.example");  // case-insensitive exact match
+  COWORK_ASSERT_OK_AND_ASSIGN(found, List(stubs(), admin(), by_email));
+  EXPECT_THAT(IdsOf(found), ElementsAre(lucia_.customer_id()));
+  by_email.set_email("lucia.fernandez@e2e.exampl");
+  COWORK_ASSERT_OK_AND_ASSIGN(found, List(stubs(), admin(), by_email));
+  EXPECT_THAT(IdsOf(found), IsEmpty());
+
+  ListCustomersRequest by_type;
+  by_type.set_type(customers::v1::COMPANY);
+  COWORK_ASSERT_OK_AND_ASSIGN(found, List(stubs(), admin(), by_type));
+  EXPECT_THAT(IdsOf(found), ElementsAre(quokka_.customer_id()));
+
+  ListCustomersRequest by_kind;
+  by_kind.set_kind(customers::v1::MEMBER);
+  COWORK_ASSERT_OK_AND_ASSIGN(found, List(stubs(), admin(), by_kind));
+  EXPECT_THAT(IdsOf(found), IsEmpty());
+  by_kind.set_kind(customers::v1::CONTACT);
+  COWORK_ASSERT_OK_AND_ASSIGN(found, List(stubs(), admin(), by_kind));
+  EXPECT_EQ(found.size(), 2u);
+
+  // Paging: one customer per page, two pages, the same two customers.
+  ListCustomersRequest paged = AtLocation(tenant_.location_id);
+  paged.set_page_size(1);
+  COWORK_ASSERT_OK_AND_ASSIGN(
+      auto page1,
+      testing::Call(*stubs().customers, &CustomersService::Stub::ListCustomers, paged, admin()));
+  ASSERT_EQ(page1.customers_size(), 1);
+  ASSERT_FALSE(page1.next_page_token().empty());
+  paged.set_page_token(page1.next_page_token());
+  COWORK_ASSERT_OK_AND_ASSIGN(
+      auto page2,
+      testing::Call(*stubs().customers, &CustomersService::Stub::ListCustomers, paged, admin()));
+  ASSERT_EQ(page2.customers_size(), 1);
+  EXPECT_THAT((std::vector<std::string>{page1.customers(0).customer_id(),
+                                        page2.customers(0).customer_id()}),
+              UnorderedElementsAre(lucia_.customer_id(), quokka_.customer_id()));
+}
+
+TEST_F(CustomersEndToEnd, AnUpdateUnderAMaskKeepsTheOtherFields) {
+  ASSERT_NO_FATAL_FAILURE(AddLuciaAndQuokka());
+  UpdateLuciasLastNameAndPhone();
+}
+
+TEST_F(CustomersEndToEnd, SuspendedThenActiveAgain) {
+  ASSERT_NO_FATAL_FAILURE(AddLuciaAndQuokka());
+  SuspendAndReactivateLucia();
+}
+
+TEST_F(CustomersEndToEnd, ACompanyBecomesAnIndividual) {
+  ASSERT_NO_FATAL_FAILURE(AddLuciaAndQuokka());
+  MakeQuokkaAnIndividual();
+}
+
+TEST_F(CustomersEndToEnd, TeamsMembersPayingMemberAndSharing) {
+  ASSERT_NO_FATAL_FAILURE(AddLuciaAndQuokka());
+  TeamUpAndChangeTheTeam();
+}
+
+TEST_F(CustomersEndToEnd, EveryCommandsEventsReachTheTopicOnceAndInOrder) {
+  ASSERT_NO_FATAL_FAILURE(EveryCommand());
   // Every event reaches cowork.customers.events.
-  const std::string lucia_id = lucia.customer_id();
-  const std::string quokka_id = quokka.customer_id();
+  const std::string lucia_id = lucia_.customer_id();
+  const std::string quokka_id = quokka_.customer_id();
   COWORK_ASSERT_OK_AND_ASSIGN(
       std::vector<Event> events,
       WaitForEvents(
@@ -375,7 +408,7 @@ TEST_F(CustomersEndToEnd, CommandsQueriesAndTheirEvents) {
                    CountOf(events, tenant_.location_id, "LocationCreated") == 1 &&
                    CountOf(events, lucia_id, "CustomerReactivated") == 1 &&
                    CountOf(events, quokka_id, "CustomerTypeChanged") == 1 &&
-                   CountOf(events, team_id, "TeamMemberRemoved") == 1;
+                   CountOf(events, team_id_, "TeamMemberRemoved") == 1;
           },
           absl::Seconds(20), "the events of every command"));
   const absl::Time now = RealClock::Get().Now();
@@ -392,15 +425,15 @@ TEST_F(CustomersEndToEnd, CommandsQueriesAndTheirEvents) {
   ApplyOnceResult applied = ApplyOnce(events);
   EXPECT_THAT(applied.problems, IsEmpty());
   EXPECT_EQ(applied.duplicates, 0);
-  EXPECT_THAT(TypesOf(applied.applied[lucia_id]),
-              ElementsAre("CustomerAdded", "CustomerUpdated", "CustomerSuspended",
-                          "CustomerReactivated"));
+  EXPECT_THAT(
+      TypesOf(applied.applied[lucia_id]),
+      ElementsAre("CustomerAdded", "CustomerUpdated", "CustomerSuspended", "CustomerReactivated"));
   // Becoming an individual may also drop the company name (a CustomerUpdated).
-  EXPECT_THAT(TypesOf(applied.applied[quokka_id]),
-              ::testing::AnyOf(ElementsAre("CustomerAdded", "CustomerTypeChanged"),
-                               ElementsAre("CustomerAdded", "CustomerTypeChanged",
-                                           "CustomerUpdated")));
-  const std::vector<Event>& team_events = applied.applied[team_id];
+  EXPECT_THAT(
+      TypesOf(applied.applied[quokka_id]),
+      ::testing::AnyOf(ElementsAre("CustomerAdded", "CustomerTypeChanged"),
+                       ElementsAre("CustomerAdded", "CustomerTypeChanged", "CustomerUpdated")));
+  const std::vector<Event>& team_events = applied.applied[team_id_];
   std::vector<std::string> team_types = TypesOf(team_events);
   ASSERT_FALSE(team_types.empty());
   EXPECT_EQ(team_types.front(), "TeamCreated");
@@ -425,6 +458,26 @@ TEST_F(CustomersEndToEnd, CommandsQueriesAndTheirEvents) {
     EXPECT_EQ(created.name(), "Quokka Crew");
     EXPECT_EQ(created.location_id(), tenant_.location_id);
   }
+}
+
+TEST_F(CustomersEndToEnd, NoPersonalDataTravelsInClear) {
+  ASSERT_NO_FATAL_FAILURE(EveryCommand());
+  // Every event reaches cowork.customers.events.
+  const std::string lucia_id = lucia_.customer_id();
+  const std::string quokka_id = quokka_.customer_id();
+  COWORK_ASSERT_OK_AND_ASSIGN(
+      std::vector<Event> events,
+      WaitForEvents(
+          suite_->bootstrap(), testing::kCustomersTopic,
+          [&](const std::vector<Event>& events) {
+            return CountOf(events, tenant_.operator_id, "OperatorCreated") == 1 &&
+                   CountOf(events, tenant_.location_id, "LocationCreated") == 1 &&
+                   CountOf(events, lucia_id, "CustomerReactivated") == 1 &&
+                   CountOf(events, quokka_id, "CustomerTypeChanged") == 1 &&
+                   CountOf(events, team_id_, "TeamMemberRemoved") == 1;
+          },
+          absl::Seconds(20), "the events of every command"));
+  ApplyOnceResult applied = ApplyOnce(events);
 
   // CustomerAdded carries ids and types in clear, personal data sealed.
   {
@@ -452,19 +505,18 @@ TEST_F(CustomersEndToEnd, CommandsQueriesAndTheirEvents) {
 
 // The "nothing was written" check the security and bad-input suites rely on does see a write.
 TEST_F(CustomersEndToEnd, EventWatchSeesWhatIsWritten) {
-  COWORK_ASSERT_OK_AND_ASSIGN(
-      Customer c, AddCustomer(stubs(), admin(),
-                              Individual(tenant_.location_id, "Watched", "Person",
-                                         "watched@e2e.example")));
+  COWORK_ASSERT_OK_AND_ASSIGN(Customer c, AddCustomer(stubs(), admin(),
+                                                      Individual(tenant_.location_id, "Watched",
+                                                                 "Person", "watched@e2e.example")));
   COWORK_ASSERT_OK_AND_ASSIGN(EventWatch watch, EventWatch::Begin(*suite_, tenant_));
   customers::v1::SuspendCustomerRequest suspend;
   suspend.set_request_id(testing::NewRequestId());
   suspend.set_customer_id(c.customer_id());
-  COWORK_ASSERT_OK(
-      testing::Call(*stubs().customers, &CustomersService::Stub::SuspendCustomer, suspend, admin()));
+  COWORK_ASSERT_OK(testing::Call(*stubs().customers, &CustomersService::Stub::SuspendCustomer,
+                                 suspend, admin()));
   COWORK_ASSERT_OK_AND_ASSIGN(auto written, watch.WrittenSince());
-  EXPECT_THAT(written,
-              ElementsAre(absl::StrCat("cowork.customers.v1.CustomerSuspended of ", c.customer_id())));
+  EXPECT_THAT(written, ElementsAre(absl::StrCat("cowork.customers.v1.CustomerSuspended of ",
+                                                c.customer_id())));
   // One round per side, each with a marker in every partition.
   COWORK_ASSERT_OK_AND_ASSIGN(int partitions,
                               PartitionCount(suite_->bootstrap(), testing::kCustomersTopic));
