@@ -31,11 +31,6 @@ namespace cowork::customers::app {
 
 using domain::CommandResult;
 using eventstore::Decided;
-using eventstore::PageOf;
-using eventstore::PageSize;
-using eventstore::Paginate;
-using eventstore::ReadView;
-using eventstore::Space;
 using eventstore::WriteSet;
 using projection::Loaded;
 

@@ -28,13 +28,7 @@
 namespace cowork::customers::app {
 
 using domain::CommandResult;
-using eventstore::Decided;
-using eventstore::PageOf;
-using eventstore::PageSize;
-using eventstore::Paginate;
 using eventstore::ReadView;
-using eventstore::Space;
-using eventstore::WriteSet;
 using projection::Loaded;
 
 // `violations` (an INVALID_ARGUMENT from FieldErrors) with another code, keeping its details.

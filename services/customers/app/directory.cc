@@ -35,7 +35,6 @@ using eventstore::PageOf;
 using eventstore::PageSize;
 using eventstore::Paginate;
 using eventstore::ReadView;
-using eventstore::Space;
 using eventstore::WriteSet;
 using projection::Loaded;
 
