@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """The layers the build enforces: a service's domain/ library is pure rules over protobuf
 messages, so nothing it links, directly or through other targets, may reach gRPC, RocksDB,
-Kafka, HTTP or SMTP, or the libraries built on them.
+Kafka, HTTP or SMTP, or the libraries built on them. And only a service's grpc/ adapters (and
+tests that go through gRPC) include gRPC: no file of domain/, projection/ or app/ does.
 
 Reads <build>/layers.txt, written at configure time by cowork_check_layers() (cmake/cowork.cmake):
 one line per domain library, "<name>: <its link closure>". Fails naming each library and what
@@ -10,8 +11,15 @@ it reaches. Before that it checks itself: a closure holding each forbidden piece
 Usage: layers_test.py <build>/layers.txt
 """
 
+import os
 import re
 import sys
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
+# An include of gRPC itself, of a generated service stub, or of our headers built on gRPC.
+GRPC_INCLUDE = re.compile(
+    r'^\s*#\s*include\s+"(grpcpp/|[^"]*\.grpc\.pb\.h|libs/runtime/(handlers|runtime)\.h|'
+    r'libs/server/(server|tls)\.h)', re.M)
 
 # What a domain library must not reach: the names (targets or libraries, any case) matching.
 FORBIDDEN = {
@@ -63,6 +71,25 @@ def self_check():
     return missed, clean
 
 
+def grpc_includes(root):
+    """Files of services/*/{domain,projection,app} (tests aside) that include gRPC."""
+    out = []
+    services = os.path.join(root, "services")
+    for service in sorted(os.listdir(services)):
+        for layer in ("domain", "projection", "app"):
+            folder = os.path.join(services, service, layer)
+            if not os.path.isdir(folder):
+                continue
+            for name in sorted(os.listdir(folder)):
+                if not name.endswith((".h", ".cc")) or "_test" in name:
+                    continue
+                path = os.path.join(folder, name)
+                with open(path, encoding="utf-8") as f:
+                    if GRPC_INCLUDE.search(f.read()):
+                        out.append(os.path.relpath(path, root))
+    return out
+
+
 def main():
     if len(sys.argv) != 2:
         print(__doc__, file=sys.stderr)
@@ -78,8 +105,15 @@ def main():
     found = problems(closures)
     for p in found:
         print(p)
-    print(f"layers: {len(closures)} domain libraries, {len(found)} problems")
-    return 1 if found else 0
+    if not GRPC_INCLUDE.search('#include "grpcpp/grpcpp.h"') or GRPC_INCLUDE.search(
+            '#include "cowork/bookings/v1/bookings.pb.h"'):
+        print("self-check failed: the gRPC include pattern")
+        return 1
+    includers = grpc_includes(ROOT)
+    for path in includers:
+        print(f"{path} includes gRPC: only grpc/ adapters may")
+    print(f"layers: {len(closures)} domain libraries, {len(found) + len(includers)} problems")
+    return 1 if found or includers else 0
 
 
 if __name__ == "__main__":

@@ -3,23 +3,13 @@
 #include <string>
 
 #include "libs/status/macros.h"
-#include "libs/validation/validation.h"
 
 namespace cowork::runtime {
 
-absl::StatusOr<auth::Principal> Authenticator::Authenticate(
-    const grpc::ServerContextBase& context) const {
+absl::StatusOr<auth::Principal> Authenticate(const Authenticator& authn,
+                                             const grpc::ServerContextBase& context) {
   COWORK_ASSIGN_OR_RETURN(const std::string token, server::BearerToken(context));
-  return AuthenticateToken(token);
-}
-
-absl::StatusOr<auth::Principal> Authenticator::AuthenticateToken(absl::string_view token) const {
-  COWORK_ASSIGN_OR_RETURN(auth::Principal p, verifier_.Verify(token, verifier_.clock().Now()));
-  if (!p.is_platform() && !validation::IsValidId(p.operator_id)) {
-    return absl::UnauthenticatedError("the token names no valid operator");
-  }
-  if (p.is_customer()) COWORK_RETURN_IF_ERROR(sessions_.CheckSession(p));
-  return p;
+  return authn.AuthenticateToken(token);
 }
 
 }  // namespace cowork::runtime

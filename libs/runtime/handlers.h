@@ -5,8 +5,7 @@
 // application, map its absl::Status to a gRPC status (server::Run does the mapping and runs
 // the work on the worker pool).
 //
-// Thread-safe: Authenticator is immutable; the verifier and session validator it holds are
-// thread-safe.
+// Thread-safe (the Authenticator is, authenticator.h).
 //
 //   grpc::ServerUnaryReactor* GetPlan(grpc::CallbackServerContext* ctx,
 //                                     const GetPlanRequest* request, Plan* response) override {
@@ -24,33 +23,21 @@
 #include "grpcpp/grpcpp.h"
 #include "libs/auth/auth.h"
 #include "libs/clock/clock.h"
+#include "libs/runtime/authenticator.h"
 #include "libs/server/server.h"
 
 namespace cowork::runtime {
 
-// Bearer token -> Principal: signature and expiry (TokenVerifier), an operator id that is a
-// valid id (it becomes part of store keys), and for customer sessions the SessionValidator
-// (password changed, suspended, signed out, erased).
-class Authenticator {
- public:
-  // Token times are checked against the verifier's clock (auth::TokenVerifier).
-  Authenticator(const auth::TokenVerifier& verifier, const auth::SessionValidator& sessions)
-      : verifier_(verifier), sessions_(sessions) {}
-
-  absl::StatusOr<auth::Principal> Authenticate(const grpc::ServerContextBase& context) const;
-  absl::StatusOr<auth::Principal> AuthenticateToken(absl::string_view token) const;
-
- private:
-  const auth::TokenVerifier& verifier_;
-  const auth::SessionValidator& sessions_;
-};
+// The caller of a gRPC call: its bearer token through the Authenticator.
+absl::StatusOr<auth::Principal> Authenticate(const Authenticator& authn,
+                                             const grpc::ServerContextBase& context);
 
 // Authenticates, then `*response = fn(principal, *request)`.
 template <typename Request, typename Response, typename Fn>
 grpc::ServerUnaryReactor* Authed(const Authenticator& authn, grpc::CallbackServerContext* ctx,
                                  const Request* request, Response* response, Fn fn) {
   return server::Run(ctx, [&authn, ctx, request, response, fn]() -> absl::Status {
-    absl::StatusOr<auth::Principal> p = authn.Authenticate(*ctx);
+    absl::StatusOr<auth::Principal> p = Authenticate(authn, *ctx);
     if (!p.ok()) return p.status();
     absl::StatusOr<Response> result = fn(*p, *request);
     if (!result.ok()) return result.status();

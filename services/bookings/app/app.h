@@ -23,7 +23,7 @@
 #include "libs/clock/clock.h"
 #include "libs/directory/directory.h"
 #include "libs/eventstore/store.h"
-#include "libs/runtime/handlers.h"
+#include "libs/runtime/authenticator.h"
 
 namespace cowork::bookings::app {
 

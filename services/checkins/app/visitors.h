@@ -24,7 +24,7 @@
 #include "libs/directory/directory.h"
 #include "libs/eventstore/key_vault.h"
 #include "libs/eventstore/store.h"
-#include "libs/runtime/handlers.h"
+#include "libs/runtime/authenticator.h"
 #include "services/checkins/domain/state.pb.h"
 
 namespace cowork::checkins::app {

@@ -49,7 +49,7 @@
 #include "libs/clock/clock.h"
 #include "libs/directory/directory.h"
 #include "libs/eventstore/store.h"
-#include "libs/runtime/handlers.h"
+#include "libs/runtime/authenticator.h"
 #include "services/contracts/domain/invoice.h"
 
 namespace cowork::contracts::app {

@@ -135,10 +135,6 @@ App::App(eventstore::Store& store, const directory::Directory& directory, const 
       accounts_(options_.account_throttle, verifier.clock()),
       clients_(options_.client_throttle, verifier.clock()) {}
 
-std::string App::ClientOf(const grpc::ServerContextBase& context) const {
-  return server::ClientAddress(context, options_.client_address_header);
-}
-
 // ---------------------------------------------------------------- helpers
 
 eventstore::EnvelopeContext App::Context(absl::string_view operator_id,

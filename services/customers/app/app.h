@@ -32,7 +32,6 @@
 #include "absl/time/time.h"
 #include "cowork/contracts/v1/events.pb.h"
 #include "cowork/customers/v1/customers.pb.h"
-#include "grpcpp/grpcpp.h"
 #include "libs/auth/auth.h"
 #include "libs/clock/clock.h"
 #include "libs/directory/directory.h"
@@ -41,7 +40,7 @@
 #include "libs/crypto/password_gate.h"
 #include "libs/eventstore/store.h"
 #include "libs/eventstore/views.h"
-#include "libs/runtime/handlers.h"
+#include "libs/runtime/authenticator.h"
 #include "services/customers/domain/csv_import.h"
 #include "services/customers/domain/state.pb.h"
 #include "services/customers/domain/team.h"
@@ -78,14 +77,8 @@ class App {
       const auth::TokenVerifier& verifier, std::string session_private_key_pem,
       AppOptions options = {});
 
-  // The caller of a gRPC call: bearer token verified; customer sessions checked against the
-  // directory (password changed, suspended, signed out, erased: UNAUTHENTICATED).
-  absl::StatusOr<auth::Principal> Authenticate(const grpc::ServerContextBase& context) const {
-    return authn_.Authenticate(context);
-  }
-  absl::StatusOr<auth::Principal> AuthenticateToken(absl::string_view token) const {
-    return authn_.AuthenticateToken(token);
-  }
+  // Bearer tokens verified; customer sessions checked against the directory (password
+  // changed, suspended, signed out, erased: UNAUTHENTICATED).
   const runtime::Authenticator& authenticator() const { return authn_; }
 
   // DirectoryService
@@ -129,8 +122,8 @@ class App {
   absl::StatusOr<v1::Session> ChangePassword(const std::optional<auth::Principal>& caller,
                                              const v1::ChangePasswordRequest& r,
                                              absl::string_view client);
-  // The address a call comes from, as AppOptions::client_address_header says.
-  std::string ClientOf(const grpc::ServerContextBase& context) const;
+  // The metadata header naming a call's client address (AppOptions); empty: the peer.
+  const std::string& client_address_header() const { return options_.client_address_header; }
   // Refusals of the password gate since start.
   int64_t password_gate_refusals() const { return gate_.refused(); }
   absl::StatusOr<v1::SignOutResponse> SignOut(const auth::Principal& p,

@@ -69,7 +69,7 @@ grpc::ServerUnaryReactor* AccountsServiceImpl::SignIn(
     grpc::CallbackServerContext* ctx, const v1::SignInRequest* request, v1::Session* response) {
   return Public(ctx, request, response,
                 [this, ctx](const v1::SignInRequest& r) {
-                  return app_.SignIn(r, app_.ClientOf(*ctx));
+                  return app_.SignIn(r, server::ClientAddress(*ctx, app_.client_address_header()));
                 });
 }
 
@@ -79,12 +79,12 @@ grpc::ServerUnaryReactor* AccountsServiceImpl::ChangePassword(
     // With a token: the customer themself. Without: the setup code of a welcome message.
     std::optional<auth::Principal> caller;
     if (server::BearerToken(*ctx).ok()) {
-      absl::StatusOr<auth::Principal> p = app_.Authenticate(*ctx);
+      absl::StatusOr<auth::Principal> p = runtime::Authenticate(app_.authenticator(), *ctx);
       if (!p.ok()) return p.status();
       caller = *std::move(p);
     }
     absl::StatusOr<v1::Session> result =
-        app_.ChangePassword(caller, *request, app_.ClientOf(*ctx));
+        app_.ChangePassword(caller, *request, server::ClientAddress(*ctx, app_.client_address_header()));
     if (!result.ok()) return result.status();
     *response = *std::move(result);
     return absl::OkStatus();
