@@ -62,7 +62,8 @@ absl::StatusOr<v1::Session> App::Register(const v1::RegisterRequest& r) {
   COWORK_RETURN_IF_ERROR(errors.ToStatus());
 
   const std::string email = domain::NormalizeEmail(r.email());
-  // A retry of a registration that succeeded finds its own claim: Execute answers it below.
+  // Before the slow hash (a retry of a registration that succeeded finds its own claim:
+  // Execute answers it below).
   if (r.request_id().empty()) {
     COWORK_RETURN_IF_ERROR(RequireEmailFree(store_, r.operator_id(), email, "email"));
   }
@@ -77,7 +78,6 @@ absl::StatusOr<v1::Session> App::Register(const v1::RegisterRequest& r) {
       store_,
       eventstore::RequestOf(r.operator_id(), absl::StrCat("register:", email), "Register", asked),
       [&]() -> absl::StatusOr<Decided<CommandResult>> {
-        COWORK_RETURN_IF_ERROR(RequireEmailFree(store_, r.operator_id(), email, "email"));
         eventstore::EnvelopeContext context = Context(r.operator_id(), r.request_id());
         COWORK_ASSIGN_OR_RETURN(domain::Events events,
                                    domain::Decide(domain::CustomerState{}, command, context.now));

@@ -46,12 +46,11 @@ absl::Status EmailTaken(absl::string_view field) {
 }
 
 absl::Status RequireEmailFree(const eventstore::Store& store, absl::string_view operator_id,
-                              absl::string_view normalized_email, absl::string_view field,
-                              absl::string_view self) {
+                              absl::string_view normalized_email, absl::string_view field) {
   COWORK_ASSIGN_OR_RETURN(
       std::optional<std::string> owner,
       store.ClaimOwner(projection::EmailClaim(operator_id, normalized_email)));
-  if (owner.has_value() && *owner != self) return EmailTaken(field);
+  if (owner.has_value()) return EmailTaken(field);
   return absl::OkStatus();
 }
 

@@ -68,8 +68,6 @@ absl::StatusOr<v1::Customer> App::AddCustomer(const auth::Principal& p,
         eventstore::EnvelopeContext context = Context(p.operator_id, r.request_id());
         COWORK_ASSIGN_OR_RETURN(domain::Events events,
                                    domain::Decide(domain::CustomerState{}, command, context.now));
-        COWORK_RETURN_IF_ERROR(RequireEmailFree(store_, p.operator_id,
-                                                domain::NormalizeEmail(command.email), "email"));
         WriteSet writes;
         COWORK_RETURN_IF_ERROR(
             projection_.StageCustomer(context, {}, std::move(events), writes).status());
@@ -78,7 +76,7 @@ absl::StatusOr<v1::Customer> App::AddCustomer(const auth::Principal& p,
         return Decided<CommandResult>{std::move(writes), std::move(out)};
       },
       kViewsAuthorizeTheAnswer);
-  // A racing add with the same email took the claim between our check and our commit.
+  // The address is another customer's: the commit lost its claim.
   COWORK_RETURN_IF_ERROR(EmailRaceAsTaken(result.status(), "email"));
   return CoveredCustomerView(p, auth::kCustomersWrite, result->id());
 }
@@ -204,10 +202,6 @@ absl::StatusOr<v1::Customer> App::UpdateCustomer(const auth::Principal& p,
                                    domain::Decide(customer.state, command, context.now));
         const std::string new_email = events.empty() ? "" : events.front().personal().email();
         email_claimed = !new_email.empty() && new_email != customer.state.personal().email();
-        if (email_claimed) {
-          COWORK_RETURN_IF_ERROR(RequireEmailFree(store_, p.operator_id, new_email,
-                                                  "customer.email", c.customer_id()));
-        }
         WriteSet writes;
         COWORK_RETURN_IF_ERROR(
             projection_.StageCustomer(context, customer, std::move(events), writes).status());

@@ -28,11 +28,11 @@ absl::Status WithCode(absl::StatusCode code, const absl::Status& violations);
 // commit that stages an address takes its claim (projection::EmailClaim), so two racing
 // commands cannot both win; these answer with ALREADY_EXISTS naming the request's field.
 absl::Status EmailTaken(absl::string_view field);
-// OK unless `normalized_email` is claimed by a customer other than `self`.
+// OK unless `normalized_email` is claimed: an early answer, before work a taken address would
+// waste (the claim itself decides).
 absl::Status RequireEmailFree(const eventstore::Store& store, absl::string_view operator_id,
-                              absl::string_view normalized_email, absl::string_view field,
-                              absl::string_view self = "");
-// A commit that lost the claim to a racing command, answered as the same refusal.
+                              absl::string_view normalized_email, absl::string_view field);
+// A commit that lost the address's claim, answered as EmailTaken.
 absl::Status EmailRaceAsTaken(absl::Status status, absl::string_view field);
 
 // The customers service's answers are ids (CommandResult) whose views are read afterwards
