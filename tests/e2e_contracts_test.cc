@@ -52,6 +52,21 @@ absl::Status WaitForKind(testing::CustomersStubs& stubs, const std::string& toke
                                                   customers::v1::CustomerKind_Name(last)));
 }
 
+// Waits until `scheduler` of `service` has run two more passes: the second began after this
+// call, so it saw whatever the caller changed before (a simulated clock's move).
+absl::Status TwoMorePasses(const testing::Service& service, absl::string_view scheduler) {
+  const std::string series =
+      absl::StrCat("cowork_scheduler_passes_total{scheduler=\"", scheduler, "\"}");
+  absl::StatusOr<double> before = testing::MetricValue(service, series);
+  if (!before.ok()) return before.status();
+  return testing::PollUntil(
+      [&] {
+        absl::StatusOr<double> now = testing::MetricValue(service, series);
+        return now.ok() && *now >= *before + 2;
+      },
+      absl::Seconds(30), absl::StrCat("two more passes of ", series));
+}
+
 TEST(ContractsEndToEnd, MemberWhileTheContractHoldsContactAfterItEnds) {
   COWORK_ASSERT_OK_AND_ASSIGN(std::unique_ptr<Suite> suite, Suite::Start());
   COWORK_ASSERT_OK_AND_ASSIGN(Tenant tenant, CreateTenant(suite->stubs(), "Contracts Co"));
@@ -104,7 +119,7 @@ TEST(ContractsEndToEnd, MemberWhileTheContractHoldsContactAfterItEnds) {
   *set.mutable_time() = ToTimestamp(absl::FromCivil(absl::CivilSecond(2026, 5, 21, 21, 59, 0),
                                                     absl::UTCTimeZone()));
   COWORK_ASSERT_OK(Call(*clock, &common::TestClockService::Stub::SetTime, set, tenant.admin_token));
-  absl::SleepFor(absl::Seconds(2));  // two scheduler passes
+  COWORK_ASSERT_OK(TwoMorePasses(contracts, "contracts"));
   cv1::GetContractRequest get;
   get.set_contract_id(contract.contract_id());
   COWORK_ASSERT_OK_AND_ASSIGN(cv1::Contract held,

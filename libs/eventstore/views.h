@@ -121,6 +121,23 @@ void MovePage(PageOf<Item> page, google::protobuf::RepeatedPtrField<Item>& items
   out.set_next_page_token(std::move(page.next_page_token));
 }
 
+// The same, turning each stored item into the answer's through `convert` (e.g. opening its
+// sealed fields); the first error is returned.
+//
+//   COWORK_RETURN_IF_ERROR(MovePage(std::move(page), *out.mutable_visitors(), out,
+//                                   [&](const VisitorState& v) { return VisitorOf(vault, v); }));
+template <typename Item, typename Out, typename Response, typename Convert>
+absl::Status MovePage(PageOf<Item> page, google::protobuf::RepeatedPtrField<Out>& items,
+                      Response& out, Convert convert) {
+  for (const Item& item : page.items) {
+    absl::StatusOr<Out> converted = convert(item);
+    if (!converted.ok()) return converted.status();
+    *items.Add() = *std::move(converted);
+  }
+  out.set_next_page_token(std::move(page.next_page_token));
+  return absl::OkStatus();
+}
+
 }  // namespace cowork::eventstore
 
 #endif  // COWORK_LIBS_EVENTSTORE_VIEWS_H_

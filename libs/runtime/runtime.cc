@@ -158,7 +158,7 @@ absl::StatusOr<std::unique_ptr<Runtime>> Runtime::Start(const server::ServiceFla
           if (*batch == 0) return expired;
         }
       },
-      absl::Minutes(1));
+      absl::Minutes(1), &runtime->metrics_);
 
   absl::StatusOr<std::unique_ptr<kafka::OutboxRelay>> relay =
       kafka::OutboxRelay::Start(*runtime->store_, runtime->kafka_);

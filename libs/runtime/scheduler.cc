@@ -50,11 +50,19 @@ absl::StatusOr<int> RunDueIndex(const eventstore::Store& store, absl::Time now,
 }
 
 Scheduler::Scheduler(std::string what, std::function<absl::StatusOr<int>()> pass,
-                     absl::Duration interval)
+                     absl::Duration interval, server::Metrics* metrics)
     : what_(std::move(what)),
       pass_(std::move(pass)),
       interval_(interval),
-      thread_([this] { Loop(); }) {}
+      metrics_(metrics),
+      thread_([this] {
+        if (metrics_ != nullptr) {
+          metrics_->Describe("cowork_scheduler_passes_total", "Scheduler passes run, by scheduler");
+          metrics_->Describe("cowork_scheduler_failed_passes_total",
+                             "Scheduler passes that failed, by scheduler");
+        }
+        Loop();
+      }) {}
 
 Scheduler::~Scheduler() {
   {
@@ -69,9 +77,15 @@ void Scheduler::Loop() {
     absl::StatusOr<int> changed = pass_();
     if (!changed.ok()) {
       server::LogJson("error", "scheduler pass failed", {{"error", changed.status().ToString()}});
+      if (metrics_ != nullptr) {
+        metrics_->Increment("cowork_scheduler_failed_passes_total", {{"scheduler", what_}});
+      }
     } else if (*changed > 0) {
       server::LogJson("info", absl::StrCat(what_, " changed by the clock"),
                       {{what_, std::to_string(*changed)}});
+    }
+    if (metrics_ != nullptr) {
+      metrics_->Increment("cowork_scheduler_passes_total", {{"scheduler", what_}});
     }
     absl::MutexLock lock(&mu_);
     // Waits on the real clock: a simulated clock is moved by tests, and the next pass sees it.

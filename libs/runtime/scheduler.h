@@ -1,15 +1,21 @@
 #ifndef COWORK_LIBS_RUNTIME_SCHEDULER_H_
 #define COWORK_LIBS_RUNTIME_SCHEDULER_H_
 
-// Makes things happen by the clock: a due index, and a thread that runs a pass at start-up (catching up on
-// what fell due while the service was down) and then every `interval`. A pass (e.g. the
-// contracts App's RunDue) reads a due index ordered by time and returns how many records it
+// Makes things happen by the clock: a due index, and a thread that runs a pass at start-up
+// (catching up on what fell due while the service was down) and then every `interval`. A pass (e.g.
+// the contracts App's RunDue) reads a due index ordered by time and returns how many records it
 // changed; the scheduler logs that and any error.
 //
-// Thread-safe; what the pass uses must outlive the Scheduler. Destruction stops the thread
-// after the current pass.
+// With `metrics`, every pass counts in cowork_scheduler_passes_total{scheduler=<what>} (and a
+// failed one in cowork_scheduler_failed_passes_total): operators see a scheduler that stopped,
+// and a test that moved a simulated clock waits for two more passes (the second one began after
+// the move) instead of sleeping.
 //
-//   runtime::Scheduler scheduler("contracts", [&app] { return app.RunDue(); }, absl::Seconds(1));
+// Thread-safe; what the pass uses (and `metrics`) must outlive the Scheduler. Destruction
+// stops the thread after the current pass.
+//
+//   runtime::Scheduler scheduler("contracts", [&app] { return app.RunDue(); }, absl::Seconds(1),
+//                                &rt.metrics());
 
 #include <functional>
 #include <string>
@@ -21,6 +27,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "libs/eventstore/store.h"
+#include "libs/server/metrics.h"
 
 namespace cowork::runtime {
 
@@ -38,7 +45,8 @@ absl::StatusOr<int> RunDueIndex(const eventstore::Store& store, absl::Time now,
 class Scheduler {
  public:
   // `what` names the records in the log ("contracts changed by the clock").
-  Scheduler(std::string what, std::function<absl::StatusOr<int>()> pass, absl::Duration interval);
+  Scheduler(std::string what, std::function<absl::StatusOr<int>()> pass, absl::Duration interval,
+            server::Metrics* metrics = nullptr);
   ~Scheduler();
 
  private:
@@ -47,6 +55,7 @@ class Scheduler {
   const std::string what_;
   const std::function<absl::StatusOr<int>()> pass_;
   const absl::Duration interval_;
+  server::Metrics* const metrics_;
   absl::Mutex mu_;
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   std::thread thread_;

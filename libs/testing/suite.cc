@@ -2,12 +2,16 @@
 
 #include <atomic>
 #include <cstdio>
-#include <fstream>
 #include <cstdlib>
+#include <fstream>
 
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
 #include "grpc/support/time.h"
+#include "httplib.h"
 #include "libs/auth/auth.h"
 #include "libs/auth/keys.h"
 #include "libs/clock/clock.h"
@@ -92,15 +96,43 @@ absl::StatusOr<Service> StartService(absl::string_view name, const ServiceOption
   absl::StatusOr<std::vector<std::string>> line = (*process)->WaitForLine(
       absl::StrCat(name, R"( listening on (127\.0\.0\.1:[0-9]+))"), options.timeout);
   if (!line.ok()) return line.status();
+  // Logged before the gRPC port (the runtime starts /metrics first).
+  absl::StatusOr<std::vector<std::string>> metrics = (*process)->WaitForLine(
+      R"re("metrics listening","address":"([0-9.]+:[0-9]+)")re", absl::ZeroDuration());
   Service service;
   service.process = std::move(*process);
   service.address = (*line)[1];
+  if (metrics.ok()) service.metrics_address = (*metrics)[1];
   std::shared_ptr<grpc::Channel> channel = Connect(service.address, options.client_tls);
   if (absl::Status s = WaitConnected(*channel, options.timeout); !s.ok()) {
     return absl::Status(s.code(), absl::StrCat(s.message(), "; log tail:\n",
                                                service.process->LogTail()));
   }
   return service;
+}
+
+absl::StatusOr<double> MetricValue(const Service& service, absl::string_view series) {
+  const size_t colon = service.metrics_address.rfind(':');
+  if (colon == std::string::npos) {
+    return absl::FailedPreconditionError("the service logged no metrics address");
+  }
+  httplib::Client http(service.metrics_address.substr(0, colon),
+                       std::stoi(service.metrics_address.substr(colon + 1)));
+  httplib::Result r = http.Get("/metrics");
+  if (!r || r->status != 200) {
+    return absl::UnavailableError(
+        absl::StrCat("GET /metrics on ", service.metrics_address, " failed"));
+  }
+  for (absl::string_view line : absl::StrSplit(r->body, '\n')) {
+    if (absl::ConsumePrefix(&line, series) && absl::ConsumePrefix(&line, " ")) {
+      double value = 0;
+      if (!absl::SimpleAtod(line, &value)) {
+        return absl::InternalError(absl::StrCat("unreadable value of ", series, ": ", line));
+      }
+      return value;
+    }
+  }
+  return 0.0;
 }
 
 std::shared_ptr<grpc::Channel> Connect(const std::string& address,

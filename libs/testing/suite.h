@@ -84,7 +84,8 @@ struct ServiceOptions {
 
 struct Service {
   std::unique_ptr<Subprocess> process;
-  std::string address;  // "127.0.0.1:PORT"
+  std::string address;          // "127.0.0.1:PORT"
+  std::string metrics_address;  // "127.0.0.1:PORT" of /metrics and /healthz
 };
 
 // The arguments StartCustomers passes (without the program), for tests that start the
@@ -100,6 +101,11 @@ absl::StatusOr<Service> StartCustomers(const ServiceOptions& options);
 // Starts build/bin/cowork-<name> the same way (e.g. "contracts"), waiting for
 // "<name> listening on ADDR".
 absl::StatusOr<Service> StartService(absl::string_view name, const ServiceOptions& options);
+
+// The value of one series of the service's /metrics, named as Prometheus prints it (e.g.
+// `cowork_scheduler_passes_total{scheduler="contracts"}`); 0 while the series is absent (a
+// counter that has not counted yet). UNAVAILABLE when /metrics does not answer.
+absl::StatusOr<double> MetricValue(const Service& service, absl::string_view series);
 
 // ---------------------------------------------------------------- gRPC
 

@@ -91,7 +91,8 @@ int main(int argc, char** argv) {
       return runtime::ExitWith(flags, "cannot start the activity consumer", s);
     }
     runtime::Scheduler scheduler(
-        "billing", [&subscription] { return subscription.RunDue(); }, absl::Seconds(1));
+        "billing", [&subscription] { return subscription.RunDue(); }, absl::Seconds(1),
+        &rt.metrics());
 
     billing::rpc::ActiveUsersServiceImpl active_users_service(app);
     billing::rpc::SubscriptionServiceImpl subscription_service(subscription);

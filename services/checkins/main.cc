@@ -37,7 +37,8 @@ int main(int argc, char** argv) {
       return runtime::ExitWith(flags, "cannot start the customers consumer", s);
     }
 
-    runtime::Scheduler scheduler("check-ins", [&app] { return app.RunDue(); }, absl::Seconds(1));
+    runtime::Scheduler scheduler("check-ins", [&app] { return app.RunDue(); }, absl::Seconds(1),
+                                 &rt.metrics());
     checkins::rpc::CheckinsServiceImpl checkins_service(app);
     checkins::rpc::VisitorsServiceImpl visitors_service(visitors);
     return rt.Serve(app.authenticator(), {&checkins_service, &visitors_service});

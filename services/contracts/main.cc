@@ -48,7 +48,8 @@ int main(int argc, char** argv) {
       return runtime::ExitWith(flags, "cannot start the bookings consumer", s);
     }
 
-    runtime::Scheduler scheduler("contracts", [&app] { return app.RunDue(); }, absl::Seconds(1));
+    runtime::Scheduler scheduler("contracts", [&app] { return app.RunDue(); }, absl::Seconds(1),
+                                 &rt.metrics());
     contracts::rpc::PlansServiceImpl plans_service(app);
     contracts::rpc::ContractsServiceImpl contracts_service(app);
     contracts::rpc::ProductsServiceImpl products_service(app);

@@ -6,76 +6,34 @@
 #include <utility>
 #include <vector>
 
-#include "absl/strings/numbers.h"
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_replace.h"
-#include "absl/strings/str_split.h"
 #include "libs/clock/proto_time.h"
 #include "libs/crypto/crypto.h"
 #include "libs/eventstore/command.h"
-#include "libs/eventstore/staging.h"
 #include "libs/eventstore/views.h"
-#include "libs/kafka/kafka.h"
-#include "libs/server/logging.h"
 #include "libs/runtime/pages.h"
-#include "libs/runtime/scheduler.h"
 #include "libs/runtime/requests.h"
+#include "libs/runtime/scheduler.h"
+#include "libs/server/logging.h"
 #include "libs/status/field_errors.h"
 #include "libs/status/macros.h"
 #include "libs/validation/validation.h"
+#include "services/billing/projection/account.h"
 #include "services/billing/projection/keys.h"
 #include "unicode/ucurr.h"
 
 namespace cowork::billing::app {
 
-using projection::ClosedMonthKey;
 namespace {
 
 using eventstore::Decided;
 using eventstore::Loaded;
-using eventstore::Space;
-using eventstore::Views;
 using eventstore::WriteSet;
-
-constexpr absl::string_view kAccount = "account";
-constexpr absl::string_view kOwnViewPrefixes[] = {"bclosed/", "bsinv/", "due/"};
-constexpr int64_t kInvoiceKeyBase = 999'999'999'999;
-
-const std::string& Topic() {
-  static const std::string* const topic = new std::string(kafka::TopicFor(projection::kService));
-  return *topic;
-}
-
-std::string InvoicesPrefix(absl::string_view op) { return absl::StrCat("bsinv/", op, "/"); }
-std::string InvoiceKey(absl::string_view op, int64_t number) {
-  return absl::StrCat(InvoicesPrefix(op), absl::StrFormat("%012d", kInvoiceKeyBase - number));
-}
-
-// The views an account event adds (closed months and invoices never change once written).
-void AddEventViews(absl::string_view op, const domain::Event& e, Views& out) {
-  if (e.has_month_closed()) {
-    if (std::optional<std::string> key = ClosedMonthKey(op, e.month_closed())) {
-      out[*key] = e.month_closed().SerializeAsString();
-    }
-  }
-  if (e.has_subscription_invoice_issued()) {
-    const v1::SubscriptionInvoice& invoice = e.subscription_invoice_issued().invoice();
-    out[InvoiceKey(op, invoice.number())] = invoice.SerializeAsString();
-  }
-}
-
-// The views the account's state gives: its card's expiry in the due index.
-Views StateViews(absl::string_view op, const domain::AccountState& s) {
-  Views out;
-  const absl::Time expiry = domain::CardExpiry(s);
-  if (expiry != absl::InfiniteFuture()) {
-    out[runtime::DueKey(expiry, absl::StrCat("card/", op))] = "";
-  }
-  return out;
-}
 
 // The account as `p` may see it: all of it for an admin of every location; for an admin of
 // some, only those locations' add-ons (the payment method and the invoice count are the
@@ -139,20 +97,14 @@ Subscription::Subscription(eventstore::Store& store, const directory::Directory&
 absl::StatusOr<Decided<domain::AccountState>> Subscription::Stage(
     absl::string_view operator_id, absl::string_view request_id, absl::string_view location_id,
     const Decide& decide) {
-  COWORK_ASSIGN_OR_RETURN(
-      Loaded<domain::AccountState> before,
-      eventstore::LoadState<domain::AccountState>(store_, kAccount, operator_id));
+  COWORK_ASSIGN_OR_RETURN(Loaded<domain::AccountState> before,
+                          projection::LoadAccount(store_, operator_id));
   COWORK_ASSIGN_OR_RETURN(domain::Events events, decide(before.state));
-  Views event_views;
-  for (const domain::Event& e : events) AddEventViews(operator_id, e, event_views);
   WriteSet writes;
-  const domain::AccountState after = eventstore::Stage(
-      eventstore::CommandContext(projection::kService, operator_id, request_id, clock_.Now()), kAccount,
-      operator_id, location_id, before, std::move(events), Topic(), writes);
-  eventstore::WriteViews(StateViews(operator_id, before.state), StateViews(operator_id, after),
-                         writes);
-  eventstore::WriteViews({}, event_views, writes);
-  return Decided<domain::AccountState>{std::move(writes), after};
+  domain::AccountState after = projection::StageAccount(
+      eventstore::CommandContext(projection::kService, operator_id, request_id, clock_.Now()),
+      before, location_id, std::move(events), writes);
+  return Decided<domain::AccountState>{std::move(writes), std::move(after)};
 }
 
 absl::StatusOr<domain::AccountState> Subscription::Change(absl::string_view operator_id,
@@ -183,9 +135,8 @@ absl::StatusOr<v1::Account> Subscription::Command(const auth::Principal& p,
 absl::StatusOr<v1::Account> Subscription::GetAccount(const auth::Principal& p,
                                                      const v1::GetAccountRequest&) const {
   COWORK_RETURN_IF_ERROR(auth::RequireAdmin(p, auth::kPlatformInvoices, ""));
-  COWORK_ASSIGN_OR_RETURN(
-      const Loaded<domain::AccountState> account,
-      eventstore::LoadState<domain::AccountState>(store_, kAccount, p.operator_id));
+  COWORK_ASSIGN_OR_RETURN(const Loaded<domain::AccountState> account,
+                          projection::LoadAccount(store_, p.operator_id));
   return AccountOf(p, account.state);
 }
 
@@ -263,8 +214,8 @@ absl::StatusOr<v1::ListSubscriptionInvoicesResponse> Subscription::ListSubscript
   COWORK_ASSIGN_OR_RETURN(
       eventstore::PageOf<v1::SubscriptionInvoice> page,
       runtime::PageFor<v1::SubscriptionInvoice>(
-          store_, p, InvoicesPrefix(p.operator_id), r.page_token(), r.page_size(), 20'000,
-          [&r](const v1::SubscriptionInvoice& i) {
+          store_, p, projection::InvoicesPrefix(p.operator_id), r.page_token(), r.page_size(),
+          eventstore::kMaxScan, [&r](const v1::SubscriptionInvoice& i) {
             return r.location_id().empty() || i.location_id() == r.location_id();
           }));
   v1::ListSubscriptionInvoicesResponse out;
@@ -284,12 +235,12 @@ absl::StatusOr<v1::SubscriptionInvoice> Subscription::InvoiceFor(
   int64_t number = 0;
   if (!absl::StartsWith(invoice_id, absl::StrCat(p.operator_id, "-")) ||
       !absl::SimpleAtoi(invoice_id.substr(p.operator_id.size() + 1), &number) || number <= 0 ||
-      number > kInvoiceKeyBase) {
+      number > projection::kMaxInvoiceNumber) {
     return not_found;
   }
-  COWORK_ASSIGN_OR_RETURN(
-      std::optional<v1::SubscriptionInvoice> invoice,
-      eventstore::ReadView<v1::SubscriptionInvoice>(store_, InvoiceKey(p.operator_id, number)));
+  COWORK_ASSIGN_OR_RETURN(std::optional<v1::SubscriptionInvoice> invoice,
+                          eventstore::ReadView<v1::SubscriptionInvoice>(
+                              store_, projection::InvoiceKey(p.operator_id, number)));
   if (!invoice.has_value() || invoice->invoice_id() != invoice_id) return not_found;
   COWORK_RETURN_IF_ERROR(
       auth::RequireAdmin(p, auth::kPlatformInvoices, invoice->location_id()));
@@ -345,9 +296,8 @@ absl::StatusOr<int> Subscription::CloseMonths(absl::string_view operator_id,
   COWORK_ASSIGN_OR_RETURN(const directory::LocationInfo location,
                           directory_.FindLocation(operator_id, location_id));
   COWORK_ASSIGN_OR_RETURN(const absl::TimeZone tz, directory::TimeZoneOf(location));
-  COWORK_ASSIGN_OR_RETURN(
-      const Loaded<domain::AccountState> account,
-      eventstore::LoadState<domain::AccountState>(store_, kAccount, operator_id));
+  COWORK_ASSIGN_OR_RETURN(const Loaded<domain::AccountState> account,
+                          projection::LoadAccount(store_, operator_id));
   int closed = 0;
   for (absl::CivilMonth month = domain::NextMonthToClose(account.state, location_id, first_month);
        ; ++month) {
@@ -434,23 +384,6 @@ absl::StatusOr<int> Subscription::RunDue() {
 
 // ---------------------------------------------------------------- rebuild
 
-absl::Status Subscription::Rebuild() {
-  COWORK_RETURN_IF_ERROR(eventstore::DeleteViews(store_, kOwnViewPrefixes));
-  std::map<std::string, domain::AccountState> accounts;  // by operator
-  eventstore::ViewBatches out(store_);
-  absl::Status failed;
-  COWORK_RETURN_IF_ERROR(eventstore::ForEachDomainEvent<domain::Event>(
-      store_, [&](const common::v1::EventEnvelope& envelope, const domain::Event& e) {
-        if (envelope.aggregate_type() != kAccount) return;
-        domain::AccountState& s = accounts[envelope.aggregate_id()];
-        s = domain::Apply(std::move(s), e);
-        Views views;
-        AddEventViews(envelope.aggregate_id(), e, views);
-        if (!views.empty() && failed.ok()) failed = out.Write(views);
-      }));
-  COWORK_RETURN_IF_ERROR(failed);
-  for (const auto& [op, account] : accounts) COWORK_RETURN_IF_ERROR(out.Write(StateViews(op, account)));
-  return out.Finish();
-}
+absl::Status Subscription::Rebuild() { return projection::RebuildAccounts(store_); }
 
 }  // namespace cowork::billing::app

@@ -1,7 +1,7 @@
 #ifndef COWORK_SERVICES_BILLING_PROJECTION_KEYS_H_
 #define COWORK_SERVICES_BILLING_PROJECTION_KEYS_H_
 
-// The read-view keys that the projection (Activity) and the subscription (app/) share.
+// The read-view keys that the projection of activity and the account (account.h) share.
 
 #include <optional>
 #include <string>

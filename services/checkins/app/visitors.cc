@@ -207,10 +207,9 @@ absl::StatusOr<v1::ListVisitorsResponse> VisitorsApp::ListVisitors(
                           runtime::PageFor<domain::VisitorState>(store_, p, prefix, r.page_token(),
                                                                  r.page_size()));
   v1::ListVisitorsResponse out;
-  for (const domain::VisitorState& v : page.items) {
-    COWORK_ASSIGN_OR_RETURN(*out.add_visitors(), projection::VisitorOf(vault_, v));
-  }
-  out.set_next_page_token(page.next_page_token);
+  COWORK_RETURN_IF_ERROR(eventstore::MovePage(
+      std::move(page), *out.mutable_visitors(), out,
+      [this](const domain::VisitorState& v) { return projection::VisitorOf(vault_, v); }));
   return out;
 }
 

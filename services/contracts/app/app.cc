@@ -68,9 +68,7 @@ using eventstore::PageOf;
 using eventstore::Space;
 using eventstore::Views;
 using eventstore::WriteSet;
-using eventstore::WriteViews;
 using namespace projection;  // NOLINT: this service's keys, views, loading and staging
-
 
 }  // namespace
 
@@ -102,11 +100,10 @@ absl::StatusOr<v1::Plan> App::CreatePlan(const auth::Principal& p,
                                               .booking_credit_minutes = r.booking_credit_minutes()},
                            clock_.Now()));
         WriteSet writes;
-        const domain::PlanState after = eventstore::Stage(
-            Context(p.operator_id, r.request_id(), clock_.Now()), kPlanAggregate, id,
-            r.location_id(), Loaded<domain::PlanState>(), std::move(events), kTopic, writes);
-        WriteViews({}, PlanViews(after), writes);
-        return Decided<v1::Plan>{std::move(writes), PlanView(after)};
+        v1::Plan plan =
+            StagePlan(Context(p.operator_id, r.request_id(), clock_.Now()),
+                      Loaded<domain::PlanState>(), id, r.location_id(), std::move(events), writes);
+        return Decided<v1::Plan>{std::move(writes), std::move(plan)};
       },
       runtime::AdminAtAnswer<v1::Plan>(p, auth::kContractsWrite));
 }
@@ -126,11 +123,10 @@ absl::StatusOr<v1::Plan> App::UpdatePlanPrice(const auth::Principal& p,
             domain::Events events,
             domain::Decide(before.state, domain::ChangePlanPrice{r.price_minor()}, clock_.Now()));
         WriteSet writes;
-        const domain::PlanState after = eventstore::Stage(
-            Context(p.operator_id, r.request_id(), clock_.Now()), kPlanAggregate, r.plan_id(),
-            before.state.location_id(), before, std::move(events), kTopic, writes);
-        WriteViews(PlanViews(before.state), PlanViews(after), writes);
-        return Decided<v1::Plan>{std::move(writes), PlanView(after)};
+        v1::Plan plan =
+            StagePlan(Context(p.operator_id, r.request_id(), clock_.Now()), before, r.plan_id(),
+                      before.state.location_id(), std::move(events), writes);
+        return Decided<v1::Plan>{std::move(writes), std::move(plan)};
       },
       runtime::AdminAtAnswer<v1::Plan>(p, auth::kContractsWrite));
 }

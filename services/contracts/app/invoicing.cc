@@ -33,7 +33,6 @@ using eventstore::PageOf;
 using eventstore::Space;
 using eventstore::Views;
 using eventstore::WriteSet;
-using eventstore::WriteViews;
 using namespace projection;  // NOLINT: this service's keys, views, loading and staging
 
 }  // namespace
@@ -61,11 +60,10 @@ absl::StatusOr<v1::Product> App::CreateProduct(const auth::Principal& p,
                                                                      .cycle = r.cycle()},
                                                clock_.Now()));
         WriteSet writes;
-        const domain::ProductState after = eventstore::Stage(
-            Context(p.operator_id, r.request_id(), clock_.Now()), kProductAggregate, id,
-            r.location_id(), Loaded<domain::ProductState>(), std::move(events), kTopic, writes);
-        WriteViews({}, ProductViews(after), writes);
-        return Decided<v1::Product>{std::move(writes), ProductView(after)};
+        v1::Product product = StageProduct(Context(p.operator_id, r.request_id(), clock_.Now()),
+                                           Loaded<domain::ProductState>(), id, r.location_id(),
+                                           std::move(events), writes);
+        return Decided<v1::Product>{std::move(writes), std::move(product)};
       },
       runtime::AdminAtAnswer<v1::Product>(p, auth::kContractsWrite));
 }
@@ -137,9 +135,8 @@ absl::StatusOr<v1::Purchase> App::Buy(const auth::Principal& p,
         const eventstore::EnvelopeContext context = Context(p.operator_id, r.request_id(), now);
         WriteSet writes;
         const domain::PurchaseState after =
-            eventstore::Stage(context, kPurchaseAggregate, id, location_id,
-                              Loaded<domain::PurchaseState>(), std::move(events), kTopic, writes);
-        WriteViews({}, PurchaseViews(after, tz), writes);
+            StagePurchase(context, Loaded<domain::PurchaseState>(), id, location_id, tz,
+                          std::move(events), writes);
         COWORK_ASSIGN_OR_RETURN(const std::string payer,
                                 PayerOf(directory_, p.operator_id, r.customer_id()));
         COWORK_ASSIGN_OR_RETURN(Books books, OpenBooks(store_, location, payer));
@@ -178,10 +175,9 @@ absl::StatusOr<v1::Purchase> App::CancelPurchase(const auth::Principal& p,
                                .today = calendar::Today(now, tz)},
                            now));
         WriteSet writes;
-        const domain::PurchaseState after = eventstore::Stage(
-            Context(p.operator_id, r.request_id(), now), kPurchaseAggregate, r.purchase_id(),
-            s.location_id(), before, std::move(events), kTopic, writes);
-        WriteViews(PurchaseViews(s, tz), PurchaseViews(after, tz), writes);
+        const domain::PurchaseState after =
+            StagePurchase(Context(p.operator_id, r.request_id(), now), before, r.purchase_id(),
+                          s.location_id(), tz, std::move(events), writes);
         return Decided<v1::Purchase>{std::move(writes), PurchaseView(after)};
       },
       runtime::AdminAtAnswerOrSelf<v1::Purchase>(p, auth::kContractsWrite));
@@ -241,10 +237,8 @@ absl::StatusOr<bool> App::TickPurchase(absl::string_view op, absl::string_view p
             }
             const eventstore::EnvelopeContext context = Context(op, "", now);
             WriteSet writes;
-            const domain::PurchaseState after =
-                eventstore::Stage(context, kPurchaseAggregate, purchase_id, s.location_id(),
-                                  before, std::move(events), kTopic, writes);
-            WriteViews(PurchaseViews(s, tz), PurchaseViews(after, tz), writes);
+            const domain::PurchaseState after = StagePurchase(
+                context, before, purchase_id, s.location_id(), tz, std::move(events), writes);
             if (!charges.empty()) {
               COWORK_ASSIGN_OR_RETURN(const std::string payer,
                                       PayerOf(directory_, op, s.customer_id()));

@@ -114,6 +114,15 @@ absl::StatusOr<Loaded<domain::ContractState>> ContractOf(const eventstore::Store
 }
 
 // Stages `events` on a contract with its views; returns its view after them.
+v1::Plan StagePlan(const eventstore::EnvelopeContext& context,
+                   const Loaded<domain::PlanState>& before, absl::string_view plan_id,
+                   absl::string_view location_id, domain::Events events, WriteSet& writes) {
+  const domain::PlanState after = eventstore::Stage(context, kPlanAggregate, plan_id, location_id,
+                                                    before, std::move(events), kTopic, writes);
+  WriteViews(before.version == 0 ? Views() : PlanViews(before.state), PlanViews(after), writes);
+  return PlanView(after);
+}
+
 v1::Contract StageContract(const eventstore::EnvelopeContext& context,
                            const Loaded<domain::ContractState>& before,
                            absl::string_view contract_id, absl::string_view location_id,

@@ -234,6 +234,29 @@ absl::Status StageBooks(const eventstore::EnvelopeContext& context, Books& books
                    std::move(books.ledger.book_events()), store, writes);
 }
 
+v1::Product StageProduct(const eventstore::EnvelopeContext& context,
+                         const Loaded<domain::ProductState>& before, absl::string_view product_id,
+                         absl::string_view location_id, domain::Events events, WriteSet& writes) {
+  const domain::ProductState after =
+      eventstore::Stage(context, kProductAggregate, product_id, location_id, before,
+                        std::move(events), kTopic, writes);
+  WriteViews(before.version == 0 ? Views() : ProductViews(before.state), ProductViews(after),
+             writes);
+  return ProductView(after);
+}
+
+domain::PurchaseState StagePurchase(const eventstore::EnvelopeContext& context,
+                                    const Loaded<domain::PurchaseState>& before,
+                                    absl::string_view purchase_id, absl::string_view location_id,
+                                    absl::TimeZone tz, domain::Events events, WriteSet& writes) {
+  domain::PurchaseState after =
+      eventstore::Stage(context, kPurchaseAggregate, purchase_id, location_id, before,
+                        std::move(events), kTopic, writes);
+  WriteViews(before.version == 0 ? Views() : PurchaseViews(before.state, tz),
+             PurchaseViews(after, tz), writes);
+  return after;
+}
+
 Views ProductViews(const domain::ProductState& s) {
   const std::string view = ProductView(s).SerializeAsString();
   return {{ProductKey(s.operator_id(), s.product_id()), view},

@@ -90,6 +90,11 @@ absl::StatusOr<Loaded<domain::ContractState>> ContractOf(const eventstore::Store
                                                          absl::string_view operator_id,
                                                          absl::string_view contract_id);
 
+// Stages `events` on a plan with its views; returns its view after them.
+v1::Plan StagePlan(const eventstore::EnvelopeContext& context,
+                   const Loaded<domain::PlanState>& before, absl::string_view plan_id,
+                   absl::string_view location_id, domain::Events events, WriteSet& writes);
+
 // Stages `events` on a contract with its views; returns its view after them.
 v1::Contract StageContract(const eventstore::EnvelopeContext& context,
                            const Loaded<domain::ContractState>& before,
@@ -116,6 +121,15 @@ absl::StatusOr<Books> OpenBooks(const eventstore::Store& store,
 // Stages what the ledger decided on the account and the book, with their views.
 absl::Status StageBooks(const eventstore::EnvelopeContext& context, Books& books,
                         const eventstore::Store& store, eventstore::WriteSet& writes);
+
+// Stage `events` on a product (a purchase) with its views; return it after them.
+v1::Product StageProduct(const eventstore::EnvelopeContext& context,
+                         const Loaded<domain::ProductState>& before, absl::string_view product_id,
+                         absl::string_view location_id, domain::Events events, WriteSet& writes);
+domain::PurchaseState StagePurchase(const eventstore::EnvelopeContext& context,
+                                    const Loaded<domain::PurchaseState>& before,
+                                    absl::string_view purchase_id, absl::string_view location_id,
+                                    absl::TimeZone tz, domain::Events events, WriteSet& writes);
 
 // The read views of each billing aggregate as a function of its state (invoicing.cc).
 eventstore::Views ProductViews(const domain::ProductState& s);

@@ -2,20 +2,14 @@
 
 #include <unicode/unistr.h>
 
-#include <algorithm>
-#include <map>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "absl/strings/cord.h"
-#include "absl/strings/escaping.h"
-#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "libs/crypto/crypto.h"
 #include "libs/eventstore/views.h"
-#include "libs/server/logging.h"
-#include "libs/runtime/requests.h"
 #include "libs/status/field_errors.h"
 #include "libs/status/macros.h"
 #include "services/customers/domain/customer.h"
@@ -26,10 +20,6 @@
 #include "services/customers/app/internal.h"
 
 namespace cowork::customers::app {
-
-using domain::CommandResult;
-using eventstore::ReadView;
-using projection::Loaded;
 
 // `violations` (an INVALID_ARGUMENT from FieldErrors) with another code, keeping its details.
 absl::Status WithCode(absl::StatusCode code, const absl::Status& violations) {

@@ -6,13 +6,11 @@
 #include "cowork/contracts/v1/events.pb.h"
 #include "libs/server/logging.h"
 #include "libs/status/macros.h"
+#include "services/customers/app/internal.h"
 #include "services/customers/domain/customer.h"
 #include "services/customers/domain/validation.h"
 
 namespace cowork::customers::app {
-
-using eventstore::WriteSet;
-using projection::Loaded;
 
 std::unique_ptr<kafka::EventConsumer> NewContractsConsumer(eventstore::Store& store,
                                                            kafka::KafkaOptions kafka, App& app,

@@ -2,23 +2,12 @@
 
 #include "services/customers/app/app.h"
 
-#include <unicode/unistr.h>
-
-#include <algorithm>
-#include <map>
 #include <string>
 #include <utility>
-#include <vector>
 
-#include "absl/strings/cord.h"
-#include "absl/strings/escaping.h"
-#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "libs/crypto/crypto.h"
 #include "libs/eventstore/views.h"
-#include "libs/server/logging.h"
 #include "libs/runtime/requests.h"
-#include "libs/status/field_errors.h"
 #include "libs/status/macros.h"
 #include "services/customers/domain/customer.h"
 #include "services/customers/domain/directory.h"
@@ -28,15 +17,6 @@
 #include "services/customers/app/internal.h"
 
 namespace cowork::customers::app {
-
-using domain::CommandResult;
-using eventstore::Decided;
-using eventstore::PageOf;
-using eventstore::PageSize;
-using eventstore::Paginate;
-using eventstore::ReadView;
-using eventstore::WriteSet;
-using projection::Loaded;
 
 // ---------------------------------------------------------------- directory
 

@@ -13,10 +13,21 @@
 #include "libs/auth/auth.h"
 #include "libs/eventstore/command.h"
 #include "libs/eventstore/store.h"
+#include "libs/eventstore/views.h"
 #include "services/customers/domain/customer.h"
 #include "services/customers/domain/validation.h"
 
 namespace cowork::customers::app {
+
+// The names every file of the App uses.
+using domain::CommandResult;
+using eventstore::Decided;
+using eventstore::Loaded;
+using eventstore::PageOf;
+using eventstore::PageSize;
+using eventstore::Paginate;
+using eventstore::ReadView;
+using eventstore::WriteSet;
 
 // Secrets on the unauthenticated paths (sign-in, setup codes) are bounded before any work.
 inline constexpr size_t kMaxSecretBytes = 4 * domain::kMaxPasswordLength;

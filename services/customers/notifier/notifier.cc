@@ -254,7 +254,7 @@ Notifier::~Notifier() {
 
 void Notifier::Start() {
   scheduler_ = std::make_unique<runtime::Scheduler>(
-      "notifications", [this] { return RunDue(); }, options_.interval);
+      "notifications", [this] { return RunDue(); }, options_.interval, metrics_);
 }
 
 absl::StatusOr<int> Notifier::RunDue() {

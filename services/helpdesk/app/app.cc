@@ -298,16 +298,17 @@ absl::StatusOr<v1::ListTicketsResponse> App::ListTickets(const auth::Principal& 
           }));
   v1::ListTicketsResponse out;
   std::map<std::string, std::optional<std::string>> keys;  // by customer: one read each
-  for (const domain::TicketState& t : page.items) {
-    auto it = keys.find(t.customer_id());
-    if (it == keys.end()) {
-      COWORK_ASSIGN_OR_RETURN(std::optional<std::string> key,
-                              vault_.Get(p.operator_id, t.customer_id()));
-      it = keys.emplace(t.customer_id(), std::move(key)).first;
-    }
-    COWORK_ASSIGN_OR_RETURN(*out.add_tickets(), projection::TicketView(t, it->second));
-  }
-  out.set_next_page_token(page.next_page_token);
+  COWORK_RETURN_IF_ERROR(
+      eventstore::MovePage(std::move(page), *out.mutable_tickets(), out,
+                           [&](const domain::TicketState& t) -> absl::StatusOr<v1::Ticket> {
+                             auto it = keys.find(t.customer_id());
+                             if (it == keys.end()) {
+                               COWORK_ASSIGN_OR_RETURN(std::optional<std::string> key,
+                                                       vault_.Get(p.operator_id, t.customer_id()));
+                               it = keys.emplace(t.customer_id(), std::move(key)).first;
+                             }
+                             return projection::TicketView(t, it->second);
+                           }));
   return out;
 }
 
