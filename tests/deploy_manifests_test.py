@@ -8,8 +8,8 @@ The rules (each a function below, each returning the problems it finds):
     StatefulSet (one replica, its own binary), its Service, its PodDisruptionBudget;
   - the services listen on all interfaces at the ports of the code, and the Prometheus
     annotations name the metrics port;
-  - readiness, liveness (and start-up) probes are GET /healthz on the metrics port (the
-    kubelet's gRPC probes cannot speak TLS); no other kind of probe;
+  - readiness (and start-up) probes are GET /healthz, liveness probes GET /livez, on the
+    metrics port (the kubelet's gRPC probes cannot speak TLS); no other kind of probe;
   - terminationGracePeriodSeconds is well above the drain (COWORK_DRAIN_SECONDS);
   - COWORK_DATA_DIR lies on a volume from a volumeClaimTemplate (not the image, not emptyDir);
   - configuration comes from a ConfigMap present in the overlay, and every COWORK_* variable
@@ -580,11 +580,12 @@ def check_probes(docs, facts, overlay):
                     problems.append("cowork-%s: no %s" % (svc, kind))
                 continue
             http = probe.get("httpGet")
-            if not http or http.get("path") != "/healthz" or \
+            path = "/livez" if kind == "livenessProbe" else "/healthz"
+            if not http or http.get("path") != path or \
                     port_number(c, http.get("port")) != metrics or \
                     http.get("scheme", "HTTP") != "HTTP":
-                problems.append("cowork-%s: %s must be GET /healthz on the metrics port %d, got %s"
-                                % (svc, kind, metrics, probe))
+                problems.append("cowork-%s: %s must be GET %s on the metrics port %d, got %s"
+                                % (svc, kind, path, metrics, probe))
             others = set(probe) & {"grpc", "tcpSocket", "exec"}
             if others:
                 problems.append("cowork-%s: %s also has %s" % (svc, kind, sorted(others)))

@@ -310,9 +310,14 @@ absl::StatusOr<Principal> TokenVerifier::VerifyUncached(absl::string_view token,
   p.expires = expires;
   switch (role) {
     case Role::kPlatform: {
-      // The subject is informative for platform staff; absent is fine.
+      // The subject is informative for platform staff; absent is fine, as are permissions.
       const char* sub = jwt_get_grant(jwt.get(), "sub");
       if (sub != nullptr) p.subject = sub;
+      if (CString perms(jwt_get_grants_json(jwt.get(), "perms")); perms != nullptr) {
+        absl::StatusOr<std::vector<std::string>> list = StringArrayClaim(jwt.get(), "perms");
+        if (!list.ok()) return list.status();
+        p.permissions.insert(list->begin(), list->end());
+      }
       break;
     }
     case Role::kAdmin: {
@@ -361,8 +366,13 @@ std::string MintAdminToken(absl::string_view private_key_pem, const AdminTokenSp
 }
 
 std::string MintPlatformToken(absl::string_view private_key_pem, absl::string_view subject,
-                              absl::Time now, absl::Duration ttl) {
+                              absl::Time now, absl::Duration ttl,
+                              const std::vector<std::string>& permissions) {
   JwtPtr jwt = NewToken(kRolePlatform, subject, now, ttl);
+  if (!permissions.empty()) {
+    const std::string perms = absl::StrCat("{\"perms\":", JsonStringArray(permissions), "}");
+    CheckRc(jwt_add_grants_json(jwt.get(), perms.c_str()), "jwt_add_grants_json");
+  }
   return EncodeEs256(jwt.get(), private_key_pem);
 }
 
@@ -373,6 +383,15 @@ std::string MintSessionToken(absl::string_view private_key_pem, const SessionTok
   CheckRc(jwt_add_grant(jwt.get(), "sid", spec.session_id.c_str()), "jwt_add_grant(sid)");
   CheckRc(jwt_add_grant_int(jwt.get(), "gen", spec.session_generation), "jwt_add_grant_int(gen)");
   return EncodeEs256(jwt.get(), private_key_pem);
+}
+
+absl::Status RequirePlatformPermission(const Principal& p, absl::string_view permission) {
+  if (!p.is_platform()) return absl::PermissionDeniedError("a platform token is required");
+  if (!p.permissions.contains(permission)) {
+    return absl::PermissionDeniedError(
+        absl::StrCat("the platform token lacks the permission ", permission));
+  }
+  return absl::OkStatus();
 }
 
 absl::Status RequirePermission(const Principal& p, absl::string_view permission) {

@@ -57,6 +57,9 @@ inline constexpr absl::string_view kHelpdeskRead = "helpdesk.read";
 inline constexpr absl::string_view kHelpdeskWrite = "helpdesk.write";
 // "Invoices from the platform": list and download the operator's subscription invoices.
 inline constexpr absl::string_view kPlatformInvoices = "platform.invoices";
+// Platform tokens only (not among AllPermissions): the consumers' quarantine of every service,
+// which holds events of every operator.
+inline constexpr absl::string_view kPlatformQuarantine = "platform.quarantine";
 // Every permission above (dev tokens carry them all).
 std::vector<std::string> AllPermissions();
 
@@ -154,8 +157,10 @@ struct SessionTokenSpec {
 // start-up (keys.h), so minting with one aborts.
 std::string MintAdminToken(absl::string_view private_key_pem, const AdminTokenSpec& spec,
                            absl::Time now);
+// A platform token may carry "perms" (e.g. kPlatformQuarantine); without `permissions`, none.
 std::string MintPlatformToken(absl::string_view private_key_pem, absl::string_view subject,
-                              absl::Time now, absl::Duration ttl = absl::Hours(1));
+                              absl::Time now, absl::Duration ttl = absl::Hours(1),
+                              const std::vector<std::string>& permissions = {});
 std::string MintSessionToken(absl::string_view private_key_pem, const SessionTokenSpec& spec,
                              absl::Time now);
 
@@ -176,6 +181,8 @@ absl::Status RequireAdmin(const Principal& p, absl::string_view permission,
 // PERMISSION_DENIED unless `p` is an admin holding `permission`, whatever its location scope
 // (for calls that check the location once they know it).
 absl::Status RequirePermission(const Principal& p, absl::string_view permission);
+// PERMISSION_DENIED unless `p` is a platform token holding `permission`.
+absl::Status RequirePlatformPermission(const Principal& p, absl::string_view permission);
 // An admin as above, or the customer `customer_id` themself.
 absl::Status RequireAdminOrSelf(const Principal& p, absl::string_view permission,
                                 absl::string_view location_id, absl::string_view customer_id);

@@ -146,6 +146,26 @@ TEST(TokenVerifier, PlatformRoundTrip) {
   EXPECT_EQ(CallerOf(*p), "platform:root@platform");
 }
 
+TEST(TokenVerifier, PlatformPermissionsRoundTripAndOnlyPlatformTokensUseThem) {
+  absl::StatusOr<Principal> p =
+      Verifier().Verify(MintPlatformToken(Keys().platform.private_pem, "ops@platform", kNow,
+                                          absl::Hours(1), {std::string(kPlatformQuarantine)}),
+                        kNow);
+  ASSERT_TRUE(p.ok()) << p.status();
+  EXPECT_TRUE(RequirePlatformPermission(*p, kPlatformQuarantine).ok());
+  EXPECT_FALSE(p->HasPermission(kPlatformQuarantine));  // an admin's check never passes
+  absl::StatusOr<Principal> plain =
+      Verifier().Verify(MintPlatformToken(Keys().platform.private_pem, "root", kNow), kNow);
+  ASSERT_TRUE(plain.ok()) << plain.status();
+  EXPECT_EQ(RequirePlatformPermission(*plain, kPlatformQuarantine).code(),
+            absl::StatusCode::kPermissionDenied);
+  Principal admin;
+  admin.role = Role::kAdmin;
+  admin.permissions.insert(std::string(kPlatformQuarantine));
+  EXPECT_EQ(RequirePlatformPermission(admin, kPlatformQuarantine).code(),
+            absl::StatusCode::kPermissionDenied);
+}
+
 TEST(TokenVerifier, CustomerRoundTrip) {
   absl::StatusOr<Principal> p =
       Verifier().Verify(MintSessionToken(Keys().session.private_pem, Session(), kNow), kNow);

@@ -325,12 +325,13 @@ void Directory::Subscribe(kafka::EventConsumer& consumer) const {
   consumer.On<events::LocationUpdated>(apply);
   consumer.On<events::CustomerAdded>(apply);
   consumer.On<events::CustomerUpdated>(apply);
-  consumer.On<events::CustomerSuspended>(apply);
-  consumer.On<events::CustomerReactivated>(apply);
   consumer.On<events::UserAccountCreated>(apply);
-  consumer.On<events::PasswordChanged>(apply);
-  consumer.On<events::CustomerSignedOut>(apply);
-  consumer.On<events::CustomerErased>(apply);
+  // Who may act: never set aside, so a session is never left open by an event in quarantine.
+  consumer.On<events::CustomerSuspended>(apply, kafka::OnFailure::kStall);
+  consumer.On<events::CustomerReactivated>(apply, kafka::OnFailure::kStall);
+  consumer.On<events::PasswordChanged>(apply, kafka::OnFailure::kStall);
+  consumer.On<events::CustomerSignedOut>(apply, kafka::OnFailure::kStall);
+  consumer.On<events::CustomerErased>(apply, kafka::OnFailure::kStall);
   consumer.On<events::TeamCreated>(apply);
   consumer.On<events::TeamMemberAdded>(apply);
   consumer.On<events::TeamMemberRemoved>(apply);

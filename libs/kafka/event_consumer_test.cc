@@ -211,7 +211,7 @@ TEST_F(EventConsumerTest, AnEventAheadOfItsPredecessorWaitsForItsTurn) {
   EXPECT_EQ(Count(), 3);
 }
 
-TEST_F(EventConsumerTest, SkipsUnknownTypesAndGarbageButStoresTheirOffsets) {
+TEST_F(EventConsumerTest, SkipsUnknownTypesQuarantinesGarbageAndStoresTheirOffsets) {
   auto consumer = MakeConsumer({});
   ASSERT_TRUE(consumer->Start().ok());
   LocationCreated location;
@@ -219,15 +219,25 @@ TEST_F(EventConsumerTest, SkipsUnknownTypesAndGarbageButStoresTheirOffsets) {
   Produce({Envelope("location", "l1", 1, location)});
   ASSERT_TRUE(ProduceAll(kafka_, kTopic, {{"junk", "\xff\xff not a protobuf"}}).ok());
   Produce({OperatorEvent("a", 1)});
-  ASSERT_TRUE(Eventually([&] { return consumer->applied() + consumer->skipped() == 3; }));
+  ASSERT_TRUE(Eventually(
+      [&] { return consumer->applied() + consumer->skipped() + consumer->quarantined() == 3; }));
   EXPECT_EQ(consumer->applied(), 1u);
-  EXPECT_EQ(consumer->skipped(), 2u);
+  EXPECT_EQ(consumer->skipped(), 1u);
+  EXPECT_EQ(consumer->quarantined(), 1);
   EXPECT_EQ(calls_.load(), 1);
   ASSERT_TRUE(Eventually([&] { return StoredOffsets("test.projection") == 3; }));
   auto applied =
       store_->Get(eventstore::Space::kMeta, "consumer/test.projection/applied/location/l1");
   ASSERT_TRUE(applied.ok());
   EXPECT_EQ(applied->value_or(""), "1");
+  auto listed = consumer->ListQuarantined("", 10);
+  ASSERT_TRUE(listed.ok()) << listed.status();
+  ASSERT_EQ(listed->size(), 1u);
+  EXPECT_EQ((*listed)[0].key(), "junk");
+  EXPECT_EQ((*listed)[0].value(), "\xff\xff not a protobuf");
+  EXPECT_EQ((*listed)[0].reason(), "not an event envelope");
+  EXPECT_EQ((*listed)[0].topic(), kTopic);
+  EXPECT_TRUE((*listed)[0].aggregate_type().empty());
 }
 
 TEST_F(EventConsumerTest, ARestartResumesFromTheStoredOffsets) {
@@ -273,7 +283,7 @@ TEST_F(EventConsumerTest, RebuildResetsTheProjectionAndReappliesFromZero) {
   EXPECT_EQ(View("operator/a"), "a@2");
 }
 
-TEST_F(EventConsumerTest, AbortedHandlersAreRetriedOtherErrorsSkipped) {
+TEST_F(EventConsumerTest, AbortedHandlersAreRetriedRejectedEventsQuarantined) {
   std::atomic<int> aborts_left{3};
   fail_with_ = [&](const common::v1::EventEnvelope& e) -> absl::Status {
     if (e.aggregate_id() == "retry" && aborts_left > 0) {
@@ -286,13 +296,20 @@ TEST_F(EventConsumerTest, AbortedHandlersAreRetriedOtherErrorsSkipped) {
   auto consumer = MakeConsumer({});
   ASSERT_TRUE(consumer->Start().ok());
   Produce({OperatorEvent("retry", 1), OperatorEvent("bad", 1), OperatorEvent("ok", 1)});
-  ASSERT_TRUE(Eventually([&] { return consumer->applied() + consumer->skipped() == 3; }));
+  ASSERT_TRUE(Eventually([&] { return consumer->applied() + consumer->quarantined() == 3; }));
   EXPECT_EQ(consumer->applied(), 2u);
-  EXPECT_EQ(consumer->skipped(), 1u);
+  EXPECT_EQ(consumer->skipped(), 0u);
+  EXPECT_EQ(consumer->quarantined(), 1);
   EXPECT_EQ(aborts_left.load(), 0);
   EXPECT_EQ(calls_.load(), 3 + 3);  // three aborted attempts, then one call per event
   EXPECT_EQ(View("operator/retry"), "retry@1");
   EXPECT_EQ(View("operator/bad"), "");
+  auto listed = consumer->ListQuarantined("", 10);
+  ASSERT_TRUE(listed.ok()) << listed.status();
+  ASSERT_EQ(listed->size(), 1u);
+  EXPECT_EQ((*listed)[0].aggregate_id(), "bad");
+  EXPECT_EQ((*listed)[0].type(), "cowork.customers.v1.OperatorCreated");
+  EXPECT_EQ((*listed)[0].reason(), "rejected by its handler: FAILED_PRECONDITION: rule says no");
 }
 
 TEST_F(EventConsumerTest, LagCountsWhatIsBehindTheHighWatermark) {
@@ -447,7 +464,7 @@ TEST_F(EventConsumerTest, WriteOnlyHoldsAnEventAheadOfItsPredecessor) {
   EXPECT_EQ(Seen(), 3);
 }
 
-TEST_F(EventConsumerTest, WriteOnlySkipsUnknownTypesAndGarbageButStoresTheirOffsets) {
+TEST_F(EventConsumerTest, WriteOnlySkipsUnknownTypesQuarantinesGarbageAndStoresTheirOffsets) {
   LocationCreated location;
   location.set_location_id("l1");
   Produce({Envelope("location", "l1", 1, location)});
@@ -455,16 +472,19 @@ TEST_F(EventConsumerTest, WriteOnlySkipsUnknownTypesAndGarbageButStoresTheirOffs
   Produce({OperatorEvent("a", 1)});
   auto consumer = MakeWriteOnlyConsumer({});
   ASSERT_TRUE(consumer->Start().ok());
-  ASSERT_TRUE(Eventually([&] { return consumer->applied() + consumer->skipped() == 3; }));
+  ASSERT_TRUE(Eventually(
+      [&] { return consumer->applied() + consumer->skipped() + consumer->quarantined() == 3; }));
   EXPECT_EQ(consumer->applied(), 1u);
-  EXPECT_EQ(consumer->skipped(), 2u);
+  EXPECT_EQ(consumer->skipped(), 1u);
+  EXPECT_EQ(consumer->quarantined(), 1);
   EXPECT_EQ(StoredOffsets("test.batched"), 3);
   auto applied = store_->Get(eventstore::Space::kMeta, "consumer/test.batched/applied/location/l1");
   ASSERT_TRUE(applied.ok());
   EXPECT_EQ(applied->value_or(""), "1");
 }
 
-TEST_F(EventConsumerTest, WriteOnlyRetriesAbortedHandlersAndDropsRejectedEventsWrites) {
+TEST_F(EventConsumerTest,
+       WriteOnlyRetriesAbortedHandlersAndQuarantinesRejectedEventsWithoutTheirWrites) {
   std::atomic<int> aborts_left{3};
   fail_with_ = [&](const common::v1::EventEnvelope& e) -> absl::Status {
     if (e.aggregate_id() == "retry" && aborts_left > 0) {
@@ -478,11 +498,12 @@ TEST_F(EventConsumerTest, WriteOnlyRetriesAbortedHandlersAndDropsRejectedEventsW
            OperatorEvent("ok", 1)});
   auto consumer = MakeWriteOnlyConsumer({});
   ASSERT_TRUE(consumer->Start().ok());
-  ASSERT_TRUE(Eventually([&] { return consumer->applied() + consumer->skipped() == 4; }));
+  ASSERT_TRUE(Eventually([&] { return consumer->applied() + consumer->quarantined() == 4; }));
   EXPECT_EQ(consumer->applied(), 3u);
-  EXPECT_EQ(consumer->skipped(), 1u);
+  EXPECT_EQ(consumer->quarantined(), 1);
   EXPECT_EQ(aborts_left.load(), 0);
-  EXPECT_EQ(calls_.load(), 4 + 3);  // three aborted attempts, then one call per event
+  // Three aborted attempts, one call per event, and the rejected one decided again on its own.
+  EXPECT_EQ(calls_.load(), 4 + 3 + 1);
   EXPECT_EQ(View("operator/retry"), "retry@1");
   EXPECT_EQ(View("operator/bad"), "");
   EXPECT_EQ(Seen(), 3);
@@ -514,6 +535,220 @@ TEST_F(EventConsumerTest, WriteOnlyResumesFromTheStoredOffsetsAndRebuildsFromZer
   ASSERT_TRUE(Eventually([&] { return rebuilt->applied() == 5; }));
   EXPECT_EQ(Seen(), 5);
   EXPECT_EQ(View("operator/a"), "a@2");
+}
+
+// ---------------------------------------------------------------- never past an event
+
+TEST_F(EventConsumerTest, ARejectedEventHoldsTheLaterEventsOfItsAggregateOthersGoOn) {
+  std::atomic<bool> broken{true};
+  fail_with_ = [&](const common::v1::EventEnvelope& e) -> absl::Status {
+    if (broken && e.aggregate_id() == "a" && e.sequence() == 1) {
+      return absl::InvalidArgumentError("name: too long");
+    }
+    return absl::OkStatus();
+  };
+  Produce(
+      {OperatorEvent("a", 1), OperatorEvent("a", 2), OperatorEvent("b", 1), OperatorEvent("a", 3)});
+  {
+    auto consumer = MakeConsumer({});
+    ASSERT_TRUE(consumer->Start().ok());
+    ASSERT_TRUE(Eventually([&] { return consumer->applied() + consumer->quarantined() == 4; }));
+    EXPECT_EQ(consumer->applied(), 1u);  // b
+    EXPECT_EQ(View("operator/a"), "");
+    EXPECT_EQ(View("operator/b"), "b@1");
+  }
+  // After a restart the aggregate is still held: a later event waits too.
+  Produce({OperatorEvent("a", 4)});
+  auto consumer = MakeConsumer({});
+  ASSERT_TRUE(consumer->Start().ok());
+  ASSERT_TRUE(Eventually([&] { return consumer->quarantined() == 4; }));
+  auto listed = consumer->ListQuarantined("", 10);
+  ASSERT_TRUE(listed.ok()) << listed.status();
+  ASSERT_EQ(listed->size(), 4u);
+  std::string head;
+  for (const common::v1::QuarantinedEvent& q : *listed) {
+    if (q.sequence() == 1) head = q.id();
+  }
+  ASSERT_FALSE(head.empty());
+  for (const common::v1::QuarantinedEvent& q : *listed) {
+    EXPECT_EQ(q.aggregate_id(), "a");
+    EXPECT_EQ(q.waiting_behind(), q.sequence() == 1 ? "" : head) << q.id();
+  }
+  auto paged = consumer->ListQuarantined((*listed)[1].id(), 10);
+  ASSERT_TRUE(paged.ok()) << paged.status();
+  EXPECT_EQ(paged->size(), 2u);
+
+  // Only the first can be retried; while it still fails nothing moves.
+  EXPECT_TRUE(absl::IsFailedPrecondition(consumer->Retry((*listed)[3].id()).status()));
+  auto still = consumer->Retry(head);
+  EXPECT_TRUE(absl::IsFailedPrecondition(still.status())) << still.status();
+  EXPECT_EQ(View("operator/a"), "");
+
+  broken = false;  // the fix
+  auto released = consumer->Retry(head);
+  ASSERT_TRUE(released.ok()) << released.status();
+  EXPECT_EQ(released->applied, 4);
+  EXPECT_EQ(released->still_held, 0);
+  EXPECT_EQ(View("operator/a"), "a@4");
+  EXPECT_EQ(consumer->quarantined(), 0);
+  EXPECT_TRUE(absl::IsNotFound(consumer->GetQuarantined(head).status()));
+  // The aggregate goes on normally.
+  Produce({OperatorEvent("a", 5)});
+  ASSERT_TRUE(Eventually([&] { return View("operator/a") == "a@5"; }));
+  EXPECT_EQ(consumer->quarantined(), 0);
+}
+
+TEST_F(EventConsumerTest, ADiscardIsRecordedAndReleasesTheAggregate) {
+  fail_with_ = [&](const common::v1::EventEnvelope& e) -> absl::Status {
+    if (e.aggregate_id() == "a" && e.sequence() == 1) return absl::NotFoundError("no such plan");
+    return absl::OkStatus();
+  };
+  Produce({OperatorEvent("a", 1), OperatorEvent("a", 2)});
+  auto consumer = MakeConsumer({});
+  ASSERT_TRUE(consumer->Start().ok());
+  ASSERT_TRUE(Eventually([&] { return consumer->quarantined() == 2; }));
+  auto listed = consumer->ListQuarantined("", 10);
+  ASSERT_TRUE(listed.ok()) << listed.status();
+  auto released = consumer->Discard((*listed)[0].id(), "platform:ops", "plan deleted by hand");
+  ASSERT_TRUE(released.ok()) << released.status();
+  EXPECT_EQ(released->applied, 1);
+  EXPECT_EQ(View("operator/a"), "a@2");
+  EXPECT_EQ(consumer->quarantined(), 0);
+  auto recorded = store_->ReadEvents("quarantine", "test.projection");
+  ASSERT_TRUE(recorded.ok()) << recorded.status();
+  ASSERT_EQ(recorded->size(), 1u);
+  common::v1::QuarantinedEventDiscarded discarded;
+  ASSERT_TRUE((*recorded)[0].payload().UnpackTo(&discarded));
+  EXPECT_EQ(discarded.by(), "platform:ops");
+  EXPECT_EQ(discarded.note(), "plan deleted by hand");
+  EXPECT_EQ(discarded.event().id(), (*listed)[0].id());
+  EXPECT_EQ(discarded.event().value(), (*listed)[0].value());
+  EXPECT_TRUE(store_->ReadOutbox(10)->empty());  // recorded, never published
+  EXPECT_TRUE(absl::IsNotFound(consumer->Discard((*listed)[0].id(), "x", "y").status()));
+  EXPECT_TRUE(absl::IsInvalidArgument(consumer->Retry("not an id").status()));
+}
+
+TEST_F(EventConsumerTest, AStorageErrorStallsTheConsumerUntilItPasses) {
+  StartBroker(1);
+  std::atomic<bool> full{true};
+  fail_with_ = [&](const common::v1::EventEnvelope& e) -> absl::Status {
+    if (full && e.aggregate_id() == "a") return absl::ResourceExhaustedError("disk full");
+    return absl::OkStatus();
+  };
+  Produce({OperatorEvent("a", 1), OperatorEvent("b", 1)});
+  auto consumer = MakeConsumer({});
+  ASSERT_TRUE(consumer->Start().ok());
+  ASSERT_TRUE(Eventually([&] { return consumer->stalled(); }));
+  ASSERT_TRUE(Eventually([&] { return calls_.load() >= 3; }));  // retried, not skipped
+  EXPECT_EQ(StoredOffsets("test.projection"), 0);
+  EXPECT_EQ(View("operator/b"), "");  // nothing goes past it
+  EXPECT_EQ(consumer->quarantined(), 0);
+  full = false;
+  ASSERT_TRUE(Eventually([&] { return consumer->applied() == 2; }));
+  EXPECT_FALSE(consumer->stalled());
+  EXPECT_EQ(View("operator/a"), "a@1");
+  EXPECT_EQ(StoredOffsets("test.projection"), 2);
+}
+
+// Security events: a lost suspension would leave access open, so the consumer stalls instead
+// of setting one aside, even behind a quarantined event of the same aggregate.
+TEST_F(EventConsumerTest, AnEventRegisteredToStallIsNeverSetAside) {
+  StartBroker(1);
+  std::atomic<bool> broken{true};
+  fail_with_ = [&](const common::v1::EventEnvelope& e) -> absl::Status {
+    if (e.aggregate_id() == "a" && e.sequence() == 1) return absl::InvalidArgumentError("bad");
+    return absl::OkStatus();
+  };
+  auto consumer = MakeConsumer({});
+  consumer->On<customers::v1::CustomerSuspended>(
+      [&](const common::v1::EventEnvelope&, const customers::v1::CustomerSuspended& s,
+          eventstore::WriteSet& writes) -> absl::Status {
+        if (broken) return absl::InvalidArgumentError("cannot read the reason");
+        writes.Put(eventstore::Space::kViews, absl::StrCat("suspended/", s.customer_id()), "yes");
+        return absl::OkStatus();
+      },
+      OnFailure::kStall);
+  ASSERT_TRUE(consumer->Start().ok());
+  customers::v1::CustomerSuspended suspended;
+  suspended.set_customer_id("c1");
+  Produce({Envelope("customer", "c1", 1, suspended), OperatorEvent("b", 1)});
+  ASSERT_TRUE(Eventually([&] { return consumer->stalled(); }));
+  EXPECT_EQ(consumer->quarantined(), 0);
+  EXPECT_EQ(View("operator/b"), "");
+  broken = false;
+  ASSERT_TRUE(Eventually([&] { return View("operator/b") == "b@1"; }));
+  EXPECT_EQ(View("suspended/c1"), "yes");
+  EXPECT_FALSE(consumer->stalled());
+
+  // Behind a quarantined event of its aggregate it stalls too, until that one is released.
+  Produce({OperatorEvent("a", 1), Envelope("operator", "a", 2, suspended)});
+  ASSERT_TRUE(Eventually([&] { return consumer->quarantined() == 1 && consumer->stalled(); }));
+  auto listed = consumer->ListQuarantined("", 10);
+  ASSERT_TRUE(listed.ok()) << listed.status();
+  ASSERT_EQ(listed->size(), 1u);
+  ASSERT_TRUE(consumer->Discard((*listed)[0].id(), "platform:ops", "bad").ok());
+  ASSERT_TRUE(Eventually([&] { return !consumer->stalled() && consumer->quarantined() == 0; }));
+  ASSERT_TRUE(Eventually([&] { return StoredOffsets("test.projection") == 4; }));
+}
+
+TEST_F(EventConsumerTest, AFullQuarantineStallsTheConsumer) {
+  StartBroker(1);
+  fail_with_ = [](const common::v1::EventEnvelope& e) -> absl::Status {
+    if (e.aggregate_id() != "ok") return absl::InvalidArgumentError("bad");
+    return absl::OkStatus();
+  };
+  Produce({OperatorEvent("x", 1), OperatorEvent("y", 1), OperatorEvent("z", 1),
+           OperatorEvent("ok", 1)});
+  auto consumer = MakeConsumer({.max_quarantined = 2});
+  ASSERT_TRUE(consumer->Start().ok());
+  ASSERT_TRUE(Eventually([&] { return consumer->quarantined() == 2 && consumer->stalled(); }));
+  EXPECT_EQ(View("operator/ok"), "");
+  auto listed = consumer->ListQuarantined("", 10);
+  ASSERT_TRUE(listed.ok()) << listed.status();
+  ASSERT_TRUE(consumer->Discard((*listed)[0].id(), "platform:ops", "bad").ok());
+  ASSERT_TRUE(Eventually([&] { return View("operator/ok") == "ok@1"; }));
+  EXPECT_EQ(consumer->quarantined(), 2);
+}
+
+// The disk fills while events arrive: every commit fails and nothing is skipped. RocksDB may
+// refuse writes until the store is opened again (a failed flush), which in a service the
+// liveness probe does by restarting it: the events are then applied once, in order.
+TEST_F(EventConsumerTest, ACommitThatFailsIsRetriedAndNothingIsSkipped) {
+  StartBroker(1);
+  eventstore::DiskFaults disk;
+  TempDir dir;
+  const eventstore::StoreOptions options{.path = dir.path(), .durable = true, .disk_faults = &disk};
+  auto opened = eventstore::Store::Open(options);
+  ASSERT_TRUE(opened.ok()) << opened.status();
+  store_ = *std::move(opened);  // the projection's handlers read and write this one
+  auto consumer = MakeConsumer({});
+  ASSERT_TRUE(consumer->Start().ok());
+  Produce({OperatorEvent("a", 1)});
+  ASSERT_TRUE(Eventually([&] { return consumer->applied() == 1; }));
+
+  disk.SetFull(true);
+  Produce({OperatorEvent("a", 2), OperatorEvent("b", 1)});
+  ASSERT_TRUE(Eventually([&] { return consumer->stalled() && calls_.load() >= 4; }));
+  EXPECT_EQ(consumer->applied(), 1u);
+  EXPECT_EQ(consumer->skipped(), 0u);
+  EXPECT_EQ(consumer->quarantined(), 0);
+
+  consumer.reset();
+  store_.reset();
+  disk.SetFull(false);
+  opened = eventstore::Store::Open(options);
+  ASSERT_TRUE(opened.ok()) << opened.status();
+  store_ = *std::move(opened);
+  consumer = MakeConsumer({});
+  ASSERT_TRUE(consumer->Start().ok());
+  ASSERT_TRUE(Eventually([&] { return consumer->applied() == 2; }));
+  EXPECT_EQ(consumer->skipped(), 0u);
+  EXPECT_EQ(View("operator/a"), "a@2");
+  EXPECT_EQ(View("operator/b"), "b@1");
+  EXPECT_EQ(Count(), 3);
+  EXPECT_EQ(StoredOffsets("test.projection"), 3);
+  consumer.reset();
+  store_.reset();
 }
 
 }  // namespace

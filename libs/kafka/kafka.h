@@ -31,6 +31,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "cowork/common/v1/envelope.pb.h"
+#include "cowork/common/v1/quarantine.pb.h"
 #include "google/protobuf/message.h"
 #include "libs/eventstore/store.h"
 
@@ -111,39 +112,65 @@ struct ConsumerOptions {
   bool rebuild = false;
   // Called on rebuild; must delete this projection's views.
   std::function<absl::Status(eventstore::Store&)> reset;
+  // Messages the quarantine holds at most; then the consumer stalls on the next one that
+  // would go there (an alert is due long before). At least 1.
+  int64_t max_quarantined = 10'000;
+};
+
+// What a consumer does with an event its handler cannot apply for good.
+enum class OnFailure {
+  // Sets it aside in the quarantine; the consumer goes on with other aggregates.
+  kQuarantine,
+  // Never goes past it: retries with backoff (stalled()) until it applies or an operator acts
+  // on the events before it. For the events whose loss would leave access open (suspension,
+  // password change, sign-out, erasure).
+  kStall,
 };
 
 // Owns one background thread. The handlers run on it, one message at a time, in partition
 // order. A handler adds its projection writes (and may append events) to `writes`; the
 // consumer adds the offset and the applied sequence and commits, after each message or, with
-// ConsumerOptions::write_only, after each poll round. A handler error of ABORTED or
-// UNAVAILABLE is retried (with backoff); any other error is logged, and the event is skipped
-// (its writes dropped) so one bad event cannot stop the projection. An envelope whose
-// `service` is not the topic's owner, or whose payload is not an event of the owner's package,
-// is refused: logged and counted (refused()), never applied.
+// ConsumerOptions::write_only, after each poll round.
+//
+// The offset never moves past a message that was not handled:
+//  - A handler error that may pass (a storage error such as a full disk, ABORTED, UNAVAILABLE,
+//    INTERNAL, anything but the codes below) and any failed commit are retried with backoff;
+//    stalled() is true meanwhile and the service reports NOT_SERVING.
+//  - A message that is not an event envelope, a payload that does not parse, and an event its
+//    handler rejects for good (INVALID_ARGUMENT, FAILED_PRECONDITION, NOT_FOUND,
+//    ALREADY_EXISTS, OUT_OF_RANGE, PERMISSION_DENIED) go to the quarantine, a record in the
+//    store with the raw bytes (common.v1.QuarantinedEvent). The later events of the same
+//    aggregate wait in the quarantine behind it, so nothing is applied out of order; other
+//    aggregates go on. An event registered with OnFailure::kStall is never set aside, nor
+//    put behind one that is: the consumer stalls on it instead.
+//  - The quarantine holds at most ConsumerOptions::max_quarantined messages; beyond that the
+//    consumer stalls.
+// An envelope whose `service` is not the topic's owner, or whose payload is not an event of
+// the owner's package, is refused: logged and counted (refused()), never applied.
 class EventConsumer {
  public:
   // Registers a handler for payloads of type T (by full proto name). Before Start.
   template <typename T>
-  void On(std::function<absl::Status(const common::v1::EventEnvelope&, const T&,
-                                     eventstore::WriteSet&)>
-              handler) {
+  void On(
+      std::function<absl::Status(const common::v1::EventEnvelope&, const T&, eventstore::WriteSet&)>
+          handler,
+      OnFailure on_failure = OnFailure::kQuarantine) {
     handlers_[T::descriptor()->full_name()] = {
         [] { return std::unique_ptr<google::protobuf::Message>(new T()); },
-        [handler = std::move(handler)](const common::v1::EventEnvelope& e,
-                                       const google::protobuf::Message& m,
-                                       eventstore::WriteSet& w) {
-          return handler(e, static_cast<const T&>(m), w);
-        }};
+        [handler = std::move(handler)](
+            const common::v1::EventEnvelope& e, const google::protobuf::Message& m,
+            eventstore::WriteSet& w) { return handler(e, static_cast<const T&>(m), w); },
+        on_failure};
   }
 
   EventConsumer(eventstore::Store& store, KafkaOptions kafka, ConsumerOptions options);
+  const std::string& name() const { return options_.name; }
   ~EventConsumer();  // stops the thread
   absl::Status Start();
   // Messages behind the high watermarks, summed over partitions (for the lag metric).
   int64_t Lag() const;
   uint64_t applied() const;  // events applied since start
-  uint64_t skipped() const;  // duplicates and unknown types since start
+  uint64_t skipped() const;  // duplicates, unknown types and refused events since start
   uint64_t refused() const;  // envelopes of another service than their topic's, since start
   // Store commits since start: one per message, fewer when write_only gathers several.
   uint64_t commits() const;
@@ -152,10 +179,35 @@ class EventConsumer {
   // cluster reports (asked now, waiting at most `timeout`). False before Start. UNAVAILABLE
   // when the cluster does not answer. Thread-safe.
   absl::StatusOr<bool> CaughtUp(absl::Duration timeout) const;
+  // True while the consumer retries a message it cannot get past (see above). Thread-safe.
+  bool stalled() const;
+  // Messages in the quarantine now. Thread-safe.
+  int64_t quarantined() const;
+
+  // The quarantine, oldest first (by topic, partition, offset), from after `after` (an id;
+  // empty: from the start), at most `limit`. Thread-safe, as are the calls below.
+  absl::StatusOr<std::vector<common::v1::QuarantinedEvent>> ListQuarantined(absl::string_view after,
+                                                                            size_t limit) const;
+  absl::StatusOr<common::v1::QuarantinedEvent> GetQuarantined(absl::string_view id) const;
+  struct Released {
+    int applied = 0;     // the event and those that waited behind it, applied now
+    int still_held = 0;  // events of the aggregate still in the quarantine
+  };
+  // Applies a quarantined event again (after a fix), then the events of its aggregate that
+  // waited behind it, in order; one of them that fails for good heads the quarantine of the
+  // aggregate in its place. NOT_FOUND, FAILED_PRECONDITION when it waits behind another one
+  // or still fails (the record's reason updated).
+  absl::StatusOr<Released> Retry(absl::string_view id);
+  // Gives up a quarantined event: records QuarantinedEventDiscarded (`by`, `note`) in the
+  // store's event log (aggregate "quarantine", id: the consumer's name; never published), then
+  // releases what waited behind it as Retry does.
+  absl::StatusOr<Released> Discard(absl::string_view id, absl::string_view by,
+                                   absl::string_view note);
 
   struct Registered {
     std::function<std::unique_ptr<google::protobuf::Message>()> make;
     EventHandler handle;
+    OnFailure on_failure = OnFailure::kQuarantine;
   };
 
  private:

@@ -1,16 +1,16 @@
 #include "libs/runtime/runtime.h"
 
-#include "CLI/CLI.hpp"
-
 #include <signal.h>
 
 #include <iostream>
 #include <thread>
 #include <utility>
 
+#include "CLI/CLI.hpp"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "libs/runtime/quarantine_service.h"
 #include "libs/runtime/test_clock.h"
 #include "libs/server/logging.h"
 
@@ -19,12 +19,18 @@ namespace {
 
 std::string HostOf(const std::string& address) { return address.substr(0, address.rfind(':')); }
 
-// Sets `on` every second to whether the store takes writes, and tells `serving` of each
-// change, until destroyed.
+// Asks every second whether the store takes writes (else the service is neither live nor
+// serving) and whether a consumer is stalled on an event it cannot get past (kafka.h; then it
+// is live but not serving), and tells `report` of each change, until destroyed.
 class HealthMonitor {
  public:
-  HealthMonitor(eventstore::Store& store, std::function<void(bool)> serving)
-      : store_(store), serving_(std::move(serving)), thread_([this] { Loop(); }) {}
+  HealthMonitor(eventstore::Store& store,
+                const std::vector<std::unique_ptr<kafka::EventConsumer>>& consumers,
+                std::function<void(bool serving, bool live)> report)
+      : store_(store),
+        consumers_(consumers),
+        report_(std::move(report)),
+        thread_([this] { Loop(); }) {}
   ~HealthMonitor() {
     {
       absl::MutexLock lock(&mu_);
@@ -34,17 +40,29 @@ class HealthMonitor {
   }
 
  private:
+  // OK, or why the service does not serve.
+  absl::Status StalledConsumer() const {
+    for (const std::unique_ptr<kafka::EventConsumer>& consumer : consumers_) {
+      if (consumer->stalled()) {
+        return absl::UnavailableError(
+            absl::StrCat("consumer ", consumer->name(), " is stalled on an event"));
+      }
+    }
+    return absl::OkStatus();
+  }
+
   void Loop() {
-    bool last = true;
+    bool last_live = true, last_serving = true;
     for (;;) {
       const absl::Status writable = store_.CheckWritable();
-      if (writable.ok() != last) {
-        last = writable.ok();
-        server::LogJson(last ? "info" : "error",
-                        last ? "the store takes writes again: serving"
-                             : "the store refuses writes: not serving",
-                        {{"error", writable.ToString()}});
-        serving_(last);
+      const absl::Status health = writable.ok() ? StalledConsumer() : writable;
+      if (health.ok() != last_serving || writable.ok() != last_live) {
+        last_serving = health.ok();
+        last_live = writable.ok();
+        server::LogJson(last_serving ? "info" : "error",
+                        last_serving ? "serving again" : "not serving",
+                        {{"error", health.ToString()}});
+        report_(last_serving, last_live);
       }
       absl::MutexLock lock(&mu_);
       if (mu_.AwaitWithTimeout(absl::Condition(&stopping_), absl::Seconds(1))) return;
@@ -52,7 +70,8 @@ class HealthMonitor {
   }
 
   eventstore::Store& store_;
-  const std::function<void(bool)> serving_;
+  const std::vector<std::unique_ptr<kafka::EventConsumer>>& consumers_;
+  const std::function<void(bool, bool)> report_;
   absl::Mutex mu_;
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   std::thread thread_;
@@ -171,8 +190,10 @@ absl::StatusOr<std::unique_ptr<Runtime>> Runtime::Start(const server::ServiceFla
                           [store_ptr] { return static_cast<double>(store_ptr->OutboxDepth()); });
   if (!flags.metrics_listen.empty()) {
     absl::StatusOr<std::unique_ptr<server::MetricsHttpServer>> http =
-        server::MetricsHttpServer::Start(flags.metrics_listen, runtime->metrics_,
-                                         [serving = &runtime->serving_] { return serving->load(); });
+        server::MetricsHttpServer::Start(
+            flags.metrics_listen, runtime->metrics_,
+            [serving = &runtime->serving_] { return serving->load(); },
+            [live = &runtime->live_] { return live->load(); });
     if (!http.ok()) return http.status();
     runtime->http_ = *std::move(http);
     server::LogJson("info", "metrics listening",
@@ -241,6 +262,14 @@ absl::Status Runtime::AddConsumer(absl::string_view name,
                  "than the topic's (forged or misrouted)",
                  {{"consumer", std::string(name)}},
                  [raw] { return static_cast<double>(raw->refused()); });
+  metrics_.Gauge("cowork_consumer_quarantined_events",
+                 "Events of a consumed topic set aside in the quarantine (coworkctl quarantine)",
+                 {{"consumer", std::string(name)}},
+                 [raw] { return static_cast<double>(raw->quarantined()); });
+  metrics_.Gauge("cowork_consumer_stalled",
+                 "1 while the consumer retries an event it cannot get past (a storage error, a "
+                 "security event that fails, a full quarantine)",
+                 {{"consumer", std::string(name)}}, [raw] { return raw->stalled() ? 1.0 : 0.0; });
   consumers_.push_back(std::move(consumer));
   return absl::OkStatus();
 }
@@ -253,6 +282,8 @@ const Clock& Runtime::clock() const {
 int Runtime::Serve(const Authenticator& authn, std::vector<grpc::Service*> services) {
   TestClockServiceImpl test_clock(authn, clock(), simulated_clock_.get());
   services.push_back(&test_clock);
+  QuarantineServiceImpl quarantine(authn, consumers_);
+  services.push_back(&quarantine);
   absl::StatusOr<std::unique_ptr<server::Server>> server = server::Server::Start(
       {.service = flags_.service,
        .listen = flags_.listen,
@@ -269,8 +300,9 @@ int Runtime::Serve(const Authenticator& authn, std::vector<grpc::Service*> servi
   std::cout << flags_.service << " listening on " << HostOf(flags_.listen) << ":"
             << (*server)->port() << std::endl;
   {
-    HealthMonitor health(*store_, [this, s = server->get()](bool serving) {
+    HealthMonitor health(*store_, consumers_, [this, s = server->get()](bool serving, bool live) {
       serving_ = serving;
+      live_ = live;
       s->SetServing(serving);
     });
     const int signal = server::WaitForTerminationSignal();

@@ -77,8 +77,10 @@ class Runtime {
   // Starts the gRPC server with `services` and the TestClockService (authenticated by
   // `authn`), over TLS and with reflection as the flags say, prints "<service> listening on
   // <host>:<port>" on stdout (tests and the launcher read the bound port there), reports
-  // health (gRPC health and /healthz: NOT_SERVING while the store refuses writes, probed every
-  // second), waits for SIGTERM or SIGINT and stops everything. Returns main()'s exit code.
+  // health (gRPC health and /healthz: NOT_SERVING while the store refuses writes or a
+  // consumer is stalled; /livez: 503 while the store refuses writes; probed every second),
+  // serves the QuarantineService over the consumers, waits for SIGTERM or SIGINT and stops
+  // everything. Returns main()'s exit code.
   //
   // In --dev, SIGUSR1 makes every file write of the store fail as on a full disk and SIGUSR2
   // ends that (eventstore::DiskFaults), for fault tests.
@@ -93,7 +95,8 @@ class Runtime {
   server::Metrics metrics_;
   std::unique_ptr<SimulatedClock> simulated_clock_;  // with --simulated-clock
   std::unique_ptr<eventstore::DiskFaults> disk_faults_;  // with --dev
-  std::atomic<bool> serving_{false};  // what health says
+  std::atomic<bool> serving_{false};                     // what health says (/healthz)
+  std::atomic<bool> live_{true};                         // the store takes writes (/livez)
   std::unique_ptr<eventstore::Store> store_;
   std::unique_ptr<Scheduler> request_expiry_;  // deletes expired request records
   std::unique_ptr<kafka::OutboxRelay> relay_;

@@ -201,7 +201,8 @@ MetricsHttpServer::~MetricsHttpServer() {
 int MetricsHttpServer::port() const { return impl_->port; }
 
 absl::StatusOr<std::unique_ptr<MetricsHttpServer>> MetricsHttpServer::Start(
-    absl::string_view address, const Metrics& metrics, std::function<bool()> healthy) {
+    absl::string_view address, const Metrics& metrics, std::function<bool()> healthy,
+    std::function<bool()> live) {
   const size_t colon = address.rfind(':');
   int port = -1;
   if (colon == absl::string_view::npos || !absl::SimpleAtoi(address.substr(colon + 1), &port) ||
@@ -225,15 +226,18 @@ absl::StatusOr<std::unique_ptr<MetricsHttpServer>> MetricsHttpServer::Start(
   impl->http.Get("/metrics", [&metrics](const httplib::Request&, httplib::Response& res) {
     res.set_content(metrics.Render(), "text/plain; version=0.0.4; charset=utf-8");
   });
-  impl->http.Get("/healthz", [healthy = std::move(healthy)](const httplib::Request&,
-                                                            httplib::Response& res) {
-    if (healthy && !healthy()) {
-      res.status = 503;
-      res.set_content("not serving\n", "text/plain");
-      return;
-    }
-    res.set_content("ok\n", "text/plain");
-  });
+  const auto probe = [](std::function<bool()> holds) {
+    return [holds = std::move(holds)](const httplib::Request&, httplib::Response& res) {
+      if (holds && !holds()) {
+        res.status = 503;
+        res.set_content("not serving\n", "text/plain");
+        return;
+      }
+      res.set_content("ok\n", "text/plain");
+    };
+  };
+  impl->http.Get("/healthz", probe(std::move(healthy)));
+  impl->http.Get("/livez", probe(std::move(live)));
   if (port == 0) {
     impl->port = impl->http.bind_to_any_port(host);
     if (impl->port <= 0) {

@@ -41,14 +41,15 @@ class Metrics {
   std::shared_ptr<Data> data_ ABSL_GUARDED_BY(mu_);
 };
 
-// Serves GET /metrics and GET /healthz on `address` until destroyed. /healthz answers 200 "ok"
-// while `healthy()` holds (always, without it) and 503 "not serving" otherwise: Kubernetes
-// probes use it, since its gRPC probes cannot speak TLS.
+// Serves GET /metrics, GET /healthz and GET /livez on `address` until destroyed. /healthz
+// answers 200 "ok" while `healthy()` holds (always, without it) and 503 "not serving"
+// otherwise; /livez the same with `live()`: Kubernetes' readiness and liveness probes use
+// them, since its gRPC probes cannot speak TLS.
 class MetricsHttpServer {
  public:
   static absl::StatusOr<std::unique_ptr<MetricsHttpServer>> Start(
-      absl::string_view address, const Metrics& metrics,
-      std::function<bool()> healthy = nullptr);
+      absl::string_view address, const Metrics& metrics, std::function<bool()> healthy = nullptr,
+      std::function<bool()> live = nullptr);
   ~MetricsHttpServer();
   int port() const;
 

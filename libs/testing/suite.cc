@@ -111,19 +111,41 @@ absl::StatusOr<Service> StartService(absl::string_view name, const ServiceOption
   return service;
 }
 
-absl::StatusOr<double> MetricValue(const Service& service, absl::string_view series) {
+namespace {
+
+// GET `path` on the service's metrics port: the status and the body.
+absl::StatusOr<std::pair<int, std::string>> GetFromMetricsPort(const Service& service,
+                                                               absl::string_view path) {
   const size_t colon = service.metrics_address.rfind(':');
   if (colon == std::string::npos) {
     return absl::FailedPreconditionError("the service logged no metrics address");
   }
   httplib::Client http(service.metrics_address.substr(0, colon),
                        std::stoi(service.metrics_address.substr(colon + 1)));
-  httplib::Result r = http.Get("/metrics");
-  if (!r || r->status != 200) {
+  httplib::Result r = http.Get(std::string(path));
+  if (!r) {
     return absl::UnavailableError(
-        absl::StrCat("GET /metrics on ", service.metrics_address, " failed"));
+        absl::StrCat("GET ", path, " on ", service.metrics_address, " failed"));
   }
-  for (absl::string_view line : absl::StrSplit(r->body, '\n')) {
+  return std::make_pair(r->status, r->body);
+}
+
+}  // namespace
+
+absl::StatusOr<int> MetricsPortStatus(const Service& service, absl::string_view path) {
+  absl::StatusOr<std::pair<int, std::string>> got = GetFromMetricsPort(service, path);
+  if (!got.ok()) return got.status();
+  return got->first;
+}
+
+absl::StatusOr<double> MetricValue(const Service& service, absl::string_view series) {
+  absl::StatusOr<std::pair<int, std::string>> got = GetFromMetricsPort(service, "/metrics");
+  if (!got.ok()) return got.status();
+  if (got->first != 200) {
+    return absl::UnavailableError(
+        absl::StrCat("GET /metrics on ", service.metrics_address, ": ", got->first));
+  }
+  for (absl::string_view line : absl::StrSplit(got->second, '\n')) {
     if (absl::ConsumePrefix(&line, series) && absl::ConsumePrefix(&line, " ")) {
       double value = 0;
       if (!absl::SimpleAtod(line, &value)) {
@@ -192,9 +214,10 @@ std::string MintDevAdminToken(absl::string_view operator_id,
   return auth::MintAdminToken(auth::DevAdminKeys().private_pem, spec, RealClock::Get().Now());
 }
 
-std::string MintDevPlatformToken(absl::string_view subject, absl::Duration ttl) {
-  return auth::MintPlatformToken(auth::DevPlatformKeys().private_pem, subject, RealClock::Get().Now(),
-                                 ttl);
+std::string MintDevPlatformToken(absl::string_view subject, absl::Duration ttl,
+                                 const std::vector<std::string>& permissions) {
+  return auth::MintPlatformToken(auth::DevPlatformKeys().private_pem, subject,
+                                 RealClock::Get().Now(), ttl, permissions);
 }
 
 namespace {

@@ -106,6 +106,9 @@ absl::StatusOr<Service> StartService(absl::string_view name, const ServiceOption
 // `cowork_scheduler_passes_total{scheduler="contracts"}`); 0 while the series is absent (a
 // counter that has not counted yet). UNAVAILABLE when /metrics does not answer.
 absl::StatusOr<double> MetricValue(const Service& service, absl::string_view series);
+// The HTTP status of GET `path` (/healthz, /livez) on the service's metrics port;
+// UNAVAILABLE when it does not answer.
+absl::StatusOr<int> MetricsPortStatus(const Service& service, absl::string_view path);
 
 // ---------------------------------------------------------------- gRPC
 
@@ -164,7 +167,8 @@ std::string MintDevAdminToken(absl::string_view operator_id,
                               absl::Duration ttl = absl::Hours(1),
                               absl::string_view subject = "admin@example.test");
 std::string MintDevPlatformToken(absl::string_view subject = "platform@example.test",
-                                 absl::Duration ttl = absl::Hours(1));
+                                 absl::Duration ttl = absl::Hours(1),
+                                 const std::vector<std::string>& permissions = {});
 
 // Fresh key pairs for services started without --dev, written under `dir`
 // (libs/auth/keys.h).

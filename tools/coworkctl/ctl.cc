@@ -12,6 +12,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
 #include "absl/synchronization/notification.h"
 #include "google/protobuf/util/field_mask_util.h"
 #include "google/protobuf/util/json_util.h"
@@ -273,6 +274,23 @@ void Context::AddServiceAddress(CLI::App& app, absl::string_view name, absl::str
                  absl::StrCat("Address of the ", name, " service"))
       ->envname(absl::StrCat("COWORK_", absl::AsciiStrToUpper(name), "_ADDR"))
       ->capture_default_str();
+}
+
+absl::Status Context::RouteToService(absl::string_view package, absl::string_view service) {
+  auto address = options_.addresses.find(absl::StrCat("cowork.", service, ".v1"));
+  if (service.empty() || address == options_.addresses.end()) {
+    std::vector<std::string> services;
+    for (const auto& [known, _] : options_.addresses) {
+      absl::string_view name = known;
+      if (absl::ConsumePrefix(&name, "cowork.") && absl::ConsumeSuffix(&name, ".v1")) {
+        services.emplace_back(name);
+      }
+    }
+    return absl::InvalidArgumentError(absl::StrCat("--service: no service \"", service, "\" (",
+                                                   absl::StrJoin(services, ", "), ")"));
+  }
+  options_.addresses[std::string(package)] = address->second;
+  return absl::OkStatus();
 }
 
 int Context::Run(CLI::App& app, int argc, const char* const* argv,

@@ -109,6 +109,10 @@ class Context {
   void AddServiceAddress(CLI::App& app, absl::string_view name, absl::string_view package,
                          absl::string_view default_address);
   const GlobalOptions& options() const { return options_; }
+  // Sends the calls of proto package `package` to the address of service `service` (e.g.
+  // "contracts": --contracts-addr), for a package every service serves (the quarantine).
+  // INVALID_ARGUMENT naming --service when there is no such service.
+  absl::Status RouteToService(absl::string_view package, absl::string_view service);
 
   // Parses the command line and runs the chosen command. `factory` is called once per
   // address a command talks to, after a successful parse.

@@ -12,9 +12,10 @@
 
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
-#include "cowork/bookings/v1/bookings.pb.h"
 #include "cowork/billing/v1/billing.pb.h"
+#include "cowork/bookings/v1/bookings.pb.h"
 #include "cowork/checkins/v1/checkins.pb.h"
+#include "cowork/common/v1/quarantine.pb.h"
 #include "cowork/contracts/v1/contracts.pb.h"
 #include "cowork/customers/v1/customers.pb.h"
 #include "cowork/helpdesk/v1/helpdesk.pb.h"
@@ -24,12 +25,13 @@
 #include "gtest/gtest.h"
 #include "libs/server/grpc_status.h"
 #include "libs/status/field_errors.h"
-#include "tools/coworkctl/bookings_commands.h"
 #include "tools/coworkctl/billing_commands.h"
+#include "tools/coworkctl/bookings_commands.h"
 #include "tools/coworkctl/checkins_commands.h"
 #include "tools/coworkctl/contracts_commands.h"
 #include "tools/coworkctl/customers_commands.h"
 #include "tools/coworkctl/helpdesk_commands.h"
+#include "tools/coworkctl/quarantine_commands.h"
 
 namespace cowork::ctl {
 namespace {
@@ -94,6 +96,7 @@ Result RunCtl(Recorder& recorder, std::vector<std::string> args, const std::stri
   AddCheckinsCommands(app, ctx);
   AddHelpdeskCommands(app, ctx);
   AddBillingCommands(app, ctx);
+  AddQuarantineCommands(app, ctx);
   args.insert(args.begin(), "coworkctl");
   std::vector<const char*> argv;
   for (const std::string& a : args) argv.push_back(a.c_str());
@@ -1101,6 +1104,50 @@ TEST_F(CtlTest, SubscriptionCommandsBuildTheirRequests) {
   ASSERT_EQ(RunCtl(recorder_, {"subscription", "invoices", "--location", "l-1"}).code, kExitOk);
   EXPECT_EQ(recorder_.sent.back().method,
             "/cowork.billing.v1.SubscriptionService/ListSubscriptionInvoices");
+}
+
+// ---------------------------------------------------------------- quarantine commands
+
+TEST_F(CtlTest, QuarantineCommandsGoToTheNamedServicesAddress) {
+  namespace qv1 = ::cowork::common::v1;
+  ASSERT_EQ(RunCtl(recorder_, {"quarantine", "list", "--service", "contracts"}).code, kExitOk);
+  EXPECT_EQ(recorder_.sent.back().address, "127.0.0.1:50052");
+  EXPECT_EQ(recorder_.sent.back().method, "/cowork.common.v1.QuarantineService/ListQuarantined");
+  ASSERT_EQ(RunCtl(recorder_,
+                   {"--billing-addr", "10.0.0.9:7000", "quarantine", "show", "--service", "billing",
+                    "--consumer", "billing.activity", "cowork.customers.events/2/41"})
+                .code,
+            kExitOk);
+  EXPECT_EQ(recorder_.sent.back().address, "10.0.0.9:7000");
+  auto show = LastRequest<qv1::GetQuarantinedRequest>(recorder_);
+  EXPECT_EQ(show.consumer(), "billing.activity");
+  EXPECT_EQ(show.id(), "cowork.customers.events/2/41");
+  ASSERT_EQ(RunCtl(recorder_, {"quarantine", "retry", "--service", "customers", "--consumer",
+                               "customers.contracts", "cowork.contracts.events/0/7"})
+                .code,
+            kExitOk);
+  EXPECT_EQ(recorder_.sent.back().address, "127.0.0.1:50051");
+  EXPECT_EQ(LastRequest<qv1::RetryQuarantinedRequest>(recorder_).id(),
+            "cowork.contracts.events/0/7");
+  ASSERT_EQ(RunCtl(recorder_,
+                   {"quarantine", "discard", "--service", "helpdesk", "--consumer",
+                    "helpdesk.customers", "cowork.customers.events/0/3", "--note", "a test event"})
+                .code,
+            kExitOk);
+  EXPECT_EQ(recorder_.sent.back().address, "127.0.0.1:50055");
+  EXPECT_EQ(LastRequest<qv1::DiscardQuarantinedRequest>(recorder_).note(), "a test event");
+
+  // Without --service, an unknown one, or a discard without a note: usage errors, nothing sent.
+  const size_t sent = recorder_.sent.size();
+  EXPECT_EQ(RunCtl(recorder_, {"quarantine", "list"}).code, kExitUsage);
+  Result unknown = RunCtl(recorder_, {"quarantine", "list", "--service", "payroll"});
+  EXPECT_EQ(unknown.code, kExitUsage);
+  EXPECT_THAT(unknown.err, HasSubstr("--service"));
+  EXPECT_EQ(RunCtl(recorder_,
+                   {"quarantine", "discard", "--service", "helpdesk", "--consumer", "c", "t/0/1"})
+                .code,
+            kExitUsage);
+  EXPECT_EQ(recorder_.sent.size(), sent);
 }
 
 }  // namespace

@@ -2,13 +2,14 @@
 #include <iostream>
 
 #include "CLI/CLI.hpp"
+#include "tools/coworkctl/billing_commands.h"
 #include "tools/coworkctl/bookings_commands.h"
 #include "tools/coworkctl/checkins_commands.h"
 #include "tools/coworkctl/contracts_commands.h"
 #include "tools/coworkctl/ctl.h"
 #include "tools/coworkctl/customers_commands.h"
-#include "tools/coworkctl/billing_commands.h"
 #include "tools/coworkctl/helpdesk_commands.h"
+#include "tools/coworkctl/quarantine_commands.h"
 
 int main(int argc, char** argv) {
   cowork::ctl::Context ctx(std::cout, std::cerr, std::cin);
@@ -21,5 +22,6 @@ int main(int argc, char** argv) {
   cowork::ctl::AddCheckinsCommands(app, ctx);
   cowork::ctl::AddHelpdeskCommands(app, ctx);
   cowork::ctl::AddBillingCommands(app, ctx);
+  cowork::ctl::AddQuarantineCommands(app, ctx);
   return ctx.Run(app, argc, argv, cowork::ctl::MakeGrpcTransport);
 }

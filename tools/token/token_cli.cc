@@ -82,6 +82,10 @@ int RunTokenCli(int argc, const char* const* argv, const CliEnvironment& env, st
   std::string platform_subject = "platform";
   platform->add_option("--subject", platform_subject, "Platform user id")
       ->capture_default_str();
+  std::vector<std::string> platform_permissions;
+  platform->add_option(
+      "--permission", platform_permissions,
+      absl::StrCat("Permission (repeatable; default none), e.g. ", auth::kPlatformQuarantine));
 
   CLI::App* keygen = app.add_subcommand(
       "keygen", "Write fresh dev key pairs (session, platform, admin) into a directory");
@@ -137,7 +141,8 @@ int RunTokenCli(int argc, const char* const* argv, const CliEnvironment& env, st
     spec.ttl = ttl;
     out << auth::MintAdminToken(*key, spec, env.now) << "\n";
   } else {
-    out << auth::MintPlatformToken(*key, platform_subject, env.now, ttl) << "\n";
+    out << auth::MintPlatformToken(*key, platform_subject, env.now, ttl, platform_permissions)
+        << "\n";
   }
   return 0;
 }
