@@ -269,6 +269,24 @@ absl::Status ValidateNoNul(absl::string_view what, absl::string_view s) {
   return absl::OkStatus();
 }
 
+// FAILED_PRECONDITION when an event to publish would make a record over `max_bytes`.
+absl::Status CheckEventSizes(const WriteSet& writes, size_t max_bytes) {
+  if (max_bytes == 0) return absl::OkStatus();
+  for (const WriteSet::Appended& a : writes.appended()) {
+    if (a.topic.empty()) continue;
+    for (const common::v1::EventEnvelope& e : a.events) {
+      const size_t bytes = e.ByteSizeLong() + a.aggregate_id.size() + kRecordOverheadBytes;
+      if (bytes > max_bytes) {
+        return absl::FailedPreconditionError(
+            absl::StrCat("the event ", e.payload().type_url(), " of ", a.aggregate_type, "/",
+                         a.aggregate_id, " would be ", bytes, " bytes on ", a.topic,
+                         ", over its maximum of ", max_bytes, " bytes; nothing was written"));
+      }
+    }
+  }
+  return absl::OkStatus();
+}
+
 absl::Status Validate(const WriteSet& writes) {
   absl::flat_hash_set<std::string> aggregates;
   for (const WriteSet::Appended& a : writes.appended()) {
@@ -610,6 +628,7 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(const StoreOptions& options) 
 absl::Status Store::Commit(WriteSet writes) {
   Impl& s = *impl_;
   if (absl::Status v = Validate(writes); !v.ok()) return v;
+  if (absl::Status v = CheckEventSizes(writes, s.options.max_event_bytes); !v.ok()) return v;
 
   std::vector<std::string> aggregate_keys;
   std::vector<size_t> stripe_indices;

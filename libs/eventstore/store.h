@@ -68,7 +68,16 @@ struct StoreOptions {
   const Clock* clock = nullptr;
   // Fault injection (DiskFaults); null: none. Must outlive the Store.
   const DiskFaults* disk_faults = nullptr;
+  // The largest record an event to publish may make on its topic (serialized envelope, key
+  // and kRecordOverheadBytes): the topics' max.message.bytes, which the relay's producer
+  // takes as its message.max.bytes too. A commit appending a larger event to publish fails
+  // with FAILED_PRECONDITION and writes nothing, so no row the brokers would refuse for good
+  // reaches the outbox. 0: no limit. Default 1,000,000 (librdkafka's default).
+  size_t max_event_bytes = 1'000'000;
 };
+
+// What a Kafka record adds to its key and value at most (record and batch headers).
+inline constexpr size_t kRecordOverheadBytes = 128;
 
 // Keyspaces callers read and write directly.
 enum class Space {

@@ -539,6 +539,33 @@ TEST(StoreOpen, RejectsEmptyPathAndSecondOpen) {
   EXPECT_EQ(Store::Open({.path = dir.path()}).status().code(), absl::StatusCode::kUnavailable);
 }
 
+TEST_P(StoreTest, AnEventOverTheTopicsMaximumIsRefusedAndNothingIsWritten) {
+  StoreOptions options = Options();
+  options.max_event_bytes = 2000;
+  absl::StatusOr<std::unique_ptr<Store>> opened = Store::Open(options);
+  ASSERT_TRUE(opened.ok()) << opened.status();
+  Store& store = **opened;
+  common::v1::EventEnvelope big = Event("t", "a", 1, std::string(2000, 'x'));
+  WriteSet refused;
+  refused.Append("t", "a", 0, {big}, "state", "topic");
+  refused.Put(Space::kViews, "view", "v");
+  const absl::Status commit = store.Commit(std::move(refused));
+  EXPECT_EQ(commit.code(), absl::StatusCode::kFailedPrecondition) << commit;
+  EXPECT_THAT(std::string(commit.message()), ::testing::HasSubstr("over its maximum of 2000"));
+  EXPECT_EQ(store.Load("t", "a")->version, 0);
+  EXPECT_FALSE(store.Get(Space::kViews, "view")->has_value());
+  EXPECT_EQ(store.OutboxDepth(), 0u);
+
+  // Unpublished events may be larger; one just under the limit is published.
+  WriteSet unpublished;
+  unpublished.Append("t", "a", 0, {big}, "state", "");
+  EXPECT_TRUE(store.Commit(std::move(unpublished)).ok());
+  WriteSet fits;
+  fits.Append("t", "b", 0, {Event("t", "b", 1, std::string(1700, 'x'))}, "state", "topic");
+  EXPECT_TRUE(store.Commit(std::move(fits)).ok());
+  EXPECT_EQ(store.OutboxDepth(), 1u);
+}
+
 TEST_P(StoreTest, WhileTheDiskIsFullNothingIsWrittenAndAfterwardsEverythingIs) {
   DiskFaults disk;
   StoreOptions options = Options();

@@ -150,6 +150,7 @@ absl::StatusOr<std::unique_ptr<Runtime>> Runtime::Start(const server::ServiceFla
   if (!properties.ok()) return properties.status();
   runtime->kafka_ = {
       .brokers = flags.kafka_brokers, .client_id = flags.service, .properties = *properties};
+  runtime->kafka_.properties["message.max.bytes"] = absl::StrCat(flags.kafka_max_message_bytes);
 
   if (flags.dev) {
     runtime->disk_faults_ = std::make_unique<eventstore::DiskFaults>();
@@ -160,7 +161,8 @@ absl::StatusOr<std::unique_ptr<Runtime>> Runtime::Start(const server::ServiceFla
        .durable = flags.durable,
        .request_retention = absl::Hours(flags.request_retention_hours),
        .clock = &runtime->clock(),
-       .disk_faults = runtime->disk_faults_.get()});
+       .disk_faults = runtime->disk_faults_.get(),
+       .max_event_bytes = static_cast<size_t>(flags.kafka_max_message_bytes)});
   if (!store.ok()) {
     return absl::Status(store.status().code(),
                         absl::StrCat("cannot open the store: ", store.status().message()));
@@ -188,6 +190,12 @@ absl::StatusOr<std::unique_ptr<Runtime>> Runtime::Start(const server::ServiceFla
   eventstore::Store* store_ptr = runtime->store_.get();
   runtime->metrics_.Gauge("cowork_outbox_depth", "Events committed and not yet delivered to Kafka",
                           [store_ptr] { return static_cast<double>(store_ptr->OutboxDepth()); });
+  kafka::OutboxRelay* relay_ptr = runtime->relay_.get();
+  runtime->metrics_.Gauge(
+      "cowork_outbox_delivery_errors",
+      "Outbox rows the producer or the brokers refused since start (the relay retries from the "
+      "first refused, in order)",
+      [relay_ptr] { return static_cast<double>(relay_ptr->delivery_errors()); });
   if (!flags.metrics_listen.empty()) {
     absl::StatusOr<std::unique_ptr<server::MetricsHttpServer>> http =
         server::MetricsHttpServer::Start(

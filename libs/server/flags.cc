@@ -84,6 +84,12 @@ void AddStandardFlags(CLI::App& app, ServiceFlags& flags, const ServiceDefaults&
       ->envname("COWORK_REQUEST_RETENTION_HOURS")
       ->check(CLI::Range(1, 24 * 366))
       ->capture_default_str();
+  app.add_option("--kafka-max-message-bytes", flags.kafka_max_message_bytes,
+                 "The max.message.bytes of the service's topic: a command whose event would be "
+                 "larger fails and writes nothing")
+      ->envname("COWORK_KAFKA_MAX_MESSAGE_BYTES")
+      ->check(CLI::Range(64 * 1024, 64 * 1024 * 1024))
+      ->capture_default_str();
   if (defaults.more_flags) defaults.more_flags(app);
 }
 
@@ -104,6 +110,11 @@ absl::StatusOr<std::map<std::string, std::string>> KafkaProperties(const Service
         return absl::InvalidArgumentError(absl::StrCat(
             "--kafka-property \"", key, "\": fixed by the suite (idempotent producer, acks=all)"));
       }
+    }
+    if (key == "message.max.bytes") {
+      return absl::InvalidArgumentError(
+          "--kafka-property \"message.max.bytes\": set --kafka-max-message-bytes, which the "
+          "store checks every event against");
     }
     out[key] = entry.substr(eq + 1);
   }

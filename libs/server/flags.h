@@ -71,6 +71,10 @@ struct ServiceFlags {
   // --request-retention-hours: how long the answer to a request id is kept for retries
   // (eventstore::StoreOptions::request_retention). Default 168 (7 days).
   int request_retention_hours = 168;
+  // --kafka-max-message-bytes: the max.message.bytes of the service's topic; a command whose
+  // event would be larger fails and writes nothing (eventstore::StoreOptions::max_event_bytes),
+  // and the relay's producer takes it as its message.max.bytes. Default 1,000,000.
+  int kafka_max_message_bytes = 1'000'000;
 };
 
 void AddStandardFlags(CLI::App& app, ServiceFlags& flags, const ServiceDefaults& defaults);

@@ -135,10 +135,11 @@ TEST(KafkaProperties, ParsesKeyValues) {
   EXPECT_EQ(KafkaProperties(f).status().code(), absl::StatusCode::kInvalidArgument);
 }
 
+// The message size too: the store checks every event against --kafka-max-message-bytes.
 TEST(KafkaProperties, WhatTheRelaysGuaranteesRestOnCannotBeChanged) {
   for (const std::string entry :
        {"enable.idempotence=false", "acks=1", "request.required.acks=0", "max.in.flight=100",
-        "max.in.flight.requests.per.connection=10"}) {
+        "max.in.flight.requests.per.connection=10", "message.max.bytes=10000000"}) {
     ServiceFlags f;
     f.kafka_properties = {"security.protocol=ssl", entry};
     const absl::Status refused = KafkaProperties(f).status();

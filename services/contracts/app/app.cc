@@ -321,6 +321,9 @@ absl::StatusOr<bool> App::TickContract(absl::string_view op, absl::string_view c
                 events.push_back(
                     domain::PeriodClosed(ticked, d, issued.has_value() ? invoice_id : ""));
               }
+              // Charges beyond the first invoice's lines: invoices of their own, now.
+              COWORK_RETURN_IF_ERROR(
+                  books.ledger.IssueWaiting([] { return crypto::NewId("in-"); }, today));
               COWORK_RETURN_IF_ERROR(StageBooks(context, books, store_, writes));
             }
             changed = !events.empty();

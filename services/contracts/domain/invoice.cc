@@ -66,6 +66,7 @@ absl::StatusOr<std::optional<v1::InvoiceIssued>> Ledger::Issue(
   std::vector<std::string> charge_ids;
   if (take_charges) {
     for (const v1::Charge& charge : account_.uninvoiced()) {
+      if (lines.size() >= static_cast<size_t>(kMaxInvoiceLines)) break;
       lines.push_back(LineOf(charge));
       charge_ids.push_back(charge.charge_id());
     }
@@ -111,6 +112,17 @@ absl::StatusOr<std::optional<v1::InvoiceIssued>> Ledger::Issue(
     account_events_.push_back(std::move(e));
   }
   return std::optional<v1::InvoiceIssued>(std::move(out));
+}
+
+absl::Status Ledger::IssueWaiting(const std::function<std::string()>& new_id,
+                                  absl::CivilDay issue_date) {
+  while (has_waiting_charges()) {
+    absl::StatusOr<std::optional<v1::InvoiceIssued>> issued =
+        Issue(new_id(), {}, /*take_charges=*/true, issue_date);
+    if (!issued.ok()) return issued.status();
+    if (!issued->has_value()) break;  // only zero charges (never recorded): nothing to bill
+  }
+  return absl::OkStatus();
 }
 
 absl::StatusOr<Events> Decide(const InvoiceBookState& book, const SetTaxRate& command,

@@ -20,6 +20,7 @@
 // Pure functions; thread-safe (a Ledger is not: one per command).
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -37,6 +38,10 @@ namespace cowork::contracts::domain {
 
 inline constexpr int kMaxVoidReasonLength = 200;
 
+// The most lines an invoice carries: more charges make several invoices. Bounds the
+// InvoiceIssued event well under the topics' maximum message size.
+inline constexpr int kMaxInvoiceLines = 500;
+
 class Ledger {
  public:
   // `account` and `book` as last committed (empty states when new); `currency` is the
@@ -51,13 +56,17 @@ class Ledger {
   bool Void(absl::string_view charge_id);
   bool has_waiting_charges() const { return !account_.uninvoiced().empty(); }
 
-  // An invoice of `lines` plus, when `take_charges`, every waiting charge; numbered next in
-  // the book and taxed at the book's rate. nullopt (nothing recorded) when every line is
-  // zero. OUT_OF_RANGE when a sum leaves int64.
+  // An invoice of `lines` plus, when `take_charges`, the waiting charges oldest first, up to
+  // kMaxInvoiceLines lines in all (the rest keep waiting); numbered next in the book and taxed
+  // at the book's rate. nullopt (nothing recorded) when every line is zero. OUT_OF_RANGE when
+  // a sum leaves int64.
   absl::StatusOr<std::optional<v1::InvoiceIssued>> Issue(const std::string& invoice_id,
                                                          std::vector<v1::InvoiceLine> lines,
                                                          bool take_charges,
                                                          absl::CivilDay issue_date);
+  // Invoices every waiting charge: as many invoices of kMaxInvoiceLines lines at most as it
+  // takes, numbered one after the other, each with an id from `new_id`.
+  absl::Status IssueWaiting(const std::function<std::string()>& new_id, absl::CivilDay issue_date);
 
   Events& account_events() { return account_events_; }
   Events& book_events() { return book_events_; }

@@ -1,13 +1,15 @@
 // Billing periods, proration, tax, products, purchases and the ledger (charges, invoices,
 // gapless numbers).
 
+#include "services/contracts/domain/periods.h"
+
+#include <set>
 #include <string>
 #include <vector>
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "libs/clock/proto_time.h"
-#include "services/contracts/domain/periods.h"
 #include "services/contracts/domain/contract.h"
 #include "services/contracts/domain/invoice.h"
 #include "services/contracts/domain/product.h"
@@ -264,6 +266,36 @@ TEST(Ledger, NumbersFollowEachOtherWithinOneCommand) {
   v1::InvoiceLine zero;
   EXPECT_FALSE(ledger.Issue("in-z", {zero}, true, kToday).value().has_value());
   EXPECT_EQ(ledger.book_events().size(), 3u);
+}
+
+TEST(Ledger, ManyChargesMakeSeveralInvoicesNumberedInARow) {
+  Ledger ledger({}, Book(9, 0), "c-1", "loc-1", "EUR");
+  const int charges = 2 * kMaxInvoiceLines + 3;
+  for (int i = 0; i < charges; ++i) ledger.Record(ChargeOf(absl::StrCat("ch-", i), 100));
+  int next_id = 0;
+  ASSERT_TRUE(ledger.IssueWaiting([&] { return absl::StrCat("in-", next_id++); }, kToday).ok());
+  EXPECT_FALSE(ledger.has_waiting_charges());
+  std::vector<int64_t> numbers;
+  std::vector<int> lines;
+  std::set<std::string> invoiced;
+  for (const Event& e : ledger.book_events()) {
+    numbers.push_back(e.invoice_issued().number());
+    lines.push_back(e.invoice_issued().lines_size());
+    for (const v1::InvoiceLine& line : e.invoice_issued().lines())
+      invoiced.insert(line.charge_id());
+  }
+  EXPECT_THAT(numbers, ::testing::ElementsAre(10, 11, 12));
+  EXPECT_THAT(lines, ::testing::ElementsAre(kMaxInvoiceLines, kMaxInvoiceLines, 3));
+  EXPECT_EQ(invoiced.size(), static_cast<size_t>(charges));  // each once
+  // With a line of its own (a plan fee) an invoice takes that many charges fewer.
+  Ledger fee_first({}, Book(0, 0), "c-1", "loc-1", "EUR");
+  for (int i = 0; i < kMaxInvoiceLines; ++i) fee_first.Record(ChargeOf(absl::StrCat("ch-", i), 1));
+  v1::InvoiceLine fee;
+  fee.mutable_amount()->set_amount_minor(1000);
+  auto issued = fee_first.Issue("in-fee", {fee}, /*take_charges=*/true, kToday);
+  ASSERT_TRUE(issued.ok() && issued->has_value());
+  EXPECT_EQ((*issued)->lines_size(), kMaxInvoiceLines);
+  EXPECT_TRUE(fee_first.has_waiting_charges());
 }
 
 TEST(Ledger, VoidOnlyWhatStillWaits) {

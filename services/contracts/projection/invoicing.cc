@@ -155,7 +155,7 @@ absl::Status Charge(const eventstore::Store& store, Books& books,
       const bool at_once,
       InvoicedAtOnce(store, books.operator_id, books.customer_id, books.location_id));
   if (!at_once) return absl::OkStatus();
-  return books.ledger.Issue(crypto::NewId("in-"), {}, /*take_charges=*/true, today).status();
+  return books.ledger.IssueWaiting([] { return crypto::NewId("in-"); }, today);
 }
 
 // Stages `events` on the invoice book, with the invoices' views.
