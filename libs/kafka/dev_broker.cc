@@ -20,6 +20,8 @@ struct DevBroker::Impl {
   rd_kafka_mock_cluster_t* cluster = nullptr;
   std::string bootstrap;
   absl::Mutex mu;  // serialises commands to the mock
+  std::vector<std::pair<std::string, int>> topics ABSL_GUARDED_BY(mu);  // created, partitions
+  std::unique_ptr<internal::Client> reader ABSL_GUARDED_BY(mu);         // asks for watermarks
 
   ~Impl() {
     if (cluster != nullptr) rd_kafka_mock_cluster_destroy(cluster);
@@ -84,7 +86,34 @@ absl::Status DevBroker::CreateTopic(absl::string_view topic, int partitions) {
     return absl::InternalError(
         absl::StrCat("dev broker: create topic ", name, ": ", rd_kafka_err2str(err)));
   }
+  impl_->topics.emplace_back(std::move(name), partitions);
   return absl::OkStatus();
+}
+
+absl::StatusOr<std::vector<DevBroker::PartitionStart>> DevBroker::PartitionStarts() {
+  absl::MutexLock lock(&impl_->mu);
+  if (impl_->reader == nullptr) {
+    absl::StatusOr<std::unique_ptr<internal::Client>> reader = internal::Client::Create(
+        internal::Client::Kind::kConsumer,
+        KafkaOptions{.brokers = impl_->bootstrap, .client_id = "cowork-devbroker-watch"},
+        "kafka.devbroker", {{"group.id", "cowork-devbroker-watch"}});
+    if (!reader.ok()) return reader.status();
+    impl_->reader = *std::move(reader);
+  }
+  std::vector<PartitionStart> out;
+  for (const auto& [topic, partitions] : impl_->topics) {
+    for (int32_t p = 0; p < partitions; ++p) {
+      int64_t low = 0, high = 0;
+      rd_kafka_resp_err_t err = rd_kafka_query_watermark_offsets(
+          impl_->reader->get(), topic.c_str(), p, &low, &high, /*timeout_ms=*/500);
+      if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+        return absl::UnavailableError(
+            absl::StrCat("dev broker: watermarks of ", topic, "/", p, ": ", rd_kafka_err2str(err)));
+      }
+      out.push_back({topic, p, low});
+    }
+  }
+  return out;
 }
 
 absl::Status DevBroker::FailProduceRequests(int count) {

@@ -22,6 +22,7 @@
 //   broker->SetDown();  // every client sees an outage; the data stays
 //   broker->SetUp();
 
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <vector>
@@ -62,6 +63,16 @@ class DevBroker {
   // a non-retriable error (topic authorization failed), so the producer reports those
   // messages as not delivered.
   absl::Status FailProduceRequests(int count);
+
+  // Where each partition of the topics created here starts now: its low watermark, the number
+  // of messages the mock dropped from its head (beyond 5 MB). Asked over the protocol, as any
+  // client would. UNAVAILABLE while the brokers are down.
+  struct PartitionStart {
+    std::string topic;
+    int32_t partition = 0;
+    int64_t first_offset = 0;
+  };
+  absl::StatusOr<std::vector<PartitionStart>> PartitionStarts();
 
  private:
   struct Impl;

@@ -19,6 +19,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
+#include "httplib.h"
 #include "libs/kafka/kafka.h"
 #include "libs/kafka/test_util.h"
 
@@ -148,6 +149,53 @@ TEST(DevBrokerProcess, ServesOverTcpGoesDownAndUpOnSignalsAndStopsCleanly) {
   ASSERT_TRUE(after.ok()) << after.status();
   EXPECT_EQ(after->size(), kv.size() + 1);  // the outage kept the data
 
+  ASSERT_EQ(kill(broker.pid(), SIGTERM), 0);
+  EXPECT_EQ(broker.Wait(), 0);
+}
+
+// Past 5 MB a partition of the mock loses its oldest messages: the broker says so on stdout
+// and in its metric, instead of a reader finding a shorter history.
+TEST(DevBrokerProcess, SaysWhenAPartitionHasDroppedItsOldestMessages) {
+  Child broker({BinDir() + "/cowork-devbroker", "--topics", "t.big", "--partitions", "1",
+                "--metrics-listen", "127.0.0.1:0"},
+               {});
+  ASSERT_GT(broker.pid(), 0);
+  std::string line = broker.ReadLine();
+  ASSERT_TRUE(absl::StartsWith(line, "bootstrap: ")) << line;
+  KafkaOptions kafka{.brokers = line.substr(std::string("bootstrap: ").size())};
+  line = broker.ReadLine();
+  ASSERT_TRUE(absl::StartsWith(line, "metrics: 127.0.0.1:")) << line;
+  const int metrics_port = std::stoi(line.substr(line.rfind(':') + 1));
+
+  // 8 MB that does not compress, in 80 messages.
+  uint64_t noise = 88172645463325252ull;
+  std::vector<std::pair<std::string, std::string>> kv;
+  for (int i = 0; i < 80; ++i) {
+    std::string value(100'000, '\0');
+    for (char& c : value) {
+      noise ^= noise << 13;
+      noise ^= noise >> 7;
+      noise ^= noise << 17;
+      c = static_cast<char>(noise);
+    }
+    kv.emplace_back(absl::StrCat("k", i), std::move(value));
+  }
+  ASSERT_TRUE(ProduceAll(kafka, "t.big", kv).ok());
+  line = broker.ReadLine(absl::Seconds(20));
+  ASSERT_TRUE(absl::StartsWith(line, "history dropped: t.big/0 starts at offset ")) << line;
+  const int64_t first = std::stoll(line.substr(line.rfind(' ') + 1));
+  EXPECT_GT(first, 0);
+  auto read = ReadAll(kafka, "t.big");
+  ASSERT_TRUE(read.ok()) << read.status();
+  EXPECT_EQ(static_cast<int64_t>(read->size()), 80 - first);  // what it said is what is gone
+
+  httplib::Client http("127.0.0.1", metrics_port);
+  httplib::Result r = http.Get("/metrics");
+  ASSERT_TRUE(r && r->status == 200);
+  EXPECT_TRUE(absl::StrContains(
+      r->body,
+      absl::StrCat("cowork_devbroker_dropped_messages{partition=\"0\",topic=\"t.big\"} ", first)))
+      << r->body;
   ASSERT_EQ(kill(broker.pid(), SIGTERM), 0);
   EXPECT_EQ(broker.Wait(), 0);
 }

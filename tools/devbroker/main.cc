@@ -5,17 +5,27 @@
 //   SIGUSR1  every broker down (clients see an outage; topics and messages stay)
 //   SIGUSR2  every broker up again
 //   SIGTERM / SIGINT  exit 0 (everything is forgotten: the mock keeps nothing on disk)
+//
+// The mock keeps at most 5 MB per partition and drops the oldest messages silently. Every
+// two seconds the broker asks where each partition starts; when one has lost its head it says
+// so, loudly: "history dropped: <topic>/<partition> starts at offset <n>" on stdout, a warning
+// on stderr, and with --metrics-listen the gauge
+// cowork_devbroker_dropped_messages{topic,partition} on /metrics.
 
 #include <signal.h>
 
 #include <cstdio>
 #include <fstream>
 #include <iostream>
+#include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "CLI/CLI.hpp"
+#include "absl/synchronization/mutex.h"
 #include "libs/kafka/dev_broker.h"
+#include "libs/server/metrics.h"
 
 namespace {
 
@@ -49,6 +59,39 @@ void LogError(const std::string& message, const std::string& detail) {
             << "\",\"detail\":\"" << escaped << "\"}" << std::endl;
 }
 
+// Messages dropped from each partition's head, as last asked.
+class DroppedMessages {
+ public:
+  // Asks the broker; prints what is newly dropped.
+  void Refresh(cowork::kafka::DevBroker& broker) {
+    absl::StatusOr<std::vector<cowork::kafka::DevBroker::PartitionStart>> starts =
+        broker.PartitionStarts();
+    if (!starts.ok()) return;  // brokers down: asked again later
+    absl::MutexLock lock(&mu_);
+    for (const auto& start : *starts) {
+      int64_t& known = dropped_[{start.topic, start.partition}];
+      if (start.first_offset <= known) continue;
+      known = start.first_offset;
+      std::cout << "history dropped: " << start.topic << "/" << start.partition
+                << " starts at offset " << start.first_offset << std::endl;
+      std::cerr << "{\"level\":\"warning\",\"component\":\"devbroker\",\"msg\":\"the dev "
+                   "broker dropped the oldest messages of a partition (it keeps 5 MB each): "
+                   "readers from offset zero and rebuilds miss them\",\"topic\":\""
+                << start.topic << "\",\"partition\":\"" << start.partition
+                << "\",\"first_offset\":\"" << start.first_offset << "\"}" << std::endl;
+    }
+  }
+  double Of(const std::string& topic, int partition) {
+    absl::MutexLock lock(&mu_);
+    auto it = dropped_.find({topic, partition});
+    return it == dropped_.end() ? 0 : static_cast<double>(it->second);
+  }
+
+ private:
+  absl::Mutex mu_;
+  std::map<std::pair<std::string, int>, int64_t> dropped_ ABSL_GUARDED_BY(mu_);
+};
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -72,6 +115,11 @@ int main(int argc, char** argv) {
   app.add_option("--address-file", address_file,
                  "Also write the bootstrap address to this file (atomically)")
       ->envname("COWORK_DEVBROKER_ADDRESS_FILE");
+  std::string metrics_listen;
+  app.add_option("--metrics-listen", metrics_listen,
+                 "Serve /metrics here (e.g. 127.0.0.1:9109; port 0 picks one): the messages "
+                 "dropped from each partition's head")
+      ->envname("COWORK_DEVBROKER_METRICS_LISTEN");
   CLI11_PARSE(app, argc, argv);
 
   // Blocked before any thread starts, so every thread inherits the mask and the signals are
@@ -91,12 +139,39 @@ int main(int argc, char** argv) {
     LogError("cannot write the address file", address_file);
     return 1;
   }
+  DroppedMessages dropped;
+  cowork::server::Metrics metrics;
+  std::unique_ptr<cowork::server::MetricsHttpServer> http;
+  if (!metrics_listen.empty()) {
+    for (const std::string& topic : topics) {
+      for (int p = 0; p < partitions; ++p) {
+        metrics.Gauge("cowork_devbroker_dropped_messages",
+                      "Messages the dev broker dropped from the head of a partition (it keeps "
+                      "5 MB per partition)",
+                      {{"topic", topic}, {"partition", std::to_string(p)}},
+                      [&dropped, topic, p] { return dropped.Of(topic, p); });
+      }
+    }
+    auto started = cowork::server::MetricsHttpServer::Start(metrics_listen, metrics);
+    if (!started.ok()) {
+      LogError("cannot serve metrics", std::string(started.status().message()));
+      return 1;
+    }
+    http = *std::move(started);
+  }
   std::cout << "bootstrap: " << (*broker)->bootstrap() << std::endl;
+  if (http != nullptr) {
+    std::cout << "metrics: " << metrics_listen.substr(0, metrics_listen.rfind(':')) << ":"
+              << http->port() << std::endl;
+  }
 
+  constexpr int kWatchSeconds = 2;
   while (true) {
-    int sig = 0;
-    if (sigwait(&signals, &sig) != 0) continue;
-    if (sig == SIGUSR1) {
+    const timespec wait{.tv_sec = kWatchSeconds, .tv_nsec = 0};
+    const int sig = sigtimedwait(&signals, nullptr, &wait);
+    if (sig < 0) {
+      dropped.Refresh(**broker);
+    } else if (sig == SIGUSR1) {
       absl::Status s = (*broker)->SetDown();
       std::cout << (s.ok() ? "brokers: down" : "brokers: down failed: " + std::string(s.message()))
                 << std::endl;
