@@ -93,10 +93,11 @@ absl::Status DevBroker::CreateTopic(absl::string_view topic, int partitions) {
 absl::StatusOr<std::vector<DevBroker::PartitionStart>> DevBroker::PartitionStarts() {
   absl::MutexLock lock(&impl_->mu);
   if (impl_->reader == nullptr) {
+    // Any handle may ask for watermarks; a producer needs no consumer group.
     absl::StatusOr<std::unique_ptr<internal::Client>> reader = internal::Client::Create(
-        internal::Client::Kind::kConsumer,
+        internal::Client::Kind::kProducer,
         KafkaOptions{.brokers = impl_->bootstrap, .client_id = "cowork-devbroker-watch"},
-        "kafka.devbroker", {{"group.id", "cowork-devbroker-watch"}});
+        "kafka.devbroker", {});
     if (!reader.ok()) return reader.status();
     impl_->reader = *std::move(reader);
   }

@@ -3,8 +3,18 @@
 // One round: read the oldest rows, produce them all, wait for every delivery report, then
 // remove the delivered rows that precede the first failure. A failed row and everything after
 // it stay and are produced again next round (after a backoff), so an aggregate's events reach
-// its partition in sequence order; rows after the failure that were delivered anyway will be
-// delivered twice, and consumers drop the second copy by aggregate and sequence.
+// its partition in sequence order.
+//
+// Rows can reach a topic without the relay knowing: delivered just before a crash, before
+// their reports came, or after a failed row of the same round. So the first round of every
+// producer (after a start, a fatal error) and the round after a failure first read the tails
+// of the topics the rows go to: as many last messages of each partition as there are rows for
+// that topic, which holds every row a previous round delivered, since only this service writes
+// its topics and the relay produces in order. A row whose event id is found there is removed
+// as delivered instead of being sent again, unless an earlier row of its key (its aggregate)
+// is not there: then the key's rows go again from that one, so a reader applying an
+// aggregate's events in sequence still gets them all (after a failed row, a copy of what
+// followed it is unavoidable). After a crash a plain Kafka reader sees each event once.
 
 #include <librdkafka/rdkafka.h>
 
@@ -12,15 +22,18 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <map>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "libs/kafka/client.h"
 #include "libs/kafka/kafka.h"
+#include "libs/kafka/topic_stream.h"
 
 namespace cowork::kafka {
 namespace {
@@ -33,6 +46,8 @@ constexpr int kPollMs = 20;
 constexpr absl::Duration kTopicMetadata = absl::Seconds(1);
 // After a stop request the purged messages' reports are collected for at most this long.
 constexpr absl::Duration kStopDrain = absl::Seconds(1);
+// Bound of the metadata and watermark queries of a tail check.
+constexpr absl::Duration kTailTimeout = absl::Seconds(5);
 
 }  // namespace
 
@@ -59,6 +74,8 @@ struct OutboxRelay::Impl {
   size_t outstanding = 0;
 
   std::unique_ptr<internal::Client> producer;
+  // The next round first removes the rows already on their topics (see the top).
+  bool check_tails = true;
   // Topics this producer has asked metadata for.
   absl::flat_hash_set<std::string> known_topics;
   std::thread thread;
@@ -185,6 +202,73 @@ struct OutboxRelay::Impl {
     return result;
   }
 
+  // The positions of the rows among `rows` whose events are already on their topics.
+  absl::StatusOr<absl::flat_hash_set<uint64_t>> AlreadyDelivered(
+      const std::vector<eventstore::OutboxRow>& rows) {
+    std::map<std::string, int64_t> rows_per_topic;
+    absl::flat_hash_map<std::string, uint64_t> position_of;  // by event id
+    for (const eventstore::OutboxRow& row : rows) {
+      common::v1::EventEnvelope envelope;
+      if (!envelope.ParseFromString(row.value)) continue;
+      ++rows_per_topic[row.topic];
+      position_of[envelope.event_id()] = row.position;
+    }
+    absl::flat_hash_set<uint64_t> delivered;
+    for (const auto& [topic, count] : rows_per_topic) {
+      absl::StatusOr<std::unique_ptr<TopicStream>> stream =
+          TopicStream::Open(kafka, {.topics = {topic},
+                                    .start = {.kind = StreamStart::Kind::kTail, .offset = count},
+                                    .timeout = kTailTimeout});
+      if (absl::IsNotFound(stream.status())) continue;  // no topic yet: nothing on it
+      if (!stream.ok()) return stream.status();
+      absl::Status read = (*stream)->Run(
+          [&](const Message& m) {
+            common::v1::EventEnvelope envelope;
+            if (!envelope.ParseFromString(m.value)) return absl::OkStatus();
+            auto found = position_of.find(envelope.event_id());
+            if (found != position_of.end()) delivered.insert(found->second);
+            return absl::OkStatus();
+          },
+          [this] { return Stopping(); });
+      if (!read.ok()) return read;
+    }
+    return delivered;
+  }
+
+  // With check_tails: removes the rows already on their topics. False when the check could not
+  // be made (the cluster does not answer): nothing is produced until it can.
+  bool DropAlreadyDelivered(const std::vector<eventstore::OutboxRow>& rows) {
+    if (!check_tails) return true;
+    absl::StatusOr<absl::flat_hash_set<uint64_t>> found = AlreadyDelivered(rows);
+    if (!found.ok()) {
+      internal::LogJson("warning", "kafka.relay",
+                        "cannot read the topics' tails; not producing until it can",
+                        {{"detail", std::string(found.status().message())}});
+      return false;
+    }
+    std::vector<uint64_t> delivered;
+    absl::flat_hash_set<absl::string_view> missing;  // keys with an earlier row not found
+    for (const eventstore::OutboxRow& row : rows) {
+      if (found->contains(row.position) && !missing.contains(row.key)) {
+        delivered.push_back(row.position);
+      } else {
+        missing.insert(row.key);
+      }
+    }
+    if (!delivered.empty()) {
+      if (absl::Status removed = store.RemoveFromOutbox(delivered); !removed.ok()) {
+        internal::LogJson("error", "kafka.relay", "cannot remove delivered rows",
+                          {{"detail", std::string(removed.message())}});
+        return false;
+      }
+      published.fetch_add(delivered.size(), std::memory_order_relaxed);
+      internal::LogJson("info", "kafka.relay", "rows already on their topics; not sent again",
+                        {{"rows", absl::StrCat(delivered.size())}});
+    }
+    check_tails = false;
+    return true;
+  }
+
   void Run() {
     absl::Duration backoff = kMinBackoff;
     auto fail_and_wait = [&]() {
@@ -225,6 +309,10 @@ struct OutboxRelay::Impl {
         Wait(options.idle_wait, /*wakeable=*/true);
         continue;
       }
+      if (check_tails) {
+        if (!DropAlreadyDelivered(*rows) && !fail_and_wait()) break;
+        continue;  // read the outbox again, without what was found
+      }
       RoundResult round = PublishRound(*rows);
       if (!round.delivered.empty()) {
         absl::Status removed = store.RemoveFromOutbox(round.delivered);
@@ -241,6 +329,8 @@ struct OutboxRelay::Impl {
         internal::LogJson("error", "kafka.relay", "producer failed fatally; recreating it");
         producer.reset();
       }
+      // Rows after a failed one may have been delivered, and a new producer knows nothing.
+      if (round.failed || round.fatal) check_tails = true;
       if (round.failed) {
         if (!fail_and_wait()) break;
       } else {
