@@ -207,6 +207,42 @@ TEST_F(OutboxRelayTest, RowsDeliveredBeforeACrashAreNotSentAgain) {
   EXPECT_EQ((*relay)->published(), 20u);
 }
 
+// The disk fills while the relay works: what it delivered cannot be removed from the outbox.
+// Nothing is lost, and once the store takes writes again (reopened, as a restarted service
+// does) the rows already on the topic are removed without being sent again.
+TEST_F(OutboxRelayTest, AFullDiskLosesNoRowAndSendsNoneTwice) {
+  eventstore::DiskFaults disk;
+  TempDir dir;
+  const eventstore::StoreOptions options{.path = dir.path(), .durable = true, .disk_faults = &disk};
+  auto opened = eventstore::Store::Open(options);
+  ASSERT_TRUE(opened.ok()) << opened.status();
+  store_ = *std::move(opened);
+  CommitInterleaved(4, 3);
+  {
+    disk.SetFull(true);
+    auto relay = OutboxRelay::Start(*store_, kafka_);
+    ASSERT_TRUE(relay.ok()) << relay.status();
+    // Delivered, but the outbox keeps them: the delete cannot be written.
+    ASSERT_TRUE(Eventually([&] {
+      auto on_topic = ReadAll(kafka_, kTopic, absl::Seconds(5));
+      return on_topic.ok() && on_topic->size() >= 12;
+    }));
+    EXPECT_EQ(store_->OutboxDepth(), 12u);
+  }
+  store_.reset();
+  disk.SetFull(false);
+  opened = eventstore::Store::Open(options);
+  ASSERT_TRUE(opened.ok()) << opened.status();
+  store_ = *std::move(opened);
+  EXPECT_EQ(store_->OutboxDepth(), 12u);
+  auto relay = OutboxRelay::Start(*store_, kafka_);
+  ASSERT_TRUE(relay.ok()) << relay.status();
+  ASSERT_TRUE(Eventually([&] { return store_->OutboxDepth() == 0; }));
+  CommitInterleaved(4, 1);
+  ASSERT_TRUE(Eventually([&] { return store_->OutboxDepth() == 0; }));
+  EXPECT_EQ(SequencesByKey(), Expected());  // each event once, in order
+}
+
 TEST_F(OutboxRelayTest, SmallBatchesKeepOrderAcrossRounds) {
   auto relay = OutboxRelay::Start(*store_, kafka_, {.batch_size = 3});
   ASSERT_TRUE(relay.ok()) << relay.status();
