@@ -327,19 +327,14 @@ struct EventConsumer::Impl {
   };
 
   // Makes `decision` set `r` aside for `reason`, behind `waiting_behind` (an id) when not
-  // empty; or, for an event never to be set aside (`stall`) and when the quarantine is full,
-  // returns the error that makes the consumer stall on it.
+  // empty; or, for an event never to be set aside (`stall`), returns the error that makes the
+  // consumer stall on it.
   absl::Status Quarantine(const Received& r, const common::v1::EventEnvelope* envelope, bool stall,
                           std::string reason, std::string waiting_behind,
                           Decision& decision) const {
     if (stall) {
       return absl::UnavailableError(
           absl::StrCat("an event this consumer never sets aside cannot be applied: ", reason));
-    }
-    if (quarantine_size.load() >= owner.options_.max_quarantined) {
-      return absl::ResourceExhaustedError(
-          absl::StrCat("the quarantine is full (", owner.options_.max_quarantined,
-                       " events); retry or discard some: ", reason));
     }
     common::v1::QuarantinedEvent& q = decision.quarantine;
     q.set_id(absl::StrCat(r.topic, "/", r.partition, "/", r.offset));
@@ -494,6 +489,13 @@ struct EventConsumer::Impl {
         r, attempt, [this](const std::string& key) { return StoredSequence(key); },
         /*releasing=*/false, writes, decision);
     if (!decided.ok()) return decided;
+    // A new record only: a release re-decides records the quarantine already holds.
+    if (decision.verdict == Verdict::kQuarantined &&
+        quarantine_size.load() >= owner.options_.max_quarantined) {
+      return absl::ResourceExhaustedError(
+          absl::StrCat("the quarantine is full (", owner.options_.max_quarantined,
+                       " events); retry or discard some: ", decision.quarantine.reason()));
+    }
     writes.Put(eventstore::Space::kMeta, OffsetKey(r.topic, r.partition),
                absl::StrCat(r.offset + 1));
     AddBookkeeping(decision, writes);

@@ -691,6 +691,33 @@ TEST_F(EventConsumerTest, AnEventRegisteredToStallIsNeverSetAside) {
   ASSERT_TRUE(Eventually([&] { return StoredOffsets("test.projection") == 4; }));
 }
 
+// A full quarantine still lets an operator work: releasing re-decides records it already
+// holds, so one that fails again takes the head of its aggregate without needing room.
+TEST_F(EventConsumerTest, AFullQuarantineCanStillBeReleased) {
+  StartBroker(1);
+  fail_with_ = [](const common::v1::EventEnvelope& e) -> absl::Status {
+    if (e.aggregate_id() != "ok") return absl::InvalidArgumentError("bad");
+    return absl::OkStatus();
+  };
+  Produce({OperatorEvent("y", 1), OperatorEvent("y", 2), OperatorEvent("z", 1)});
+  auto consumer = MakeConsumer({.max_quarantined = 3});
+  ASSERT_TRUE(consumer->Start().ok());
+  ASSERT_TRUE(Eventually([&] { return consumer->quarantined() == 3; }));
+  auto listed = consumer->ListQuarantined("", 10);
+  ASSERT_TRUE(listed.ok()) << listed.status();
+  const std::string y1 = (*listed)[0].id(), y2 = (*listed)[1].id();
+  ASSERT_EQ((*listed)[1].waiting_behind(), y1);
+  EXPECT_TRUE(absl::IsFailedPrecondition(consumer->Retry(y1).status()));  // still fails
+  auto released = consumer->Discard(y1, "platform:ops", "bad");
+  ASSERT_TRUE(released.ok()) << released.status();
+  EXPECT_EQ(released->applied, 0);
+  EXPECT_EQ(released->still_held, 1);  // y@2 failed too and heads y now
+  EXPECT_EQ(consumer->quarantined(), 2);
+  auto head = consumer->GetQuarantined(y2);
+  ASSERT_TRUE(head.ok()) << head.status();
+  EXPECT_TRUE(head->waiting_behind().empty());
+}
+
 TEST_F(EventConsumerTest, AFullQuarantineStallsTheConsumer) {
   StartBroker(1);
   fail_with_ = [](const common::v1::EventEnvelope& e) -> absl::Status {
