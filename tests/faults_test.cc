@@ -1,6 +1,7 @@
-// Faults: the customers service killed with SIGKILL in the middle of a stream of commands, and
-// the Kafka brokers taken down while commands keep coming. The dev broker and the service are
-// real processes; the test sees them only through gRPC and a plain Kafka consumer.
+// Faults: the customers service (and the bookings service) killed with SIGKILL in the middle of
+// a stream of commands, and the Kafka brokers taken down while commands keep coming. The dev
+// broker and the services are real processes; the test sees them only through gRPC and a plain
+// Kafka consumer.
 //
 // What "applied once" means here: ApplyOnce (tests/support/e2e.h) walks the topic in partition
 // order and applies an aggregate's sequence n only right after n-1; a gap, a step back or a
@@ -20,9 +21,11 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "cowork/bookings/v1/bookings.grpc.pb.h"
 #include "cowork/customers/v1/events.pb.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "libs/clock/proto_time.h"
 #include "tests/support/e2e.h"
 
 namespace cowork::e2e {
@@ -284,6 +287,153 @@ TEST_F(Faults, BrokerOutageDelaysEventsAndLosesNone) {
         return CountOf(events, after.customer_id(), "CustomerAdded") == 1;
       },
       absl::Seconds(20), "an event after the outage"));
+}
+
+// The bookings service killed while clients book one room: every acknowledged booking is there
+// after the restart, a booking cut off by the kill happens once when retried with its request
+// id, no slot is sold twice, and every BookingCreated reaches the topic once.
+TEST_F(Faults, BookingsKillNineMidStreamSellsNoSlotTwice) {
+  namespace bv1 = ::cowork::bookings::v1;
+  using testing::Call;
+  constexpr int kClients = 4;
+  constexpr int kAcknowledgedBeforeKill = 30;
+  constexpr int kMaxPerClient = 200;  // 15-minute slots: 800 fit in the horizon's first days
+  const testing::ServiceOptions options{.data_dir = suite_->dir().Sub("bookings"),
+                                        .bootstrap = suite_->bootstrap()};
+  COWORK_ASSERT_OK_AND_ASSIGN(testing::Service bookings,
+                              testing::StartService("bookings", options));
+  COWORK_ASSERT_OK_AND_ASSIGN(Customer ana, AddCustomer(suite_->stubs(), tenant_.admin_token,
+                                                        Individual(tenant_.location_id, "Ana",
+                                                                   "Room", "ana@faults.example")));
+  bv1::CreateResourceRequest room;
+  room.set_request_id(testing::NewRequestId());
+  room.set_location_id(tenant_.location_id);
+  room.mutable_spec()->set_name("Room");
+  room.mutable_spec()->set_kind(bv1::MEETING_ROOM);
+  room.mutable_spec()->set_capacity(4);
+  auto resources = bv1::ResourcesService::NewStub(testing::Connect(bookings.address));
+  absl::StatusOr<bv1::Resource> created;
+  COWORK_ASSERT_OK(testing::PollUntil(
+      [&] {
+        created = Call(*resources, &bv1::ResourcesService::Stub::CreateResource, room,
+                       tenant_.admin_token);
+        return created.status().code() != absl::StatusCode::kNotFound;  // location known
+      },
+      absl::Seconds(30), "the location known to bookings"));
+  COWORK_ASSERT_OK(created.status());
+  // Midnight UTC, a day or two ahead.
+  const absl::Time first_slot =
+      absl::FromUnixSeconds((absl::ToUnixSeconds(absl::Now()) / 86400 + 2) * 86400);
+  // Client c books slot (i * kClients + c): every request is for a free slot, and a retry of
+  // one cut off by the kill must not book it twice.
+  auto request_for = [&](int c, int i) {
+    bv1::CreateBookingRequest r;
+    r.set_request_id(testing::NewRequestId());
+    r.set_resource_id(created->resource_id());
+    r.set_customer_id(ana.customer_id());
+    const absl::Time start = first_slot + absl::Minutes(15) * (i * kClients + c);
+    *r.mutable_start_time() = ToTimestamp(start);
+    *r.mutable_end_time() = ToTimestamp(start + absl::Minutes(15));
+    return r;
+  };
+  absl::Mutex mu;
+  std::vector<std::pair<bv1::CreateBookingRequest, bv1::Booking>> acknowledged;  // guarded by mu
+  // Ana must be known to bookings before the stream: the slot before the others, booked with
+  // one request id until she is.
+  {
+    bv1::CreateBookingRequest first = request_for(0, 0);
+    *first.mutable_start_time() = ToTimestamp(first_slot - absl::Minutes(15));
+    *first.mutable_end_time() = ToTimestamp(first_slot);
+    auto stub = bv1::BookingsService::NewStub(testing::Connect(bookings.address));
+    absl::StatusOr<bv1::Booking> booked;
+    COWORK_ASSERT_OK(testing::PollUntil(
+        [&] {
+          booked =
+              Call(*stub, &bv1::BookingsService::Stub::CreateBooking, first, tenant_.admin_token);
+          return booked.status().code() != absl::StatusCode::kNotFound;
+        },
+        absl::Seconds(30), "Ana known to bookings"));
+    COWORK_ASSERT_OK(booked.status());
+    acknowledged.emplace_back(first, *booked);
+  }
+  std::vector<bv1::CreateBookingRequest> unanswered;  // guarded by mu
+  std::atomic<int> acks{0};
+  std::atomic<bool> stop{false};
+  std::vector<std::thread> clients;
+  for (int c = 0; c < kClients; ++c) {
+    clients.emplace_back([&, c] {
+      auto stub = bv1::BookingsService::NewStub(testing::Connect(bookings.address));
+      for (int i = 0; i < kMaxPerClient && !stop.load(); ++i) {
+        bv1::CreateBookingRequest request = request_for(c, i);
+        absl::StatusOr<bv1::Booking> booked =
+            Call(*stub, &bv1::BookingsService::Stub::CreateBooking, request, tenant_.admin_token,
+                 absl::Seconds(10));
+        absl::MutexLock lock(&mu);
+        if (!booked.ok()) {
+          unanswered.push_back(request);
+          return;
+        }
+        acknowledged.emplace_back(request, *booked);
+        acks.fetch_add(1);
+      }
+    });
+  }
+  absl::Status enough = testing::PollUntil([&] { return acks.load() >= kAcknowledgedBeforeKill; },
+                                           absl::Seconds(60), "acknowledged bookings");
+  absl::StatusOr<testing::ExitStatus> killed = bookings.process->Kill9();
+  stop.store(true);
+  for (std::thread& t : clients) t.join();
+  COWORK_ASSERT_OK(enough);
+  COWORK_ASSERT_OK(killed);
+  ASSERT_TRUE(killed->signaled && killed->signal == SIGKILL) << killed->ToString();
+  RecordProperty("acknowledged_before_kill", static_cast<int>(acknowledged.size()));
+  RecordProperty("cut_off_by_kill", static_cast<int>(unanswered.size()));
+
+  COWORK_ASSERT_OK_AND_ASSIGN(bookings, testing::StartService("bookings", options));
+  auto stub = bv1::BookingsService::NewStub(testing::Connect(bookings.address));
+  std::set<std::string> ids;
+  for (const auto& [request, booking] : acknowledged) {
+    bv1::GetBookingRequest get;
+    get.set_booking_id(booking.booking_id());
+    COWORK_ASSERT_OK_AND_ASSIGN(
+        bv1::Booking got,
+        Call(*stub, &bv1::BookingsService::Stub::GetBooking, get, tenant_.admin_token));
+    EXPECT_EQ(got.start_time().seconds(), request.start_time().seconds());
+    ids.insert(booking.booking_id());
+  }
+  for (const bv1::CreateBookingRequest& request : unanswered) {
+    COWORK_ASSERT_OK_AND_ASSIGN(
+        bv1::Booking retried,
+        Call(*stub, &bv1::BookingsService::Stub::CreateBooking, request, tenant_.admin_token));
+    ids.insert(retried.booking_id());
+  }
+  // Each slot once: as many bookings of the room as distinct slots asked for.
+  bv1::ListBookingsRequest list;
+  list.set_resource_id(created->resource_id());
+  list.set_page_size(500);
+  COWORK_ASSERT_OK_AND_ASSIGN(
+      bv1::ListBookingsResponse listed,
+      Call(*stub, &bv1::BookingsService::Stub::ListBookings, list, tenant_.admin_token));
+  std::set<int64_t> starts;
+  for (const bv1::Booking& b : listed.bookings()) {
+    EXPECT_TRUE(starts.insert(b.start_time().seconds()).second) << "slot sold twice";
+  }
+  EXPECT_EQ(static_cast<size_t>(listed.bookings_size()), ids.size());
+
+  // ... and each BookingCreated reaches the topic once, in order.
+  COWORK_ASSERT_OK_AND_ASSIGN(auto events,
+                              WaitForEvents(
+                                  suite_->bootstrap(), "cowork.bookings.events",
+                                  [&](const std::vector<Event>& events) {
+                                    for (const std::string& id : ids) {
+                                      if (CountOf(events, id, "BookingCreated") < 1) return false;
+                                    }
+                                    return true;
+                                  },
+                                  absl::Seconds(30), "a BookingCreated for every booking"));
+  ApplyOnceResult applied = ApplyOnce(events);
+  EXPECT_THAT(applied.problems, IsEmpty());
+  EXPECT_EQ(applied.duplicates, 0) << "copies of delivered events on the topic";
 }
 
 }  // namespace
