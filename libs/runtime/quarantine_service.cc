@@ -79,16 +79,9 @@ absl::StatusOr<common::v1::ListQuarantinedResponse> QuarantineServiceImpl::List(
     if (!started && consumer->name() != from_consumer) continue;
     const std::string start_after = started ? "" : after;
     started = true;
-    const size_t room = size - out.events_size();
-    // One more than there is room for tells whether a next page exists.
     COWORK_ASSIGN_OR_RETURN(std::vector<common::v1::QuarantinedEvent> events,
-                            consumer->ListQuarantined(start_after, room + 1));
-    for (size_t i = 0; i < events.size() && i < room; ++i) *out.add_events() = events[i];
-    if (events.size() > room) {
-      out.set_next_page_token(
-          absl::StrCat(consumer->name(), " ", out.events(out.events_size() - 1).id()));
-      return out;
-    }
+                            consumer->ListQuarantined(start_after, size - out.events_size()));
+    for (common::v1::QuarantinedEvent& event : events) *out.add_events() = std::move(event);
     if (static_cast<size_t>(out.events_size()) == size) {
       // Full: whatever comes next (in this consumer after the last, or in the next ones).
       out.set_next_page_token(
