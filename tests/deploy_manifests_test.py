@@ -34,7 +34,8 @@ The rules (each a function below, each returning the problems it finds):
     authorization simple, the User Operator; the services' bootstrap port is a TLS listener
     with client certificates;
   - Kafka users: each service has its KafkaUser (TLS, simple) with exactly the ACLs the code
-    implies: Write+Describe on its own topic, Read+Describe on the topics its consumers read
+    implies: Write+Read+Describe on its own topics (events, and keys for the services that
+    keep keys), Read+Describe on the topics its consumers read
     (ConsumerOptions and Runtime::FollowCustomers in the code), Read on groups "<service>."
     (every consumer name of the code starts so), IdempotentWrite on the cluster; the analysts'
     user only reads cowork.* topics and cowork.* groups (those of the tools in libs/kafka);
@@ -160,12 +161,21 @@ def code_dev_secrets():
     return re.findall(r'kDev\w*Secret\s*=\s*"([^"]+)"', read(os.path.join(ROOT, "libs/auth/auth.h")))
 
 
-def code_topics(services):
+def code_topics(services, key_keepers):
     topics = {"cowork.%s.events" % s for s in services}
+    topics |= {"cowork.%s.keys" % s for s in key_keepers}
     devbroker = os.path.join(ROOT, "tools/devbroker/main.cc")
     if os.path.exists(devbroker):
-        topics.update(re.findall(r'"(cowork\.[a-z0-9_]+\.events)"', read(devbroker)))
+        topics.update(re.findall(r'"(cowork\.[a-z0-9_]+\.(?:events|keys))"', read(devbroker)))
     return topics
+
+
+def code_key_keepers(services):
+    """The services that publish their seal keys to cowork.<service>.keys: their main() says
+    keeps_keys = true (libs/server/flags.h)."""
+    return {svc for svc in services
+            if re.search(r"\.keeps_keys\s*=\s*true",
+                         read(os.path.join(ROOT, "services", svc, "main.cc")))}
 
 
 def code_dev_key_lines():
@@ -246,7 +256,8 @@ class Facts:
         self.metrics = code_metrics()
         self.dev_secrets = code_dev_secrets()
         self.dev_key_lines = code_dev_key_lines()
-        self.topics = code_topics(self.services)
+        self.key_keepers = code_key_keepers(self.services)
+        self.topics = code_topics(self.services, self.key_keepers)
         self.consumers = code_consumers(self.services)
         self.tool_groups = code_tool_groups()
         self.smtp_services = code_smtp_services(self.services)
@@ -880,7 +891,12 @@ def check_topics(docs, facts, overlay):
             if config.get("retention.ms") != "-1" or config.get("retention.bytes", "-1") != "-1":
                 problems.append("topic %s: must keep everything (retention.ms -1, "
                                 "retention.bytes -1)" % name)
-            if "compact" in config.get("cleanup.policy", "delete"):
+            if name.endswith(".keys"):
+                # The last record of each key is the truth; an erasure's tombstone must go.
+                if config.get("cleanup.policy") != "compact":
+                    problems.append("topic %s: keys topics are compacted (cleanup.policy "
+                                    "compact)" % name)
+            elif "compact" in config.get("cleanup.policy", "delete"):
                 problems.append("topic %s: compaction would delete events" % name)
             cluster = t["metadata"].get("labels", {}).get("strimzi.io/cluster")
             if clusters and cluster not in clusters:
@@ -944,10 +960,13 @@ def show(acls):
 
 def expected_acls(facts, svc):
     own = "cowork.%s.events" % svc
-    acls = {("allow", "topic", own, "literal", "Write"),
-            ("allow", "topic", own, "literal", "Describe"),
-            ("allow", "group", svc + ".", "prefix", "Read"),
-            ("allow", "cluster", "", "literal", "IdempotentWrite")}
+    # Its own topics: written by the relay, read by the relay's tail check and by a restore.
+    acls = {("allow", "topic", own, "literal", op) for op in ("Write", "Read", "Describe")}
+    if svc in facts.key_keepers:
+        acls |= {("allow", "topic", "cowork.%s.keys" % svc, "literal", op)
+                 for op in ("Write", "Read", "Describe")}
+    acls |= {("allow", "group", svc + ".", "prefix", "Read"),
+             ("allow", "cluster", "", "literal", "IdempotentWrite")}
     for topics in facts.consumers.get(svc, {}).values():
         for topic in topics:
             acls |= {("allow", "topic", topic, "literal", "Read"),

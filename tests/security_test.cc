@@ -2002,6 +2002,33 @@ TEST(SecurityStartup, WithoutDevModeAndKeysTheServiceExitsNamingEachKey) {
   EXPECT_THAT(log, Not(HasSubstr("customers listening on")));
 }
 
+// Outside dev mode the customers service, which publishes its seal keys wrapped, needs the
+// key-wrapping key: missing or not 64 hex digits, it does not start, naming the variable.
+TEST(SecurityStartup, WithoutTheKeyWrappingKeyTheCustomersServiceDoesNotStart) {
+  testing::TempDir dir;
+  auto broker = testing::StartDevBroker(dir.path());
+  ASSERT_TRUE(broker.ok()) << broker.status();
+  const testing::ProductionKeys keys = testing::WriteProductionKeys(dir.path());
+  testing::ServiceOptions options;
+  options.data_dir = dir.Sub("customers");
+  options.bootstrap = broker->bootstrap;
+  options.dev = false;
+  for (const auto& [var, value] : keys.EnvFor("customers")) {
+    if (var != "COWORK_KEY_WRAPPING_KEY_FILE") options.env.emplace_back(var, value);
+  }
+  options.unset_env = {"COWORK_KEY_WRAPPING_KEY_FILE"};
+  std::string log = ExitLog(dir, options);
+  EXPECT_THAT(log, HasSubstr("COWORK_KEY_WRAPPING_KEY_FILE: not set")) << log;
+
+  const std::string short_key = dir.Sub("short-key");
+  std::ofstream(short_key) << "00ff00ff\n";
+  options.unset_env.clear();
+  options.env.emplace_back("COWORK_KEY_WRAPPING_KEY_FILE", short_key);
+  log = ExitLog(dir, options);
+  EXPECT_THAT(log, HasSubstr("must hold 64 hex digits")) << log;
+  EXPECT_THAT(log, Not(HasSubstr("customers listening on")));
+}
+
 // A pod started in --dev by mistake, with its production keys mounted, does not start on the
 // published dev keys.
 TEST(SecurityStartup, DevModeRefusesProductionKeys) {

@@ -304,7 +304,7 @@ absl::Status Directory::Apply(const common::v1::EventEnvelope& envelope,
           });
       if (!scanned.ok()) return scanned;
       // Whatever this service sealed with the customer's key becomes unreadable for good.
-      eventstore::KeyVault::Erase(op, id, writes);
+      eventstore::KeyVault(store_).Erase(op, id, writes);
       break;
     }
     case Kind::kOther:

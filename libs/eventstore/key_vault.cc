@@ -9,8 +9,13 @@
 namespace cowork::eventstore {
 namespace {
 
+// The subject's record on the keys topic; its key in the store is kPrefix + the record key.
+std::string RecordKey(absl::string_view op, absl::string_view subject) {
+  return absl::StrCat(op, "/", subject);
+}
+
 std::string KeyOf(absl::string_view op, absl::string_view subject) {
-  return absl::StrCat("pii/key/", op, "/", subject);
+  return absl::StrCat(KeyVault::kPrefix, RecordKey(op, subject));
 }
 
 }  // namespace
@@ -24,6 +29,11 @@ std::string KeyVault::Create(absl::string_view op, absl::string_view subject,
                              WriteSet& writes) const {
   std::string key = crypto::NewSealKey();
   writes.Put(Space::kMeta, KeyOf(op, subject), key);
+  const StoreOptions& options = store_.options();
+  if (!options.keys_topic.empty()) {
+    const std::string record = RecordKey(op, subject);
+    writes.Publish(options.keys_topic, record, crypto::Seal(options.key_wrapping_key, record, key));
+  }
   return key;
 }
 
@@ -39,10 +49,36 @@ absl::StatusOr<std::string> KeyVault::Ensure(absl::string_view op, absl::string_
   return created;
 }
 
-void KeyVault::Erase(absl::string_view op, absl::string_view subject, WriteSet& writes) {
+void KeyVault::Erase(absl::string_view op, absl::string_view subject, WriteSet& writes) const {
   writes.Delete(Space::kMeta, KeyOf(op, subject));
   // Deleted is not gone: the key's bytes stay in the log and table files until compacted.
   writes.PurgeOldValues();
+  const StoreOptions& options = store_.options();
+  if (!options.keys_topic.empty()) {
+    writes.Publish(options.keys_topic, RecordKey(op, subject), std::nullopt);
+  }
+}
+
+absl::Status KeyVault::Restore(absl::string_view record_key,
+                               const std::optional<std::string>& wrapped, WriteSet& writes) const {
+  const size_t slash = record_key.find('/');
+  if (slash == 0 || slash == absl::string_view::npos || slash + 1 == record_key.size()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("key record \"", record_key, "\" is not <operator>/<subject>"));
+  }
+  const std::string key = absl::StrCat(kPrefix, record_key);
+  if (!wrapped.has_value()) {
+    writes.Delete(Space::kMeta, key);
+    return absl::OkStatus();
+  }
+  absl::StatusOr<std::string> opened =
+      crypto::Open(store_.options().key_wrapping_key, record_key, *wrapped);
+  if (!opened.ok()) {
+    return absl::DataLossError(
+        absl::StrCat("the key of ", record_key, " does not open under the key-wrapping key"));
+  }
+  writes.Put(Space::kMeta, key, *std::move(opened));
+  return absl::OkStatus();
 }
 
 }  // namespace cowork::eventstore

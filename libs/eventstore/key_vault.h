@@ -8,6 +8,12 @@
 // amounts and times stay. The shared directory erases a customer's key in every service when
 // the customers service's CustomerErased arrives.
 //
+// With a keys topic (StoreOptions::keys_topic), each key is also published through the outbox,
+// in the commit that creates it, as a record "<operator>/<subject>" whose value is the key
+// sealed with the store's key_wrapping_key; an erasure publishes a tombstone for it. The
+// topic is compacted, so it holds the keys of the subjects not erased, and a restore from
+// Kafka (kafka/restore.h) gets them back through Restore.
+//
 // Thread-safe: reads go to the Store; Ensure serialises key creation.
 //
 //   KeyVault vault(store);
@@ -29,6 +35,9 @@ namespace cowork::eventstore {
 
 class KeyVault {
  public:
+  // Where the keys are in the store (Space::kMeta): kPrefix + "<operator>/<subject>".
+  static constexpr absl::string_view kPrefix = "pii/key/";
+
   explicit KeyVault(Store& store) : store_(store) {}
 
   // The subject's key; nullopt when it was never created or has been erased.
@@ -43,8 +52,15 @@ class KeyVault {
   absl::StatusOr<std::string> Ensure(absl::string_view op, absl::string_view subject);
   // Deletes the key in `writes`: whatever was sealed with it stays unreadable for good. The
   // commit purges it (and every value the same commit overwrites) from the store's files
-  // (WriteSet::PurgeOldValues).
-  static void Erase(absl::string_view op, absl::string_view subject, WriteSet& writes);
+  // (WriteSet::PurgeOldValues), and the keys topic gets a tombstone.
+  void Erase(absl::string_view op, absl::string_view subject, WriteSet& writes) const;
+
+  // A record of the keys topic back into the store (a restore): the key it wraps, or none
+  // when `wrapped` is nullopt (a tombstone). DATA_LOSS when the value does not open under the
+  // store's key_wrapping_key; INVALID_ARGUMENT for a record key that is not
+  // "<operator>/<subject>".
+  absl::Status Restore(absl::string_view record_key, const std::optional<std::string>& wrapped,
+                       WriteSet& writes) const;
 
  private:
   Store& store_;

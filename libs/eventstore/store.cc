@@ -44,6 +44,10 @@ void WriteSet::Append(std::string aggregate_type, std::string aggregate_id,
                                std::move(topic)});
 }
 
+void WriteSet::Publish(std::string topic, std::string key, std::optional<std::string> value) {
+  records_.push_back(Record{std::move(topic), std::move(key), std::move(value)});
+}
+
 void WriteSet::Put(Space space, std::string key, std::string value) {
   writes_.push_back(Write{space, std::move(key), std::move(value)});
 }
@@ -74,12 +78,14 @@ void WriteSet::Merge(WriteSet other) {
   append(appended_, other.appended_);
   append(writes_, other.writes_);
   append(claims_, other.claims_);
+  append(records_, other.records_);
   if (other.request_.has_value()) request_ = std::move(other.request_);
   purge_ = purge_ || other.purge_;
 }
 
 bool WriteSet::empty() const {
-  return appended_.empty() && writes_.empty() && claims_.empty() && !request_.has_value();
+  return appended_.empty() && writes_.empty() && claims_.empty() && records_.empty() &&
+         !request_.has_value();
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -312,6 +318,9 @@ absl::Status Validate(const WriteSet& writes) {
                          e.aggregate_id()));
       }
     }
+  }
+  for (const WriteSet::Record& r : writes.records()) {
+    if (r.topic.empty()) return absl::InvalidArgumentError("record without a topic");
   }
   absl::flat_hash_set<absl::string_view> claim_keys;
   for (const WriteSet::ClaimOp& c : writes.claims()) {
@@ -680,16 +689,18 @@ absl::Status Store::Commit(WriteSet writes) {
   }
 
   uint64_t event_count = 0;
-  uint64_t outbox_rows = 0;
+  uint64_t outbox_rows = writes.records().size();
   for (const WriteSet::Appended& a : writes.appended()) {
     event_count += a.events.size();
     if (!a.topic.empty()) outbox_rows += a.events.size();
   }
+  // Events and plain records take positions; a record's has no event in the log.
+  const uint64_t positions = event_count + writes.records().size();
   uint64_t first_position = 0;
-  if (event_count > 0) {
+  if (positions > 0) {
     absl::MutexLock lock(&s.positions_mu);
     first_position = s.last_position + 1;
-    s.last_position += event_count;
+    s.last_position += positions;
     s.in_flight.insert(first_position);
   }
 
@@ -715,6 +726,18 @@ absl::Status Store::Commit(WriteSet writes) {
     const int64_t version = a.expected_version + static_cast<int64_t>(a.events.size());
     batch.Put(s.state, aggregate_keys[i],
               EncodeBE64(static_cast<uint64_t>(version)) + a.state);
+  }
+  for (const WriteSet::Record& r : writes.records()) {
+    common::v1::OutboxRecord record;
+    record.set_topic(r.topic);
+    record.set_key(r.key);
+    record.set_plain(true);
+    if (r.value.has_value()) {
+      record.set_envelope(*r.value);
+    } else {
+      record.set_tombstone(true);
+    }
+    batch.Put(s.outbox, EncodeBE64(position++), record.SerializeAsString());
   }
   for (const WriteSet::Write& w : writes.writes()) {
     if (w.value.has_value()) {
@@ -751,7 +774,7 @@ absl::Status Store::Commit(WriteSet writes) {
   // Not under any global lock: concurrent commits meet in RocksDB's write group, which writes
   // (and with sync, fsyncs) the WAL once for all of them.
   rocksdb::Status written = s.db->Write(s.write_options, &batch);
-  if (event_count > 0) {
+  if (positions > 0) {
     absl::MutexLock lock(&s.positions_mu);
     s.in_flight.erase(first_position);
   }
@@ -970,6 +993,8 @@ absl::StatusOr<std::vector<OutboxRow>> Store::ReadOutbox(size_t limit) const {
     row.topic = std::move(*record.mutable_topic());
     row.key = std::move(*record.mutable_key());
     row.value = std::move(*record.mutable_envelope());
+    row.plain = record.plain();
+    row.tombstone = record.tombstone();
   }
   if (!it->status().ok()) return FromRocks(it->status(), "read outbox");
   uint64_t next_floor = first_seen == 0 ? settled : std::min(first_seen, settled);
@@ -1003,6 +1028,8 @@ absl::Status Store::RemoveFromOutbox(std::span<const uint64_t> positions) {
   s.outbox_depth.fetch_sub(removed);
   return absl::OkStatus();
 }
+
+const StoreOptions& Store::options() const { return impl_->options; }
 
 uint64_t Store::OutboxDepth() const { return impl_->outbox_depth.load(); }
 

@@ -74,6 +74,12 @@ struct StoreOptions {
   // with FAILED_PRECONDITION and writes nothing, so no row the brokers would refuse for good
   // reaches the outbox. 0: no limit. Default 1,000,000 (librdkafka's default).
   size_t max_event_bytes = 1'000'000;
+  // Where KeyVault also publishes every seal key, wrapped with `key_wrapping_key` (a seal key,
+  // crypto::NewSealKey), and a tombstone when one is erased, so that a restore from Kafka
+  // gets back every key not erased (kafka/restore.h): the compacted topic
+  // cowork.<service>.keys. Empty: the keys live only in this store.
+  std::string keys_topic;
+  std::string key_wrapping_key;
 };
 
 // What a Kafka record adds to its key and value at most (record and batch headers).
@@ -93,8 +99,10 @@ struct AggregateRecord {
 struct OutboxRow {
   uint64_t position = 0;  // commit order, strictly increasing, never reused
   std::string topic;
-  std::string key;        // the aggregate id
-  std::string value;      // serialized EventEnvelope
+  std::string key;         // the aggregate id; a plain record's key
+  std::string value;       // serialized EventEnvelope; a plain record's value
+  bool plain = false;      // a record that is not an event (WriteSet::Publish)
+  bool tombstone = false;  // a plain record without a value: produced with a null value
 };
 
 // Everything one commit writes. A value type; not thread-safe.
@@ -107,6 +115,10 @@ class WriteSet {
   void Append(std::string aggregate_type, std::string aggregate_id, int64_t expected_version,
               std::vector<common::v1::EventEnvelope> events, std::string state,
               std::string topic);
+  // Publishes a record that is not an event to `topic` through the outbox, in commit order
+  // with the events (e.g. a compacted topic of keys): `value` as is, or without a value (a
+  // tombstone) when nullopt. Not in the event log; the relay sends it at least once.
+  void Publish(std::string topic, std::string key, std::optional<std::string> value);
   void Put(Space space, std::string key, std::string value);
   void Delete(Space space, std::string key);
   // A unique key (e.g. "email/<operator>/<address>"): the commit fails with ALREADY_EXISTS
@@ -146,9 +158,14 @@ class WriteSet {
     std::string key;
     std::optional<std::string> owner;  // nullopt: release
   };
+  struct Record {
+    std::string topic, key;
+    std::optional<std::string> value;  // nullopt: tombstone
+  };
   const std::vector<Appended>& appended() const { return appended_; }
   const std::vector<Write>& writes() const { return writes_; }
   const std::vector<ClaimOp>& claims() const { return claims_; }
+  const std::vector<Record>& records() const { return records_; }
   const std::optional<std::pair<std::string, common::v1::StoredResponse>>& request() const {
     return request_;
   }
@@ -157,6 +174,7 @@ class WriteSet {
   std::vector<Appended> appended_;
   std::vector<Write> writes_;
   std::vector<ClaimOp> claims_;
+  std::vector<Record> records_;
   std::optional<std::pair<std::string, common::v1::StoredResponse>> request_;
   bool purge_ = false;
 };
@@ -169,6 +187,7 @@ class Store {
   Store& operator=(const Store&) = delete;
 
   absl::Status Commit(WriteSet writes);
+  const StoreOptions& options() const;
 
   // Whether the store takes writes now: writes (and syncs, when durable) a probe record. After
   // a failed write RocksDB refuses every write until it is resumed, so a failed probe asks it

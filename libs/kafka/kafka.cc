@@ -41,6 +41,10 @@ std::string TopicFor(absl::string_view service) {
   return absl::StrCat("cowork.", service, ".events");
 }
 
+std::string KeysTopicFor(absl::string_view service) {
+  return absl::StrCat("cowork.", service, ".keys");
+}
+
 absl::StatusOr<std::vector<Message>> ReadAll(const KafkaOptions& kafka, const std::string& topic,
                                              absl::Duration timeout) {
   auto deadline = DeadlineAfter(timeout);
@@ -112,6 +116,7 @@ absl::StatusOr<std::vector<Message>> ReadAll(const KafkaOptions& kafka, const st
       if (m->payload != nullptr) {
         out.value.assign(static_cast<const char*>(m->payload), m->len);
       }
+      out.tombstone = m->payload == nullptr;
       rd_kafka_timestamp_type_t type;
       int64_t ms = rd_kafka_message_timestamp(m, &type);
       out.timestamp = ms >= 0 ? absl::FromUnixMillis(ms) : absl::InfinitePast();

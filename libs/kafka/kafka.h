@@ -38,6 +38,8 @@
 namespace cowork::kafka {
 
 std::string TopicFor(absl::string_view service);  // "cowork.<service>.events"
+// The compacted topic of a service's wrapped seal keys (eventstore::KeyVault).
+std::string KeysTopicFor(absl::string_view service);  // "cowork.<service>.keys"
 // The service that owns `topic` ("customers" for "cowork.customers.events"); "" for a topic
 // that is no service's events topic.
 std::string ServiceOfTopic(absl::string_view topic);
@@ -227,6 +229,7 @@ struct Message {
   int64_t offset = 0;
   std::string key;
   std::string value;
+  bool tombstone = false;  // no value at all (null): a compacted topic's deletion
   absl::Time timestamp;
 };
 

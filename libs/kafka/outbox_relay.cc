@@ -145,7 +145,9 @@ struct OutboxRelay::Impl {
         err = rd_kafka_producev(
             rk, RD_KAFKA_V_TOPIC(row.topic.c_str()),
             RD_KAFKA_V_KEY(const_cast<char*>(row.key.data()), row.key.size()),
-            RD_KAFKA_V_VALUE(const_cast<char*>(row.value.data()), row.value.size()),
+            // A tombstone has no value at all (null), which compaction takes for a deletion.
+            RD_KAFKA_V_VALUE(row.tombstone ? nullptr : const_cast<char*>(row.value.data()),
+                             row.tombstone ? 0 : row.value.size()),
             RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
             RD_KAFKA_V_OPAQUE(reinterpret_cast<void*>(static_cast<uintptr_t>(produced))),
             RD_KAFKA_V_END);
@@ -208,6 +210,9 @@ struct OutboxRelay::Impl {
     std::map<std::string, int64_t> rows_per_topic;
     absl::flat_hash_map<std::string, uint64_t> position_of;  // by event id
     for (const eventstore::OutboxRow& row : rows) {
+      // A plain record (a key on a compacted topic) is not looked for: a copy of it is
+      // harmless, the topic keeps the last value of each key.
+      if (row.plain) continue;
       common::v1::EventEnvelope envelope;
       if (!envelope.ParseFromString(row.value)) continue;
       ++rows_per_topic[row.topic];

@@ -21,11 +21,12 @@ using testing::OpenStore;
 using testing::TempDir;
 
 constexpr char kTopic[] = "cowork.test.events";
+constexpr char kKeys[] = "cowork.test.keys";
 
 class OutboxRelayTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto broker = DevBroker::Start({.topics = {kTopic}, .partitions = 6});
+    auto broker = DevBroker::Start({.topics = {kTopic, kKeys}, .partitions = 6});
     ASSERT_TRUE(broker.ok()) << broker.status();
     broker_ = *std::move(broker);
     kafka_ = {.brokers = broker_->bootstrap(), .client_id = "relay-test"};
@@ -100,6 +101,30 @@ TEST_F(OutboxRelayTest, PublishesEveryRowInCommitOrderPerKeyAndEmptiesTheOutbox)
   ASSERT_TRUE(read.ok());
   EXPECT_TRUE(read->empty());
   EXPECT_EQ(SequencesByKey(), Expected());
+}
+
+TEST_F(OutboxRelayTest, PlainRecordsGoAsTheyAreAndATombstoneWithoutAValue) {
+  auto relay = OutboxRelay::Start(*store_, kafka_);
+  ASSERT_TRUE(relay.ok()) << relay.status();
+  store_->SetOutboxListener([r = relay->get()] { r->Wake(); });
+  eventstore::WriteSet writes;
+  writes.Publish(kKeys, "op-1/c-1", "wrapped-1");
+  writes.Publish(kKeys, "op-1/c-2", "");  // an empty value is still a value
+  ASSERT_TRUE(store_->Commit(std::move(writes)).ok());
+  eventstore::WriteSet erase;
+  erase.Publish(kKeys, "op-1/c-1", std::nullopt);
+  ASSERT_TRUE(store_->Commit(std::move(erase)).ok());
+  ASSERT_TRUE(Eventually([&] { return store_->OutboxDepth() == 0; }));
+
+  auto messages = ReadAll(kafka_, kKeys, absl::Seconds(20));
+  ASSERT_TRUE(messages.ok()) << messages.status();
+  std::map<std::string, std::vector<std::string>> by_key;  // "<null>" for a tombstone
+  for (const Message& m : *messages) by_key[m.key].push_back(m.tombstone ? "<null>" : m.value);
+  EXPECT_EQ(by_key["op-1/c-1"], (std::vector<std::string>{"wrapped-1", "<null>"}));
+  EXPECT_EQ(by_key["op-1/c-2"], (std::vector<std::string>{""}));
+  eventstore::WriteSet no_topic;
+  no_topic.Publish("", "k", "v");
+  EXPECT_TRUE(absl::IsInvalidArgument(store_->Commit(std::move(no_topic))));
 }
 
 TEST_F(OutboxRelayTest, RowsCommittedDuringAnOutageArePublishedAfterIt) {

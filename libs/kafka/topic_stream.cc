@@ -180,6 +180,12 @@ int64_t TopicStream::backlog() const { return impl_->backlog; }
 int64_t TopicStream::consumed() const { return impl_->consumed; }
 bool TopicStream::caught_up() const { return impl_->unfinished == 0; }
 
+std::vector<int64_t> TopicStream::starts(size_t topic) const {
+  std::vector<int64_t> out;
+  for (const Impl::Partition& p : impl_->partitions.at(topic)) out.push_back(p.start);
+  return out;
+}
+
 absl::Status TopicStream::Run(const std::function<absl::Status(const Message&)>& on_message,
                               const std::function<bool()>& stop) {
   Impl& s = *impl_;
@@ -216,6 +222,7 @@ absl::Status TopicStream::Run(const std::function<absl::Status(const Message&)>&
                        m->key != nullptr ? m->key_len : 0);
     message.value.assign(m->payload != nullptr ? static_cast<const char*>(m->payload) : "",
                          m->payload != nullptr ? m->len : 0);
+    message.tombstone = m->payload == nullptr;
     message.timestamp = ms >= 0 ? absl::FromUnixMillis(ms) : absl::InfinitePast();
     s.Reached(*partition, m->offset + 1);
     rd_kafka_message_destroy(m);

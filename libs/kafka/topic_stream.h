@@ -76,6 +76,9 @@ class TopicStream {
   int64_t consumed() const;
   // True once every partition has reached its high watermark at Open (while following too).
   bool caught_up() const;
+  // Where each partition of options.topics[topic] starts in this stream, by partition number
+  // (with StreamStart::kBeginning: the first offset it still holds).
+  std::vector<int64_t> starts(size_t topic = 0) const;
 
   // Hands every message to `on_message`. `stop` (optional) is asked between messages and at
   // least every 100 ms while nothing arrives; true ends the run with CANCELLED. A message

@@ -2,14 +2,21 @@
 
 #include <signal.h>
 
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
 #include <iostream>
+#include <sstream>
 #include <thread>
 #include <utility>
 
 #include "CLI/CLI.hpp"
+#include "absl/strings/ascii.h"
+#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "libs/kafka/restore.h"
 #include "libs/runtime/quarantine_service.h"
 #include "libs/runtime/test_clock.h"
 #include "libs/server/logging.h"
@@ -18,6 +25,59 @@ namespace cowork::runtime {
 namespace {
 
 std::string HostOf(const std::string& address) { return address.substr(0, address.rfind(':')); }
+
+constexpr char kKeyWrappingVar[] = "COWORK_KEY_WRAPPING_KEY_FILE";
+// --dev without COWORK_KEY_WRAPPING_KEY_FILE: a published key, for development only.
+constexpr char kDevKeyWrappingKey[] =
+    "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f";
+// In the store (Space::kMeta) from the start of a restore until its views are rebuilt: a
+// store holding it is half restored and refuses to serve.
+constexpr char kRestoreMarker[] = "restore/unfinished";
+// How long a rebuild waits for the consumers started before it to read their topics.
+constexpr absl::Duration kCatchUpBound = absl::Minutes(30);
+
+// The key that wraps the seal keys a service publishes (eventstore::StoreOptions): 64 hex
+// digits in the file COWORK_KEY_WRAPPING_KEY_FILE names (a Kubernetes Secret).
+absl::StatusOr<std::string> KeyWrappingKey(const server::ServiceFlags& flags) {
+  const char* file = std::getenv(kKeyWrappingVar);
+  std::string hex;
+  if (file == nullptr || *file == '\0') {
+    if (!flags.dev) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          kKeyWrappingVar, ": not set; the ", flags.service,
+          " service publishes its seal keys wrapped with this key (a file of 64 hex digits, "
+          "e.g. from `openssl rand -hex 32`)"));
+    }
+    hex = kDevKeyWrappingKey;
+  } else {
+    std::ifstream in(file, std::ios::binary);
+    std::stringstream content;
+    content << in.rdbuf();
+    if (!in) {
+      return absl::FailedPreconditionError(absl::StrCat(kKeyWrappingVar, ": cannot read ", file));
+    }
+    hex = std::string(absl::StripAsciiWhitespace(content.str()));
+  }
+  bool valid = hex.size() == 64;
+  for (char c : hex) valid = valid && absl::ascii_isxdigit(static_cast<unsigned char>(c));
+  if (!valid) {
+    return absl::FailedPreconditionError(
+        absl::StrCat(kKeyWrappingVar, ": ", file, " must hold 64 hex digits (32 bytes)"));
+  }
+  return absl::HexStringToBytes(hex);
+}
+
+// A restore writes into an empty data dir only: never over a store that holds anything.
+absl::Status CheckEmptyDataDir(const std::string& dir) {
+  std::error_code ec;
+  if (!std::filesystem::exists(dir, ec) && !ec) return absl::OkStatus();
+  if (ec || !std::filesystem::is_empty(dir, ec) || ec) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("--restore-from-topic needs an empty --data-dir: ", dir,
+                     " holds files (move them away first, or start without the flag)"));
+  }
+  return absl::OkStatus();
+}
 
 // Asks every second whether the store takes writes (else the service is neither live nor
 // serving) and whether a consumer is stalled on an event it cannot get past (kafka.h; then it
@@ -156,18 +216,43 @@ absl::StatusOr<std::unique_ptr<Runtime>> Runtime::Start(const server::ServiceFla
     runtime->disk_faults_ = std::make_unique<eventstore::DiskFaults>();
     runtime->dev_signals_ = std::make_unique<DevSignals>(*runtime->disk_faults_);
   }
+  std::string key_wrapping_key;
+  if (flags.keeps_keys) {
+    absl::StatusOr<std::string> key = KeyWrappingKey(flags);
+    if (!key.ok()) return key.status();
+    key_wrapping_key = *std::move(key);
+  }
+  if (flags.restore_from_topic) {
+    if (absl::Status empty = CheckEmptyDataDir(flags.data_dir); !empty.ok()) return empty;
+  }
   absl::StatusOr<std::unique_ptr<eventstore::Store>> store = eventstore::Store::Open(
       {.path = flags.data_dir,
        .durable = flags.durable,
        .request_retention = absl::Hours(flags.request_retention_hours),
        .clock = &runtime->clock(),
        .disk_faults = runtime->disk_faults_.get(),
-       .max_event_bytes = static_cast<size_t>(flags.kafka_max_message_bytes)});
+       .max_event_bytes = static_cast<size_t>(flags.kafka_max_message_bytes),
+       .keys_topic = flags.keeps_keys ? kafka::KeysTopicFor(flags.service) : "",
+       .key_wrapping_key = std::move(key_wrapping_key)});
   if (!store.ok()) {
     return absl::Status(store.status().code(),
                         absl::StrCat("cannot open the store: ", store.status().message()));
   }
   runtime->store_ = *std::move(store);
+  if (flags.restore_from_topic) {
+    eventstore::WriteSet marker;
+    marker.Put(eventstore::Space::kMeta, kRestoreMarker, "");
+    if (absl::Status s = runtime->store_->Commit(std::move(marker)); !s.ok()) return s;
+  } else {
+    absl::StatusOr<std::optional<std::string>> marker =
+        runtime->store_->Get(eventstore::Space::kMeta, kRestoreMarker);
+    if (!marker.ok()) return marker.status();
+    if (marker->has_value()) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "a restore from the topics into ", flags.data_dir,
+          " did not finish: delete the data dir and start again with --restore-from-topic"));
+    }
+  }
   runtime->request_expiry_ = std::make_unique<Scheduler>(
       "expired request records",
       [store = runtime->store_.get()]() -> absl::StatusOr<int> {
@@ -236,11 +321,51 @@ int RunService(int argc, char** argv, const std::string& description,
   return body(**runtime);
 }
 
+absl::Status Runtime::Restore(const eventstore::Folds& folds) {
+  if (!flags_.restore_from_topic) return absl::OkStatus();
+  server::LogJson("info", "restoring the store from the topics",
+                  {{"topic", kafka::TopicFor(flags_.service)}});
+  const absl::Time start = absl::Now();
+  absl::StatusOr<kafka::RestoreStats> stats = kafka::RestoreFromTopics(
+      *store_, kafka_,
+      {.events_topic = kafka::TopicFor(flags_.service),
+       .keys_topic = flags_.keeps_keys ? kafka::KeysTopicFor(flags_.service) : "",
+       .folds = &folds});
+  if (!stats.ok()) return stats.status();
+  server::LogJson("info", "events restored from the topics",
+                  {{"events", absl::StrCat(stats->events)},
+                   {"aggregates", absl::StrCat(stats->aggregates)},
+                   {"copies_skipped", absl::StrCat(stats->copies)},
+                   {"keys", absl::StrCat(stats->keys)},
+                   {"seconds", absl::StrCat(absl::ToDoubleSeconds(absl::Now() - start))}});
+  return absl::OkStatus();
+}
+
 absl::Status Runtime::RebuildViews(
     std::initializer_list<std::function<absl::Status()>> rebuilds) {
-  if (!flags_.rebuild_projections) return absl::OkStatus();
+  if (!flags_.rebuild_projections && !flags_.restore_from_topic) return absl::OkStatus();
+  // The views read the projections of other topics (the directory's time zones): they are
+  // read to their ends first.
+  const absl::Time deadline = absl::Now() + kCatchUpBound;
+  for (const std::unique_ptr<kafka::EventConsumer>& consumer : consumers_) {
+    for (;;) {
+      absl::StatusOr<bool> caught_up = consumer->CaughtUp(absl::Seconds(5));
+      if (caught_up.ok() && *caught_up) break;
+      if (absl::Now() > deadline) {
+        return absl::DeadlineExceededError(
+            absl::StrCat("consumer ", consumer->name(), " did not read its topics to the end in ",
+                         absl::FormatDuration(kCatchUpBound), ", so the views cannot be rebuilt"));
+      }
+      absl::SleepFor(absl::Milliseconds(100));
+    }
+  }
   for (const std::function<absl::Status()>& rebuild : rebuilds) {
     if (absl::Status s = rebuild(); !s.ok()) return s;
+  }
+  if (flags_.restore_from_topic) {
+    eventstore::WriteSet done;
+    done.Delete(eventstore::Space::kMeta, kRestoreMarker);
+    if (absl::Status s = store_->Commit(std::move(done)); !s.ok()) return s;
   }
   server::LogJson("info", "views rebuilt from the event log");
   return absl::OkStatus();

@@ -32,12 +32,13 @@
 #include "libs/auth/keys.h"
 #include "libs/clock/clock.h"
 #include "libs/directory/directory.h"
+#include "libs/eventstore/folds.h"
 #include "libs/eventstore/store.h"
 #include "libs/kafka/kafka.h"
-#include "libs/server/flags.h"
-#include "libs/server/server.h"
 #include "libs/runtime/handlers.h"
 #include "libs/runtime/scheduler.h"
+#include "libs/server/flags.h"
+#include "libs/server/server.h"
 
 namespace cowork::runtime {
 
@@ -61,9 +62,17 @@ class Runtime {
   const kafka::KafkaOptions& kafka() const { return kafka_; }
   server::Metrics& metrics() { return metrics_; }
 
-  // With --rebuild-projections: deletes and rewrites the service's own read views from its event
-  // log, one `rebuild` after another (each App's Rebuild), before anything is served. Without
-  // the flag: nothing.
+  // With --restore-from-topic (the data dir was empty, Start checked): brings back the
+  // service's event log, aggregate states (folded with `folds`) and seal keys from its topics
+  // (kafka::RestoreFromTopics). RebuildViews then rebuilds the rest, and the consumers read
+  // the other topics from their start. Until RebuildViews has finished, the store is marked
+  // half restored and a start without the flag refuses it. Without the flag: nothing.
+  absl::Status Restore(const eventstore::Folds& folds);
+
+  // With --rebuild-projections or --restore-from-topic: waits until the consumers started so
+  // far (the directory, FollowCustomers) have read their topics to the end, then deletes and
+  // rewrites the service's own read views from its event log, one `rebuild` after another
+  // (each App's Rebuild), before anything is served. Without either flag: nothing.
   absl::Status RebuildViews(std::initializer_list<std::function<absl::Status()>> rebuilds);
 
   // Starts `consumer` and reports its lag as cowork_consumer_lag{consumer=<name>} and its

@@ -8,6 +8,7 @@ namespace cowork::server {
 void AddStandardFlags(CLI::App& app, ServiceFlags& flags, const ServiceDefaults& defaults) {
   flags.service = defaults.service;
   flags.signs_sessions = defaults.signs_sessions;
+  flags.keeps_keys = defaults.keeps_keys;
   flags.listen = absl::StrCat("127.0.0.1:", defaults.port);
   flags.metrics_listen = absl::StrCat("127.0.0.1:", defaults.metrics_port);
   flags.data_dir = absl::StrCat("var/", defaults.service);
@@ -48,6 +49,10 @@ void AddStandardFlags(CLI::App& app, ServiceFlags& flags, const ServiceDefaults&
   app.add_flag("--rebuild-projections", flags.rebuild_projections,
                "Rebuild every consumer projection from offset zero at start")
       ->envname("COWORK_REBUILD_PROJECTIONS");
+  app.add_flag("--restore-from-topic", flags.restore_from_topic,
+               "Rebuild the store from the service's Kafka topics into an empty --data-dir "
+               "(disaster recovery; refuses a data dir that holds anything)")
+      ->envname("COWORK_RESTORE_FROM_TOPIC");
   app.add_option("--workers", flags.workers, "Threads running handlers")
       ->envname("COWORK_WORKERS")
       ->check(CLI::Range(1, 4096))

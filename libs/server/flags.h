@@ -22,6 +22,10 @@ struct ServiceDefaults {
   int metrics_port = 0; // 9101
   // True for the customers service alone: it signs customer sessions (auth/keys.h).
   bool signs_sessions = false;
+  // True for a service that seals personal data with keys of its own (eventstore::KeyVault):
+  // it publishes them, wrapped, to cowork.<service>.keys and needs the key-wrapping key
+  // (COWORK_KEY_WRAPPING_KEY_FILE).
+  bool keeps_keys = false;
   // The service's own flags, added after the standard ones (each with an environment
   // fallback COWORK_<NAME> through CLI11's envname, like the standard flags).
   std::function<void(CLI::App&)> more_flags;
@@ -32,6 +36,7 @@ struct ServiceDefaults {
 struct ServiceFlags {
   std::string service;
   bool signs_sessions = false;  // from ServiceDefaults
+  bool keeps_keys = false;      // from ServiceDefaults
   // --listen: gRPC address. Default 127.0.0.1:<port>.
   std::string listen;
   // --metrics-listen: Prometheus HTTP address. Default 127.0.0.1:<metrics_port>; "" disables.
@@ -51,6 +56,10 @@ struct ServiceFlags {
   std::string simulated_clock;
   // --rebuild-projections: rebuild every consumer projection from offset zero at start.
   bool rebuild_projections = false;
+  // --restore-from-topic: rebuild the store from the service's own topics into an empty
+  // data dir, then the views and projections as --rebuild-projections does
+  // (runtime::Runtime::Restore). Refuses a data dir that holds anything.
+  bool restore_from_topic = false;
   // --workers: threads running handlers. Default 64.
   int workers = 64;
   // --drain-seconds: how long a SIGTERM waits for calls in flight. Default 10.

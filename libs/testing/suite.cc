@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <fstream>
 
+#include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -227,6 +228,8 @@ constexpr std::pair<const char*, const char*> kKeyFiles[] = {
     {"COWORK_PLATFORM_PUBLIC_KEY_FILE", "platform-public-key.pem"},
     {"COWORK_ADMIN_PUBLIC_KEY_FILE", "admin-public-key.pem"},
     {"COWORK_SESSION_PRIVATE_KEY_FILE", "session-private-key.pem"}};
+// The key that wraps the seal keys a service publishes: 64 hex digits.
+constexpr char kKeyWrappingFile[] = "key-wrapping-key";
 
 }  // namespace
 
@@ -256,6 +259,8 @@ ProductionKeys WriteProductionKeys(const std::string& dir) {
         {kKeyFiles[3].second, keys.session.private_pem}}) {
     std::ofstream(absl::StrCat(dir, "/", file)) << pem;
   }
+  std::ofstream(absl::StrCat(dir, "/", kKeyWrappingFile))
+      << absl::BytesToHexString(crypto::NewSealKey()) << "\n";
   return keys;
 }
 
@@ -268,6 +273,7 @@ std::vector<std::pair<std::string, std::string>> ProductionKeys::EnvFor(
     }
     env.emplace_back(var, absl::StrCat(dir, "/", file));
   }
+  env.emplace_back("COWORK_KEY_WRAPPING_KEY_FILE", absl::StrCat(dir, "/", kKeyWrappingFile));
   return env;
 }
 

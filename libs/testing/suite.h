@@ -175,8 +175,8 @@ std::string MintDevPlatformToken(absl::string_view subject = "platform@example.t
 struct ProductionKeys {
   auth::KeyPair session, platform, admin;
   std::string dir;
-  // The environment of cowork-<service>: the three public key files, and for "customers" the
-  // session private key file too (any other service refuses it).
+  // The environment of cowork-<service>: the three public key files, the key-wrapping key
+  // file, and for "customers" the session private key file too (any other service refuses it).
   std::vector<std::pair<std::string, std::string>> EnvFor(absl::string_view service) const;
 };
 ProductionKeys WriteProductionKeys(const std::string& dir);

@@ -10,12 +10,13 @@
 
 #include "libs/directory/directory.h"
 #include "libs/kafka/kafka.h"
-#include "libs/server/flags.h"
 #include "libs/runtime/runtime.h"
 #include "libs/runtime/scheduler.h"
+#include "libs/server/flags.h"
 #include "services/billing/app/app.h"
-#include "services/billing/grpc/services.h"
 #include "services/billing/app/subscription.h"
+#include "services/billing/grpc/services.h"
+#include "services/billing/projection/account.h"
 
 namespace {
 
@@ -70,12 +71,15 @@ int main(int argc, char** argv) {
            absl::StatusOr<bool> caught_up = activity_consumer->CaughtUp(absl::Seconds(5));
            return caught_up.ok() && *caught_up;
          }});
-    if (absl::Status s = rt.RebuildViews({[&subscription] { return subscription.Rebuild(); }});
-        !s.ok()) {
-      return runtime::ExitWith(flags, "cannot rebuild the views", s);
+    if (absl::Status s = rt.Restore(billing::projection::AggregateFolds()); !s.ok()) {
+      return runtime::ExitWith(flags, "cannot restore from the topics", s);
     }
     if (absl::Status s = rt.FollowCustomers(directory); !s.ok()) {
       return runtime::ExitWith(flags, "cannot start the customers consumer", s);
+    }
+    if (absl::Status s = rt.RebuildViews({[&subscription] { return subscription.Rebuild(); }});
+        !s.ok()) {
+      return runtime::ExitWith(flags, "cannot rebuild the views", s);
     }
     kafka::ConsumerOptions activity_options{
         .name = "billing.activity",

@@ -21,14 +21,19 @@ int main(int argc, char** argv) {
     directory::Directory directory(rt.store());
     auth::TokenVerifier verifier(rt.keys().verifier);
     bookings::app::App app(rt.store(), directory, rt.clock(), verifier);
-    if (absl::Status s = rt.RebuildViews(
-            {[&rt, &directory] { return bookings::projection::Rebuild(rt.store(), directory); }});
-        !s.ok()) {
-      return runtime::ExitWith(flags, "cannot rebuild the views", s);
+    if (absl::Status s = rt.Restore(bookings::projection::AggregateFolds()); !s.ok()) {
+      return runtime::ExitWith(flags, "cannot restore from the topics", s);
     }
-
     if (absl::Status s = rt.FollowCustomers(directory); !s.ok()) {
       return runtime::ExitWith(flags, "cannot start the customers consumer", s);
+    }
+    if (absl::Status s = rt.RebuildViews(
+            {[&rt, &directory] { return bookings::projection::Rebuild(rt.store(), directory); },
+             [&rt] {
+               return bookings::projection::RestoreSchedules(rt.store(), rt.clock().Now());
+             }});
+        !s.ok()) {
+      return runtime::ExitWith(flags, "cannot rebuild the views", s);
     }
 
     kafka::ConsumerOptions contracts_options{.name = "bookings.contracts",

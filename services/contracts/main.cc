@@ -22,14 +22,16 @@ int main(int argc, char** argv) {
     directory::Directory directory(rt.store());
     auth::TokenVerifier verifier(rt.keys().verifier);
     contracts::app::App app(rt.store(), directory, rt.clock(), verifier);
+    if (absl::Status s = rt.Restore(contracts::projection::AggregateFolds()); !s.ok()) {
+      return runtime::ExitWith(flags, "cannot restore from the topics", s);
+    }
+    if (absl::Status s = rt.FollowCustomers(directory); !s.ok()) {
+      return runtime::ExitWith(flags, "cannot start the customers consumer", s);
+    }
     if (absl::Status s = rt.RebuildViews(
             {[&rt, &directory] { return contracts::projection::Rebuild(rt.store(), directory); }});
         !s.ok()) {
       return runtime::ExitWith(flags, "cannot rebuild the views", s);
-    }
-
-    if (absl::Status s = rt.FollowCustomers(directory); !s.ok()) {
-      return runtime::ExitWith(flags, "cannot start the customers consumer", s);
     }
 
     // Charges from bookings are this service's own events: never re-read the bookings topic

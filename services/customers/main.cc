@@ -23,6 +23,7 @@ int main(int argc, char** argv) {
        .port = 50051,
        .metrics_port = 9101,
        .signs_sessions = true,
+       .keeps_keys = true,
        .more_flags =
            [&smtp, &options](CLI::App& cli) {
              customers::notifier::AddSmtpFlags(cli, smtp);
@@ -43,36 +44,42 @@ int main(int argc, char** argv) {
                  ->envname("COWORK_CLIENT_ADDRESS_HEADER");
            }},
       [&smtp, &options](runtime::Runtime& rt) {
-    const server::ServiceFlags& flags = rt.flags();
-    directory::Directory directory(rt.store());
-    auth::TokenVerifier verifier(rt.keys().verifier);
-    customers::app::App app(rt.store(), directory, rt.clock(), verifier,
-                            rt.keys().session_private_key_pem, options);
-    rt.metrics().Gauge("cowork_password_gate_refusals",
-                       "Password hashes and checks refused since start: too many at once",
-                       [&app] { return static_cast<double>(app.password_gate_refusals()); });
-    if (absl::Status s = rt.RebuildViews({[&app] { return app.projection().Rebuild(); }}); !s.ok()) {
-      return runtime::ExitWith(flags, "cannot rebuild the views", s);
-    }
-    if (absl::Status s = rt.AddConsumer(
-            customers::app::kContractsConsumerName,
-            customers::app::NewContractsConsumer(rt.store(), rt.kafka(), app,
-                                                 flags.rebuild_projections));
-        !s.ok()) {
-      return runtime::ExitWith(flags, "cannot start the contracts consumer", s);
-    }
-    customers::notifier::SmtpSecretsFromEnv(smtp);
-    absl::StatusOr<std::unique_ptr<customers::notifier::Notifier>> notifier =
-        customers::notifier::StartNotifier(rt, app.projection(), smtp);
-    if (!notifier.ok()) {
-      return runtime::ExitWith(flags, "cannot start the notifier", notifier.status());
-    }
+        const server::ServiceFlags& flags = rt.flags();
+        directory::Directory directory(rt.store());
+        auth::TokenVerifier verifier(rt.keys().verifier);
+        customers::app::App app(rt.store(), directory, rt.clock(), verifier,
+                                rt.keys().session_private_key_pem, options);
+        rt.metrics().Gauge("cowork_password_gate_refusals",
+                           "Password hashes and checks refused since start: too many at once",
+                           [&app] { return static_cast<double>(app.password_gate_refusals()); });
+        eventstore::Folds folds = customers::projection::AggregateFolds();
+        customers::notifier::AddFold(folds);
+        if (absl::Status s = rt.Restore(folds); !s.ok()) {
+          return runtime::ExitWith(flags, "cannot restore from the topics", s);
+        }
+        if (absl::Status s = rt.RebuildViews({[&app] { return app.projection().Rebuild(); }});
+            !s.ok()) {
+          return runtime::ExitWith(flags, "cannot rebuild the views", s);
+        }
+        if (absl::Status s =
+                rt.AddConsumer(customers::app::kContractsConsumerName,
+                               customers::app::NewContractsConsumer(rt.store(), rt.kafka(), app,
+                                                                    flags.rebuild_projections));
+            !s.ok()) {
+          return runtime::ExitWith(flags, "cannot start the contracts consumer", s);
+        }
+        customers::notifier::SmtpSecretsFromEnv(smtp);
+        absl::StatusOr<std::unique_ptr<customers::notifier::Notifier>> notifier =
+            customers::notifier::StartNotifier(rt, app.projection(), smtp);
+        if (!notifier.ok()) {
+          return runtime::ExitWith(flags, "cannot start the notifier", notifier.status());
+        }
 
-    customers::rpc::DirectoryServiceImpl directory_service(app);
-    customers::rpc::CustomersServiceImpl customers_service(app);
-    customers::rpc::AccountsServiceImpl accounts_service(app);
-    customers::rpc::TeamsServiceImpl teams_service(app);
-    return rt.Serve(app.authenticator(),
-                    {&directory_service, &customers_service, &accounts_service, &teams_service});
-  });
+        customers::rpc::DirectoryServiceImpl directory_service(app);
+        customers::rpc::CustomersServiceImpl customers_service(app);
+        customers::rpc::AccountsServiceImpl accounts_service(app);
+        customers::rpc::TeamsServiceImpl teams_service(app);
+        return rt.Serve(app.authenticator(), {&directory_service, &customers_service,
+                                              &accounts_service, &teams_service});
+      });
 }

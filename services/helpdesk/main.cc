@@ -14,21 +14,25 @@ int main(int argc, char** argv) {
   using namespace cowork;
   return runtime::RunService(
       argc, argv, "cowork-helpdesk: tickets between customers and staff",
-      {.service = "helpdesk", .port = 50055, .metrics_port = 9105}, [](runtime::Runtime& rt) {
-    const server::ServiceFlags& flags = rt.flags();
-    directory::Directory directory(rt.store());
-    auth::TokenVerifier verifier(rt.keys().verifier);
-    helpdesk::app::App app(rt.store(), directory, rt.clock(), verifier);
-    if (absl::Status s =
-            rt.RebuildViews({[&rt] { return helpdesk::projection::Rebuild(rt.store()); }});
-        !s.ok()) {
-      return runtime::ExitWith(flags, "cannot rebuild the views", s);
-    }
-    if (absl::Status s = rt.FollowCustomers(directory); !s.ok()) {
-      return runtime::ExitWith(flags, "cannot start the customers consumer", s);
-    }
+      {.service = "helpdesk", .port = 50055, .metrics_port = 9105, .keeps_keys = true},
+      [](runtime::Runtime& rt) {
+        const server::ServiceFlags& flags = rt.flags();
+        directory::Directory directory(rt.store());
+        auth::TokenVerifier verifier(rt.keys().verifier);
+        helpdesk::app::App app(rt.store(), directory, rt.clock(), verifier);
+        if (absl::Status s = rt.Restore(helpdesk::projection::AggregateFolds()); !s.ok()) {
+          return runtime::ExitWith(flags, "cannot restore from the topics", s);
+        }
+        if (absl::Status s = rt.FollowCustomers(directory); !s.ok()) {
+          return runtime::ExitWith(flags, "cannot start the customers consumer", s);
+        }
+        if (absl::Status s =
+                rt.RebuildViews({[&rt] { return helpdesk::projection::Rebuild(rt.store()); }});
+            !s.ok()) {
+          return runtime::ExitWith(flags, "cannot rebuild the views", s);
+        }
 
-    helpdesk::rpc::HelpdeskServiceImpl helpdesk_service(app);
-    return rt.Serve(app.authenticator(), {&helpdesk_service});
-  });
+        helpdesk::rpc::HelpdeskServiceImpl helpdesk_service(app);
+        return rt.Serve(app.authenticator(), {&helpdesk_service});
+      });
 }

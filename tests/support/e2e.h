@@ -130,6 +130,7 @@ class Suite {
   const std::string& bootstrap() const { return broker_.bootstrap; }
   testing::Subprocess& broker() { return *broker_.process; }
   testing::Subprocess& customers() { return *customers_.process; }
+  const testing::Service& customers_service() const { return customers_; }
   testing::CustomersStubs& stubs() { return stubs_; }
   // The customers service's gRPC address (changes with every start).
   const std::string& address() const { return customers_.address; }

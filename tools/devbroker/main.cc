@@ -30,9 +30,17 @@
 namespace {
 
 constexpr const char* kDefaultTopics[] = {
-    "cowork.customers.events",     "cowork.contracts.events", "cowork.bookings.events",
-    "cowork.checkins.events",      "cowork.helpdesk.events",  "cowork.billing.events",
+    "cowork.customers.events",
+    "cowork.contracts.events",
+    "cowork.bookings.events",
+    "cowork.checkins.events",
+    "cowork.helpdesk.events",
+    "cowork.billing.events",
     "cowork.notifications.events",
+    // The wrapped seal keys of the services that keep them (compacted in production).
+    "cowork.customers.keys",
+    "cowork.checkins.keys",
+    "cowork.helpdesk.keys",
 };
 
 // Writes `content` to `path` through a temporary file and a rename, so a reader polling for
@@ -166,16 +174,21 @@ int main(int argc, char** argv) {
   }
 
   constexpr int kWatchSeconds = 2;
+  // While the brokers are down nothing is dropped, and asking would block this loop (each
+  // watermark query waits for brokers that do not answer) instead of serving the signals.
+  bool down = false;
   while (true) {
     const timespec wait{.tv_sec = kWatchSeconds, .tv_nsec = 0};
     const int sig = sigtimedwait(&signals, nullptr, &wait);
     if (sig < 0) {
-      dropped.Refresh(**broker);
+      if (!down) dropped.Refresh(**broker);
     } else if (sig == SIGUSR1) {
+      down = true;
       absl::Status s = (*broker)->SetDown();
       std::cout << (s.ok() ? "brokers: down" : "brokers: down failed: " + std::string(s.message()))
                 << std::endl;
     } else if (sig == SIGUSR2) {
+      down = false;
       absl::Status s = (*broker)->SetUp();
       std::cout << (s.ok() ? "brokers: up" : "brokers: up failed: " + std::string(s.message()))
                 << std::endl;

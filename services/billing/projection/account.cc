@@ -92,4 +92,10 @@ absl::Status RebuildAccounts(eventstore::Store& store) {
   return out.Finish();
 }
 
+eventstore::Folds AggregateFolds() {
+  eventstore::Folds folds;
+  folds.Add<domain::AccountState, domain::Event>(std::string(kAccount));
+  return folds;
+}
+
 }  // namespace cowork::billing::projection

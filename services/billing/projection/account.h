@@ -14,6 +14,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "libs/eventstore/folds.h"
 #include "libs/eventstore/staging.h"
 #include "libs/eventstore/store.h"
 #include "services/billing/domain/subscription.h"
@@ -38,6 +39,9 @@ domain::AccountState StageAccount(const eventstore::EnvelopeContext& context,
                                   eventstore::WriteSet& writes);
 // Rewrites the account views from the event log (--rebuild-projections).
 absl::Status RebuildAccounts(eventstore::Store& store);
+
+// How each aggregate's state is folded from its events (a restore from the topic).
+eventstore::Folds AggregateFolds();
 
 }  // namespace cowork::billing::projection
 

@@ -169,6 +169,17 @@ absl::Status CheckChangeable(const BookingState& booking) {
 
 }  // namespace
 
+std::map<std::string, Events> SlotsHeldBy(const BookingState& booking) {
+  std::map<std::string, Events> out;
+  if (booking.cancelled()) return out;
+  const v1::BookingCreated& b = booking.created();
+  for (const std::string& day :
+       ScheduleDays(FromTimestamp(b.start_time()), FromTimestamp(b.end_time()))) {
+    out[day].push_back(SlotTakenBy(b));
+  }
+  return out;
+}
+
 absl::StatusOr<BookingEvents> Decide(const Place& place, const CreateBooking& command,
                                      absl::Time now) {
   const v1::ResourceSettings& settings = place.resource.settings();

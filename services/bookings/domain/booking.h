@@ -77,6 +77,11 @@ int64_t PriceOf(int64_t hourly_minor, int64_t minutes);
 
 // ---------------------------------------------------------------- commands
 
+// The schedule days a booking holds, each with the SlotTaken its commands staged there (none
+// once cancelled): schedules rebuilt from the bookings, as after a restore from the topic,
+// which does not carry the schedules' own events.
+std::map<std::string, Events> SlotsHeldBy(const BookingState& booking);
+
 // What a booking command changes, committed together: the booking's own events (published),
 // the schedule days' (unpublished), and the credit accounts' at the booking's location.
 struct BookingEvents {

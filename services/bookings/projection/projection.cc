@@ -292,4 +292,49 @@ absl::Status Rebuild(eventstore::Store& store, const directory::Directory& direc
   return out.Finish();
 }
 
+eventstore::Folds AggregateFolds() {
+  eventstore::Folds folds;
+  folds.Add<domain::ResourceState, domain::Event>(std::string(kResourceAggregate));
+  folds.Add<domain::BookingState, domain::Event>(std::string(kBookingAggregate));
+  folds.Add<domain::ScheduleState, domain::Event>(std::string(kScheduleAggregate));
+  folds.Add<domain::CreditState, domain::Event>(std::string(kCreditAggregate));
+  return folds;
+}
+
+absl::Status RestoreSchedules(eventstore::Store& store, absl::Time now) {
+  std::map<std::string, domain::BookingState> bookings;
+  COWORK_RETURN_IF_ERROR(eventstore::ForEachDomainEvent<domain::Event>(
+      store, [&](const common::v1::EventEnvelope& envelope, const domain::Event& e) {
+        if (envelope.aggregate_type() == kBookingAggregate) {
+          domain::BookingState& b = bookings[envelope.aggregate_id()];
+          b = domain::Apply(std::move(b), e);
+        }
+      }));
+  // Every schedule day with the bookings holding it, in the order they were made.
+  std::map<std::string, std::pair<const domain::BookingState*, domain::Events>> days;
+  for (const auto& [id, booking] : bookings) {
+    for (auto& [day, slots] : domain::SlotsHeldBy(booking)) {
+      auto& [first, events] = days[ScheduleId(booking.created().resource_id(), day)];
+      if (first == nullptr) first = &booking;
+      for (domain::Event& e : slots) events.push_back(std::move(e));
+    }
+  }
+  WriteSet writes;
+  int staged = 0;
+  for (auto& [id, day] : days) {
+    COWORK_ASSIGN_OR_RETURN(
+        const Loaded<domain::ScheduleState> stored,
+        eventstore::LoadState<domain::ScheduleState>(store, kScheduleAggregate, id));
+    if (stored.version > 0) continue;
+    const domain::BookingState& booking = *day.first;
+    eventstore::Stage(eventstore::CommandContext(kService, booking.operator_id(), "", now),
+                      kScheduleAggregate, id, booking.created().location_id(), stored,
+                      std::move(day.second), "", writes);
+    if (++staged % 500 != 0) continue;
+    COWORK_RETURN_IF_ERROR(store.Commit(std::move(writes)));
+    writes = WriteSet();
+  }
+  return writes.empty() ? absl::OkStatus() : store.Commit(std::move(writes));
+}
+
 }  // namespace cowork::bookings::projection

@@ -19,6 +19,7 @@
 #include "google/protobuf/message.h"
 #include "libs/directory/directory.h"
 #include "libs/eventstore/command.h"
+#include "libs/eventstore/folds.h"
 #include "libs/eventstore/store.h"
 #include "libs/kafka/kafka.h"
 #include "services/bookings/domain/booking.h"
@@ -108,6 +109,14 @@ absl::Status OnContractEvent(const eventstore::Store& store,
 // Deletes this service's own read views (resources and bookings) and writes them again from
 // the event log.
 absl::Status Rebuild(eventstore::Store& store, const directory::Directory& directory);
+
+// How each aggregate's state is folded from its events (a restore from the topic).
+eventstore::Folds AggregateFolds();
+
+// Stages the schedule days of the bookings that have none (domain::SlotsHeldBy): after a
+// restore from the topic, which does not carry the schedules' own (unpublished) events. A
+// store whose schedules are all there is left as it is.
+absl::Status RestoreSchedules(eventstore::Store& store, absl::Time now);
 
 }  // namespace cowork::bookings::projection
 

@@ -98,10 +98,10 @@ absl::StatusOr<v1::Visitor> VisitorsApp::RegisterVisitor(const auth::Principal& 
             COWORK_ASSIGN_OR_RETURN(
                 domain::VisitorState after,
                 projection::StageVisitor(
-                    eventstore::CommandContext(projection::kService, p.operator_id,
-                                               r.request_id(), now),
-                    directory_, registration.visitor_id, r.location_id(), {}, std::move(events),
-                    key, writes));
+                    eventstore::CommandContext(projection::kService, p.operator_id, r.request_id(),
+                                               now),
+                    directory_, vault_, registration.visitor_id, r.location_id(), {},
+                    std::move(events), key, writes));
             // The stored answer (for retries) keeps the personal data sealed, like the log.
             return Decided<domain::VisitorState>{std::move(writes), std::move(after)};
           },
@@ -134,11 +134,10 @@ absl::StatusOr<v1::Visitor> VisitorsApp::Change(const auth::Principal& p,
             WriteSet writes;
             COWORK_ASSIGN_OR_RETURN(
                 domain::VisitorState after,
-                projection::StageVisitor(
-                    eventstore::CommandContext(projection::kService, p.operator_id, request_id,
-                                               now),
-                    directory_, visitor_id, before.state.location_id(), before,
-                    std::move(events), std::nullopt, writes));
+                projection::StageVisitor(eventstore::CommandContext(projection::kService,
+                                                                    p.operator_id, request_id, now),
+                                         directory_, vault_, visitor_id, before.state.location_id(),
+                                         before, std::move(events), std::nullopt, writes));
             return Decided<domain::VisitorState>{std::move(writes), std::move(after)};
           },
           [&](const domain::VisitorState& answer) { return MayChange(p, answer); }));

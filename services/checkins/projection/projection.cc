@@ -199,14 +199,11 @@ absl::Status RebuildCheckins(eventstore::Store& store, const directory::Director
 
 // ---------------------------------------------------------------- visitors
 
-absl::StatusOr<domain::VisitorState> StageVisitor(const eventstore::EnvelopeContext& context,
-                                                  const directory::Directory& directory,
-                                                  absl::string_view visitor_id,
-                                                  absl::string_view location_id,
-                                                  const Loaded<domain::VisitorState>& before,
-                                                  domain::Events events,
-                                                  const std::optional<std::string>& key,
-                                                  WriteSet& writes) {
+absl::StatusOr<domain::VisitorState> StageVisitor(
+    const eventstore::EnvelopeContext& context, const directory::Directory& directory,
+    const eventstore::KeyVault& vault, absl::string_view visitor_id, absl::string_view location_id,
+    const Loaded<domain::VisitorState>& before, domain::Events events,
+    const std::optional<std::string>& key, WriteSet& writes) {
   bool erasing = false;
   for (const domain::Event& e : events) erasing = erasing || e.has_visitor_erased();
   directory::ZoneCache zones(directory, context.operator_id);
@@ -218,7 +215,7 @@ absl::StatusOr<domain::VisitorState> StageVisitor(const eventstore::EnvelopeCont
                                             before, std::move(events), kTopic, writes, hooks));
   WriteViews(before.version > 0 ? VisitorViews(before.state, tz) : Views(),
              VisitorViews(after, tz), writes);
-  if (erasing) eventstore::KeyVault::Erase(context.operator_id, visitor_id, writes);
+  if (erasing) vault.Erase(context.operator_id, visitor_id, writes);
   return after;
 }
 
@@ -267,6 +264,14 @@ absl::Status RebuildVisitors(eventstore::Store& store, const directory::Director
     COWORK_RETURN_IF_ERROR(out.Write(VisitorViews(visitor, tz)));
   }
   return out.Finish();
+}
+
+eventstore::Folds AggregateFolds() {
+  eventstore::Folds folds;
+  folds.Add<domain::PresenceState, domain::Event>(std::string(kPresenceAggregate));
+  folds.Add<domain::PolicyState, domain::Event>(std::string(kPolicyAggregate));
+  folds.Add<domain::VisitorState, domain::Event>(std::string(kVisitorAggregate));
+  return folds;
 }
 
 }  // namespace cowork::checkins::projection

@@ -21,6 +21,7 @@
 #include "cowork/checkins/v1/checkins.pb.h"
 #include "libs/directory/directory.h"
 #include "libs/eventstore/command.h"
+#include "libs/eventstore/folds.h"
 #include "libs/eventstore/key_vault.h"
 #include "libs/eventstore/staging.h"
 #include "libs/eventstore/store.h"
@@ -66,16 +67,13 @@ absl::Status RebuildCheckins(eventstore::Store& store, const directory::Director
 // ---------------------------------------------------------------- visitors
 
 // Stages a visitor's events with the views they change: the personal data of
-// VisitorRegistered sealed with `key` (the visitor's), and on erasure the key's deletion.
-// Returns the state after them.
-absl::StatusOr<domain::VisitorState> StageVisitor(const eventstore::EnvelopeContext& context,
-                                                  const directory::Directory& directory,
-                                                  absl::string_view visitor_id,
-                                                  absl::string_view location_id,
-                                                  const Loaded<domain::VisitorState>& before,
-                                                  domain::Events events,
-                                                  const std::optional<std::string>& key,
-                                                  eventstore::WriteSet& writes);
+// VisitorRegistered sealed with `key` (the visitor's), and on erasure the key's deletion
+// from `vault`. Returns the state after them.
+absl::StatusOr<domain::VisitorState> StageVisitor(
+    const eventstore::EnvelopeContext& context, const directory::Directory& directory,
+    const eventstore::KeyVault& vault, absl::string_view visitor_id, absl::string_view location_id,
+    const Loaded<domain::VisitorState>& before, domain::Events events,
+    const std::optional<std::string>& key, eventstore::WriteSet& writes);
 
 // The visitor as the API shows it, name and email opened (erased: left empty).
 absl::StatusOr<v1::Visitor> VisitorOf(const eventstore::KeyVault& vault,
@@ -83,6 +81,9 @@ absl::StatusOr<v1::Visitor> VisitorOf(const eventstore::KeyVault& vault,
 
 // Deletes the visitor views and writes them again from the event log.
 absl::Status RebuildVisitors(eventstore::Store& store, const directory::Directory& directory);
+
+// How each aggregate's state is folded from its events (a restore from the topic).
+eventstore::Folds AggregateFolds();
 
 }  // namespace cowork::checkins::projection
 

@@ -192,4 +192,16 @@ absl::Status Rebuild(eventstore::Store& store, const directory::Directory& direc
   return out.Finish();
 }
 
+eventstore::Folds AggregateFolds() {
+  eventstore::Folds folds;
+  folds.Add<domain::PlanState, domain::Event>(std::string(kPlanAggregate));
+  folds.Add<domain::ContractState, domain::Event>(std::string(kContractAggregate));
+  folds.Add<domain::ProductState, domain::Event>(std::string(kProductAggregate));
+  folds.Add<domain::PurchaseState, domain::Event>(std::string(kPurchaseAggregate));
+  folds.Add<domain::AccountState, domain::Event>(std::string(kAccountAggregate));
+  folds.Add<domain::InvoiceBookState, domain::Event>(std::string(kBookAggregate));
+  folds.Add<domain::BillingState, domain::Event>(std::string(kBillingAggregate));
+  return folds;
+}
+
 }  // namespace cowork::contracts::projection

@@ -23,6 +23,7 @@
 #include "libs/auth/auth.h"
 #include "libs/directory/directory.h"
 #include "libs/eventstore/command.h"
+#include "libs/eventstore/folds.h"
 #include "libs/eventstore/staging.h"
 #include "libs/eventstore/store.h"
 #include "libs/eventstore/views.h"
@@ -212,6 +213,9 @@ eventstore::EnvelopeContext EventContext(const common::v1::EventEnvelope& cause,
 
 // Deletes every view of this service and writes them again from the event log.
 absl::Status Rebuild(eventstore::Store& store, const directory::Directory& directory);
+
+// How each aggregate's state is folded from its events (a restore from the topic).
+eventstore::Folds AggregateFolds();
 
 }  // namespace cowork::contracts::projection
 

@@ -441,4 +441,12 @@ absl::StatusOr<std::unique_ptr<Notifier>> StartNotifier(runtime::Runtime& rt,
   return notifier;
 }
 
+void AddFold(eventstore::Folds& folds) {
+  folds.Add(
+      std::string(kNotificationAggregate),
+      [](const std::string&, const common::v1::EventEnvelope& e) -> absl::StatusOr<std::string> {
+        return e.payload().value();
+      });
+}
+
 }  // namespace cowork::customers::notifier

@@ -47,11 +47,12 @@
 #include "cowork/common/v1/envelope.pb.h"
 #include "cowork/customers/v1/events.pb.h"
 #include "libs/clock/clock.h"
+#include "libs/eventstore/folds.h"
 #include "libs/eventstore/store.h"
 #include "libs/kafka/kafka.h"
-#include "libs/server/metrics.h"
 #include "libs/runtime/runtime.h"
 #include "libs/runtime/scheduler.h"
+#include "libs/server/metrics.h"
 #include "services/customers/notifier/mailer.h"
 #include "services/customers/notifier/retry.h"
 #include "services/customers/notifier/state.pb.h"
@@ -61,6 +62,10 @@ namespace cowork::customers::notifier {
 
 inline constexpr absl::string_view kConsumerName = "customers.notifier";
 inline constexpr absl::string_view kNotificationAggregate = "notification";
+
+// Adds the notification aggregate's fold (a restore from the topic): its state is its one
+// event's payload, the outcome.
+void AddFold(eventstore::Folds& folds);
 
 // The consumer of the four request types. It never re-reads its topics from zero (not even
 // with --rebuild-projections): what it queued was sent. Needs only `store` and `clock`, which

@@ -123,7 +123,6 @@ void CustomerViews(const domain::CustomerState& before, const domain::CustomerSt
     if (!new_email.empty()) writes.Claim(EmailClaim(op, new_email), id);
     if (!old_email.empty()) writes.Release(EmailClaim(op, old_email));
   }
-  if (after.erased() && !before.erased()) eventstore::KeyVault::Erase(op, id, writes);
 }
 
 void TeamViews(const domain::TeamState& before, const domain::TeamState& after,
@@ -244,9 +243,20 @@ absl::StatusOr<domain::CustomerState> Projection::StageCustomer(
     if (!stored.ok()) return stored.status();
     if (stored->has_value()) key = **stored;
   }
-  return Stage(context, kCustomerAggregate, id, before, std::move(events), key, writes,
-               [](const domain::CustomerState& s) { return s.home_location_id(); },
-               CustomerViews);
+  return Stage(
+      context, kCustomerAggregate, id, before, std::move(events), key, writes,
+      [](const domain::CustomerState& s) { return s.home_location_id(); },
+      [this](const domain::CustomerState& b, const domain::CustomerState& a, WriteSet& w) {
+        WriteCustomer(b, a, w);
+      });
+}
+
+void Projection::WriteCustomer(const domain::CustomerState& before,
+                               const domain::CustomerState& after, WriteSet& writes) const {
+  CustomerViews(before, after, writes);
+  if (after.erased() && !before.erased()) {
+    vault_.Erase(after.operator_id(), after.customer_id(), writes);
+  }
 }
 
 absl::StatusOr<domain::TeamState> Projection::StageTeam(const eventstore::EnvelopeContext& context,
@@ -346,7 +356,7 @@ absl::Status Projection::Rebuild() const {
     if (absl::Status st = flush(false); !st.ok()) return st;
   }
   for (const auto& [id, s] : customers) {
-    CustomerViews(domain::CustomerState{}, s, writes);
+    WriteCustomer(domain::CustomerState{}, s, writes);
     // The email claim is re-taken by the customer that already holds it: a no-op.
     ++pending;
     if (absl::Status st = flush(false); !st.ok()) return st;
@@ -357,6 +367,15 @@ absl::Status Projection::Rebuild() const {
     if (absl::Status st = flush(false); !st.ok()) return st;
   }
   return flush(true);
+}
+
+eventstore::Folds AggregateFolds() {
+  eventstore::Folds folds;
+  folds.Add<domain::OperatorState, domain::Event>(std::string(kOperatorAggregate));
+  folds.Add<domain::LocationState, domain::Event>(std::string(kLocationAggregate));
+  folds.Add<domain::CustomerState, domain::Event>(std::string(kCustomerAggregate));
+  folds.Add<domain::TeamState, domain::Event>(std::string(kTeamAggregate));
+  return folds;
 }
 
 }  // namespace cowork::customers::projection

@@ -35,6 +35,7 @@
 #include "cowork/common/v1/envelope.pb.h"
 #include "libs/directory/directory.h"
 #include "libs/eventstore/command.h"
+#include "libs/eventstore/folds.h"
 #include "libs/eventstore/key_vault.h"
 #include "libs/eventstore/store.h"
 #include "services/customers/domain/events.h"
@@ -88,6 +89,10 @@ class Projection {
       const common::v1::EventEnvelope& envelope) const;
 
  private:
+  // The customer's views and email claim (CustomerViews), and the erasure of their key once
+  // they are erased.
+  void WriteCustomer(const domain::CustomerState& before, const domain::CustomerState& after,
+                     eventstore::WriteSet& writes) const;
   template <typename State, typename LocationOf, typename Views>
   absl::StatusOr<State> Stage(const eventstore::EnvelopeContext& context,
                               absl::string_view aggregate_type, absl::string_view aggregate_id,
@@ -99,6 +104,9 @@ class Projection {
   const directory::Directory& directory_;
   mutable eventstore::KeyVault vault_;
 };
+
+// How each aggregate's state is folded from its events (a restore from the topic).
+eventstore::Folds AggregateFolds();
 
 }  // namespace cowork::customers::projection
 

@@ -174,4 +174,10 @@ absl::Status Rebuild(eventstore::Store& store) {
   return out.Finish();
 }
 
+eventstore::Folds AggregateFolds() {
+  eventstore::Folds folds;
+  folds.Add<domain::TicketState, domain::Event>(std::string(kTicketAggregate));
+  return folds;
+}
+
 }  // namespace cowork::helpdesk::projection

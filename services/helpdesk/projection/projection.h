@@ -19,6 +19,7 @@
 #include "absl/strings/string_view.h"
 #include "cowork/helpdesk/v1/helpdesk.pb.h"
 #include "libs/eventstore/command.h"
+#include "libs/eventstore/folds.h"
 #include "libs/eventstore/store.h"
 #include "services/helpdesk/domain/ticket.h"
 
@@ -45,6 +46,9 @@ absl::Status AddMessages(const eventstore::Store& store, const domain::TicketSta
 
 // Deletes this service's read views and writes them again from the event log.
 absl::Status Rebuild(eventstore::Store& store);
+
+// How each aggregate's state is folded from its events (a restore from the topic).
+eventstore::Folds AggregateFolds();
 
 }  // namespace cowork::helpdesk::projection
 
