@@ -52,7 +52,7 @@ print_machine "$EVENTS events seeded ($LOCATIONS locations, $CUSTOMERS customers
 export COWORK_DEVBROKER_PARTITIONS=$PARTITIONS
 start_broker BROKER_PID BOOTSTRAP
 "$BIN/cowork-replay-seed" --brokers "$BOOTSTRAP" --events "$EVENTS" --locations "$LOCATIONS" \
-  --customers "$CUSTOMERS" --months "$MONTHS" | tee "$OUT/seed.txt"
+  --customers "$CUSTOMERS" --month "$(date -u +%Y-%m)" --months "$MONTHS" | tee "$OUT/seed.txt"
 
 # run name flags...: starts cowork-bookings on the data dir, waits (up to 30 min) until it
 # listens, records wall and CPU time, and leaves it running in SERVICE_PID.
