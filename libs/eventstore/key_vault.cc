@@ -59,6 +59,32 @@ void KeyVault::Erase(absl::string_view op, absl::string_view subject, WriteSet& 
   }
 }
 
+absl::StatusOr<int> KeyVault::PublishExisting() const {
+  constexpr absl::string_view kPublished = "pii/published";
+  constexpr int kBatch = 500;
+  const StoreOptions& options = store_.options();
+  if (options.keys_topic.empty()) return 0;
+  COWORK_ASSIGN_OR_RETURN(std::optional<std::string> done, store_.Get(Space::kMeta, kPublished));
+  if (done.has_value()) return 0;
+  int published = 0;
+  WriteSet writes;
+  absl::Status failed;
+  COWORK_RETURN_IF_ERROR(
+      store_.Scan(Space::kMeta, kPrefix, "", [&](absl::string_view key, absl::string_view value) {
+        const absl::string_view record = key.substr(kPrefix.size());
+        writes.Publish(options.keys_topic, std::string(record),
+                       crypto::Seal(options.key_wrapping_key, record, value));
+        if (++published % kBatch != 0) return true;
+        failed = store_.Commit(std::move(writes));
+        writes = WriteSet();
+        return failed.ok();
+      }));
+  COWORK_RETURN_IF_ERROR(failed);
+  writes.Put(Space::kMeta, std::string(kPublished), "");
+  COWORK_RETURN_IF_ERROR(store_.Commit(std::move(writes)));
+  return published;
+}
+
 absl::Status KeyVault::Restore(absl::string_view record_key,
                                const std::optional<std::string>& wrapped, WriteSet& writes) const {
   const size_t slash = record_key.find('/');

@@ -55,6 +55,12 @@ class KeyVault {
   // (WriteSet::PurgeOldValues), and the keys topic gets a tombstone.
   void Erase(absl::string_view op, absl::string_view subject, WriteSet& writes) const;
 
+  // Publishes every key of the store to the keys topic once: the keys created before the store
+  // had a keys topic (an upgrade). Remembers that it did (Space::kMeta "pii/published"), so
+  // later calls publish nothing; a crash half-way publishes some keys again, which the
+  // compacted topic absorbs. Nothing without a keys topic. Returns how many it published.
+  absl::StatusOr<int> PublishExisting() const;
+
   // A record of the keys topic back into the store (a restore): the key it wraps, or none
   // when `wrapped` is nullopt (a tombstone). DATA_LOSS when the value does not open under the
   // store's key_wrapping_key; INVALID_ARGUMENT for a record key that is not

@@ -107,6 +107,27 @@ TEST_F(PublishedKeyVaultTest, KeysGoToTheTopicWrappedAndErasureSendsATombstone) 
   EXPECT_TRUE(rows[0].tombstone);
 }
 
+TEST_F(PublishedKeyVaultTest, KeysFromBeforeTheTopicArePublishedOnce) {
+  std::string old_key;
+  {
+    absl::StatusOr<std::unique_ptr<Store>> plain =
+        Store::Open({.path = dir_.Sub("upgraded"), .durable = false});
+    ASSERT_TRUE(plain.ok()) << plain.status();
+    old_key = KeyVault(**plain).Ensure("op-1", "c-old").value();
+    EXPECT_EQ((*plain)->OutboxDepth(), 0u) << "no keys topic yet";
+  }
+  std::unique_ptr<Store> store = Open("upgraded", wrapping_key_);
+  ASSERT_NE(store, nullptr);
+  KeyVault vault(*store);
+  EXPECT_EQ(vault.PublishExisting().value_or(-1), 1);
+  std::vector<OutboxRow> rows = Outbox(*store);
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_EQ(rows[0].key, "op-1/c-old");
+  EXPECT_EQ(crypto::Open(wrapping_key_, "op-1/c-old", rows[0].value).value_or(""), old_key);
+  EXPECT_EQ(vault.PublishExisting().value_or(-1), 0) << "once";
+  EXPECT_EQ(Outbox(*store).size(), 1u);
+}
+
 TEST_F(PublishedKeyVaultTest, RestoreBringsBackWhatTheRecordsSay) {
   std::unique_ptr<Store> source = Open("source", wrapping_key_);
   ASSERT_NE(source, nullptr);

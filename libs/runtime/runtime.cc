@@ -16,6 +16,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "libs/eventstore/key_vault.h"
 #include "libs/kafka/restore.h"
 #include "libs/runtime/quarantine_service.h"
 #include "libs/runtime/test_clock.h"
@@ -251,6 +252,15 @@ absl::StatusOr<std::unique_ptr<Runtime>> Runtime::Start(const server::ServiceFla
       return absl::FailedPreconditionError(absl::StrCat(
           "a restore from the topics into ", flags.data_dir,
           " did not finish: delete the data dir and start again with --restore-from-topic"));
+    }
+  }
+  if (flags.keeps_keys) {
+    // Keys made before the service had its keys topic are published once (an upgrade).
+    absl::StatusOr<int> published = eventstore::KeyVault(*runtime->store_).PublishExisting();
+    if (!published.ok()) return published.status();
+    if (*published > 0) {
+      server::LogJson("info", "existing seal keys published to the keys topic",
+                      {{"keys", absl::StrCat(*published)}});
     }
   }
   runtime->request_expiry_ = std::make_unique<Scheduler>(
