@@ -2,7 +2,10 @@
 // simulated clock) as real processes. A contact signed up today is a member today; when the
 // clock passes the contract's last day, the contract ends and the customer is a contact again.
 
+#include <memory>
+#include <set>
 #include <string>
+#include <vector>
 
 #include "cowork/bookings/v1/events.pb.h"
 #include "cowork/common/v1/test_clock.grpc.pb.h"
@@ -235,6 +238,116 @@ TEST(ContractsEndToEnd, SimulatedClockNeedsDevMode) {
                     .timeout = absl::Seconds(10)});
   ASSERT_FALSE(refused.ok());
   EXPECT_THAT(std::string(refused.status().message()), ::testing::HasSubstr("needs --dev"));
+}
+
+// Ten thousand cheap purchases by a member whose purchases wait for the next invoice: every
+// 500th is invoiced at once with the 499 before it (an account never holds more), so the
+// invoices carry at most 500 lines, are numbered one after the other without a gap, and each
+// is small enough for the topic (every InvoiceIssued reaches it); each purchase stays as cheap
+// as the first. Without the cap the one invoice of ten thousand lines would be over the
+// topic's maximum message size, and the purchase that issued it would fail.
+TEST(ContractsEndToEnd, TenThousandChargesMakeInvoicesOfAtMostFiveHundredLines) {
+  constexpr int kCharges = 10'000;
+  COWORK_ASSERT_OK_AND_ASSIGN(std::unique_ptr<Suite> suite, Suite::Start());
+  COWORK_ASSERT_OK_AND_ASSIGN(Tenant tenant, CreateTenant(suite->stubs(), "Many Charges"));
+  const std::string& admin = tenant.admin_token;
+  COWORK_ASSERT_OK_AND_ASSIGN(
+      testing::Service contracts,
+      testing::StartService("contracts", {.data_dir = suite->dir().Sub("contracts"),
+                                          .bootstrap = suite->bootstrap(),
+                                          .durable = false}));
+  COWORK_ASSERT_OK_AND_ASSIGN(
+      customers::v1::Customer buyer,
+      AddCustomer(suite->stubs(), admin,
+                  Individual(tenant.location_id, "Ana", "Buyer", "ana@charges.example")));
+  auto channel = testing::Connect(contracts.address);
+  cv1::CreateProductRequest product;
+  product.set_request_id(testing::NewRequestId());
+  product.set_location_id(tenant.location_id);
+  product.set_name("Coffee");
+  product.set_price_minor(1);
+  product.set_kind(cv1::ONE_OFF);
+  COWORK_ASSERT_OK_AND_ASSIGN(cv1::Product coffee, UntilKnown([&] {
+                                return Call(*cv1::ProductsService::NewStub(channel),
+                                            &cv1::ProductsService::Stub::CreateProduct, product,
+                                            admin);
+                              }));
+  // A member's purchases wait for the next invoice (a customer without a plan is invoiced as
+  // they buy).
+  cv1::CreatePlanRequest plan;
+  plan.set_request_id(testing::NewRequestId());
+  plan.set_location_id(tenant.location_id);
+  plan.set_name("Hot desk");
+  plan.set_price_minor(15000);
+  COWORK_ASSERT_OK_AND_ASSIGN(cv1::Plan desk,
+                              Call(*cv1::PlansService::NewStub(channel),
+                                   &cv1::PlansService::Stub::CreatePlan, plan, admin));
+  cv1::CreateContractRequest contract;
+  contract.set_request_id(testing::NewRequestId());
+  contract.set_customer_id(buyer.customer_id());
+  contract.set_plan_id(desk.plan_id());
+  COWORK_ASSERT_OK(UntilKnown([&] {
+    return Call(*cv1::ContractsService::NewStub(channel),
+                &cv1::ContractsService::Stub::CreateContract, contract, admin);
+  }));
+  cv1::ListInvoicesRequest list;
+  list.set_customer_id(buyer.customer_id());
+  list.set_page_size(500);
+  COWORK_ASSERT_OK_AND_ASSIGN(cv1::ListInvoicesResponse signed_up,
+                              Call(*cv1::InvoicesService::NewStub(channel),
+                                   &cv1::InvoicesService::Stub::ListInvoices, list, admin));
+  const int before = signed_up.invoices_size();  // the first plan fee's, if any
+
+  auto buy = [&](const std::shared_ptr<grpc::Channel>& on) {
+    cv1::BuyRequest r;
+    r.set_request_id(testing::NewRequestId());
+    r.set_customer_id(buyer.customer_id());
+    r.set_product_id(coffee.product_id());
+    return Call(*cv1::PurchasesService::NewStub(on), &cv1::PurchasesService::Stub::Buy, r, admin,
+                absl::Seconds(10));
+  };
+  // One buyer after another: concurrent purchases of one account would only contend on it.
+  COWORK_ASSERT_OK(UntilKnown([&] { return buy(channel); }));
+  for (int i = 1; i < kCharges; ++i) COWORK_ASSERT_OK(buy(channel));
+  const int charges = kCharges;
+
+  // Every 500th purchase was invoiced with the 499 before it; the rest wait.
+  COWORK_ASSERT_OK_AND_ASSIGN(cv1::ListInvoicesResponse while_buying,
+                              Call(*cv1::InvoicesService::NewStub(channel),
+                                   &cv1::InvoicesService::Stub::ListInvoices, list, admin));
+  EXPECT_EQ(while_buying.invoices_size(), before + charges / 500);
+  // Invoiced as she buys from now on: the next purchase takes the waiting ones along.
+  cv1::SetInvoicingPreferenceRequest preference;
+  preference.set_request_id(testing::NewRequestId());
+  preference.set_customer_id(buyer.customer_id());
+  preference.set_invoice_as_they_buy(true);
+  COWORK_ASSERT_OK(Call(*cv1::InvoicesService::NewStub(channel),
+                        &cv1::InvoicesService::Stub::SetInvoicingPreference, preference, admin));
+  COWORK_ASSERT_OK(buy(channel));
+
+  COWORK_ASSERT_OK_AND_ASSIGN(cv1::ListInvoicesResponse listed,
+                              Call(*cv1::InvoicesService::NewStub(channel),
+                                   &cv1::InvoicesService::Stub::ListInvoices, list, admin));
+  const int expected = before + (charges + 1 + 499) / 500;
+  ASSERT_EQ(listed.invoices_size(), expected);
+  std::set<int64_t> numbers;
+  int charge_lines = 0;
+  for (const cv1::Invoice& invoice : listed.invoices()) {
+    EXPECT_LE(invoice.lines_size(), 500);
+    for (const cv1::InvoiceLine& line : invoice.lines()) charge_lines += !line.charge_id().empty();
+    numbers.insert(invoice.number());
+  }
+  EXPECT_EQ(charge_lines, charges + 1);
+  EXPECT_EQ(*numbers.begin(), 1);
+  EXPECT_EQ(*numbers.rbegin(), expected) << "numbers without a gap";
+  EXPECT_EQ(numbers.size(), static_cast<size_t>(expected));
+  COWORK_ASSERT_OK(WaitForEvents(
+      suite->bootstrap(), "cowork.contracts.events",
+      [&](const std::vector<Event>& events) {
+        // Invoices are events of the location's invoice book.
+        return CountOf(events, tenant.location_id, "InvoiceIssued") == expected;
+      },
+      absl::Seconds(60), "every InvoiceIssued on the topic"));
 }
 
 }  // namespace

@@ -55,6 +55,11 @@ class Ledger {
   // ChargeVoided; false when no charge of that id waits (unknown, or already invoiced).
   bool Void(absl::string_view charge_id);
   bool has_waiting_charges() const { return !account_.uninvoiced().empty(); }
+  // Whether a full invoice's worth of charges waits (kMaxInvoiceLines): they are invoiced at
+  // once, whatever the customer's preference, so an account never holds more and a command
+  // on it stays as small as the first one (a thousand purchases in a month do not make each
+  // purchase slower).
+  bool full() const { return account_.uninvoiced_size() >= kMaxInvoiceLines; }
 
   // An invoice of `lines` plus, when `take_charges`, the waiting charges oldest first, up to
   // kMaxInvoiceLines lines in all (the rest keep waiting); numbered next in the book and taxed

@@ -298,6 +298,18 @@ TEST(Ledger, ManyChargesMakeSeveralInvoicesNumberedInARow) {
   EXPECT_TRUE(fee_first.has_waiting_charges());
 }
 
+TEST(Ledger, AFullInvoicesWorthOfChargesIsFull) {
+  Ledger ledger({}, Book(0, 0), "c-1", "loc-1", "EUR");
+  for (int i = 0; i < kMaxInvoiceLines - 1; ++i) {
+    ledger.Record(ChargeOf(absl::StrCat("ch-", i), 1));
+  }
+  EXPECT_FALSE(ledger.full());
+  ledger.Record(ChargeOf("ch-last", 1));
+  EXPECT_TRUE(ledger.full());
+  ASSERT_TRUE(ledger.IssueWaiting([] { return std::string("in-1"); }, kToday).ok());
+  EXPECT_FALSE(ledger.full());
+}
+
 TEST(Ledger, VoidOnlyWhatStillWaits) {
   Ledger ledger({}, Book(0, 0), "c-1", "loc-1", "EUR");
   ledger.Record(ChargeOf("a", 100));

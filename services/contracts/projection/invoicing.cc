@@ -146,15 +146,17 @@ absl::StatusOr<bool> InvoicedAtOnce(const eventstore::Store& store, absl::string
 }
 
 // Records `charges` on the books, then invoices the account at once when its customer is
-// invoiced as they buy.
+// invoiced as they buy, or when a full invoice's worth of charges waits (Ledger::full).
 absl::Status Charge(const eventstore::Store& store, Books& books,
                     const std::vector<v1::Charge>& charges, absl::CivilDay today) {
   for (const v1::Charge& charge : charges) books.ledger.Record(charge);
   if (!books.ledger.has_waiting_charges()) return absl::OkStatus();
-  COWORK_ASSIGN_OR_RETURN(
-      const bool at_once,
-      InvoicedAtOnce(store, books.operator_id, books.customer_id, books.location_id));
-  if (!at_once) return absl::OkStatus();
+  if (!books.ledger.full()) {
+    COWORK_ASSIGN_OR_RETURN(
+        const bool at_once,
+        InvoicedAtOnce(store, books.operator_id, books.customer_id, books.location_id));
+    if (!at_once) return absl::OkStatus();
+  }
   return books.ledger.IssueWaiting([] { return crypto::NewId("in-"); }, today);
 }
 
