@@ -41,8 +41,9 @@ constexpr absl::Duration kCatchUpBound = absl::Minutes(30);
 // digits in the file COWORK_KEY_WRAPPING_KEY_FILE names (a Kubernetes Secret).
 absl::StatusOr<std::string> KeyWrappingKey(const server::ServiceFlags& flags) {
   const char* file = std::getenv(kKeyWrappingVar);
+  const std::string source = file != nullptr ? file : "";
   std::string hex;
-  if (file == nullptr || *file == '\0') {
+  if (source.empty()) {
     if (!flags.dev) {
       return absl::FailedPreconditionError(absl::StrCat(
           kKeyWrappingVar, ": not set; the ", flags.service,
@@ -51,11 +52,11 @@ absl::StatusOr<std::string> KeyWrappingKey(const server::ServiceFlags& flags) {
     }
     hex = kDevKeyWrappingKey;
   } else {
-    std::ifstream in(file, std::ios::binary);
+    std::ifstream in(source, std::ios::binary);
     std::stringstream content;
     content << in.rdbuf();
     if (!in) {
-      return absl::FailedPreconditionError(absl::StrCat(kKeyWrappingVar, ": cannot read ", file));
+      return absl::FailedPreconditionError(absl::StrCat(kKeyWrappingVar, ": cannot read ", source));
     }
     hex = std::string(absl::StripAsciiWhitespace(content.str()));
   }
@@ -63,7 +64,7 @@ absl::StatusOr<std::string> KeyWrappingKey(const server::ServiceFlags& flags) {
   for (char c : hex) valid = valid && absl::ascii_isxdigit(static_cast<unsigned char>(c));
   if (!valid) {
     return absl::FailedPreconditionError(
-        absl::StrCat(kKeyWrappingVar, ": ", file, " must hold 64 hex digits (32 bytes)"));
+        absl::StrCat(kKeyWrappingVar, ": ", source, " must hold 64 hex digits (32 bytes)"));
   }
   return absl::HexStringToBytes(hex);
 }
