@@ -357,15 +357,17 @@ TEST_F(Faults, CheckinsKillNineMidStreamLosesNoCheckIn) {
                 admin, absl::Seconds(10));
   };
   // The service knows every member before the stream starts (it learns them from the
-  // customers topic, whose partitions it reads in no particular order).
+  // customers topic, whose partitions it reads in no particular order): each has been in and
+  // out once.
   const std::shared_ptr<grpc::Channel> first_channel = testing::Connect(checkins.address);
-  for (const std::string& member : members) {
-    kv1::GetPresenceRequest get;
-    get.set_customer_id(member);
-    COWORK_ASSERT_OK(OnceKnown<kv1::Presence>([&] {
-      return Call(*kv1::CheckinsService::NewStub(first_channel),
-                  &kv1::CheckinsService::Stub::GetPresence, get, admin);
-    }));
+  for (int n = 0; n < kClients * kPerClient; ++n) {
+    COWORK_ASSERT_OK(OnceKnown<kv1::CheckInRecord>(
+        [&] { return check_in(first_channel, check_in_of(n / kPerClient, n % kPerClient)); }));
+    kv1::CheckOutRequest out;
+    out.set_request_id(testing::NewRequestId());
+    out.set_customer_id(members[n]);
+    COWORK_ASSERT_OK(Call(*kv1::CheckinsService::NewStub(first_channel),
+                          &kv1::CheckinsService::Stub::CheckOut, out, admin));
   }
   COWORK_ASSERT_OK_AND_ASSIGN(auto cut, (KillMidStream<kv1::CheckInRequest, kv1::CheckInRecord>(
                                             checkins, 30, check_in_of, check_in, kPerClient)));
