@@ -92,7 +92,7 @@ bool WriteSet::empty() const {
 // Encodings
 //
 //   events    <type>\0<id>\0<seq: 8 bytes BE>   -> EventEnvelope
-//   log       <position: 8 bytes BE>            -> events key
+//   log       <position: 8 bytes BE>            -> events key ("" for a plain record)
 //   state     <type>\0<id>                      -> <version: 8 bytes BE><state bytes>
 //   views     caller's key                      -> caller's value
 //   outbox    <position: 8 bytes BE>            -> OutboxRecord
@@ -737,7 +737,11 @@ absl::Status Store::Commit(WriteSet writes) {
     } else {
       record.set_tombstone(true);
     }
-    batch.Put(s.outbox, EncodeBE64(position++), record.SerializeAsString());
+    const std::string position_key = EncodeBE64(position++);
+    batch.Put(s.outbox, position_key, record.SerializeAsString());
+    // An empty log entry: the log keeps every position ever handed out, so none is given
+    // twice, also after the record is delivered and the store reopened.
+    batch.Put(s.log, position_key, "");
   }
   for (const WriteSet::Write& w : writes.writes()) {
     if (w.value.has_value()) {
@@ -862,6 +866,7 @@ absl::Status Store::ForEachEvent(
   std::string value;
   common::v1::EventEnvelope e;
   for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    if (it->value().empty()) continue;  // a plain record's position (WriteSet::Publish)
     rocksdb::Status s = impl_->db->Get(read, impl_->events, it->value(), &value);
     if (!s.ok()) return FromRocks(s, "read logged event");
     if (!e.ParseFromString(value)) return absl::InternalError("logged event does not parse");

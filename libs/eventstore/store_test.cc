@@ -407,6 +407,50 @@ TEST_P(StoreTest, OutboxKeepsCommitOrderAndSurvivesReopen) {
   EXPECT_TRUE(store->ReadOutbox(10)->empty());
 }
 
+// A plain record (a key on a compacted topic) goes through the outbox in commit order with
+// the events, is in no event listing, and its position is never handed out again, not even
+// after it is delivered and the store reopened.
+TEST_P(StoreTest, PlainRecordsTakePositionsButAreNoEvents) {
+  uint64_t record_position = 0;
+  {
+    std::unique_ptr<Store> store = OpenStore();
+    ASSERT_NE(store, nullptr);
+    WriteSet event;
+    event.Append("t", "a", 0, {Event("t", "a", 1)}, "", "topic");
+    ASSERT_TRUE(store->Commit(std::move(event)).ok());
+    WriteSet record;
+    record.Publish("keys", "op/c-1", "wrapped");
+    record.Publish("keys", "op/c-2", std::nullopt);
+    ASSERT_TRUE(store->Commit(std::move(record)).ok());
+    absl::StatusOr<std::vector<OutboxRow>> rows = store->ReadOutbox(10);
+    ASSERT_TRUE(rows.ok());
+    ASSERT_EQ(rows->size(), 3u);
+    EXPECT_FALSE((*rows)[0].plain);
+    EXPECT_TRUE((*rows)[1].plain && !(*rows)[1].tombstone && (*rows)[1].value == "wrapped");
+    EXPECT_TRUE((*rows)[2].plain && (*rows)[2].tombstone && (*rows)[2].key == "op/c-2");
+    record_position = (*rows)[2].position;
+    std::vector<uint64_t> all;
+    for (const OutboxRow& r : *rows) all.push_back(r.position);
+    ASSERT_TRUE(store->RemoveFromOutbox(all).ok());
+  }
+  std::unique_ptr<Store> store = OpenStore();
+  ASSERT_NE(store, nullptr);
+  WriteSet event;
+  event.Append("t", "b", 0, {Event("t", "b", 1)}, "", "topic");
+  ASSERT_TRUE(store->Commit(std::move(event)).ok());
+  absl::StatusOr<std::vector<OutboxRow>> rows = store->ReadOutbox(10);
+  ASSERT_EQ(rows->size(), 1u);
+  EXPECT_GT(rows->front().position, record_position);
+  std::vector<std::string> logged;
+  ASSERT_TRUE(store
+                  ->ForEachEvent([&](const common::v1::EventEnvelope& e) {
+                    logged.push_back(e.event_id());
+                    return true;
+                  })
+                  .ok());
+  EXPECT_THAT(logged, ElementsAre("t/a/1", "t/b/1"));
+}
+
 TEST_P(StoreTest, ConcurrentRelayDeliversEveryRowOnce) {
   std::unique_ptr<Store> store = OpenStore();
   ASSERT_NE(store, nullptr);
