@@ -81,13 +81,6 @@ std::string MonthOf(int year, int month) { return absl::StrFormat("%04d-%02d", y
 
 // ---------------------------------------------------------------- the running services
 
-// Retries while the answer is NOT_FOUND or UNAUTHENTICATED: services learn locations,
-// customers and contracts from the other services' events a moment after they are committed.
-template <typename Fn>
-auto UntilKnown(Fn fn) -> decltype(fn()) {
-  return Until(fn, [](const auto& r) { return Known(r); });
-}
-
 struct World {
   std::unique_ptr<Suite> suite;
   Tenant tenant;

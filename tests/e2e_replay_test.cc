@@ -66,12 +66,6 @@ std::string Rfc3339(absl::Time t) {
   return absl::FormatTime(absl::RFC3339_full, t, absl::UTCTimeZone());
 }
 
-// Retries while a service does not know yet what the customers events told the others.
-template <typename Fn>
-auto UntilKnown(Fn fn) -> decltype(fn()) {
-  return Until(fn, [](const auto& r) { return Known(r); });
-}
-
 // The broker and the four services on simulated clocks, the tenant with a second location,
 // and what the test made.
 struct World {

@@ -454,9 +454,7 @@ TEST_F(Faults, BrokerOutageLosesNoEventOfAnyService) {
   // One round of commands, one or two to each service. `wait_known`: retried until the
   // service knows Ana (it learns her from the customers topic).
   auto round = [&](int n, bool wait_known) -> absl::Status {
-    auto call = [&](auto fn) {
-      return wait_known ? Until(fn, [](const auto& r) { return Known(r); }) : fn();
-    };
+    auto call = [&](auto fn) { return wait_known ? UntilKnown(fn) : fn(); };
     bv1::CreateBookingRequest booking;
     booking.set_request_id(testing::NewRequestId());
     booking.set_resource_id(resource.resource_id());

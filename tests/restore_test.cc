@@ -56,11 +56,6 @@ std::string Outcome(const absl::StatusOr<T>& r) {
   return r.ok() ? "ok" : absl::StrCat("error ", r.status().code());
 }
 
-template <typename Fn>
-auto UntilKnown(Fn fn) -> decltype(fn()) {
-  return Until(fn, [](const auto& r) { return Known(r); });
-}
-
 // Waits until the service has published everything it committed.
 void ExpectOutboxEmpty(const testing::Service& service) {
   EXPECT_TRUE(testing::PollUntil(

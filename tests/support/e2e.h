@@ -200,6 +200,11 @@ bool Known(const absl::StatusOr<T>& r) {
   return r.status().code() != absl::StatusCode::kNotFound &&
          r.status().code() != absl::StatusCode::kUnauthenticated;
 }
+// Until the service knows what `fn` names (Known), for at most 30 seconds.
+template <typename Fn>
+auto UntilKnown(Fn fn) -> decltype(fn()) {
+  return Until(fn, [](const auto& r) { return Known(r); });
+}
 
 customers::v1::AddCustomerRequest Individual(absl::string_view location_id,
                                              absl::string_view first_name,
